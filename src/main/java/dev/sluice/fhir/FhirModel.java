@@ -1,0 +1,80 @@
+package dev.sluice.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.StrictErrorHandler;
+import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * HAPI glue: the one R4 {@link FhirContext} (expensive to build, thread-safe once built) and
+ * strict parsing. Parsers are not thread-safe but cheap, so each call makes its own.
+ */
+public final class FhirModel {
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+
+  private final FhirContext context;
+  private final Set<String> resourceTypes;
+
+  public FhirModel() {
+    this.context = FhirContext.forR4();
+    this.resourceTypes = Set.copyOf(new TreeSet<>(context.getResourceTypes()));
+  }
+
+  public FhirContext context() {
+    return context;
+  }
+
+  /** Every R4 resource type name, sorted. */
+  public Set<String> resourceTypes() {
+    return resourceTypes;
+  }
+
+  public boolean isResourceType(String type) {
+    return type != null && resourceTypes.contains(type);
+  }
+
+  public static boolean isValidId(String id) {
+    return id != null && ID.matcher(id).matches();
+  }
+
+  /**
+   * Parses a resource strictly: unknown elements and invalid values are errors, never dropped.
+   *
+   * @throws FhirException 400 naming what is wrong
+   */
+  public IBaseResource parse(byte[] body, Format format) {
+    if (body.length == 0) {
+      throw FhirException.badRequest("The request body is empty; a FHIR resource was expected");
+    }
+    IParser parser = newParser(format).setParserErrorHandler(new StrictErrorHandler());
+    try {
+      return parser.parseResource(
+          new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+    } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
+      throw FhirException.badRequest("Invalid " + format.name() + " resource: " + e.getMessage());
+    }
+  }
+
+  /** Minified JSON, the form resources are stored and served in. */
+  public byte[] encodeJson(IBaseResource resource) {
+    return context.newJsonParser().encodeResourceToString(resource).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public String encode(IBaseResource resource, Format format) {
+    return newParser(format).encodeResourceToString(resource);
+  }
+
+  private IParser newParser(Format format) {
+    return switch (format) {
+      case JSON -> context.newJsonParser();
+      case XML -> context.newXmlParser();
+    };
+  }
+}

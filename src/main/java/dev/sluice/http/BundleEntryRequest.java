@@ -1,0 +1,36 @@
+package dev.sluice.http;
+
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/** What one entry of a batch or transaction asks for: a closed set of interactions. */
+sealed interface BundleEntryRequest {
+  int index();
+
+  /** Processing order inside a transaction, as FHIR R4 http.html#trules prescribes. */
+  int transactionOrder();
+
+  record Create(int index, String type, String id, IBaseResource resource) implements BundleEntryRequest {
+    public int transactionOrder() {
+      return 1;
+    }
+  }
+
+  record Update(int index, String type, String id, IBaseResource resource, Integer ifMatch)
+      implements BundleEntryRequest {
+    public int transactionOrder() {
+      return 2;
+    }
+  }
+
+  record Delete(int index, String type, String id, Integer ifMatch) implements BundleEntryRequest {
+    public int transactionOrder() {
+      return 0;
+    }
+  }
+
+  record Read(int index, String type, String id, Integer version) implements BundleEntryRequest {
+    public int transactionOrder() {
+      return 3;
+    }
+  }
+}

@@ -1,0 +1,267 @@
+package dev.sluice.http;
+
+import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Issue;
+import dev.sluice.store.ResourceStore;
+import dev.sluice.store.StoredResource;
+import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.BundleType;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Batch and transaction Bundles ({@code POST [base]}). A transaction is all or nothing and
+ * resolves {@code urn:uuid} references between its entries; a batch commits the entries that
+ * succeed and reports the others, each with its own OperationOutcome.
+ */
+final class BundleRoutes {
+  private final FhirModel fhir;
+  private final ResourceStore store;
+  private final Responses responses;
+  private final BaseUrl baseUrl;
+
+  BundleRoutes(FhirModel fhir, ResourceStore store, Responses responses, BaseUrl baseUrl) {
+    this.fhir = fhir;
+    this.store = store;
+    this.responses = responses;
+    this.baseUrl = baseUrl;
+  }
+
+  void handle(Context ctx) {
+    IBaseResource parsed = fhir.parse(ctx.bodyAsBytes(), Negotiation.requestFormat(ctx));
+    if (!(parsed instanceof Bundle bundle)) {
+      throw FhirException.badRequest(
+          "POST to the base URL takes a batch or transaction Bundle, not a " + fhir.context().getResourceType(parsed),
+          "resourceType");
+    }
+    BundleType type = bundle.getType();
+    if (type != BundleType.BATCH && type != BundleType.TRANSACTION) {
+      throw FhirException.badRequest(
+          "Bundle.type must be batch or transaction, got " + (type == null ? "nothing" : type.toCode()), "Bundle.type");
+    }
+    boolean transaction = type == BundleType.TRANSACTION;
+    List<BundleEntryRequest> requests = new ArrayList<>();
+    Map<String, String> resolved = new HashMap<>();
+    List<BundleEntryComponent> entries = bundle.getEntry();
+    BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[entries.size()];
+    for (int i = 0; i < entries.size(); i++) {
+      try {
+        requests.add(toRequest(i, entries.get(i), resolved));
+      } catch (FhirException e) {
+        if (transaction) {
+          throw e;
+        }
+        responseEntries[i] = failure(e);
+      }
+    }
+    if (transaction) {
+      rewriteReferences(requests, resolved);
+    }
+    String base = baseUrl.of(ctx);
+    boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
+    if (transaction) {
+      List<BundleEntryRequest> ordered = new ArrayList<>(requests);
+      ordered.sort(Comparator.comparingInt(BundleEntryRequest::transactionOrder));
+      try {
+        store.write(tx -> {
+          for (BundleEntryRequest r : ordered) {
+            responseEntries[r.index()] = respond(r, execute(tx, r), base, minimal);
+          }
+          return null;
+        });
+      } catch (FhirException e) {
+        throw new FhirException(e.status(), prefix(e.issues(), "The transaction was rolled back; nothing of it was stored. "), e);
+      }
+    } else {
+      List<ResourceStore.Work<StoredResource>> units = new ArrayList<>();
+      for (BundleEntryRequest r : requests) {
+        units.add(tx -> execute(tx, r));
+      }
+      List<ResourceStore.Outcome<StoredResource>> outcomes = store.writeEach(units);
+      for (int i = 0; i < requests.size(); i++) {
+        var outcome = outcomes.get(i);
+        BundleEntryRequest request = requests.get(i);
+        responseEntries[request.index()] = outcome.error() == null
+            ? respond(request, outcome.value(), base, minimal)
+            : failure(outcome.error());
+      }
+    }
+    BundleWriter out = new BundleWriter(transaction ? "transaction-response" : "batch-response", null);
+    for (BundleWriter.Entry e : responseEntries) {
+      out.entry(e);
+    }
+    responses.send(ctx, 200, out.finish());
+  }
+
+  private static List<Issue> prefix(List<Issue> issues, String prefix) {
+    return issues.stream()
+        .map(i -> new Issue(i.severity(), i.code(), prefix + i.diagnostics(), i.expression()))
+        .toList();
+  }
+
+  private BundleWriter.Entry failure(FhirException e) {
+    return new BundleWriter.Entry(null, null, null, null, null, statusLine(e.status()), null, null, null,
+        OperationOutcomes.json(fhir, e.issues()));
+  }
+
+  private StoredResource execute(dev.sluice.store.WriteTransaction tx, BundleEntryRequest r)
+      throws java.sql.SQLException {
+    return switch (r) {
+      case BundleEntryRequest.Create c -> tx.create(c.type(), c.id(), c.resource());
+      case BundleEntryRequest.Update u -> tx.update(u.type(), u.id(), u.resource(), u.ifMatch());
+      case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
+          .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
+      case BundleEntryRequest.Read rd -> {
+        var found = rd.version() == null ? store.read(rd.type(), rd.id()) : store.vread(rd.type(), rd.id(), rd.version());
+        StoredResource s = found.orElseThrow(() -> FhirException.notFound(rd.type() + "/" + rd.id() + " is not known"));
+        if (s.deleted()) {
+          throw FhirException.gone(rd.type() + "/" + rd.id() + " was deleted");
+        }
+        yield s;
+      }
+    };
+  }
+
+  private BundleWriter.Entry respond(BundleEntryRequest r, StoredResource s, String base, boolean minimal) {
+    return switch (r) {
+      case BundleEntryRequest.Delete d -> new BundleWriter.Entry(null, null, null, null, null,
+          "204 No Content", null, s.version() > 0 ? s.etag() : null, null, null);
+      case BundleEntryRequest.Read rd -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), s.content(),
+          null, null, null, "200 OK", null, s.etag(), s.lastUpdated(), null);
+      default -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), minimal ? null : s.content(), null, null, null,
+          s.created() ? "201 Created" : "200 OK", s.relativeUrl() + "/_history/" + s.version(), s.etag(),
+          s.lastUpdated(), null);
+    };
+  }
+
+  private BundleEntryRequest toRequest(int i, BundleEntryComponent entry, Map<String, String> resolved) {
+    String where = "Bundle.entry[" + i + "]";
+    if (!entry.hasRequest() || !entry.getRequest().hasMethod() || !entry.getRequest().hasUrl()) {
+      throw FhirException.badRequest(where + " has no request with a method and a url", where + ".request");
+    }
+    String method = entry.getRequest().getMethod().toCode();
+    String url = entry.getRequest().getUrl();
+    if (url.contains("?")) {
+      throw FhirException.notSupported(where + ": conditional and search URLs ('" + url + "') are not supported in bundles yet",
+          where + ".request.url");
+    }
+    String[] parts = url.replaceAll("^/+|/+$", "").split("/");
+    String type = parts[0];
+    if (!fhir.isResourceType(type)) {
+      throw FhirException.badRequest(where + ": '" + type + "' is not a FHIR R4 resource type", where + ".request.url");
+    }
+    Resource resource = entry.getResource();
+    Integer ifMatch = entry.getRequest().hasIfMatch() ? Params.etagVersion(entry.getRequest().getIfMatch(), where + ".request.ifMatch") : null;
+    switch (method) {
+      case "POST" -> {
+        if (parts.length != 1) {
+          throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + url + "'", where + ".request.url");
+        }
+        requireResource(where, resource, type);
+        if (entry.getRequest().hasIfNoneExist()) {
+          throw FhirException.notSupported(where + ": conditional create (ifNoneExist) is not supported yet", where + ".request.ifNoneExist");
+        }
+        String id = UUID.randomUUID().toString();
+        if (entry.hasFullUrl()) {
+          resolved.put(entry.getFullUrl(), type + "/" + id);
+        }
+        return new BundleEntryRequest.Create(i, type, id, resource);
+      }
+      case "PUT" -> {
+        if (parts.length != 2) {
+          throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
+        }
+        String id = ResourceRoutes.validId(parts[1]);
+        requireResource(where, resource, type);
+        String bodyId = resource.getIdElement().getIdPart();
+        if (bodyId != null && !bodyId.equals(id) && !(entry.hasFullUrl() && entry.getFullUrl().startsWith("urn:"))) {
+          throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'", where + ".resource.id");
+        }
+        if (entry.hasFullUrl()) {
+          resolved.put(entry.getFullUrl(), type + "/" + id);
+        }
+        return new BundleEntryRequest.Update(i, type, id, resource, ifMatch);
+      }
+      case "DELETE" -> {
+        if (parts.length != 2) {
+          throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
+        }
+        return new BundleEntryRequest.Delete(i, type, ResourceRoutes.validId(parts[1]), ifMatch);
+      }
+      case "GET" -> {
+        if (parts.length == 2) {
+          return new BundleEntryRequest.Read(i, type, ResourceRoutes.validId(parts[1]), null);
+        }
+        if (parts.length == 4 && parts[2].equals("_history")) {
+          try {
+            return new BundleEntryRequest.Read(i, type, ResourceRoutes.validId(parts[1]), Integer.parseInt(parts[3]));
+          } catch (NumberFormatException e) {
+            throw FhirException.badRequest(where + ": '" + parts[3] + "' is not a version number", where + ".request.url");
+          }
+        }
+        throw FhirException.notSupported(where + ": only reads ('Type/id', 'Type/id/_history/n') are supported as GET entries",
+            where + ".request.url");
+      }
+      default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles", where + ".request.method");
+    }
+  }
+
+  private void requireResource(String where, Resource resource, String type) {
+    if (resource == null) {
+      throw FhirException.badRequest(where + " has no resource", where + ".resource");
+    }
+    if (!resource.fhirType().equals(type)) {
+      throw FhirException.badRequest(where + ": the resource is a " + resource.fhirType() + " but the URL is for " + type,
+          where + ".resource");
+    }
+  }
+
+  /** Points references to urn:uuid entries (and to full URLs of entries) at the ids they were given. */
+  private void rewriteReferences(List<BundleEntryRequest> requests, Map<String, String> resolved) {
+    if (resolved.isEmpty()) {
+      return;
+    }
+    var terser = fhir.context().newTerser();
+    for (BundleEntryRequest r : requests) {
+      IBaseResource resource = switch (r) {
+        case BundleEntryRequest.Create c -> c.resource();
+        case BundleEntryRequest.Update u -> u.resource();
+        default -> null;
+      };
+      if (resource == null) {
+        continue;
+      }
+      for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+        String target = ref.getReference();
+        if (target != null && resolved.containsKey(target)) {
+          ref.setReference(resolved.get(target));
+        }
+      }
+    }
+  }
+
+  static String statusLine(int status) {
+    return switch (status) {
+      case 200 -> "200 OK";
+      case 201 -> "201 Created";
+      case 204 -> "204 No Content";
+      case 400 -> "400 Bad Request";
+      case 404 -> "404 Not Found";
+      case 409 -> "409 Conflict";
+      case 410 -> "410 Gone";
+      case 412 -> "412 Precondition Failed";
+      case 422 -> "422 Unprocessable Entity";
+      default -> Integer.toString(status);
+    };
+  }
+}

@@ -1,0 +1,57 @@
+package dev.sluice.http;
+
+import dev.sluice.fhir.FhirModel;
+import java.util.Date;
+import java.util.List;
+import java.util.function.Consumer;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementKind;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResourceComponent;
+import org.hl7.fhir.r4.model.CapabilityStatement.ResourceVersionPolicy;
+import org.hl7.fhir.r4.model.CapabilityStatement.RestfulCapabilityMode;
+import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
+import org.hl7.fhir.r4.model.CapabilityStatement.TypeRestfulInteraction;
+import org.hl7.fhir.r4.model.Enumerations.FHIRVersion;
+import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
+
+/**
+ * The CapabilityStatement, built once at start-up from what the server really does. Other
+ * parts (search, export) add what they provide through contributors.
+ */
+final class Capabilities {
+  private final byte[] json;
+
+  Capabilities(FhirModel fhir, String version, List<Consumer<CapabilityStatement>> contributors) {
+    CapabilityStatement cs = new CapabilityStatement();
+    cs.setStatus(PublicationStatus.ACTIVE);
+    cs.setDate(new Date());
+    cs.setKind(CapabilityStatementKind.INSTANCE);
+    cs.setFhirVersion(FHIRVersion._4_0_1);
+    cs.addFormat("application/fhir+json");
+    cs.addFormat("application/fhir+xml");
+    cs.getSoftware().setName("Sluice").setVersion(version);
+    cs.getImplementation().setDescription("Sluice FHIR R4 server");
+    CapabilityStatementRestComponent rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
+    rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
+    rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
+    rest.addInteraction().setCode(SystemRestfulInteraction.HISTORYSYSTEM);
+    for (String type : fhir.resourceTypes()) {
+      CapabilityStatementRestResourceComponent r = rest.addResource().setType(type);
+      r.setVersioning(ResourceVersionPolicy.VERSIONED);
+      r.setReadHistory(true);
+      r.setUpdateCreate(true);
+      for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
+          TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE, TypeRestfulInteraction.HISTORYINSTANCE,
+          TypeRestfulInteraction.HISTORYTYPE, TypeRestfulInteraction.CREATE, TypeRestfulInteraction.SEARCHTYPE)) {
+        r.addInteraction().setCode(i);
+      }
+    }
+    contributors.forEach(c -> c.accept(cs));
+    this.json = fhir.encodeJson(cs);
+  }
+
+  byte[] json() {
+    return json;
+  }
+}

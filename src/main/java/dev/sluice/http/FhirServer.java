@@ -1,0 +1,123 @@
+package dev.sluice.http;
+
+import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Issue;
+import dev.sluice.store.Database;
+import dev.sluice.store.ResourceStore;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTP server: the route table of the FHIR API, error mapping, health and metrics. */
+public final class FhirServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(FhirServer.class);
+
+  /**
+   * @param publicBaseUrl the base URL for links (ending in /fhir), or null to derive it per request
+   */
+  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes) {}
+
+  private final Javalin app;
+  private final Settings settings;
+
+  public FhirServer(
+      Settings settings, String version, FhirModel fhir, Database database, ResourceStore store,
+      PrometheusMeterRegistry metrics) {
+    this.settings = settings;
+    Responses responses = new Responses(fhir);
+    BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
+    ResourceRoutes resources = new ResourceRoutes(fhir, store, responses, baseUrl);
+    BundleRoutes bundles = new BundleRoutes(fhir, store, responses, baseUrl);
+    TypeListing listing = new TypeListing(store, responses, baseUrl, resources);
+    Capabilities capabilities = new Capabilities(fhir, version, List.of());
+
+    this.app = Javalin.create(config -> {
+      config.useVirtualThreads = true;
+      config.showJavalinBanner = false;
+      config.http.maxRequestSize = settings.maxBodyBytes();
+      config.router.ignoreTrailingSlashes = true;
+      config.requestLogger.http((ctx, ms) -> record(metrics, ctx, ms));
+    });
+
+    // Order matters: Javalin takes the first route that matches, so literal paths come first.
+    app.get("/health", ctx -> health(ctx, database));
+    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
+    app.post("/fhir", bundles::handle);
+    app.get("/fhir/_history", resources::systemHistory);
+    app.get("/fhir/{type}/_history", resources::typeHistory);
+    app.get("/fhir/{type}", listing::list);
+    app.post("/fhir/{type}", resources::create);
+    app.get("/fhir/{type}/{id}", resources::read);
+    app.put("/fhir/{type}/{id}", resources::update);
+    app.delete("/fhir/{type}/{id}", resources::delete);
+    app.get("/fhir/{type}/{id}/_history", resources::instanceHistory);
+    app.get("/fhir/{type}/{id}/_history/{vid}", resources::vread);
+
+    app.exception(FhirException.class, (e, ctx) -> {
+      if (e.status() >= 500) {
+        log.error("{} {} failed: {}", ctx.method(), ctx.path(), e.getMessage(), e);
+      }
+      responses.outcome(ctx, e.status(), e.issues());
+    });
+    app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
+        List.of(Issue.error(e.getStatus() == 404 ? "not-found" : e.getStatus() == 413 ? "too-costly" : "processing",
+            describe(e, ctx)))));
+    app.exception(Exception.class, (e, ctx) -> {
+      log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
+      responses.outcome(ctx, 500, List.of(Issue.error("exception",
+          "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
+    });
+  }
+
+  private String describe(HttpResponseException e, Context ctx) {
+    return switch (e.getStatus()) {
+      case 404 -> "No FHIR interaction at " + ctx.method() + " " + ctx.path();
+      case 405 -> ctx.method() + " is not allowed on " + ctx.path();
+      case 413 -> "The request body is larger than the limit of " + settings.maxBodyBytes()
+          + " bytes (setting --max-body-size)";
+      default -> e.getMessage();
+    };
+  }
+
+  private static void health(Context ctx, Database database) {
+    boolean db = database.isReachable();
+    ctx.status(db ? 200 : 503).json(java.util.Map.of("status", db ? "UP" : "DOWN", "database", db ? "UP" : "DOWN"));
+  }
+
+  private static void record(PrometheusMeterRegistry metrics, Context ctx, float ms) {
+    String route;
+    try {
+      route = ctx.endpointHandlerPath();
+    } catch (RuntimeException e) {
+      route = "unmatched";
+    }
+    Timer.builder("sluice.http.requests")
+        .tag("method", ctx.method().name())
+        .tag("route", route)
+        .tag("status", Integer.toString(ctx.statusCode()))
+        .register(metrics)
+        .record((long) (ms * 1000), TimeUnit.MICROSECONDS);
+  }
+
+  public FhirServer start() {
+    app.start(settings.host(), settings.port());
+    return this;
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+  }
+}

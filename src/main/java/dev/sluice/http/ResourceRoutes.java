@@ -1,0 +1,210 @@
+package dev.sluice.http;
+
+import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
+import dev.sluice.store.HistoryCursor;
+import dev.sluice.store.HistoryPage;
+import dev.sluice.store.ResourceStore;
+import dev.sluice.store.StoredResource;
+import io.javalin.http.Context;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/** The RESTful interactions on single resources and history: create, read, vread, update, delete. */
+final class ResourceRoutes {
+  static final int DEFAULT_COUNT = 50;
+  static final int MAX_COUNT = 1000;
+
+  private final FhirModel fhir;
+  private final ResourceStore store;
+  private final Responses responses;
+  private final BaseUrl baseUrl;
+
+  ResourceRoutes(FhirModel fhir, ResourceStore store, Responses responses, BaseUrl baseUrl) {
+    this.fhir = fhir;
+    this.store = store;
+    this.responses = responses;
+    this.baseUrl = baseUrl;
+  }
+
+  void create(Context ctx) {
+    String type = knownType(ctx.pathParam("type"));
+    if (ctx.header("If-None-Exist") != null) {
+      throw FhirException.notSupported("Conditional create (If-None-Exist) is not supported yet", "If-None-Exist");
+    }
+    IBaseResource resource = parseBody(ctx, type);
+    StoredResource stored = store.write(tx -> tx.create(type, resource));
+    respondWrite(ctx, 201, stored);
+  }
+
+  void update(Context ctx) {
+    String type = knownType(ctx.pathParam("type"));
+    String id = validId(ctx.pathParam("id"));
+    IBaseResource resource = parseBody(ctx, type);
+    String bodyId = resource.getIdElement().getIdPart();
+    if (bodyId == null) {
+      throw FhirException.badRequest("The resource in an update must carry the id of the URL (" + id + ")", type + ".id");
+    }
+    if (!bodyId.equals(id)) {
+      throw FhirException.badRequest(
+          "The resource id '" + bodyId + "' does not match the id '" + id + "' in the URL", type + ".id");
+    }
+    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
+    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch));
+    respondWrite(ctx, stored.created() ? 201 : 200, stored);
+  }
+
+  void delete(Context ctx) {
+    String type = knownType(ctx.pathParam("type"));
+    String id = validId(ctx.pathParam("id"));
+    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
+    Optional<StoredResource> deleted = store.write(tx -> tx.delete(type, id, ifMatch));
+    deleted.ifPresent(d -> ctx.header("ETag", d.etag()));
+    ctx.status(204);
+  }
+
+  void read(Context ctx) {
+    String type = knownType(ctx.pathParam("type"));
+    String id = validId(ctx.pathParam("id"));
+    StoredResource r = store.read(type, id)
+        .orElseThrow(() -> FhirException.notFound("Resource " + type + "/" + id + " is not known"));
+    if (r.deleted()) {
+      throw FhirException.gone("Resource " + type + "/" + id + " was deleted (version " + r.version() + ")");
+    }
+    Integer notMatch = Params.etagVersion(ctx.header("If-None-Match"), "If-None-Match");
+    Responses.versionHeaders(ctx, baseUrl.of(ctx), r, false);
+    if (notMatch != null && notMatch == r.version()) {
+      ctx.status(304);
+      return;
+    }
+    responses.send(ctx, 200, r.content());
+  }
+
+  void vread(Context ctx) {
+    String type = knownType(ctx.pathParam("type"));
+    String id = validId(ctx.pathParam("id"));
+    int version;
+    try {
+      version = Integer.parseInt(ctx.pathParam("vid"));
+    } catch (NumberFormatException e) {
+      throw FhirException.badRequest("Version '" + ctx.pathParam("vid") + "' is not a number", "vid");
+    }
+    StoredResource r = store.vread(type, id, version)
+        .orElseThrow(() -> FhirException.notFound("Version " + version + " of " + type + "/" + id + " is not known"));
+    if (r.deleted()) {
+      throw FhirException.gone("Version " + version + " of " + type + "/" + id + " is a deletion");
+    }
+    Responses.versionHeaders(ctx, baseUrl.of(ctx), r, false);
+    responses.send(ctx, 200, r.content());
+  }
+
+  void instanceHistory(Context ctx) {
+    String type = knownType(ctx.pathParam("type"));
+    String id = validId(ctx.pathParam("id"));
+    if (store.read(type, id).isEmpty()) {
+      throw FhirException.notFound("Resource " + type + "/" + id + " is not known");
+    }
+    history(ctx, type, id);
+  }
+
+  void typeHistory(Context ctx) {
+    history(ctx, knownType(ctx.pathParam("type")), null);
+  }
+
+  void systemHistory(Context ctx) {
+    history(ctx, null, null);
+  }
+
+  private void history(Context ctx, String type, String id) {
+    int count = Params.count(ctx, DEFAULT_COUNT, MAX_COUNT);
+    Instant since = Params.instant(ctx, "_since");
+    Instant at = Params.instant(ctx, "_at");
+    HistoryCursor after = null;
+    String cursor = ctx.queryParam("_cursor");
+    if (cursor != null) {
+      try {
+        after = HistoryCursor.decode(cursor);
+      } catch (IllegalArgumentException e) {
+        throw FhirException.badRequest("_cursor is not a paging token issued by this server", "_cursor");
+      }
+    }
+    HistoryPage page = store.history(type, id, since, at, count, after);
+    String base = baseUrl.of(ctx);
+    String self = base + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history";
+    BundleWriter bundle = new BundleWriter("history", null);
+    bundle.link("self", self + query(ctx, null));
+    if (page.next() != null) {
+      bundle.link("next", self + query(ctx, page.next().encode()));
+    }
+    for (HistoryPage.HistoryEntry e : page.entries()) {
+      StoredResource r = e.resource();
+      String method = r.deleted() ? "DELETE" : r.version() == 1 ? "POST" : "PUT";
+      String url = r.version() == 1 && !r.deleted() ? r.type() : r.relativeUrl();
+      String status = r.deleted() ? "204" : r.version() == 1 ? "201" : "200";
+      bundle.entry(new BundleWriter.Entry(base + "/" + r.relativeUrl(), r.content(), null, method, url,
+          status, null, r.etag(), r.lastUpdated(), null));
+    }
+    responses.send(ctx, 200, bundle.finish());
+  }
+
+  /** The request's own query with the cursor replaced. */
+  private static String query(Context ctx, String cursor) {
+    StringBuilder q = new StringBuilder();
+    ctx.queryParamMap().forEach((name, values) -> {
+      if (name.equals("_cursor")) {
+        return;
+      }
+      for (String v : values) {
+        q.append(q.isEmpty() ? '?' : '&').append(enc(name)).append('=').append(enc(v));
+      }
+    });
+    if (cursor != null) {
+      q.append(q.isEmpty() ? '?' : '&').append("_cursor=").append(cursor);
+    }
+    return q.toString();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private void respondWrite(Context ctx, int status, StoredResource stored) {
+    Responses.versionHeaders(ctx, baseUrl.of(ctx), stored, true);
+    String prefer = ctx.header("Prefer");
+    if (prefer != null && prefer.contains("return=minimal")) {
+      ctx.status(status);
+      return;
+    }
+    responses.send(ctx, status, stored.content());
+  }
+
+  IBaseResource parseBody(Context ctx, String type) {
+    Format format = Negotiation.requestFormat(ctx);
+    IBaseResource resource = fhir.parse(ctx.bodyAsBytes(), format);
+    String bodyType = fhir.context().getResourceType(resource);
+    if (!bodyType.equals(type)) {
+      throw FhirException.badRequest(
+          "The body is a " + bodyType + " but the URL is for " + type, "resourceType");
+    }
+    return resource;
+  }
+
+  String knownType(String type) {
+    if (!fhir.isResourceType(type)) {
+      throw FhirException.notFound("'" + type + "' is not a FHIR R4 resource type");
+    }
+    return type;
+  }
+
+  static String validId(String id) {
+    if (!FhirModel.isValidId(id)) {
+      throw FhirException.badRequest(
+          "'" + id + "' is not a valid id (1 to 64 letters, digits, '-' and '.')", "id");
+    }
+    return id;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.sluice.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection pool over PostgreSQL (embedded unless a JDBC URL is given), migrated by
+ * Flyway before anything else touches it.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  /**
+   * @param jdbcUrl null for the embedded PostgreSQL under {@code dataDir}
+   */
+  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
+
+  private final EmbeddedPostgresServer embedded;
+  private final HikariDataSource pool;
+
+  private Database(EmbeddedPostgresServer embedded, HikariDataSource pool) {
+    this.embedded = embedded;
+    this.pool = pool;
+  }
+
+  public static Database open(Settings settings, MeterRegistry registry) {
+    EmbeddedPostgresServer embedded = null;
+    String url = settings.jdbcUrl();
+    String user = settings.user();
+    String password = settings.password();
+    if (url == null || url.isBlank()) {
+      embedded = EmbeddedPostgresServer.start(settings.dataDir());
+      url = embedded.jdbcUrl();
+      user = "postgres";
+      password = null;
+    }
+    try {
+      HikariConfig config = new HikariConfig();
+      config.setPoolName("sluice-db");
+      config.setJdbcUrl(url);
+      config.setUsername(user);
+      config.setPassword(password);
+      config.setMaximumPoolSize(settings.poolSize());
+      config.setConnectionTimeout(30_000);
+      // server-side prepared statements from the first use: most statements here run often
+      config.addDataSourceProperty("prepareThreshold", "1");
+      config.addDataSourceProperty("reWriteBatchedInserts", "true");
+      config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
+      HikariDataSource pool = new HikariDataSource(config);
+      migrate(pool);
+      return new Database(embedded, pool);
+    } catch (RuntimeException e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  private static void migrate(DataSource dataSource) {
+    var result =
+        Flyway.configure()
+            .dataSource(dataSource)
+            .locations("classpath:db/migration")
+            .load()
+            .migrate();
+    log.info("Database schema at version {} ({} migrations applied now)",
+        result.targetSchemaVersion, result.migrationsExecuted);
+  }
+
+  public DataSource dataSource() {
+    return pool;
+  }
+
+  /** True when a trivial query answers: for /health. */
+  public boolean isReachable() {
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+      s.setQueryTimeout(5);
+      return s.execute("select 1");
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+}

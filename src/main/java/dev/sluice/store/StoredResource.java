@@ -1,0 +1,27 @@
+package dev.sluice.store;
+
+import java.time.Instant;
+
+/**
+ * One version of a resource as stored.
+ *
+ * @param content the exact JSON served for it; null when the version is a deletion
+ * @param created true when a write made a new logical resource (for 201 vs 200)
+ */
+public record StoredResource(
+    String type,
+    String id,
+    int version,
+    Instant lastUpdated,
+    boolean deleted,
+    byte[] content,
+    boolean created) {
+
+  public String etag() {
+    return "W/\"" + version + "\"";
+  }
+
+  public String relativeUrl() {
+    return type + "/" + id;
+  }
+}
