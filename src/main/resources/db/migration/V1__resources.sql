@@ -32,3 +32,14 @@ create index resource_version_updated on resource_version (last_updated, pk);
 create index resource_version_type_updated on resource_version (res_type, last_updated, pk);
 -- type listing and export scans of the current versions by key range
 create index resource_type_pk on resource (res_type, pk) where not deleted;
+
+-- Patient compartment membership of the current version of each resource, by the patient's
+-- logical id (references need not resolve at write time, so the patient may not exist yet).
+-- A Patient is in its own compartment.
+create table compartment (
+  patient_id  text   not null,
+  res_pk      bigint not null references resource (pk),
+  res_type    text   not null,
+  primary key (patient_id, res_type, res_pk)
+);
+create index compartment_res on compartment (res_pk);

@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.http.FhirServer;
 import dev.sluice.store.Database;
 import dev.sluice.store.ResourceStore;
@@ -49,7 +50,7 @@ public final class Application implements AutoCloseable {
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
         metrics);
     try {
-      SearchIndexWriter indexer = new SearchIndexWriter();
+      SearchIndexWriter indexer = new SearchIndexWriter(new PatientCompartment(fhir));
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
@@ -60,6 +61,11 @@ public final class Application implements AutoCloseable {
       database.close();
       throw e;
     }
+  }
+
+  /** For tests and tools that inspect the database directly. */
+  public javax.sql.DataSource dataSource() {
+    return database.dataSource();
   }
 
   public int port() {
