@@ -1,7 +1,13 @@
 package dev.sluice.cli;
 
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
+import dev.sluice.fhir.SearchParameters;
+import dev.sluice.search.SearchParser;
+import dev.sluice.store.ResourceSearch;
+import dev.sluice.store.SearchSql;
+import java.time.Clock;
 import dev.sluice.http.FhirServer;
 import dev.sluice.store.Database;
 import dev.sluice.store.ResourceStore;
@@ -50,11 +56,16 @@ public final class Application implements AutoCloseable {
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
         metrics);
     try {
-      SearchIndexWriter indexer = new SearchIndexWriter(new PatientCompartment(fhir));
+      PatientCompartment compartment = new PatientCompartment(fhir);
+      SearchParameters parameters = new SearchParameters(fhir);
+      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, new ParamExpressions(fhir));
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
+      SearchParser parser = new SearchParser(fhir, parameters);
+      ResourceSearch search = new ResourceSearch(database.dataSource(), new SearchSql(Clock.systemUTC()));
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
-          Version.current(), fhir, database, store, metrics).start();
+          Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
+          metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
       return new Application(database, server, gcMetrics);
     } catch (RuntimeException e) {
