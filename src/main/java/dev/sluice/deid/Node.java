@@ -77,8 +77,18 @@ final class Node {
         if (!(value instanceof PrimitiveType<?> primitive)) {
             return null;
         }
-        String text = isResourceId() ? ((IdType) value).getIdPart() : primitive.getValueAsString();
+        String text = isResourceId() ? ((IdType) value).getIdPart()
+                : value instanceof XhtmlType xhtml ? xhtmlText(xhtml) : primitive.getValueAsString();
         return text == null || text.isEmpty() ? null : text;
+    }
+
+    /** Narrative.div as text; null when cleared (HAPI answers a cleared div with a new empty one). */
+    static String xhtmlText(XhtmlType xhtml) {
+        Narrative place = xhtml.getPlace();
+        if (place == null || !place.hasDiv() || place.getDiv().isEmpty()) {
+            return null;
+        }
+        return xhtml.primitiveValue();
     }
 
     /** Sets or (with null) clears the primitive value; may throw when HAPI rejects the text for the type. */

@@ -15,6 +15,7 @@ import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.XhtmlType;
 
 /**
  * Writes a resource as minified FHIR JSON, leaving out every element that anonymization emptied, but never a
@@ -141,7 +142,8 @@ final class ResourceJsonWriter {
         if (!(value instanceof PrimitiveType<?> primitive)) {
             return null;
         }
-        String text = resourceId && value instanceof IdType id ? id.getIdPart() : primitive.getValueAsString();
+        String text = resourceId && value instanceof IdType id ? id.getIdPart()
+                : value instanceof XhtmlType xhtml ? Node.xhtmlText(xhtml) : primitive.getValueAsString();
         return text == null || text.isEmpty() ? null : text;
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -59,6 +60,11 @@ class ReferenceEquivalenceTest {
 
         JsonNode actual = JSON.readTree(output);
         JsonNode target = JSON.readTree(stripBom(ReferenceData.read(ReferenceData.testResource(expected))));
+        if (!actual.equals(target)) {
+            Path failed = Path.of("target", "deid-actual", input + "--" + config);
+            Files.createDirectories(failed.getParent());
+            Files.write(failed, output);
+        }
         assertThat(actual).as(new String(output, StandardCharsets.UTF_8)).isEqualTo(target);
     }
 
