@@ -78,7 +78,8 @@ public final class Anonymizer {
         IParser parser = fhirContext.newJsonParser();
         // A Bundle entry's fullUrl must not become the id of its resource: ids are hashed, fullUrls redacted.
         parser.setOverrideResourceIdWithBundleEntryFullUrl(false);
-        parser.setParserErrorHandler(new LenientErrorHandler(false));
+        // Like the reference engine, take malformed primitive values as they are: rules still see and replace them.
+        parser.setParserErrorHandler(new LenientErrorHandler(false).setErrorOnInvalidValue(false));
         try {
             int start = json.length >= 3 && (json[0] & 0xff) == 0xEF && (json[1] & 0xff) == 0xBB && (json[2] & 0xff) == 0xBF ? 3 : 0;
             return (Resource) parser.parseResource(new ByteArrayInputStream(json, start, json.length - start));
