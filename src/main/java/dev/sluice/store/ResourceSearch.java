@@ -65,7 +65,9 @@ public final class ResourceSearch {
     }
     boolean backward = cursor != null && cursor.before();
     List<Object> args = new ArrayList<>();
-    StringBuilder inner = new StringBuilder("select r.pk, r.version");
+    // Only r.pk inside, so that the type filter is an index-only scan of resource_type_pk in pk
+    // order; reading r.version here made PostgreSQL walk the primary key across all types.
+    StringBuilder inner = new StringBuilder("select r.pk");
     for (int i = 0; i < sort.size(); i++) {
       inner.append(", ").append(sortExpression(sort.get(i), args)).append(" as s").append(i);
     }
@@ -78,7 +80,8 @@ public final class ResourceSearch {
     for (int i = 0; i < sort.size(); i++) {
       text.append(", x.s").append(i).append("::text");
     }
-    text.append(" from (").append(inner).append(") x join resource_version v on v.pk = x.pk and v.version = x.version");
+    text.append(" from (").append(inner).append(") x join resource c on c.pk = x.pk")
+        .append(" join resource_version v on v.pk = c.pk and v.version = c.version");
     if (cursor != null) {
       text.append(" where ").append(Keyset.condition(sort, cursor, args));
     }

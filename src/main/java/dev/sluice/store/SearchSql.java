@@ -32,6 +32,8 @@ import java.util.List;
  */
 public final class SearchSql {
   /** Above every character in byte order: the upper bound of a prefix range. */
+  /** Read from {@code resource.last_updated}, not from the index tables. */
+  static final String LAST_UPDATED = "_lastUpdated";
   private static final String MAX_CHAR = new String(Character.toChars(Character.MAX_CODE_POINT));
 
   private final Clock clock;
@@ -91,6 +93,7 @@ public final class SearchSql {
               + typeParam + " and " + x + ".res_id in (" + in + "))";
         }
         case Criterion.Match m -> match(m, pk);
+        case Criterion.Missing m when m.param().name().equals(LAST_UPDATED) -> m.missing() ? "false" : "true";
         case Criterion.Missing m -> {
           String t = alias("m");
           int key = m.param().kind() == ParamKind.COMPOSITE ? m.param().components().getFirst().key() : m.param().key();
@@ -140,6 +143,9 @@ public final class SearchSql {
         }
         return any.size() == 1 ? any.getFirst() : "(" + String.join(" or ", any) + ")";
       }
+      if (p.name().equals(LAST_UPDATED)) {
+        return lastUpdated(m, pk);
+      }
       ParamKind kind = p.kind();
       int key = p.key();
       if (m.modifier() == Modifier.TEXT) {
@@ -160,6 +166,17 @@ public final class SearchSql {
             + condition + ")";
       }
       return pk + " in (select " + t + ".res_pk from " + table(kind) + " " + t + " where " + condition + ")";
+    }
+
+    /** {@code _lastUpdated} is read from the resource table, which has it already (not indexed twice). */
+    private String lastUpdated(Criterion.Match m, String pk) {
+      String x = alias("x");
+      List<String> any = new ArrayList<>();
+      for (SearchValue v : m.anyOf()) {
+        any.add(date(x + ".last_updated", "(" + x + ".last_updated + interval '1 millisecond')", (SearchValue.Date) v));
+      }
+      return pk + " in (select " + x + ".pk from resource " + x + " where not " + x + ".deleted and ("
+          + String.join(" or ", any) + "))";
     }
 
     /** All parts of one composite value, matched within the same composite item (same res_pk and grp). */
@@ -209,7 +226,7 @@ public final class SearchSql {
         case SearchValue.Uri u -> modifier == Modifier.BELOW
             ? t + ".uri >= " + bind(u.value()) + " and " + t + ".uri < " + bind(u.value() + MAX_CHAR)
             : t + ".uri = " + bind(u.value());
-        case SearchValue.Date d -> date(t, d);
+        case SearchValue.Date d -> date(t + ".lo", t + ".hi", d);
         case SearchValue.Number n -> number(t + ".value", n.prefix(), n.value());
         case SearchValue.Quantity q -> {
           String c = number(t + ".value", q.prefix(), q.value());
@@ -232,9 +249,7 @@ public final class SearchSql {
       };
     }
 
-    private String date(String t, SearchValue.Date d) {
-      String lo = t + ".lo";
-      String hi = t + ".hi";
+    private String date(String lo, String hi, SearchValue.Date d) {
       return switch (d.prefix()) {
         case EQ -> lo + " >= " + ts(d.lo()) + " and " + hi + " <= " + ts(d.hi());
         case NE -> "not (" + lo + " >= " + ts(d.lo()) + " and " + hi + " <= " + ts(d.hi()) + ")";
