@@ -27,8 +27,9 @@ import java.util.List;
  * it has no ORDER BY or LIMIT and does not restrict the resource type by itself (index keys
  * are per type, but {@code _id} alone needs the caller's type restriction to be exact only
  * when combined with nothing else: it checks the type too). Every value is a bound
- * parameter: bind {@link Fragment#params()} in order with {@code setObject}. The index holds
- * the values of the <em>current</em> version of each resource.
+ * parameter: bind {@link Fragment#params()} in order with {@code setObject}, and plan with the
+ * values ({@code PGStatement.setPrepareThreshold(0)}), since a generic plan cannot pick the
+ * right index. The index holds the values of the <em>current</em> version of each resource.
  */
 public final class SearchSql {
   /** Above every character in byte order: the upper bound of a prefix range. */
