@@ -10,10 +10,12 @@ import java.util.Objects;
  * @param targets the resource types a reference parameter may point to (empty: any)
  * @param components the parts of a composite parameter, in order (empty otherwise)
  * @param key the stable number that identifies this parameter in the index tables
+ * @param singleValued true when a resource has at most one value for it (its path is one
+ *     element of cardinality 0..1), so that AND-ed ranges can be tested on the same value
  */
 public record SearchParam(
     String type, String name, ParamKind kind, String expression, List<String> targets,
-    List<Component> components, int key) {
+    List<Component> components, int key, boolean singleValued) {
 
   public SearchParam {
     Objects.requireNonNull(type, "type");

@@ -1,5 +1,6 @@
 package dev.sluice.fhir;
 
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
@@ -13,6 +14,7 @@ import java.util.Optional;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -21,6 +23,7 @@ import java.util.regex.Pattern;
  * defines on Resource but HAPI's structures do not list.
  */
 public final class SearchParameters {
+  private static final Pattern ONE_ELEMENT = Pattern.compile("\\(?(\\w+)\\.(\\w+)(?: as \\w+\\))?");
   private static final Pattern BASE_TYPE = Pattern.compile("(^|\\|\\s*|\\(\\s*)(?:Domain)?Resource\\.");
   private final Map<String, Map<String, SearchParam>> byType;
 
@@ -40,10 +43,10 @@ public final class SearchParameters {
       RuntimeResourceDefinition def = context.getResourceDefinition(type);
       Map<String, SearchParam> params = new TreeMap<>();
       for (RuntimeSearchParam p : def.getSearchParams()) {
-        params.put(p.getName(), convert(type, p, byUri));
+        params.put(p.getName(), convert(type, def, p, byUri));
       }
       params.putIfAbsent("_source", new SearchParam(type, "_source", ParamKind.URI, type + ".meta.source",
-          List.of(), List.of(), SearchParam.keyOf(type, "_source")));
+          List.of(), List.of(), SearchParam.keyOf(type, "_source"), true));
       for (SearchParam p : params.values()) {
         claim(keys, p.key(), type + "." + p.name());
         claim(keys, p.textKey(), type + "." + p.name() + ":text");
@@ -64,7 +67,8 @@ public final class SearchParameters {
     }
   }
 
-  private static SearchParam convert(String type, RuntimeSearchParam p, Map<String, RuntimeSearchParam> byUri) {
+  private static SearchParam convert(
+      String type, RuntimeResourceDefinition definition, RuntimeSearchParam p, Map<String, RuntimeSearchParam> byUri) {
     List<SearchParam.Component> components = new ArrayList<>();
     if (p.getParamType() == RestSearchParameterTypeEnum.COMPOSITE) {
       int i = 0;
@@ -81,8 +85,33 @@ public final class SearchParameters {
         || c.kind() == ParamKind.COMPOSITE)) {
       kind = ParamKind.SPECIAL;
     }
-    return new SearchParam(type, p.getName(), kind, ownType(type, p.getPath()), List.copyOf(p.getTargets()),
-        components, SearchParam.keyOf(type, p.getName()));
+    String expression = ownType(type, p.getPath());
+    return new SearchParam(type, p.getName(), kind, expression, List.copyOf(p.getTargets()),
+        components, SearchParam.keyOf(type, p.getName()), singleValued(definition, expression));
+  }
+
+  /**
+   * {@code Type.element} or {@code (Type.element as X)}, or a union of such on one element,
+   * where the element is 0..1.
+   */
+  static boolean singleValued(RuntimeResourceDefinition definition, String expression) {
+    if (expression == null || expression.isBlank()) {
+      return false;
+    }
+    String element = null;
+    for (String part : ParamExpressions.topLevelUnion(expression)) {
+      Matcher m = ONE_ELEMENT.matcher(part);
+      if (!m.matches() || !m.group(1).equals(definition.getName())
+          || (element != null && !element.equals(m.group(2)))) {
+        return false;
+      }
+      element = m.group(2);
+    }
+    BaseRuntimeChildDefinition child = definition.getChildByName(element);
+    if (child == null) {
+      child = definition.getChildByName(element + "[x]");
+    }
+    return child != null && child.getMax() == 1;
   }
 
   /**
