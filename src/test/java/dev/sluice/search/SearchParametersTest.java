@@ -389,6 +389,19 @@ class SearchParametersTest {
   }
 
   @Test
+  void conditional_create_creates_once_then_answers_the_existing_resource() {
+    String body = "{\"resourceType\":\"Patient\"," + meta("") + ",\"identifier\":[{\"system\":\"urn:cc\",\"value\":\"" + R + "\"}]}";
+    HttpResponse<String> first = server.post("Patient", body, "If-None-Exist", "identifier=urn:cc|" + R);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    HttpResponse<String> second = server.post("Patient", body, "If-None-Exist", "identifier=urn:cc|" + R);
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+    assertThat(SearchClient.json(second.body()).get("id").asText()).isEqualTo(SearchClient.json(first.body()).get("id").asText());
+    server.post("Patient", body);
+    assertThat(server.post("Patient", body, "If-None-Exist", "identifier=urn:cc|" + R).statusCode()).isEqualTo(412);
+    assertThat(server.post("Patient", body, "If-None-Exist", "colour=red").statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void capability_statement_lists_the_search_parameters_of_each_type() {
     JsonNode cs = SearchClient.json(server.get("metadata").body());
     List<String> observation = new ArrayList<>();
