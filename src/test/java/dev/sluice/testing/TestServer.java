@@ -2,6 +2,7 @@ package dev.sluice.testing;
 
 import dev.sluice.cli.Application;
 import dev.sluice.cli.Config;
+import dev.sluice.cli.ExportConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -51,7 +52,7 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static Config config(Path dataDir) {
-    return new Config("127.0.0.1", 0, dataDir, null, null, null, 8, null, 8 * 1024 * 1024).validate();
+    return new Config("127.0.0.1", 0, dataDir, null, null, null, 8, null, 8 * 1024 * 1024, ExportConfig.defaults()).validate();
   }
 
   public Path dataDir() {
