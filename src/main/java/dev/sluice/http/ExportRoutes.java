@@ -12,6 +12,8 @@ import io.javalin.http.Context;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.zip.GZIPOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,9 @@ import java.util.UUID;
  * cancel, and downloads of files in the local store.
  */
 final class ExportRoutes {
+  /** Buffer of the gzip stream of one download. */
+  private static final int DOWNLOAD_BUFFER_BYTES = 64 * 1024;
+
   private final ExportJobs exports;
   private final ExportParams params;
   private final Responses responses;
@@ -203,10 +208,65 @@ final class ExportRoutes {
     if (!Files.isRegularFile(path)) {
       throw FhirException.notFound("Export " + job.id() + " has no file '" + name + "'");
     }
-    // Javalin answers Range requests (206) for seekable streams, and gzips the body when the
-    // client accepts it and sends no Range.
-    InputStream in = Files.newInputStream(path);
-    ctx.writeSeekableStream(in, "application/fhir+ndjson", Files.size(path));
+    String acceptEncoding = ctx.header("Accept-Encoding");
+    if (ctx.header("Range") == null && acceptEncoding != null && acceptEncoding.toLowerCase(Locale.ROOT).contains("gzip")) {
+      // compressed on the fly, straight from the file: nothing is held in memory
+      ctx.status(200);
+      ctx.contentType("application/fhir+ndjson");
+      ctx.header("Content-Encoding", "gzip");
+      ctx.header("Vary", "Accept-Encoding");
+      try (InputStream in = Files.newInputStream(path);
+          OutputStream out = new GZIPOutputStream(ctx.res().getOutputStream(), DOWNLOAD_BUFFER_BYTES)) {
+        in.transferTo(out);
+      }
+      return;
+    }
+    long size = Files.size(path);
+    long from = 0;
+    long to = size - 1;
+    String range = ctx.header("Range");
+    ctx.header("Accept-Ranges", "bytes");
+    ctx.contentType("application/fhir+ndjson");
+    if (range != null) {
+      // one range of bytes, for resumed downloads: "bytes=a-b", "bytes=a-" or "bytes=-n"
+      var m = java.util.regex.Pattern.compile("bytes=(\\d*)-(\\d*)").matcher(range.trim());
+      if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+        throw new FhirException(416, Issue.error("invalid", "Range '" + range + "' is not one byte range", "Range"));
+      }
+      if (m.group(1).isEmpty()) {
+        from = Math.max(0, size - Long.parseLong(m.group(2)));
+      } else {
+        from = Long.parseLong(m.group(1));
+        to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+      }
+      if (from > to || from >= size) {
+        ctx.header("Content-Range", "bytes */" + size);
+        throw new FhirException(416, Issue.error("invalid", "Range '" + range + "' lies outside the file of " + size
+            + " bytes", "Range"));
+      }
+      ctx.status(206);
+      ctx.header("Content-Range", "bytes " + from + "-" + to + "/" + size);
+    } else {
+      ctx.status(200);
+    }
+    ctx.res().setContentLengthLong(to - from + 1);
+    try (InputStream in = Files.newInputStream(path); OutputStream out = ctx.res().getOutputStream()) {
+      in.skipNBytes(from);
+      copy(in, out, to - from + 1);
+    }
+  }
+
+  private static void copy(InputStream in, OutputStream out, long length) throws IOException {
+    byte[] buffer = new byte[DOWNLOAD_BUFFER_BYTES];
+    long left = length;
+    while (left > 0) {
+      int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+      if (n < 0) {
+        break;
+      }
+      out.write(buffer, 0, n);
+      left -= n;
+    }
   }
 
   private ExportJobRow job(Context ctx) {

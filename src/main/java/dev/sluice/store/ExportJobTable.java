@@ -20,15 +20,25 @@ public final class ExportJobTable {
           + " created_at, finished_at, expires_at, error_status, error_text";
 
   /**
-   * The snapshot of a kick-off. The clock is read before the list of transactions in
-   * progress: a writer whose xid is not in that list reads its clock after ours. The
+   * The snapshot of a kick-off. The clock is read before the list of transactions that may
+   * be in progress: a writer whose xid is not in that list reads its clock after ours. The
    * millisecond taken off covers writers that truncate the same millisecond (see
    * WriteTransaction), so every version stamped at or before T is either committed or listed.
    */
   private static final String CLOCK =
       "select date_trunc('milliseconds', clock_timestamp()) - interval '1 millisecond'";
+  // A snapshot lists the running xids below its xmax only; xids from xmax up to the one this
+  // statement is given may be running too (xmax is the latest completed xid + 1, not the next).
   private static final String IN_PROGRESS =
-      "select coalesce(string_agg(x::text, ','), '') from pg_snapshot_xip(pg_current_snapshot()) x";
+      """
+      with s as (select pg_current_snapshot() as snap)
+      select coalesce(string_agg(x::text, ','), '') from (
+        select pg_snapshot_xip(snap) as x from s
+        union
+        select g::text::xid8 from s,
+          generate_series(pg_snapshot_xmax(snap)::text::numeric, pg_current_xact_id()::text::numeric - 1) g
+      ) t
+      """;
   private static final String STILL_RUNNING =
       "select count(*) from unnest(string_to_array(?, ',')::xid8[]) x where pg_xact_status(x) = 'in progress'";
 

@@ -39,7 +39,7 @@ public final class ExportPartTable {
 
   private static final String FINISH =
       """
-      update export_part set status = 'done', resources = ?, bytes = ?, owner = null, lease_until = null
+      update export_part set status = 'done', resources = ?, bytes = ?, lease_until = null
        where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'
       """;
 

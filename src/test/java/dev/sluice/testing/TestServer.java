@@ -51,6 +51,11 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(Application.start(config(dataDir)), dataDir);
   }
 
+  /** Starts a server with its own configuration (made from the data directory). */
+  public static TestServer start(Path dataDir, java.util.function.Function<Path, Config> config) {
+    return new TestServer(Application.start(config.apply(dataDir)), dataDir);
+  }
+
   public static Config config(Path dataDir) {
     return new Config("127.0.0.1", 0, dataDir, null, null, null, 8, null, 8 * 1024 * 1024, ExportConfig.defaults()).validate();
   }
