@@ -36,7 +36,7 @@ class ExportContentTest {
     }
     // the bytes are those a read returns: stored as served, not re-serialised
     for (String line : client.lines(manifest, "output", "Patient")) {
-      assertThat(client.server().get("Patient/" + ExportClient.id(line)).body()).isEqualTo(line);
+      assertThat(client.get("Patient/" + ExportClient.id(line)).body()).isEqualTo(line);
     }
   }
 
@@ -61,11 +61,11 @@ class ExportContentTest {
     assertThat(done.headers().firstValue("Expires")).isPresent();
     JsonNode m = ExportClient.read(done.body());
     assertThat(m.get("transactionTime").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
-    assertThat(m.get("request").asText()).isEqualTo(client.server().base() + "/$export?_type=Patient");
+    assertThat(m.get("request").asText()).isEqualTo(client.base() + "/$export?_type=Patient");
     assertThat(m.get("requiresAccessToken").asBoolean()).isTrue();
     assertThat(m.get("error")).isEmpty();
     assertThat(m.has("deleted")).isFalse();
-    assertThat(m.get("output").get(0).get("url").asText()).startsWith(client.server().base() + "/_operations/export/");
+    assertThat(m.get("output").get(0).get("url").asText()).startsWith(client.base() + "/_operations/export/");
   }
 
   @Test
@@ -74,7 +74,7 @@ class ExportContentTest {
     String url = m.get("output").get(0).get("url").asText();
     HttpResponse<String> plain = client.fetch(url);
     assertThat(plain.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/fhir+ndjson"));
-    HttpResponse<byte[]> gz = client.server().http().send(HttpRequest.newBuilder(URI.create(url))
+    HttpResponse<byte[]> gz = client.http().send(HttpRequest.newBuilder(URI.create(url))
         .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
     assertThat(gz.headers().firstValue("Content-Encoding")).hasValue("gzip");
     String unzipped = new String(new GZIPInputStream(new ByteArrayInputStream(gz.body())).readAllBytes(), StandardCharsets.UTF_8);
@@ -105,15 +105,15 @@ class ExportContentTest {
     String inactive = patients.get(2);
     String ended = patients.get(3);
     String nested = patients.get(4);
-    client.server().put("Group/inner", "{\"resourceType\":\"Group\",\"id\":\"inner\",\"type\":\"person\",\"actual\":true,"
+    client.put("Group/inner", "{\"resourceType\":\"Group\",\"id\":\"inner\",\"type\":\"person\",\"actual\":true,"
         + "\"member\":[{\"entity\":{\"reference\":\"Patient/" + nested + "\"}},{\"entity\":{\"reference\":\"Group/outer\"}}]}");
-    client.server().put("Group/outer", "{\"resourceType\":\"Group\",\"id\":\"outer\",\"type\":\"person\",\"actual\":true,\"member\":["
+    client.put("Group/outer", "{\"resourceType\":\"Group\",\"id\":\"outer\",\"type\":\"person\",\"actual\":true,\"member\":["
         + "{\"entity\":{\"reference\":\"Patient/" + a + "\"}},{\"entity\":{\"reference\":\"Patient/" + b + "\"}},"
         + "{\"entity\":{\"reference\":\"Patient/" + inactive + "\"},\"inactive\":true},"
         + "{\"entity\":{\"reference\":\"Patient/" + ended + "\"},\"period\":{\"end\":\"2001-01-01T00:00:00Z\"}},"
         + "{\"entity\":{\"reference\":\"Group/inner\"}}]}");
     // one resource in the compartments of two members
-    client.server().put("Basic/shared-" + a, "{\"resourceType\":\"Basic\",\"id\":\"shared-" + a + "\",\"code\":{\"text\":\"x\"},"
+    client.put("Basic/shared-" + a, "{\"resourceType\":\"Basic\",\"id\":\"shared-" + a + "\",\"code\":{\"text\":\"x\"},"
         + "\"subject\":{\"reference\":\"Patient/" + a + "\"},\"author\":{\"reference\":\"Patient/" + b + "\"}}");
     JsonNode m = client.manifest("Group/outer/$export");
     Set<String> members = Set.of(a, b, nested);
@@ -131,7 +131,7 @@ class ExportContentTest {
   @Test
   void patient_parameter_narrows_a_patient_level_export() {
     String p = ExportClient.id(loaded.get("Patient").get(0));
-    HttpResponse<String> r = client.server().post("Patient/$export",
+    HttpResponse<String> r = client.post("Patient/$export",
         "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patient\",\"valueReference\":{\"reference\":\"Patient/" + p
             + "\"}},{\"name\":\"_type\",\"valueString\":\"Patient,Encounter\"}]}", ExportClient.ASYNC);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
@@ -161,7 +161,7 @@ class ExportContentTest {
   @Test
   void running_export_reports_progress_and_when_to_come_back() throws IOException {
     String status = client.start("$export?_type=Observation,Claim,ExplanationOfBenefit");
-    HttpResponse<String> r = client.server().get(status);
+    HttpResponse<String> r = client.get(status);
     if (r.statusCode() == 202) {
       assertThat(r.headers().firstValue("X-Progress")).hasValueSatisfying(p -> assertThat(p.length()).isLessThan(100));
       assertThat(r.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isPositive());

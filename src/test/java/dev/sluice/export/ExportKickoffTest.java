@@ -19,7 +19,7 @@ class ExportKickoffTest {
     HttpResponse<String> r = client.kickOff("$export?_type=Patient");
     assertThat(r.statusCode()).isEqualTo(202);
     assertThat(r.headers().firstValue("Content-Location")).hasValueSatisfying(l ->
-        assertThat(l).matches(client.server().base().replace(".", "\\.") + "/_operations/export/[0-9a-f-]{36}"));
+        assertThat(l).matches(client.base().replace(".", "\\.") + "/_operations/export/[0-9a-f-]{36}"));
   }
 
   @Test
@@ -36,10 +36,10 @@ class ExportKickoffTest {
   @Test
   void every_level_kicks_off_by_get_and_post() {
     String group = "{\"resourceType\":\"Group\",\"id\":\"kick-g\",\"type\":\"person\",\"actual\":true}";
-    client.server().put("Group/kick-g", group);
+    client.put("Group/kick-g", group);
     for (String path : new String[] {"$export", "Patient/$export", "Group/kick-g/$export"}) {
       assertThat(client.kickOff(path + "?_type=Patient").statusCode()).isEqualTo(202);
-      HttpResponse<String> post = client.server().post(path,
+      HttpResponse<String> post = client.post(path,
           "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_type\",\"valueString\":\"Patient\"}]}",
           ExportClient.ASYNC);
       assertThat(post.statusCode()).as(post.body()).isEqualTo(202);
@@ -117,7 +117,7 @@ class ExportKickoffTest {
 
   @Test
   void patient_parameter_must_name_an_existing_patient() {
-    HttpResponse<String> r = client.server().post("Patient/$export",
+    HttpResponse<String> r = client.post("Patient/$export",
         "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patient\",\"valueReference\":{\"reference\":\"Patient/nobody\"}}]}",
         ExportClient.ASYNC);
     assertBadRequest(r, "Patient/nobody");
@@ -136,7 +136,7 @@ class ExportKickoffTest {
       String other = client.kickOff("$export?_type=Goal", bob).headers().firstValue("Content-Location").orElseThrow();
       assertThat(again).isEqualTo(first);
       assertThat(other).isNotEqualTo(first);
-      HttpResponse<String> waiting = client.server().get(first);
+      HttpResponse<String> waiting = client.get(first);
       assertThat(waiting.statusCode()).isEqualTo(202);
       assertThat(waiting.headers().firstValue("X-Progress")).hasValueSatisfying(p -> assertThat(p).contains("queued"));
       assertThat(waiting.headers().firstValue("Retry-After")).isPresent();
