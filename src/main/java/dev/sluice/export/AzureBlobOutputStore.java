@@ -66,14 +66,17 @@ public final class AzureBlobOutputStore implements OutputStore {
 
   @Override
   public String url(String fhirBase, String container, UUID jobId, String name, Instant expires) {
-    var blob = service.getBlobContainerClient(container).getBlobClient(blob(jobId, name));
+    BlobContainerClient c = service.getBlobContainerClient(container);
+    var blob = c.getBlobClient(blob(jobId, name));
+    // the SDK's blob URL encodes the '/' of the name; the readable form is the same blob
+    String url = c.getBlobContainerUrl() + "/" + jobId + "/" + name;
     try {
       String sas = blob.generateSas(new BlobServiceSasSignatureValues(
           expires.atOffset(ZoneOffset.UTC), new BlobSasPermission().setReadPermission(true)));
-      return blob.getBlobUrl() + "?" + sas;
+      return url + "?" + sas;
     } catch (RuntimeException e) {
       // no account key in the connection string (a SAS or token credential): plain URL
-      return blob.getBlobUrl();
+      return url;
     }
   }
 
