@@ -143,4 +143,32 @@ class ExportKickoffTest {
       c.rollback();
     }
   }
+
+  @Test
+  void capability_statement_declares_the_three_export_operations() {
+    JsonNode cs = ExportClient.read(client.get("metadata").body());
+    String json = cs.toString();
+    assertThat(json).contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export\"")
+        .contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")
+        .contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export");
+    JsonNode rest = cs.get("rest").get(0);
+    assertThat(rest.get("operation").toString()).contains("\"name\":\"export\"");
+    for (JsonNode r : rest.get("resource")) {
+      String type = r.get("type").asText();
+      if (type.equals("Patient") || type.equals("Group")) {
+        assertThat(r.get("operation").toString()).as(type).contains(type.toLowerCase() + "-export");
+      }
+    }
+  }
+
+  @Test
+  void a_setting_relaxes_the_async_headers() {
+    try (var relaxed = dev.sluice.testing.TestServer.start(ExportFixture.tempDir(), ExportFixture.config(e ->
+        new dev.sluice.cli.ExportConfig(e.storage(), e.azureConnectionString(), e.workers(), e.maxRunningJobs(),
+            e.maxFileBytes(), e.maxFileResources(), e.partResources(), e.leaseSeconds(), e.retentionSeconds(), false)))) {
+      HttpResponse<String> r = relaxed.get("$export");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+      assertThat(r.headers().firstValue("Content-Location")).isPresent();
+    }
+  }
 }
