@@ -45,12 +45,23 @@ for _ in $(seq 1 240); do
 done
 
 echo "bench: loading $lines resources ($(( bytes / 1000000 )) MB) into a fresh server on port $port ..." >&2
+cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+postgres_cpu() {  # the postmaster of this run and its backends
+  local pm; pm=$(pgrep -f -- "-D $tmp/postgres" | head -1)
+  { cpu_of "$pm"; ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {print s+0}'
+}
+server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu)
 start=$(date +%s.%N)
 set +e
-"$here/sluice" load "$data" --server "$base" | tee "$work/load-x$k.out"
-status=${PIPESTATUS[0]}
+TIMEFORMAT='%U %S'
+{ time "$here/sluice" load "$data" --server "$base" > "$work/load-x$k.out" 2>"$work/load-x$k.err"; } 2> "$work/load-x$k.time"
+status=$?
 set -e
 end=$(date +%s.%N)
+server_cpu=$(( $(cpu_of "$server") - server_cpu0 )); pg_cpu=$(( $(postgres_cpu) - pg_cpu0 ))
+loader_cpu=$(awk '{printf "%d", $1 + $2}' "$work/load-x$k.time")
+tail -n 3 "$work/load-x$k.err" >&2
+cat "$work/load-x$k.out"
 
 stored=0
 for f in "$data"/*.ndjson; do
@@ -59,7 +70,8 @@ for f in "$data"/*.ndjson; do
   stored=$(( stored + n ))
 done
 
-python3 - "$lines" "$bytes" "$start" "$end" "$read_start" "$read_end" "$stored" "$status" "$k" <<'PY'
+python3 - "$lines" "$bytes" "$start" "$end" "$read_start" "$read_end" "$stored" "$status" "$k" \
+  "$server_cpu" "$pg_cpu" "$loader_cpu" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import sys
 lines, nbytes = int(sys.argv[1]), int(sys.argv[2])
 start, end, rs, re_ = map(float, sys.argv[3:7])
@@ -71,5 +83,8 @@ print(f"load (wall clock, whole command): {took:,.1f} s, {lines/took:,.0f} resou
 print(f"raw read baseline (cat > /dev/null): {read:,.2f} s, {nbytes/read/1e6:,.0f} MB/s")
 print(f"count check: the server holds {stored:,} of {lines:,} resources -> {'OK' if stored == lines else 'MISMATCH'}")
 print(f"loader exit code: {status}")
+server_cpu, pg_cpu, loader_cpu, cores, loadavg = int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12]), sys.argv[13], sys.argv[14]
+print(f"CPU seconds during the load: server JVM {server_cpu}, PostgreSQL {pg_cpu}, loader {loader_cpu}"
+      f" ({cores} cores, {cores} x {took:,.0f} s = {int(cores) * took:,.0f} core-seconds; load average at the end {loadavg})")
 sys.exit(0 if stored == lines and status == 0 else 1)
 PY

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 
@@ -15,7 +16,9 @@ import java.io.IOException;
  * HAPI model again, and it keeps numbers exactly as written (FHIR decimals carry precision).
  */
 public final class StoredJson {
-  private static final JsonFactory JSON = new JsonFactory();
+  // Closing a generator must not close the objects left open: the head's stays open on purpose
+  private static final JsonFactory JSON =
+      JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_CONTENT).build();
 
   private StoredJson() {}
 
@@ -23,65 +26,65 @@ public final class StoredJson {
    * @param json one resource as a JSON object, already validated by {@link FhirModel#parse}
    */
   public static byte[] stamp(byte[] json, String type, String id, String versionId, String lastUpdated) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(json.length + 128);
-    try (JsonGenerator gen = JSON.createGenerator(out)) {
-      gen.writeStartObject();
-      gen.writeStringField("resourceType", type);
-      gen.writeStringField("id", id);
-      gen.writeObjectFieldStart("meta");
-      gen.writeStringField("versionId", versionId);
-      gen.writeStringField("lastUpdated", lastUpdated);
-      copyClientMeta(json, gen);
-      gen.writeEndObject();
-      try (JsonParser p = JSON.createParser(json)) {
-        expectObject(p);
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String name = p.currentName();
-          p.nextToken();
-          if (name.equals("resourceType") || name.equals("id") || name.equals("meta")) {
-            p.skipChildren();
-          } else {
-            gen.writeFieldName(name);
-            copyValue(p, gen);
-          }
-        }
+    // One pass: the client's meta is copied into the head as soon as it is met; every other
+    // element goes to a second buffer that is appended after the head.
+    ByteArrayOutputStream head = new ByteArrayOutputStream(256);
+    ByteArrayOutputStream rest = new ByteArrayOutputStream(json.length + 16);
+    try (JsonGenerator meta = JSON.createGenerator(head);
+        JsonGenerator others = JSON.createGenerator(rest);
+        JsonParser p = JSON.createParser(json)) {
+      meta.writeStartObject();
+      meta.writeStringField("resourceType", type);
+      meta.writeStringField("id", id);
+      meta.writeObjectFieldStart("meta");
+      meta.writeStringField("versionId", versionId);
+      meta.writeStringField("lastUpdated", lastUpdated);
+      others.writeStartObject();
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw FhirException.badRequest("A resource must be a JSON object");
       }
-      gen.writeEndObject();
-    } catch (IOException e) {
-      throw FhirException.badRequest("Invalid JSON resource: " + e.getMessage());
-    }
-    return out.toByteArray();
-  }
-
-  private static void copyClientMeta(byte[] json, JsonGenerator gen) throws IOException {
-    try (JsonParser p = JSON.createParser(json)) {
-      expectObject(p);
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String name = p.currentName();
         JsonToken value = p.nextToken();
-        if (!name.equals("meta") || value != JsonToken.START_OBJECT) {
+        if (name.equals("meta") && value == JsonToken.START_OBJECT) {
+          copyClientMeta(p, meta);
+        } else if (name.equals("resourceType") || name.equals("id") || name.equals("meta")) {
           p.skipChildren();
-          continue;
+        } else {
+          others.writeFieldName(name);
+          copyValue(p, others);
         }
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String field = p.currentName();
-          p.nextToken();
-          if (field.equals("versionId") || field.equals("lastUpdated")
-              || field.equals("_versionId") || field.equals("_lastUpdated")) {
-            p.skipChildren();
-          } else {
-            gen.writeFieldName(field);
-            copyValue(p, gen);
-          }
-        }
-        return;
       }
+      meta.writeEndObject();
+      meta.flush();
+      others.writeEndObject();
+      others.flush();
+    } catch (IOException e) {
+      throw FhirException.badRequest("Invalid JSON resource: " + e.getMessage());
     }
+    byte[] tail = rest.toByteArray();
+    // tail is "{...}": drop its opening brace; the head's object stays open for it
+    if (tail.length > 2) {
+      head.write(',');
+      head.write(tail, 1, tail.length - 1);
+    } else {
+      head.write('}');
+    }
+    return head.toByteArray();
   }
 
-  private static void expectObject(JsonParser p) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      throw FhirException.badRequest("A resource must be a JSON object");
+  /** Copies the fields of the client's meta object (the parser is on its start) but versionId and lastUpdated. */
+  private static void copyClientMeta(JsonParser p, JsonGenerator gen) throws IOException {
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      if (field.equals("versionId") || field.equals("lastUpdated")
+          || field.equals("_versionId") || field.equals("_lastUpdated")) {
+        p.skipChildren();
+      } else {
+        gen.writeFieldName(field);
+        copyValue(p, gen);
+      }
     }
   }
 
