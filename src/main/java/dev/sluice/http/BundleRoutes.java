@@ -59,7 +59,7 @@ final class BundleRoutes {
         requests.add(toRequest(entry, resolved));
       } catch (FhirException e) {
         if (transaction) {
-          throw e;
+          throw rolledBack(e);
         }
         responseEntries[entry.index()] = failure(e);
       }
@@ -88,7 +88,7 @@ final class BundleRoutes {
           });
         }
       } catch (FhirException e) {
-        throw new FhirException(e.status(), prefix(e.issues(), "The transaction was rolled back; nothing of it was stored. "), e);
+        throw rolledBack(e);
       }
     } else {
       List<ResourceStore.Outcome<StoredResource>> outcomes;
@@ -135,10 +135,11 @@ final class BundleRoutes {
     return puts;
   }
 
-  private static List<Issue> prefix(List<Issue> issues, String prefix) {
-    return issues.stream()
+  private static FhirException rolledBack(FhirException e) {
+    String prefix = "The transaction was rolled back; nothing of it was stored. ";
+    return new FhirException(e.status(), e.issues().stream()
         .map(i -> new Issue(i.severity(), i.code(), prefix + i.diagnostics(), i.expression()))
-        .toList();
+        .toList(), e);
   }
 
   private BundleWriter.Entry failure(FhirException e) {
