@@ -1,0 +1,96 @@
+package dev.sluice.deid;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.LenientErrorHandler;
+import java.io.ByteArrayInputStream;
+import java.time.Clock;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * De-identifies FHIR R4 resources with one {@link AnonymizationConfig}, as FHIR Tools for Anonymization does.
+ * Build one per configuration and share it: it is thread-safe, and all set-up (FHIRPath compilation, rule lookup by
+ * type, keys) happens once.
+ *
+ * <p>{@code scopeKey} feeds the date-shift offset when the configuration's {@code dateShiftScope} asks for one: the
+ * patient id for {@code patient}, the output file name for {@code file}, the folder name for {@code folder}. With
+ * scope {@code resource}, or when it is null, the offset comes from the top-level resource's id, as in the reference.
+ *
+ * <p>When one resource cannot be anonymized: with {@code processingErrors: raise} an {@link AnonymizationException}
+ * is thrown; with {@code skip} the result is an empty resource of the same type labelled REDACTED. Input that is not a
+ * FHIR resource always throws.
+ */
+public final class Anonymizer {
+
+    private final FhirContext fhirContext;
+    private final AnonymizationConfig config;
+    private final ResourceProcessor processor;
+    private final ResourceJsonWriter writer = new ResourceJsonWriter();
+
+    public Anonymizer(FhirContext fhirContext, AnonymizationConfig config) {
+        this(fhirContext, config, Clock.systemUTC());
+    }
+
+    /** The clock decides which birth dates imply an age over 89. */
+    Anonymizer(FhirContext fhirContext, AnonymizationConfig config, Clock clock) {
+        this.fhirContext = fhirContext;
+        this.config = config;
+        PathEngine engine = new PathEngine(fhirContext);
+        AnonymizationParameters parameters = config.parameters();
+        Redaction redaction = new Redaction(parameters, clock);
+        this.processor = new ResourceProcessor(config, engine, redaction, new DateShifter(parameters, redaction, clock),
+                new CryptoHash(parameters.cryptoHashKey(), fhirContext.getResourceTypes()),
+                new Encryption(parameters.encryptKey()), new Substitution(fhirContext));
+    }
+
+    public AnonymizationConfig config() {
+        return config;
+    }
+
+    /** Anonymizes one resource given as JSON and returns it as minified JSON. */
+    public byte[] anonymize(byte[] resourceJson, String scopeKey) {
+        return writer.write((Resource) anonymize(parse(resourceJson), scopeKey));
+    }
+
+    /**
+     * Anonymizes an R4 resource in place and returns it, or returns a new empty shell when it was skipped. Do not
+     * share the resource with other threads while this runs.
+     */
+    public IBaseResource anonymize(IBaseResource resource, String scopeKey) {
+        if (!(resource instanceof Resource r4)) {
+            throw new IllegalArgumentException("expected an R4 resource, got " + resource.getClass().getName());
+        }
+        try {
+            processor.process(r4, scopeKey);
+            return r4;
+        } catch (RuntimeException e) {
+            if (config.processingErrors() == ProcessingErrors.SKIP) {
+                return emptyShell(r4.fhirType());
+            }
+            throw e instanceof AnonymizationException known ? known
+                    : new AnonymizationException("Anonymizing a " + r4.fhirType() + " failed: " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    private Resource parse(byte[] json) {
+        IParser parser = fhirContext.newJsonParser();
+        // A Bundle entry's fullUrl must not become the id of its resource: ids are hashed, fullUrls redacted.
+        parser.setOverrideResourceIdWithBundleEntryFullUrl(false);
+        // Like the reference engine, take malformed primitive values as they are: rules still see and replace them.
+        parser.setParserErrorHandler(new LenientErrorHandler(false).setErrorOnInvalidValue(false));
+        try {
+            int start = json.length >= 3 && (json[0] & 0xff) == 0xEF && (json[1] & 0xff) == 0xBB && (json[2] & 0xff) == 0xBF ? 3 : 0;
+            return (Resource) parser.parseResource(new ByteArrayInputStream(json, start, json.length - start));
+        } catch (DataFormatException | ClassCastException e) {
+            throw new AnonymizationException("The input is not a FHIR R4 JSON resource", e);
+        }
+    }
+
+    private Resource emptyShell(String type) {
+        Resource shell = (Resource) fhirContext.getResourceDefinition(type).newInstance();
+        shell.getMeta().addSecurity(Operation.REDACT.label());
+        return shell;
+    }
+}

@@ -1,0 +1,85 @@
+package dev.sluice.deid;
+
+import ca.uhn.fhir.parser.DataFormatException;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.regex.Matcher;
+
+/** The redact method, with its partial forms for dates, ages and US postal codes (HIPAA Safe Harbor). */
+final class Redaction {
+
+    private static final BigDecimal AGE_THRESHOLD = BigDecimal.valueOf(89);
+
+    private final boolean partialDates;
+    private final boolean partialAges;
+    private final boolean partialZipCodes;
+    private final List<String> restrictedZipAreas;
+    private final Clock clock;
+
+    Redaction(AnonymizationParameters parameters, Clock clock) {
+        this.partialDates = parameters.enablePartialDatesForRedact();
+        this.partialAges = parameters.enablePartialAgesForRedact();
+        this.partialZipCodes = parameters.enablePartialZipCodesForRedact();
+        this.restrictedZipAreas = parameters.restrictedZipCodeTabulationAreas();
+        this.clock = clock;
+    }
+
+    /** Returns the operation performed, or null when the node had no value. */
+    Operation apply(Node node) {
+        String value = node.text();
+        if (value == null) {
+            return null;
+        }
+        if (FhirDates.isDate(node)) {
+            return redactDate(node, value, FhirDates.match(FhirDates.DATE, value));
+        }
+        if (FhirDates.isDateTimeOrInstant(node)) {
+            return redactDate(node, value, FhirDates.match(FhirDates.DATE_TIME, value));
+        }
+        if (isAgeValue(node)) {
+            if (!partialAges || new BigDecimal(value).compareTo(AGE_THRESHOLD) > 0) {
+                node.setText(null);
+            }
+            return Operation.REDACT;
+        }
+        if ("postalCode".equalsIgnoreCase(node.name())) {
+            return redactPostalCode(node, value);
+        }
+        node.setText(null);
+        return Operation.REDACT;
+    }
+
+    Operation redactDate(Node node, String value, Matcher date) {
+        if (!partialDates) {
+            node.setText(null);
+        } else if (date != null) {
+            String year = FhirDates.impliesAgeOver89(date, LocalDate.now(clock)) ? null : date.group(FhirDates.YEAR);
+            try {
+                node.setText(year);
+            } catch (DataFormatException e) {
+                // An instant cannot hold a bare year in HAPI's model; dropping the value is the safe side of partial.
+                node.setText(null);
+            }
+        }
+        return Operation.REDACT;
+    }
+
+    private Operation redactPostalCode(Node node, String value) {
+        if (!partialZipCodes) {
+            node.setText(null);
+            return Operation.REDACT;
+        }
+        if (restrictedZipAreas.stream().anyMatch(value::startsWith)) {
+            node.setText(value.replaceAll("\\d", "0"));
+        } else if (value.length() >= 3) {
+            node.setText(value.substring(0, 3) + value.substring(3).replaceAll("\\d", "0"));
+        }
+        return Operation.ABSTRACT;
+    }
+
+    private static boolean isAgeValue(Node node) {
+        return "decimal".equals(node.type()) && node.parent() != null && "Age".equals(node.parent().type());
+    }
+}

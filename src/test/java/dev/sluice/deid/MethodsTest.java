@@ -1,0 +1,118 @@
+package dev.sluice.deid;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MethodsTest {
+
+    private static final FhirContext FHIR = FhirContext.forR4Cached();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Clock TODAY = Clock.fixed(Instant.parse("2025-06-01T00:00:00Z"), ZoneOffset.UTC);
+
+    private static AnonymizationConfig config(String rules, String parameters) {
+        return AnonymizationConfig.parse(("{\"fhirPathRules\": [" + rules + "], \"parameters\": {" + parameters + "}}")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static JsonNode run(AnonymizationConfig config, String resource, String scopeKey) throws IOException {
+        return JSON.readTree(new Anonymizer(FHIR, config, TODAY).anonymize(resource.getBytes(StandardCharsets.UTF_8), scopeKey));
+    }
+
+    @Test
+    void date_shift_offset_is_the_reference_hash_of_prefix_and_key() {
+        DateShifter shifter = new DateShifter(config("", "\"dateShiftKey\": \"123\"").parameters(), null, TODAY);
+
+        // patient-basic's expected output moves 2001-01-01 to 2001-02-11 for id "example" and key "123"
+        assertThat(shifter.offset("example")).isEqualTo(41);
+        assertThat(shifter.offset("")).isBetween(-50, 50);
+    }
+
+    @Test
+    void fixed_offset_moves_every_date_by_that_many_days_and_zeroes_the_time() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('dateTime')\", \"method\": \"dateShift\"}",
+                "\"dateShiftFixedOffsetInDays\": 7");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Encounter\",\"id\":\"e1\",\"period\":{\"start\":\"2020-02-25T10:11:12.345+02:00\"}}", null);
+
+        assertThat(out.at("/period/start").asText()).isEqualTo("2020-03-03T00:00:00.000+02:00");
+        assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("PERTURBED");
+    }
+
+    @Test
+    void patient_scope_gives_one_offset_to_all_resources_of_a_patient() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('dateTime')\", \"method\": \"dateShift\"}",
+                "\"dateShiftKey\": \"k\", \"dateShiftScope\": \"patient\"");
+
+        JsonNode a = run(config, "{\"resourceType\":\"Encounter\",\"id\":\"a\",\"period\":{\"start\":\"2020-01-10\"}}", "patient-1");
+        JsonNode b = run(config, "{\"resourceType\":\"Encounter\",\"id\":\"b\",\"period\":{\"start\":\"2020-01-10\"}}", "patient-1");
+
+        assertThat(a.at("/period/start")).isEqualTo(b.at("/period/start"));
+    }
+
+    @Test
+    void crypto_hash_keeps_the_type_of_a_literal_reference_and_matches_the_hashed_id() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Resource.id\", \"method\": \"cryptoHash\"},"
+                + "{\"path\": \"nodesByType('Reference').reference\", \"method\": \"cryptoHash\"}", "\"cryptoHashKey\": \"123\"");
+
+        JsonNode patient = run(config, "{\"resourceType\":\"Patient\",\"id\":\"23\"}", null);
+        JsonNode observation = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"subject\":{\"reference\":\"Patient/23\"}}", null);
+
+        assertThat(patient.get("id").asText()).hasSize(64);
+        assertThat(observation.at("/subject/reference").asText()).isEqualTo("Patient/" + patient.get("id").asText());
+    }
+
+    @Test
+    void encrypted_values_decrypt_back_with_the_key() throws IOException {
+        String key = "0123456789abcdef0123456789abcdef";
+        AnonymizationConfig config = config("{\"path\": \"Patient.name.family\", \"method\": \"encrypt\"}", "\"encryptKey\": \"" + key + "\"");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Smith\"}]}", null);
+
+        String cipherText = out.at("/name/0/family").asText();
+        assertThat(cipherText).isNotEqualTo("Smith");
+        assertThat(new Encryption(key).decrypt(cipherText)).isEqualTo("Smith");
+        assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("ENCRYPT");
+    }
+
+    @Test
+    void perturb_stays_within_the_span_and_rounds() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Observation.value\", \"method\": \"perturb\", \"span\": 2, \"roundTo\": 1}", "");
+
+        for (int i = 0; i < 50; i++) {
+            JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                    + "\"valueQuantity\":{\"value\":100.0,\"unit\":\"kg\"}}", null);
+            double value = out.at("/valueQuantity/value").asDouble();
+            assertThat(value).isBetween(99.0, 101.0);
+            assertThat(out.at("/valueQuantity/value").asText()).matches("\\d+\\.\\d");
+        }
+    }
+
+    @Test
+    void an_age_over_89_is_removed_and_a_younger_one_kept_with_partial_ages() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('Age')\", \"method\": \"redact\"}", "\"enablePartialAgesForRedact\": true");
+        String condition = "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/1\"},\"onsetAge\":{\"value\":%s,\"unit\":\"a\"}}";
+
+        assertThat(run(config, condition.formatted("95"), null).at("/onsetAge/value").isMissingNode()).isTrue();
+        assertThat(run(config, condition.formatted("45"), null).at("/onsetAge/value").asInt()).isEqualTo(45);
+    }
+
+    @Test
+    void a_skipped_resource_becomes_a_redacted_shell() throws IOException {
+        JsonNode out = run(ReferenceData.config("configuration-skip-processing-error.json"),
+                new String(ReferenceData.read(ReferenceData.testResource("patient-basic.json")), StandardCharsets.UTF_8), null);
+
+        assertThat(List.of(out.fieldNames().next())).containsExactly("resourceType");
+        assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("REDACTED");
+    }
+}
