@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,9 +17,12 @@ import java.io.IOException;
  * HAPI model again, and it keeps numbers exactly as written (FHIR decimals carry precision).
  */
 public final class StoredJson {
-  // Closing a generator must not close the objects left open: the head's stays open on purpose
-  private static final JsonFactory JSON =
-      JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_CONTENT).build();
+  // Closing a generator must not close the objects left open: the head's stays open on purpose.
+  // A key twice in one object is invalid FHIR JSON that HAPI's parse lets through (last wins).
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
 
   private StoredJson() {}
 

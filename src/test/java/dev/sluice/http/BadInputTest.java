@@ -70,6 +70,15 @@ class BadInputTest {
   }
 
   @Test
+  void an_element_given_twice_answers_400_naming_it() {
+    String id = UUID.randomUUID().toString();
+    assertOutcome(server.put("Patient/" + id,
+        "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"male\",\"gender\":\"female\"}"), 400,
+        "Duplicate field 'gender'");
+    assertThat(server.get("Patient/" + id).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void wrong_content_type_answers_415() {
     assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\"}", "Content-Type", "application/x-www-form-urlencoded"),
         415, "Content-Type");
