@@ -11,7 +11,13 @@ import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartWorker;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
+import dev.sluice.fhir.SearchParameters;
+import dev.sluice.search.SearchParser;
+import dev.sluice.store.ResourceSearch;
+import dev.sluice.store.SearchSql;
+import java.time.Clock;
 import dev.sluice.http.FhirServer;
 import dev.sluice.store.Database;
 import dev.sluice.store.ExportFileTable;
@@ -81,8 +87,12 @@ public final class Application implements AutoCloseable {
     ExportWorkers exportWorkers = null;
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
-      SearchIndexWriter indexer = new SearchIndexWriter(compartment);
+      SearchParameters parameters = new SearchParameters(fhir);
+      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, new ParamExpressions(fhir));
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
+      SearchParser parser = new SearchParser(fhir, parameters);
+      SearchSql searchSql = new SearchSql(Clock.systemUTC());
+      ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
 
       // export: durable jobs in the database, worked by every process that shares it
       ExportSettings exportSettings = config.export().settings();
@@ -103,14 +113,15 @@ public final class Application implements AutoCloseable {
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
               exportTypes, owner),
           new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
-              leaseKeepers, owner),
+              leaseKeepers, owner, parser, searchSql),
           exportLoops, owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
           exportWorkers::wake);
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
-          Version.current(), fhir, database, store, exports, exportTypes, metrics).start();
+          Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
+          exports, exportTypes, metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
       return new Application(database, server, gcMetrics, exportWorkers, executors);
     } catch (RuntimeException e) {

@@ -13,6 +13,9 @@ import dev.sluice.store.ExportPartRow;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportScan;
 import dev.sluice.store.ExportScan.Membership;
+import dev.sluice.store.SearchSql;
+import dev.sluice.store.SqlCondition;
+import dev.sluice.search.SearchParser;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -47,10 +50,12 @@ public final class PartWorker {
   private final PatientCompartment compartment;
   private final ExecutorService leaseKeepers;
   private final String owner;
+  private final SearchParser search;
+  private final SearchSql searchSql;
 
   public PartWorker(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
       ExportScan scan, OutputStore store, FhirModel fhir, PatientCompartment compartment,
-      ExecutorService leaseKeepers, String owner) {
+      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql) {
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -61,6 +66,8 @@ public final class PartWorker {
     this.compartment = compartment;
     this.leaseKeepers = leaseKeepers;
     this.owner = owner;
+    this.search = search;
+    this.searchSql = searchSql;
   }
 
   /** What a finished attempt wrote. */
@@ -143,8 +150,14 @@ public final class PartWorker {
           : type.equals("Patient") ? Membership.ALL : Membership.ANY_COMPARTMENT;
       case ExportLevel.Group g -> Membership.MEMBERS;
     };
+    // _typeFilter: the searches of this type, OR'ed (over the index of current versions)
+    List<SqlCondition> anyOf = new java.util.ArrayList<>();
+    for (String query : request.typeFilters().getOrDefault(type, List.of())) {
+      SearchSql.Fragment f = searchSql.where(search.parse(type, query), "v.pk");
+      anyOf.add(new SqlCondition(f.sql(), f.params()));
+    }
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
-        request.since(), membership, List.of());
+        request.since(), membership, anyOf);
     ElementsFilter filter = request.elements().isEmpty() ? null : new ElementsFilter(fhir, request.elements());
     try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), type, ExportFileRow.OUTPUT, type, settings);
         NdjsonWriter errors = errorWriter(job, part)) {

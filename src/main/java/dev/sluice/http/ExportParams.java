@@ -8,6 +8,7 @@ import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.Issue;
+import dev.sluice.search.SearchParser;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,10 +38,12 @@ final class ExportParams {
 
   private final FhirModel fhir;
   private final ExportTypes types;
+  private final SearchParser search;
 
-  ExportParams(FhirModel fhir, ExportTypes types) {
+  ExportParams(FhirModel fhir, ExportTypes types, SearchParser search) {
     this.fhir = fhir;
     this.types = types;
+    this.search = search;
   }
 
   /** The parameters by name, each a list of values (repeats kept apart, commas not yet split). */
@@ -114,12 +117,24 @@ final class ExportParams {
         typeList.add(type);
       }
     }
-    if (params.containsKey("_typeFilter")) {
-      if (lenient) {
-        ignored.add("_typeFilter");
+    Map<String, List<String>> typeFilters = new LinkedHashMap<>();
+    for (String filter : values(params, "_typeFilter")) {
+      int q = filter.indexOf('?');
+      String type = q < 0 ? filter : filter.substring(0, q);
+      if (q < 0 || !types.isResourceType(type)) {
+        problems.add(Issue.error("invalid", "_typeFilter: '" + filter + "' is not a search such as Observation?status=final",
+            "_typeFilter"));
+      } else if (!types.forLevel(level).contains(type) || (!typeList.isEmpty() && !typeList.contains(type))) {
+        problems.add(Issue.error("invalid", "_typeFilter: " + type + " is not among the types this export contains",
+            "_typeFilter"));
       } else {
-        problems.add(Issue.error("not-supported", "_typeFilter is not supported yet (it needs the search engine);"
-            + " send Prefer: handling=lenient to export without it", "_typeFilter"));
+        try {
+          search.parse(type, filter.substring(q + 1));
+          typeFilters.computeIfAbsent(type, t -> new ArrayList<>()).add(filter.substring(q + 1));
+        } catch (FhirException e) {
+          e.issues().forEach(i -> problems.add(new Issue(i.severity(), i.code(), "_typeFilter '" + filter + "': "
+              + i.diagnostics(), "_typeFilter")));
+        }
       }
     }
     String container = single(params, "_container", problems);
@@ -153,7 +168,7 @@ final class ExportParams {
     if (!problems.isEmpty()) {
       throw new FhirException(400, problems, null);
     }
-    return new ExportRequest(level, typeList, since, until, Map.of(), container, elements, patients, ignored, requestUrl);
+    return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl);
   }
 
   /** The values of a parameter: repeats and comma lists count alike. */

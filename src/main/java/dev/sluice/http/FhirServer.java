@@ -5,6 +5,10 @@ import dev.sluice.export.ExportTypes;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.PatientCompartment;
+import dev.sluice.fhir.SearchParameters;
+import dev.sluice.search.SearchParser;
+import dev.sluice.store.ResourceSearch;
 import dev.sluice.store.Database;
 import dev.sluice.store.ResourceStore;
 import io.javalin.Javalin;
@@ -26,20 +30,26 @@ public final class FhirServer implements AutoCloseable {
    */
   public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes) {}
 
+  /** What search needs: the parser, the engine that runs queries, and the metadata behind them. */
+  public record Search(
+      SearchParser parser, ResourceSearch search, SearchParameters parameters, PatientCompartment compartment) {}
+
   private final Javalin app;
   private final Settings settings;
 
   public FhirServer(
-      Settings settings, String version, FhirModel fhir, Database database, ResourceStore store,
+      Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
       ExportJobs exports, ExportTypes exportTypes, PrometheusMeterRegistry metrics) {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
     ResourceRoutes resources = new ResourceRoutes(fhir, store, responses, baseUrl);
     BundleRoutes bundles = new BundleRoutes(fhir, store, responses, baseUrl);
-    TypeListing listing = new TypeListing(store, responses, baseUrl, resources);
-    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes), responses, baseUrl);
-    Capabilities capabilities = new Capabilities(fhir, version, List.of(ExportRoutes::declare));
+    SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
+        baseUrl);
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    Capabilities capabilities = new Capabilities(fhir, version,
+        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
 
     this.app = Javalin.create(config -> {
       config.useVirtualThreads = true;
@@ -65,13 +75,16 @@ public final class FhirServer implements AutoCloseable {
     app.get("/fhir/_operations/export/{id}/{file}", export::download);
     app.get("/fhir/_history", resources::systemHistory);
     app.get("/fhir/{type}/_history", resources::typeHistory);
-    app.get("/fhir/{type}", listing::list);
+    app.get("/fhir/{type}", searches::searchType);
+    app.post("/fhir/{type}/_search", searches::searchPost);
     app.post("/fhir/{type}", resources::create);
     app.get("/fhir/{type}/{id}", resources::read);
     app.put("/fhir/{type}/{id}", resources::update);
     app.delete("/fhir/{type}/{id}", resources::delete);
     app.get("/fhir/{type}/{id}/_history", resources::instanceHistory);
     app.get("/fhir/{type}/{id}/_history/{vid}", resources::vread);
+    // after the _history routes, which it would otherwise shadow
+    app.get("/fhir/Patient/{id}/{type}", searches::searchCompartment);
 
     app.exception(FhirException.class, (e, ctx) -> {
       if (e.status() >= 500) {

@@ -37,7 +37,8 @@ final class ResourceRoutes {
       throw FhirException.notSupported("Conditional create (If-None-Exist) is not supported yet", "If-None-Exist");
     }
     IBaseResource resource = parseBody(ctx, type);
-    StoredResource stored = store.write(tx -> tx.create(type, resource));
+    byte[] json = jsonBody(ctx);
+    StoredResource stored = store.write(tx -> tx.create(type, resource, json));
     respondWrite(ctx, 201, stored);
   }
 
@@ -54,7 +55,8 @@ final class ResourceRoutes {
           "The resource id '" + bodyId + "' does not match the id '" + id + "' in the URL", type + ".id");
     }
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
-    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch));
+    byte[] json = jsonBody(ctx);
+    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
     respondWrite(ctx, stored.created() ? 201 : 200, stored);
   }
 
@@ -191,6 +193,11 @@ final class ResourceRoutes {
           "The body is a " + bodyType + " but the URL is for " + type, "resourceType");
     }
     return resource;
+  }
+
+  /** The body when it is JSON (stored as sent, re-stamped), else null (the model is encoded). */
+  private static byte[] jsonBody(Context ctx) {
+    return Negotiation.requestFormat(ctx) == Format.JSON ? ctx.bodyAsBytes() : null;
   }
 
   String knownType(String type) {

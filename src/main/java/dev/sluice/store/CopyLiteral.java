@@ -22,6 +22,7 @@ final class CopyLiteral {
       case Boolean b -> b.toString();
       case Instant t -> "'" + t + "'::timestamptz";
       case Timestamp t -> "'" + t.toInstant() + "'::timestamptz";
+      case java.time.OffsetDateTime t -> "'" + t.toInstant() + "'::timestamptz";
       case UUID u -> "'" + u + "'::uuid";
       case String s -> string(s);
       case String[] a -> array(a);

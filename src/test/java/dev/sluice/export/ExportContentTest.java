@@ -168,4 +168,19 @@ class ExportContentTest {
     }
     assertThat(client.await(status).statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void type_filters_select_through_search_and_several_for_one_type_are_ored_at_every_level() {
+    long female = loaded.get("Patient").stream().filter(l -> l.contains("\"gender\":\"female\"")).count();
+    assertThat(female).isBetween(1L, 9L);
+    for (String level : List.of("$export", "Patient/$export")) {
+      JsonNode one = client.manifest(level + "?_type=Patient,Goal&_typeFilter=Patient%3Fgender%3Dfemale");
+      assertThat(client.lines(one, "output", "Patient")).as(level).hasSize((int) female)
+          .allSatisfy(l -> assertThat(l).contains("\"gender\":\"female\""));
+      assertThat(ExportClient.counts(one).get("Goal")).as("types without a filter are whole").isEqualTo(18L);
+      JsonNode both = client.manifest(level + "?_type=Patient&_typeFilter=Patient%3Fgender%3Dfemale"
+          + "&_typeFilter=Patient%3Fgender%3Dmale");
+      assertThat(client.lines(both, "output", "Patient")).as(level).hasSize(10);
+    }
+  }
 }

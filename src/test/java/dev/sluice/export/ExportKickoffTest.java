@@ -105,8 +105,9 @@ class ExportKickoffTest {
   }
 
   @Test
-  void type_filter_is_refused_until_search_exists() {
-    assertBadRequest(client.kickOff("$export?_typeFilter=Observation%3Fstatus%3Dfinal"), "_typeFilter");
+  void type_filter_with_an_unknown_search_parameter_returns_400() {
+    assertBadRequest(client.kickOff("$export?_typeFilter=Observation%3Fnonsense%3D1"), "_typeFilter");
+    assertBadRequest(client.kickOff("$export?_type=Patient&_typeFilter=Observation%3Fstatus%3Dfinal"), "_typeFilter");
   }
 
   @Test

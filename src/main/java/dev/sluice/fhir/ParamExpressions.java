@@ -1,0 +1,222 @@
+package dev.sluice.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.IValidationSupport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.hl7.fhir.exceptions.FHIRException;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.fhirpath.ExpressionNode;
+import org.hl7.fhir.r4.fhirpath.FHIRPathEngine;
+import org.hl7.fhir.r4.fhirpath.FHIRPathUtilityClasses.FunctionDetails;
+import org.hl7.fhir.r4.fhirpath.IHostApplicationServices;
+import org.hl7.fhir.r4.fhirpath.TypeDetails;
+import org.hl7.fhir.r4.hapi.ctx.HapiWorkerContext;
+import org.hl7.fhir.r4.model.Base;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StructureDefinition;
+import org.hl7.fhir.r4.model.ValueSet;
+import org.hl7.fhir.utilities.fhirpath.FHIRPathConstantEvaluationMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Evaluates search parameter expressions with HAPI's R4 FHIRPath engine. Each expression is
+ * parsed once and cached; evaluation is per resource.
+ *
+ * <p>Two adaptations, both as HAPI's own JPA extractor does: a top-level union
+ * ({@code a | b}) is evaluated part by part, because the engine's union de-duplicates with
+ * UCUM-aware equality that needs a terminology service; and {@code resolve()} answers an
+ * empty resource of the referenced type, enough for {@code resolve() is Patient}. The
+ * engine knows type names through a stub validation support ({@code as}/{@code is}/
+ * {@code ofType} only ask whether a type exists).
+ */
+public final class ParamExpressions {
+  private static final Logger log = LoggerFactory.getLogger(ParamExpressions.class);
+  private static final String SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/";
+
+  private final FhirContext context;
+  private final FHIRPathEngine engine;
+  private final Map<String, List<ExpressionNode>> parsed = new ConcurrentHashMap<>();
+
+  public ParamExpressions(FhirModel fhir) {
+    this.context = fhir.context();
+    this.engine = new FHIRPathEngine(new HapiWorkerContext(context, new TypeNames(context)));
+    engine.setHostServices(new Host(context));
+  }
+
+  /**
+   * The values of {@code expression} on {@code focus}; empty when the expression does not
+   * apply or fails on this resource (a write never fails because of its index).
+   */
+  public List<Base> evaluate(Base focus, String expression) {
+    if (expression.isEmpty()) {
+      return List.of();
+    }
+    List<ExpressionNode> parts = parsed.computeIfAbsent(expression, this::parse);
+    if (parts.isEmpty()) {
+      return List.of();
+    }
+    if (parts.size() == 1) {
+      return evaluateOne(focus, parts.getFirst());
+    }
+    List<Base> out = new ArrayList<>();
+    for (ExpressionNode part : parts) {
+      out.addAll(evaluateOne(focus, part));
+    }
+    return out;
+  }
+
+  private List<Base> evaluateOne(Base focus, ExpressionNode node) {
+    try {
+      return engine.evaluate(focus, node);
+    } catch (FHIRException | IllegalArgumentException | ClassCastException e) {
+      return List.of();
+    }
+  }
+
+  private List<ExpressionNode> parse(String expression) {
+    List<ExpressionNode> nodes = new ArrayList<>();
+    for (String part : topLevelUnion(expression)) {
+      try {
+        nodes.add(engine.parse(part));
+      } catch (FHIRException e) {
+        // a definition HAPI's engine cannot parse indexes nothing, like HAPI's own extractor
+        log.debug("Search parameter expression part '{}' does not parse: {}", part, e.getMessage());
+      }
+    }
+    return List.copyOf(nodes);
+  }
+
+  /** Splits {@code a | (b | c) | d} into a, (b | c), d: only unions outside parentheses and quotes. */
+  static List<String> topLevelUnion(String expression) {
+    List<String> parts = new ArrayList<>();
+    int depth = 0;
+    boolean quoted = false;
+    int start = 0;
+    for (int i = 0; i < expression.length(); i++) {
+      char c = expression.charAt(i);
+      if (c == '\'') {
+        quoted = !quoted;
+      } else if (!quoted && c == '(') {
+        depth++;
+      } else if (!quoted && c == ')') {
+        depth--;
+      } else if (!quoted && depth == 0 && c == '|') {
+        parts.add(expression.substring(start, i).trim());
+        start = i + 1;
+      }
+    }
+    parts.add(expression.substring(start).trim());
+    return parts;
+  }
+
+  /** Answers "does this type exist" for the engine; it needs nothing else from definitions. */
+  private static final class TypeNames implements IValidationSupport {
+    private final FhirContext context;
+
+    TypeNames(FhirContext context) {
+      this.context = context;
+    }
+
+    @Override
+    public FhirContext getFhirContext() {
+      return context;
+    }
+
+    @Override
+    public <T extends IBaseResource> List<T> fetchAllStructureDefinitions() {
+      return new ArrayList<>();
+    }
+
+    @Override
+    public IBaseResource fetchStructureDefinition(String url) {
+      if (url == null || !url.startsWith(SD_PREFIX)) {
+        return null;
+      }
+      String type = url.substring(SD_PREFIX.length());
+      if (context.getElementDefinition(type) == null && !context.getResourceTypes().contains(type)) {
+        return null;
+      }
+      StructureDefinition sd = new StructureDefinition();
+      sd.setUrl(url);
+      sd.setName(type);
+      sd.setType(type);
+      return sd;
+    }
+  }
+
+  /** Host services: only {@code resolve()} does something. */
+  private static final class Host implements IHostApplicationServices {
+    private final FhirContext context;
+
+    Host(FhirContext context) {
+      this.context = context;
+    }
+
+    @Override
+    public Base resolveReference(FHIRPathEngine e, Object appContext, String url, Identifier identifier, Base refContext) {
+      if (url == null) {
+        return null;
+      }
+      IdType id = new IdType(url);
+      if (!id.hasResourceType() || !context.getResourceTypes().contains(id.getResourceType())) {
+        return null;
+      }
+      Resource r = (Resource) context.getResourceDefinition(id.getResourceType()).newInstance();
+      r.setId(id);
+      return r;
+    }
+
+    @Override
+    public List<Base> resolveConstant(FHIRPathEngine e, Object appContext, String name, FHIRPathConstantEvaluationMode mode) {
+      return List.of();
+    }
+
+    @Override
+    public TypeDetails resolveConstantType(FHIRPathEngine e, Object appContext, String name, FHIRPathConstantEvaluationMode mode) {
+      return null;
+    }
+
+    @Override
+    public boolean log(String argument, List<Base> focus) {
+      return false;
+    }
+
+    @Override
+    public FunctionDetails resolveFunction(FHIRPathEngine e, String functionName) {
+      return null;
+    }
+
+    @Override
+    public TypeDetails checkFunction(FHIRPathEngine e, Object appContext, String functionName, TypeDetails focus,
+        List<TypeDetails> parameters) {
+      return null;
+    }
+
+    @Override
+    public List<Base> executeFunction(FHIRPathEngine e, Object appContext, List<Base> focus, String functionName,
+        List<List<Base>> parameters) {
+      return null;
+    }
+
+    @Override
+    public boolean conformsToProfile(FHIRPathEngine e, Object appContext, Base item, String url) {
+      return false;
+    }
+
+    @Override
+    public ValueSet resolveValueSet(FHIRPathEngine e, Object appContext, String url) {
+      return null;
+    }
+
+    @Override
+    public boolean paramIsType(String name, int index) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package dev.sluice.store;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+
+/** One row of the search index, one record per index table; {@code grp} is 0 outside composites. */
+sealed interface IndexRow {
+  int key();
+
+  record Token(int key, int grp, String system, String code) implements IndexRow {}
+
+  record Str(int key, int grp, String norm, String exact) implements IndexRow {}
+
+  record Date(int key, int grp, Instant lo, Instant hi) implements IndexRow {}
+
+  record Num(int key, int grp, BigDecimal value) implements IndexRow {}
+
+  record Qty(int key, int grp, BigDecimal value, String system, String code, String unit) implements IndexRow {}
+
+  record Ref(int key, int grp, String targetType, String targetId, String url) implements IndexRow {}
+
+  record Uri(int key, int grp, String uri) implements IndexRow {}
+}

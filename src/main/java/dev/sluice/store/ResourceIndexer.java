@@ -1,0 +1,294 @@
+package dev.sluice.store;
+
+import dev.sluice.fhir.DateRange;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.ParamExpressions;
+import dev.sluice.fhir.ParamKind;
+import dev.sluice.fhir.SearchParam;
+import dev.sluice.fhir.SearchParameters;
+import dev.sluice.search.SearchText;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Address;
+import org.hl7.fhir.r4.model.Base;
+import org.hl7.fhir.r4.model.BaseDateTimeType;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.ContactPoint;
+import org.hl7.fhir.r4.model.DecimalType;
+import org.hl7.fhir.r4.model.Enumeration;
+import org.hl7.fhir.r4.model.HumanName;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Money;
+import org.hl7.fhir.r4.model.Period;
+import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Timing;
+import org.hl7.fhir.r4.model.UriType;
+
+/**
+ * Turns a resource into the rows of the search index: every search parameter of its type,
+ * values from HAPI's FHIRPath engine, converted per parameter kind as the FHIR search page
+ * describes (a CodeableConcept gives one token per coding, a HumanName one string per part,
+ * a partial date its whole range, and so on). Duplicate rows are dropped.
+ */
+final class ResourceIndexer {
+  private final FhirModel fhir;
+  private final SearchParameters parameters;
+  private final ParamExpressions expressions;
+
+  ResourceIndexer(FhirModel fhir, SearchParameters parameters, ParamExpressions expressions) {
+    this.fhir = fhir;
+    this.parameters = parameters;
+    this.expressions = expressions;
+  }
+
+  List<IndexRow> rows(String type, IBaseResource resource) {
+    Base focus = (Base) resource;
+    Set<IndexRow> rows = new LinkedHashSet<>();
+    int grp = 0;
+    for (SearchParam p : parameters.of(type)) {
+      // _id is answered from the resource table itself
+      if (p.expression().isEmpty() || p.name().equals("_id") || p.kind() == ParamKind.SPECIAL) {
+        continue;
+      }
+      List<Base> values = expressions.evaluate(focus, p.expression());
+      if (p.kind() == ParamKind.COMPOSITE) {
+        for (Base item : values) {
+          List<IndexRow> parts = new ArrayList<>();
+          boolean complete = true;
+          grp++;
+          for (SearchParam.Component c : p.components()) {
+            int before = parts.size();
+            for (Base v : expressions.evaluate(item, c.expression())) {
+              add(parts, c.kind(), c.key(), 0, 0, grp, v);
+            }
+            complete &= parts.size() > before;
+          }
+          if (complete) {
+            rows.addAll(parts);
+          }
+        }
+        continue;
+      }
+      for (Base v : values) {
+        add(rows, p.kind(), p.key(), p.textKey(), p.ofTypeKey(), 0, v);
+      }
+    }
+    return List.copyOf(rows);
+  }
+
+  private void add(java.util.Collection<IndexRow> rows, ParamKind kind, int key, int textKey, int ofTypeKey,
+      int grp, Base v) {
+    switch (kind) {
+      case TOKEN -> token(rows, key, textKey, ofTypeKey, grp, v);
+      case STRING -> string(rows, key, grp, v);
+      case DATE -> date(rows, key, grp, v);
+      case NUMBER -> {
+        BigDecimal n = number(v);
+        if (n != null) {
+          rows.add(new IndexRow.Num(key, grp, n));
+        }
+      }
+      case QUANTITY -> quantity(rows, key, grp, v);
+      case REFERENCE -> reference(rows, key, grp, v);
+      case URI -> {
+        if (v instanceof UriType u && u.hasValue()) {
+          rows.add(new IndexRow.Uri(key, grp, u.getValue()));
+        }
+      }
+      case COMPOSITE, SPECIAL -> { }
+    }
+  }
+
+  private static void token(java.util.Collection<IndexRow> rows, int key, int textKey, int ofTypeKey, int grp, Base v) {
+    switch (v) {
+      case CodeableConcept cc -> {
+        for (Coding c : cc.getCoding()) {
+          coding(rows, key, textKey, grp, c);
+        }
+        if (cc.hasText() && textKey != 0) {
+          text(rows, textKey, cc.getText());
+        }
+      }
+      case Coding c -> coding(rows, key, textKey, grp, c);
+      case Identifier id -> {
+        if (id.hasValue() || id.hasSystem()) {
+          rows.add(new IndexRow.Token(key, grp, id.getSystem(), id.getValue()));
+        }
+        if (id.hasValue() && id.hasType() && ofTypeKey != 0) {
+          for (Coding t : id.getType().getCoding()) {
+            rows.add(new IndexRow.Token(ofTypeKey, grp, t.getSystem(), t.getCode() + "|" + id.getValue()));
+          }
+        }
+        if (id.getType().hasText() && textKey != 0) {
+          text(rows, textKey, id.getType().getText());
+        }
+      }
+      case ContactPoint cp -> {
+        if (cp.hasValue()) {
+          rows.add(new IndexRow.Token(key, grp, null, cp.getValue()));
+        }
+      }
+      case Enumeration<?> e -> {
+        if (e.hasValue()) {
+          rows.add(new IndexRow.Token(key, grp, e.getSystem(), e.getValueAsString()));
+        }
+      }
+      case BooleanType b -> {
+        if (b.hasValue()) {
+          rows.add(new IndexRow.Token(key, grp, null, b.getValueAsString()));
+        }
+      }
+      case PrimitiveType<?> p -> {
+        if (p.hasValue()) {
+          rows.add(new IndexRow.Token(key, grp, null, p.getValueAsString()));
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private static void coding(java.util.Collection<IndexRow> rows, int key, int textKey, int grp, Coding c) {
+    if (c.hasCode() || c.hasSystem()) {
+      rows.add(new IndexRow.Token(key, grp, c.getSystem(), c.getCode()));
+    }
+    if (c.hasDisplay() && textKey != 0) {
+      text(rows, textKey, c.getDisplay());
+    }
+  }
+
+  private static void text(java.util.Collection<IndexRow> rows, int key, String s) {
+    rows.add(new IndexRow.Str(key, 0, SearchText.normalize(s), cut(s)));
+  }
+
+  private static void string(java.util.Collection<IndexRow> rows, int key, int grp, Base v) {
+    switch (v) {
+      case HumanName n -> {
+        n.getGiven().forEach(g -> str(rows, key, grp, g.getValue()));
+        str(rows, key, grp, n.getFamily());
+        n.getPrefix().forEach(g -> str(rows, key, grp, g.getValue()));
+        n.getSuffix().forEach(g -> str(rows, key, grp, g.getValue()));
+        str(rows, key, grp, n.getText());
+      }
+      case Address a -> {
+        a.getLine().forEach(l -> str(rows, key, grp, l.getValue()));
+        str(rows, key, grp, a.getCity());
+        str(rows, key, grp, a.getDistrict());
+        str(rows, key, grp, a.getState());
+        str(rows, key, grp, a.getPostalCode());
+        str(rows, key, grp, a.getCountry());
+        str(rows, key, grp, a.getText());
+      }
+      case PrimitiveType<?> p -> str(rows, key, grp, p.getValueAsString());
+      default -> { }
+    }
+  }
+
+  private static void str(java.util.Collection<IndexRow> rows, int key, int grp, String s) {
+    if (s != null && !s.isBlank()) {
+      rows.add(new IndexRow.Str(key, grp, SearchText.normalize(s), cut(s)));
+    }
+  }
+
+  private static String cut(String s) {
+    return s.length() > SearchText.MAX_LENGTH ? s.substring(0, SearchText.MAX_LENGTH) : s;
+  }
+
+  private static void date(java.util.Collection<IndexRow> rows, int key, int grp, Base v) {
+    switch (v) {
+      case BaseDateTimeType d -> {
+        DateRange r = range(d);
+        if (r != null) {
+          rows.add(new IndexRow.Date(key, grp, r.lo(), r.hi()));
+        }
+      }
+      case Period p -> {
+        DateRange start = p.hasStart() ? range(p.getStartElement()) : null;
+        DateRange end = p.hasEnd() ? range(p.getEndElement()) : null;
+        if (start != null || end != null) {
+          rows.add(new IndexRow.Date(key, grp, start == null ? Instant.MIN : start.lo(),
+              end == null ? Instant.MAX : end.hi()));
+        }
+      }
+      case Timing t -> {
+        Instant lo = null;
+        Instant hi = null;
+        for (var e : t.getEvent()) {
+          DateRange r = range(e);
+          if (r != null) {
+            lo = lo == null || r.lo().isBefore(lo) ? r.lo() : lo;
+            hi = hi == null || r.hi().isAfter(hi) ? r.hi() : hi;
+          }
+        }
+        if (lo != null) {
+          rows.add(new IndexRow.Date(key, grp, lo, hi));
+        }
+        if (t.getRepeat().hasBoundsPeriod()) {
+          date(rows, key, grp, t.getRepeat().getBoundsPeriod());
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private static DateRange range(BaseDateTimeType d) {
+    if (!d.hasValue()) {
+      return null;
+    }
+    try {
+      return DateRange.parse(d.getValueAsString());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static BigDecimal number(Base v) {
+    return switch (v) {
+      case DecimalType d when d.hasValue() -> d.getValue();
+      case IntegerType i when i.hasValue() -> BigDecimal.valueOf(i.getValue());
+      default -> null;
+    };
+  }
+
+  private static void quantity(java.util.Collection<IndexRow> rows, int key, int grp, Base v) {
+    switch (v) {
+      case Quantity q when q.hasValue() -> rows.add(new IndexRow.Qty(key, grp, q.getValue(), q.getSystem(),
+          q.hasCode() ? q.getCode() : q.getUnit(), q.getUnit()));
+      case Money m when m.hasValue() -> rows.add(new IndexRow.Qty(key, grp, m.getValue(), "urn:iso:std:iso:4217",
+          m.getCurrency(), m.getCurrency()));
+      default -> { }
+    }
+  }
+
+  private void reference(java.util.Collection<IndexRow> rows, int key, int grp, Base v) {
+    String ref = switch (v) {
+      case Reference r when r.hasReference() -> r.getReference();
+      case UriType u when u.hasValue() -> u.getValue();
+      default -> null;
+    };
+    if (ref == null || ref.startsWith("#")) {
+      return;
+    }
+    int slash = ref.indexOf('/');
+    if (slash > 0 && !ref.contains(":")) {
+      String type = ref.substring(0, slash);
+      String rest = ref.substring(slash + 1);
+      int history = rest.indexOf("/_history");
+      String id = history < 0 ? rest : rest.substring(0, history);
+      if (fhir.isResourceType(type) && FhirModel.isValidId(id)) {
+        rows.add(new IndexRow.Ref(key, grp, type, id, null));
+        return;
+      }
+    }
+    rows.add(new IndexRow.Ref(key, grp, null, null, ref));
+  }
+}

@@ -1,0 +1,295 @@
+package dev.sluice.store;
+
+import dev.sluice.fhir.ParamKind;
+import dev.sluice.fhir.SearchParam;
+import dev.sluice.search.Criterion;
+import dev.sluice.search.Modifier;
+import dev.sluice.search.Prefix;
+import dev.sluice.search.SearchQuery;
+import dev.sluice.search.SearchText;
+import dev.sluice.search.SearchValue;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the criteria of a {@link SearchQuery} into one SQL condition over a resource pk
+ * column, for use inside any bigger query: search pages here, {@code _typeFilter} in the
+ * export ({@code ... and (<fragment 1> or <fragment 2>)} over {@code resource_version v}
+ * with {@code v.pk}).
+ *
+ * <p>The condition is made of {@code in}/{@code exists} sub-queries over the index tables;
+ * it has no ORDER BY or LIMIT and does not restrict the resource type by itself (index keys
+ * are per type, but {@code _id} alone needs the caller's type restriction to be exact only
+ * when combined with nothing else: it checks the type too). Every value is a bound
+ * parameter: bind {@link Fragment#params()} in order with {@code setObject}. The index holds
+ * the values of the <em>current</em> version of each resource.
+ */
+public final class SearchSql {
+  /** Above every character in byte order: the upper bound of a prefix range. */
+  private static final String MAX_CHAR = new String(Character.toChars(Character.MAX_CODE_POINT));
+
+  private final Clock clock;
+
+  public SearchSql(Clock clock) {
+    this.clock = clock;
+  }
+
+  /** A boolean SQL condition and the values of its {@code ?} placeholders, in order. */
+  public record Fragment(String sql, List<Object> params) {
+    public Fragment {
+      params = List.copyOf(params);
+    }
+  }
+
+  /** The condition "the resource at {@code pkColumn} matches every criterion of {@code query}"; {@code true} when there is none. */
+  public Fragment where(SearchQuery query, String pkColumn) {
+    Builder b = new Builder();
+    String sql = b.all(query.type(), query.criteria(), pkColumn);
+    return new Fragment(sql, b.params);
+  }
+
+  private final class Builder {
+    private final List<Object> params = new ArrayList<>();
+    private int aliases;
+
+    private String alias(String base) {
+      return base + (++aliases);
+    }
+
+    private String bind(Object value) {
+      params.add(value);
+      return "?";
+    }
+
+    String all(String type, List<Criterion> criteria, String pk) {
+      if (criteria.isEmpty()) {
+        return "true";
+      }
+      List<String> parts = new ArrayList<>();
+      for (Criterion c : criteria) {
+        parts.add(criterion(type, c, pk));
+      }
+      return String.join(" and ", parts);
+    }
+
+    String criterion(String type, Criterion c, String pk) {
+      return switch (c) {
+        case Criterion.Ids ids -> {
+          String x = alias("x");
+          String typeParam = bind(type);
+          StringBuilder in = new StringBuilder();
+          for (String id : ids.ids()) {
+            in.append(in.isEmpty() ? "" : ", ").append(bind(id));
+          }
+          yield pk + " in (select " + x + ".pk from resource " + x + " where " + x + ".res_type = "
+              + typeParam + " and " + x + ".res_id in (" + in + "))";
+        }
+        case Criterion.Match m -> match(m, pk);
+        case Criterion.Missing m -> {
+          String t = alias("m");
+          int key = m.param().kind() == ParamKind.COMPOSITE ? m.param().components().getFirst().key() : m.param().key();
+          ParamKind kind = m.param().kind() == ParamKind.COMPOSITE
+              ? m.param().components().getFirst().kind() : m.param().kind();
+          yield (m.missing() ? "not " : "") + "exists (select 1 from " + table(kind) + " " + t + " where " + t
+              + ".res_pk = " + pk + " and " + t + ".key = " + bind(key) + ")";
+        }
+        case Criterion.Chain ch -> {
+          String r = alias("r");
+          String x = alias("x");
+          String head = pk + " in (select " + r + ".res_pk from idx_reference " + r + " where " + r + ".key = "
+              + bind(ch.reference().key()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
+              + r + ".target_id in (select " + x + ".res_id from resource " + x + " where " + x + ".res_type = "
+              + bind(ch.targetType()) + " and not " + x + ".deleted and ";
+          yield head + criterion(ch.targetType(), ch.inner(), x + ".pk") + "))";
+        }
+        case Criterion.Has h -> {
+          String t = alias("t");
+          String r = alias("r");
+          String head = pk + " in (select " + t + ".pk from idx_reference " + r + " join resource " + t + " on "
+              + t + ".res_type = " + r + ".target_type and " + t + ".res_id = " + r + ".target_id where " + r
+              + ".key = " + bind(h.reference().key()) + " and " + r + ".target_type = " + bind(type) + " and ";
+          yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk") + ")";
+        }
+        case Criterion.AnyOf any -> {
+          List<String> parts = new ArrayList<>();
+          for (Criterion inner : any.anyOf()) {
+            parts.add(criterion(type, inner, pk));
+          }
+          yield "(" + String.join(" or ", parts) + ")";
+        }
+        case Criterion.InCompartment in -> {
+          String cp = alias("c");
+          yield pk + " in (select " + cp + ".res_pk from compartment " + cp + " where " + cp + ".patient_id = "
+              + bind(in.patientId()) + " and " + cp + ".res_type = " + bind(type) + ")";
+        }
+      };
+    }
+
+    private String match(Criterion.Match m, String pk) {
+      SearchParam p = m.param();
+      if (p.kind() == ParamKind.COMPOSITE) {
+        List<String> any = new ArrayList<>();
+        for (SearchValue v : m.anyOf()) {
+          any.add(composite(p, (SearchValue.Composite) v, pk));
+        }
+        return any.size() == 1 ? any.getFirst() : "(" + String.join(" or ", any) + ")";
+      }
+      ParamKind kind = p.kind();
+      int key = p.key();
+      if (m.modifier() == Modifier.TEXT) {
+        kind = ParamKind.STRING;
+        key = p.textKey();
+      } else if (m.modifier() == Modifier.OF_TYPE) {
+        key = p.ofTypeKey();
+      }
+      String t = alias("i");
+      List<String> any = new ArrayList<>();
+      String keyParam = bind(key);
+      for (SearchValue v : m.anyOf()) {
+        any.add(value(t, kind, m.modifier(), v));
+      }
+      String condition = t + ".key = " + keyParam + " and (" + String.join(" or ", any) + ")";
+      if (m.modifier() == Modifier.NOT) {
+        return "not exists (select 1 from " + table(kind) + " " + t + " where " + t + ".res_pk = " + pk + " and "
+            + condition + ")";
+      }
+      return pk + " in (select " + t + ".res_pk from " + table(kind) + " " + t + " where " + condition + ")";
+    }
+
+    /** All parts of one composite value, matched within the same composite item (same res_pk and grp). */
+    private String composite(SearchParam p, SearchValue.Composite v, String pk) {
+      StringBuilder from = new StringBuilder();
+      List<String> where = new ArrayList<>();
+      String first = null;
+      for (int i = 0; i < p.components().size(); i++) {
+        SearchParam.Component c = p.components().get(i);
+        String t = alias("k");
+        if (first == null) {
+          from.append(table(c.kind())).append(' ').append(t);
+          first = t;
+        } else {
+          from.append(" join ").append(table(c.kind())).append(' ').append(t).append(" on ").append(t)
+              .append(".res_pk = ").append(first).append(".res_pk and ").append(t).append(".grp = ")
+              .append(first).append(".grp");
+        }
+        where.add(t + ".key = " + bind(c.key()));
+        where.add("(" + value(t, c.kind(), Modifier.NONE, v.parts().get(i)) + ")");
+      }
+      return pk + " in (select " + first + ".res_pk from " + from + " where " + String.join(" and ", where) + ")";
+    }
+
+    private String value(String t, ParamKind kind, Modifier modifier, SearchValue v) {
+      return switch (v) {
+        case SearchValue.Token tok -> {
+          List<String> c = new ArrayList<>();
+          if (tok.system() != null) {
+            c.add(t + ".system = " + bind(tok.system()));
+          } else if (tok.noSystem()) {
+            c.add(t + ".system is null");
+          }
+          if (tok.code() != null) {
+            c.add(t + ".code = " + bind(tok.code()));
+          }
+          yield String.join(" and ", c);
+        }
+        case SearchValue.Text s -> {
+          String norm = SearchText.normalize(s.value());
+          yield switch (modifier) {
+            case EXACT -> t + ".norm = " + bind(norm) + " and " + t + ".exact = " + bind(s.value());
+            case CONTAINS -> t + ".norm like " + bind("%" + likeEscape(norm) + "%");
+            default -> t + ".norm >= " + bind(norm) + " and " + t + ".norm < " + bind(norm + MAX_CHAR);
+          };
+        }
+        case SearchValue.Uri u -> modifier == Modifier.BELOW
+            ? t + ".uri >= " + bind(u.value()) + " and " + t + ".uri < " + bind(u.value() + MAX_CHAR)
+            : t + ".uri = " + bind(u.value());
+        case SearchValue.Date d -> date(t, d);
+        case SearchValue.Number n -> number(t + ".value", n.prefix(), n.value());
+        case SearchValue.Quantity q -> {
+          String c = number(t + ".value", q.prefix(), q.value());
+          if (q.system() != null) {
+            c += " and " + t + ".system = " + bind(q.system());
+          }
+          if (q.code() != null) {
+            c += " and (" + t + ".code = " + bind(q.code()) + " or " + t + ".unit = " + bind(q.code()) + ")";
+          }
+          yield c;
+        }
+        case SearchValue.Reference r -> {
+          if (r.url() != null) {
+            yield t + ".url = " + bind(r.url());
+          }
+          String c = t + ".target_id = " + bind(r.id());
+          yield r.type() == null ? c : c + " and " + t + ".target_type = " + bind(r.type());
+        }
+        case SearchValue.Composite c -> throw new IllegalStateException("composite values are matched as a whole");
+      };
+    }
+
+    private String date(String t, SearchValue.Date d) {
+      String lo = t + ".lo";
+      String hi = t + ".hi";
+      return switch (d.prefix()) {
+        case EQ -> lo + " >= " + ts(d.lo()) + " and " + hi + " <= " + ts(d.hi());
+        case NE -> "not (" + lo + " >= " + ts(d.lo()) + " and " + hi + " <= " + ts(d.hi()) + ")";
+        case GT -> hi + " > " + ts(d.hi());
+        case LT -> lo + " < " + ts(d.lo());
+        case GE -> hi + " > " + ts(d.lo());
+        case LE -> lo + " < " + ts(d.hi());
+        case SA -> lo + " >= " + ts(d.hi());
+        case EB -> hi + " <= " + ts(d.lo());
+        case AP -> {
+          // FHIR leaves "approximately" to the server: 10% of the distance from now, at least a day
+          Duration gap = Duration.between(d.lo(), clock.instant()).abs().dividedBy(10);
+          Duration slack = gap.compareTo(Duration.ofDays(1)) < 0 ? Duration.ofDays(1) : gap;
+          yield lo + " < " + ts(d.hi().plus(slack)) + " and " + hi + " > " + ts(d.lo().minus(slack));
+        }
+      };
+    }
+
+    private String ts(Instant t) {
+      return bind(OffsetDateTime.ofInstant(t, ZoneOffset.UTC)) + "::timestamptz";
+    }
+
+    private String number(String column, Prefix prefix, BigDecimal value) {
+      // the implicit range of a number is half a unit of its last digit either side (100 is [99.5, 100.5))
+      BigDecimal half = value.ulp().divide(BigDecimal.valueOf(2));
+      return switch (prefix) {
+        case EQ -> column + " >= " + bind(value.subtract(half)) + " and " + column + " < " + bind(value.add(half));
+        case NE -> "not (" + column + " >= " + bind(value.subtract(half)) + " and " + column + " < "
+            + bind(value.add(half)) + ")";
+        case GT, SA -> column + " > " + bind(value);
+        case LT, EB -> column + " < " + bind(value);
+        case GE -> column + " >= " + bind(value);
+        case LE -> column + " <= " + bind(value);
+        case AP -> {
+          BigDecimal slack = value.abs().divide(BigDecimal.TEN).max(half);
+          yield column + " >= " + bind(value.subtract(slack)) + " and " + column + " <= " + bind(value.add(slack));
+        }
+      };
+    }
+  }
+
+  private static String likeEscape(String s) {
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+  }
+
+  static String table(ParamKind kind) {
+    return switch (kind) {
+      case TOKEN -> "idx_token";
+      case STRING -> "idx_string";
+      case DATE -> "idx_date";
+      case NUMBER -> "idx_number";
+      case QUANTITY -> "idx_quantity";
+      case REFERENCE -> "idx_reference";
+      case URI -> "idx_uri";
+      case COMPOSITE, SPECIAL -> throw new IllegalArgumentException(kind + " has no index table of its own");
+    };
+  }
+}
