@@ -1,5 +1,15 @@
 package dev.sluice.cli;
 
+import dev.sluice.export.AzureBlobOutputStore;
+import dev.sluice.export.ExportJobs;
+import dev.sluice.export.ExportSettings;
+import dev.sluice.export.ExportTypes;
+import dev.sluice.export.ExportWorkers;
+import dev.sluice.export.GroupMembers;
+import dev.sluice.export.JobPlanner;
+import dev.sluice.export.LocalOutputStore;
+import dev.sluice.export.OutputStore;
+import dev.sluice.export.PartWorker;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
@@ -10,6 +20,10 @@ import dev.sluice.store.SearchSql;
 import java.time.Clock;
 import dev.sluice.http.FhirServer;
 import dev.sluice.store.Database;
+import dev.sluice.store.ExportFileTable;
+import dev.sluice.store.ExportJobTable;
+import dev.sluice.store.ExportPartTable;
+import dev.sluice.store.ExportScan;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.SearchIndexWriter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -20,6 +34,13 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,14 +51,21 @@ import org.slf4j.LoggerFactory;
 public final class Application implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Application.class);
 
+  private static final Duration EXECUTOR_STOP = Duration.ofSeconds(10);
+
   private final Database database;
   private final FhirServer server;
   private final JvmGcMetrics gcMetrics;
+  private final ExportWorkers exportWorkers;
+  private final List<ExecutorService> executors;
 
-  private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics) {
+  private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
+      List<ExecutorService> executors) {
     this.database = database;
     this.server = server;
     this.gcMetrics = gcMetrics;
+    this.exportWorkers = exportWorkers;
+    this.executors = executors;
   }
 
   public static Application start(Config config) {
@@ -55,22 +83,88 @@ public final class Application implements AutoCloseable {
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
         metrics);
+    List<ExecutorService> executors = new ArrayList<>();
+    ExportWorkers exportWorkers = null;
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
       SearchParameters parameters = new SearchParameters(fhir);
       SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, new ParamExpressions(fhir));
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
       SearchParser parser = new SearchParser(fhir, parameters);
-      ResourceSearch search = new ResourceSearch(database.dataSource(), new SearchSql(Clock.systemUTC()));
+      SearchSql searchSql = new SearchSql(Clock.systemUTC());
+      ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
+
+      // export: durable jobs in the database, worked by every process that shares it
+      ExportSettings exportSettings = config.export().settings();
+      OutputStore output = switch (config.export().storage()) {
+        case "azure" -> new AzureBlobOutputStore(config.export().azureConnectionString(),
+            ExportConfig.AZURE_BLOCK_BYTES, ExportConfig.AZURE_UPLOAD_CONCURRENCY);
+        default -> new LocalOutputStore(config.dataDir().resolve("exports"));
+      };
+      ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
+      ExportPartTable exportParts = new ExportPartTable(database.dataSource());
+      ExportFileTable exportFiles = new ExportFileTable(database.dataSource());
+      ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE);
+      ExportTypes exportTypes = new ExportTypes(fhir, compartment);
+      String owner = processId();
+      ExecutorService exportLoops = named(executors, "export-worker-");
+      ExecutorService leaseKeepers = named(executors, "export-lease-");
+      exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
+          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
+              exportTypes, owner),
+          new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
+              leaseKeepers, owner, parser, searchSql),
+          exportLoops, owner).start();
+      ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
+          exportWorkers::wake);
+
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          metrics).start();
+          exports, exportTypes, metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
-      return new Application(database, server, gcMetrics);
+      return new Application(database, server, gcMetrics, exportWorkers, executors);
     } catch (RuntimeException e) {
+      if (exportWorkers != null) {
+        exportWorkers.close();
+      }
+      stop(executors);
       database.close();
       throw e;
+    }
+  }
+
+  /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */
+  private static ExecutorService named(List<ExecutorService> executors, String prefix) {
+    ExecutorService e = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory());
+    executors.add(e);
+    return e;
+  }
+
+  /** Names this process in leases: host, pid and a random part (pids repeat across restarts). */
+  private static String processId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "unknown-host";
+    }
+    return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static void stop(List<ExecutorService> executors) {
+    for (ExecutorService e : executors.reversed()) {
+      e.shutdownNow();
+    }
+    for (ExecutorService e : executors.reversed()) {
+      try {
+        if (!e.awaitTermination(EXECUTOR_STOP.toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn("An executor did not stop within {} s", EXECUTOR_STOP.toSeconds());
+        }
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
@@ -83,10 +177,22 @@ public final class Application implements AutoCloseable {
     return server.port();
   }
 
+  private static long exportWorkerGrace() {
+    return 1_200;
+  }
+
   @Override
   public void close() {
     log.info("Stopping Sluice");
     server.close();
+    // parts in progress notice at their next lease tick and give themselves back
+    exportWorkers.close();
+    try {
+      Thread.sleep(exportWorkerGrace());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stop(executors);
     gcMetrics.close();
     database.close();
   }

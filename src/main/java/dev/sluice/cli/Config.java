@@ -17,7 +17,8 @@ public record Config(
     String dbPassword,
     int dbPoolSize,
     String publicBaseUrl,
-    long maxBodyBytes) {
+    long maxBodyBytes,
+    ExportConfig export) {
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
   public Config validate() {
@@ -34,6 +35,7 @@ public record Config(
     if (dbUrl != null && !dbUrl.isBlank() && !dbUrl.startsWith("jdbc:postgresql:")) {
       problems.add("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }
+    export.validate(problems);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -46,6 +48,6 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + "]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "]]";
   }
 }

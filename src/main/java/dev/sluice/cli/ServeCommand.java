@@ -47,8 +47,52 @@ final class ServeCommand implements Callable<Integer> {
       description = "Largest request body in bytes; larger ones get 413 (env SLUICE_MAX_BODY_SIZE; default ${DEFAULT-VALUE}).")
   long maxBodyBytes;
 
+  @Option(names = "--export-storage", defaultValue = "${env:SLUICE_EXPORT_STORAGE:-local}",
+      description = "Where export files go: local (under <data-dir>/exports) or azure (env SLUICE_EXPORT_STORAGE; default ${DEFAULT-VALUE}).")
+  String exportStorage;
+
+  @Option(names = "--azure-connection-string", defaultValue = "${env:SLUICE_AZURE_CONNECTION_STRING}",
+      description = "Azure Storage connection string for --export-storage azure (env SLUICE_AZURE_CONNECTION_STRING).")
+  String azureConnectionString;
+
+  @Option(names = "--export-workers", defaultValue = "${env:SLUICE_EXPORT_WORKERS:-2}",
+      description = "Export parts this process writes at once (env SLUICE_EXPORT_WORKERS; default ${DEFAULT-VALUE}).")
+  int exportWorkers;
+
+  @Option(names = "--export-max-running-jobs", defaultValue = "${env:SLUICE_EXPORT_MAX_RUNNING_JOBS:-4}",
+      description = "Exports running at once across all processes; more queue (env SLUICE_EXPORT_MAX_RUNNING_JOBS; default ${DEFAULT-VALUE}).")
+  int exportMaxRunningJobs;
+
+  @Option(names = "--export-max-file-size", defaultValue = "${env:SLUICE_EXPORT_MAX_FILE_SIZE:-67108864}",
+      description = "An export file is closed past this many bytes (env SLUICE_EXPORT_MAX_FILE_SIZE; default ${DEFAULT-VALUE}).")
+  long exportMaxFileBytes;
+
+  @Option(names = "--export-max-file-resources", defaultValue = "${env:SLUICE_EXPORT_MAX_FILE_RESOURCES:-1000000}",
+      description = "... or past this many resources (env SLUICE_EXPORT_MAX_FILE_RESOURCES; default ${DEFAULT-VALUE}).")
+  long exportMaxFileResources;
+
+  @Option(names = "--export-part-size", defaultValue = "${env:SLUICE_EXPORT_PART_SIZE:-100000}",
+      description = "About how many resources one unit of export work covers (env SLUICE_EXPORT_PART_SIZE; default ${DEFAULT-VALUE}).")
+  long exportPartResources;
+
+  @Option(names = "--export-lease", defaultValue = "${env:SLUICE_EXPORT_LEASE:-30}",
+      description = "Seconds a claimed export part stays claimed without renewal (env SLUICE_EXPORT_LEASE; default ${DEFAULT-VALUE}).")
+  int exportLeaseSeconds;
+
+  @Option(names = "--export-retention", defaultValue = "${env:SLUICE_EXPORT_RETENTION:-86400}",
+      description = "Seconds export files are kept after the job ends (env SLUICE_EXPORT_RETENTION; default ${DEFAULT-VALUE}).")
+  long exportRetentionSeconds;
+
+  @Option(names = "--export-require-async-headers", defaultValue = "${env:SLUICE_EXPORT_REQUIRE_ASYNC_HEADERS:-true}",
+      arity = "1", description = "Kick-off requires Accept: application/fhir+json and Prefer: respond-async"
+          + " (env SLUICE_EXPORT_REQUIRE_ASYNC_HEADERS; default ${DEFAULT-VALUE}).")
+  boolean exportRequireAsyncHeaders;
+
   Config config() {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes)
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
+        new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
+            exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
+            exportRequireAsyncHeaders))
         .validate();
   }
 

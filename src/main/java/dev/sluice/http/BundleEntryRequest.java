@@ -9,13 +9,14 @@ sealed interface BundleEntryRequest {
   /** Processing order inside a transaction, as FHIR R4 http.html#trules prescribes. */
   int transactionOrder();
 
-  record Create(int index, String type, String id, IBaseResource resource) implements BundleEntryRequest {
+  /** {@code json}: the entry's resource as sent, or null once the model was changed (references resolved). */
+  record Create(int index, String type, String id, IBaseResource resource, byte[] json) implements BundleEntryRequest {
     public int transactionOrder() {
       return 1;
     }
   }
 
-  record Update(int index, String type, String id, IBaseResource resource, Integer ifMatch)
+  record Update(int index, String type, String id, IBaseResource resource, Integer ifMatch, byte[] json)
       implements BundleEntryRequest {
     public int transactionOrder() {
       return 2;

@@ -2,7 +2,9 @@ package dev.sluice.http;
 
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
 import dev.sluice.fhir.Issue;
+import dev.sluice.store.ResourcePut;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.StoredResource;
 import io.javalin.http.Context;
@@ -38,56 +40,67 @@ final class BundleRoutes {
   }
 
   void handle(Context ctx) {
-    IBaseResource parsed = fhir.parse(ctx.bodyAsBytes(), Negotiation.requestFormat(ctx));
-    if (!(parsed instanceof Bundle bundle)) {
+    BundleJson.Envelope bundle = BundleJson.read(ctx.bodyAsBytes(), fhir, Negotiation.requestFormat(ctx));
+    if (!"Bundle".equals(bundle.resourceType())) {
       throw FhirException.badRequest(
-          "POST to the base URL takes a batch or transaction Bundle, not a " + fhir.context().getResourceType(parsed),
-          "resourceType");
+          "POST to the base URL takes a batch or transaction Bundle, not a " + bundle.resourceType(), "resourceType");
     }
-    BundleType type = bundle.getType();
-    if (type != BundleType.BATCH && type != BundleType.TRANSACTION) {
+    String type = bundle.type();
+    if (!"batch".equals(type) && !"transaction".equals(type)) {
       throw FhirException.badRequest(
-          "Bundle.type must be batch or transaction, got " + (type == null ? "nothing" : type.toCode()), "Bundle.type");
+          "Bundle.type must be batch or transaction, got " + (type == null ? "nothing" : type), "Bundle.type");
     }
-    boolean transaction = type == BundleType.TRANSACTION;
+    boolean transaction = type.equals("transaction");
     List<BundleEntryRequest> requests = new ArrayList<>();
     Map<String, String> resolved = new HashMap<>();
-    List<BundleEntryComponent> entries = bundle.getEntry();
-    BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[entries.size()];
-    for (int i = 0; i < entries.size(); i++) {
+    BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
+    for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(i, entries.get(i), resolved));
+        requests.add(toRequest(entry, resolved));
       } catch (FhirException e) {
         if (transaction) {
-          throw e;
+          throw rolledBack(e);
         }
-        responseEntries[i] = failure(e);
+        responseEntries[entry.index()] = failure(e);
       }
     }
     if (transaction) {
-      rewriteReferences(requests, resolved);
+      requests = rewriteReferences(requests, resolved);
     }
     String base = baseUrl.of(ctx);
     boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
+    List<ResourcePut> puts = asPuts(requests);
     if (transaction) {
       List<BundleEntryRequest> ordered = new ArrayList<>(requests);
       ordered.sort(Comparator.comparingInt(BundleEntryRequest::transactionOrder));
       try {
-        store.write(tx -> {
-          for (BundleEntryRequest r : ordered) {
-            responseEntries[r.index()] = respond(r, execute(tx, r), base, minimal);
+        if (puts != null) {
+          List<StoredResource> stored = store.writeAll(puts);
+          for (int i = 0; i < stored.size(); i++) {
+            responseEntries[requests.get(i).index()] = respond(requests.get(i), stored.get(i), base, minimal);
           }
-          return null;
-        });
+        } else {
+          store.write(tx -> {
+            for (BundleEntryRequest r : ordered) {
+              responseEntries[r.index()] = respond(r, execute(tx, r), base, minimal);
+            }
+            return null;
+          });
+        }
       } catch (FhirException e) {
-        throw new FhirException(e.status(), prefix(e.issues(), "The transaction was rolled back; nothing of it was stored. "), e);
+        throw rolledBack(e);
       }
     } else {
-      List<ResourceStore.Work<StoredResource>> units = new ArrayList<>();
-      for (BundleEntryRequest r : requests) {
-        units.add(tx -> execute(tx, r));
+      List<ResourceStore.Outcome<StoredResource>> outcomes;
+      if (puts != null) {
+        outcomes = store.writeBatch(puts);
+      } else {
+        List<ResourceStore.Work<StoredResource>> units = new ArrayList<>();
+        for (BundleEntryRequest r : requests) {
+          units.add(tx -> execute(tx, r));
+        }
+        outcomes = store.writeEach(units);
       }
-      List<ResourceStore.Outcome<StoredResource>> outcomes = store.writeEach(units);
       for (int i = 0; i < requests.size(); i++) {
         var outcome = outcomes.get(i);
         BundleEntryRequest request = requests.get(i);
@@ -103,10 +116,30 @@ final class BundleRoutes {
     responses.send(ctx, 200, out.finish());
   }
 
-  private static List<Issue> prefix(List<Issue> issues, String prefix) {
-    return issues.stream()
+  /**
+   * The requests as plain writes with known ids when that is all they are (no If-Match, no
+   * delete or read): the store then writes them in bulk. Null otherwise.
+   */
+  private static List<ResourcePut> asPuts(List<BundleEntryRequest> requests) {
+    List<ResourcePut> puts = new ArrayList<>(requests.size());
+    for (BundleEntryRequest r : requests) {
+      switch (r) {
+        case BundleEntryRequest.Create c -> puts.add(new ResourcePut(c.type(), c.id(), c.resource(), c.json(), true));
+        case BundleEntryRequest.Update u when u.ifMatch() == null ->
+            puts.add(new ResourcePut(u.type(), u.id(), u.resource(), u.json(), false));
+        default -> {
+          return null;
+        }
+      }
+    }
+    return puts;
+  }
+
+  private static FhirException rolledBack(FhirException e) {
+    String prefix = "The transaction was rolled back; nothing of it was stored. ";
+    return new FhirException(e.status(), e.issues().stream()
         .map(i -> new Issue(i.severity(), i.code(), prefix + i.diagnostics(), i.expression()))
-        .toList();
+        .toList(), e);
   }
 
   private BundleWriter.Entry failure(FhirException e) {
@@ -117,8 +150,8 @@ final class BundleRoutes {
   private StoredResource execute(dev.sluice.store.WriteTransaction tx, BundleEntryRequest r)
       throws java.sql.SQLException {
     return switch (r) {
-      case BundleEntryRequest.Create c -> tx.create(c.type(), c.id(), c.resource());
-      case BundleEntryRequest.Update u -> tx.update(u.type(), u.id(), u.resource(), u.ifMatch());
+      case BundleEntryRequest.Create c -> tx.put(new ResourcePut(c.type(), c.id(), c.resource(), c.json(), true));
+      case BundleEntryRequest.Update u -> tx.update(u.type(), u.id(), u.resource(), u.ifMatch(), u.json());
       case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
           .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
       case BundleEntryRequest.Read rd -> {
@@ -144,13 +177,14 @@ final class BundleRoutes {
     };
   }
 
-  private BundleEntryRequest toRequest(int i, BundleEntryComponent entry, Map<String, String> resolved) {
+  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved) {
+    int i = entry.index();
     String where = "Bundle.entry[" + i + "]";
-    if (!entry.hasRequest() || !entry.getRequest().hasMethod() || !entry.getRequest().hasUrl()) {
+    if (entry.method() == null || entry.url() == null) {
       throw FhirException.badRequest(where + " has no request with a method and a url", where + ".request");
     }
-    String method = entry.getRequest().getMethod().toCode();
-    String url = entry.getRequest().getUrl();
+    String method = entry.method();
+    String url = entry.url();
     if (url.contains("?")) {
       throw FhirException.notSupported(where + ": conditional and search URLs ('" + url + "') are not supported in bundles yet",
           where + ".request.url");
@@ -160,22 +194,23 @@ final class BundleRoutes {
     if (!fhir.isResourceType(type)) {
       throw FhirException.badRequest(where + ": '" + type + "' is not a FHIR R4 resource type", where + ".request.url");
     }
-    Resource resource = entry.getResource();
-    Integer ifMatch = entry.getRequest().hasIfMatch() ? Params.etagVersion(entry.getRequest().getIfMatch(), where + ".request.ifMatch") : null;
+    Resource resource = entry.resource() == null || !(method.equals("POST") || method.equals("PUT"))
+        ? null : parseResource(entry, where);
+    Integer ifMatch = entry.ifMatch() != null ? Params.etagVersion(entry.ifMatch(), where + ".request.ifMatch") : null;
     switch (method) {
       case "POST" -> {
         if (parts.length != 1) {
           throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + url + "'", where + ".request.url");
         }
         requireResource(where, resource, type);
-        if (entry.getRequest().hasIfNoneExist()) {
+        if (entry.ifNoneExist() != null) {
           throw FhirException.notSupported(where + ": conditional create (ifNoneExist) is not supported yet", where + ".request.ifNoneExist");
         }
         String id = UUID.randomUUID().toString();
-        if (entry.hasFullUrl()) {
-          resolved.put(entry.getFullUrl(), type + "/" + id);
+        if (entry.fullUrl() != null) {
+          resolved.put(entry.fullUrl(), type + "/" + id);
         }
-        return new BundleEntryRequest.Create(i, type, id, resource);
+        return new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
       }
       case "PUT" -> {
         if (parts.length != 2) {
@@ -184,13 +219,13 @@ final class BundleRoutes {
         String id = ResourceRoutes.validId(parts[1]);
         requireResource(where, resource, type);
         String bodyId = resource.getIdElement().getIdPart();
-        if (bodyId != null && !bodyId.equals(id) && !(entry.hasFullUrl() && entry.getFullUrl().startsWith("urn:"))) {
+        if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
           throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'", where + ".resource.id");
         }
-        if (entry.hasFullUrl()) {
-          resolved.put(entry.getFullUrl(), type + "/" + id);
+        if (entry.fullUrl() != null) {
+          resolved.put(entry.fullUrl(), type + "/" + id);
         }
-        return new BundleEntryRequest.Update(i, type, id, resource, ifMatch);
+        return new BundleEntryRequest.Update(i, type, id, resource, ifMatch, entry.resource());
       }
       case "DELETE" -> {
         if (parts.length != 2) {
@@ -216,6 +251,18 @@ final class BundleRoutes {
     }
   }
 
+  /** The entry's resource, parsed and checked strictly on its own; errors name the entry. */
+  private Resource parseResource(BundleJson.Entry entry, String where) {
+    try {
+      return (Resource) fhir.parse(entry.resource(), Format.JSON);
+    } catch (FhirException e) {
+      throw new FhirException(e.status(), e.issues().stream()
+          .map(i -> new Issue(i.severity(), i.code(), where + ".resource: " + i.diagnostics(),
+              i.expression() == null ? where + ".resource" : where + ".resource." + i.expression()))
+          .toList(), e);
+    }
+  }
+
   private void requireResource(String where, Resource resource, String type) {
     if (resource == null) {
       throw FhirException.badRequest(where + " has no resource", where + ".resource");
@@ -226,28 +273,40 @@ final class BundleRoutes {
     }
   }
 
-  /** Points references to urn:uuid entries (and to full URLs of entries) at the ids they were given. */
-  private void rewriteReferences(List<BundleEntryRequest> requests, Map<String, String> resolved) {
+  /**
+   * Points references to urn:uuid entries (and to full URLs of entries) at the ids they were
+   * given. A resource whose references changed is stored from its model, not its sent JSON.
+   */
+  private List<BundleEntryRequest> rewriteReferences(List<BundleEntryRequest> requests, Map<String, String> resolved) {
     if (resolved.isEmpty()) {
-      return;
+      return requests;
     }
     var terser = fhir.context().newTerser();
+    List<BundleEntryRequest> rewritten = new ArrayList<>(requests.size());
     for (BundleEntryRequest r : requests) {
       IBaseResource resource = switch (r) {
         case BundleEntryRequest.Create c -> c.resource();
         case BundleEntryRequest.Update u -> u.resource();
         default -> null;
       };
-      if (resource == null) {
-        continue;
-      }
-      for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
-        String target = ref.getReference();
-        if (target != null && resolved.containsKey(target)) {
-          ref.setReference(resolved.get(target));
+      boolean changed = false;
+      if (resource != null) {
+        for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+          String target = ref.getReference();
+          if (target != null && resolved.containsKey(target)) {
+            ref.setReference(resolved.get(target));
+            changed = true;
+          }
         }
       }
+      rewritten.add(!changed ? r : switch (r) {
+        case BundleEntryRequest.Create c -> new BundleEntryRequest.Create(c.index(), c.type(), c.id(), c.resource(), null);
+        case BundleEntryRequest.Update u ->
+            new BundleEntryRequest.Update(u.index(), u.type(), u.id(), u.resource(), u.ifMatch(), null);
+        default -> r;
+      });
     }
+    return rewritten;
   }
 
   static String statusLine(int status) {

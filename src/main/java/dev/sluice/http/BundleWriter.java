@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 
 /**
@@ -29,7 +30,7 @@ final class BundleWriter {
       gen.writeStringField("resourceType", "Bundle");
       gen.writeStringField("id", UUID.randomUUID().toString());
       gen.writeObjectFieldStart("meta");
-      gen.writeStringField("lastUpdated", Instant.now().toString());
+      gen.writeStringField("lastUpdated", Instant.now().truncatedTo(ChronoUnit.MILLIS).toString());
       gen.writeEndObject();
       gen.writeStringField("type", type);
       if (total != null) {

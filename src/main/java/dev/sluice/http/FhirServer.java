@@ -1,5 +1,7 @@
 package dev.sluice.http;
 
+import dev.sluice.export.ExportJobs;
+import dev.sluice.export.ExportTypes;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
@@ -37,7 +39,7 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      PrometheusMeterRegistry metrics) {
+      ExportJobs exports, ExportTypes exportTypes, PrometheusMeterRegistry metrics) {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
@@ -45,7 +47,9 @@ public final class FhirServer implements AutoCloseable {
     BundleRoutes bundles = new BundleRoutes(fhir, store, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl);
-    Capabilities capabilities = new Capabilities(fhir, version, List.of(new SearchCapabilities(search.parameters())));
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    Capabilities capabilities = new Capabilities(fhir, version,
+        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
 
     this.app = Javalin.create(config -> {
       config.useVirtualThreads = true;
@@ -60,6 +64,15 @@ public final class FhirServer implements AutoCloseable {
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
     app.post("/fhir", bundles::handle);
+    app.get("/fhir/$export", export::system);
+    app.post("/fhir/$export", export::system);
+    app.get("/fhir/Patient/$export", export::patients);
+    app.post("/fhir/Patient/$export", export::patients);
+    app.get("/fhir/Group/{id}/$export", export::group);
+    app.post("/fhir/Group/{id}/$export", export::group);
+    app.get("/fhir/_operations/export/{id}", export::status);
+    app.delete("/fhir/_operations/export/{id}", export::cancel);
+    app.get("/fhir/_operations/export/{id}/{file}", export::download);
     app.get("/fhir/_history", resources::systemHistory);
     app.get("/fhir/{type}/_history", resources::typeHistory);
     app.get("/fhir/{type}", searches::searchType);

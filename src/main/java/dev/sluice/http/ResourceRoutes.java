@@ -51,7 +51,8 @@ final class ResourceRoutes {
         return;
       }
     }
-    StoredResource stored = store.write(tx -> tx.create(type, resource));
+    byte[] json = jsonBody(ctx);
+    StoredResource stored = store.write(tx -> tx.create(type, resource, json));
     respondWrite(ctx, 201, stored);
   }
 
@@ -86,7 +87,8 @@ final class ResourceRoutes {
           "The resource id '" + bodyId + "' does not match the id '" + id + "' in the URL", type + ".id");
     }
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
-    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch));
+    byte[] json = jsonBody(ctx);
+    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
     respondWrite(ctx, stored.created() ? 201 : 200, stored);
   }
 
@@ -223,6 +225,11 @@ final class ResourceRoutes {
           "The body is a " + bodyType + " but the URL is for " + type, "resourceType");
     }
     return resource;
+  }
+
+  /** The body when it is JSON (stored as sent, re-stamped), else null (the model is encoded). */
+  private static byte[] jsonBody(Context ctx) {
+    return Negotiation.requestFormat(ctx) == Format.JSON ? ctx.bodyAsBytes() : null;
   }
 
   String knownType(String type) {

@@ -36,7 +36,11 @@ final class EmbeddedPostgresServer implements AutoCloseable {
               .setDataDirectory(pgData)
               .setCleanDataDirectory(false)
               .setPGStartupWait(Duration.ofSeconds(120))
-              // fsync stays on: what the server acknowledged must survive a crash
+              // The library starts PostgreSQL with -F (fsync off) and synchronous_commit=off, tuned for
+              // throwaway test databases; here what the server acknowledged must survive a crash.
+              // A -c after -F wins, so both are switched back on.
+              .setServerConfig("fsync", "on")
+              .setServerConfig("synchronous_commit", "on")
               .setServerConfig("max_connections", "100")
               .setServerConfig("shared_buffers", "256MB")
               .setServerConfig("max_wal_size", "2GB")

@@ -9,12 +9,17 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Reads and writes resources and their versions: the {@code resource} and {@code resource_version} tables. */
 public final class ResourceStore {
+  private static final Logger log = LoggerFactory.getLogger(ResourceStore.class);
 
   /** A unit of work inside one write transaction. */
   @FunctionalInterface
@@ -109,6 +114,54 @@ public final class ResourceStore {
     } catch (SQLException e) {
       throw FhirException.internal("The database refused the batch: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Writes many resources with known ids in one transaction (FHIR batch semantics): first all
+   * together with bulk statements; when any of them fails, again one by one in savepoints, so
+   * that only the failing ones are rolled back and reported. Duplicate keys go one by one.
+   */
+  public List<Outcome<StoredResource>> writeBatch(List<ResourcePut> puts) {
+    if (distinctKeys(puts)) {
+      try {
+        List<StoredResource> stored = write(tx -> tx.putAll(puts));
+        return stored.stream().map(s -> new Outcome<>(s, (FhirException) null)).toList();
+      } catch (FhirException e) {
+        log.debug("Bulk write of {} resources failed ({}); writing them one by one", puts.size(), e.getMessage());
+      }
+    }
+    List<Work<StoredResource>> units = new ArrayList<>(puts.size());
+    for (ResourcePut put : puts) {
+      units.add(tx -> tx.put(put));
+    }
+    return writeEach(units);
+  }
+
+  /**
+   * Writes many resources with known ids all or nothing (FHIR transaction semantics), in bulk
+   * when their keys are distinct.
+   */
+  public List<StoredResource> writeAll(List<ResourcePut> puts) {
+    if (distinctKeys(puts)) {
+      return write(tx -> tx.putAll(puts));
+    }
+    return write(tx -> {
+      List<StoredResource> stored = new ArrayList<>(puts.size());
+      for (ResourcePut put : puts) {
+        stored.add(tx.put(put));
+      }
+      return stored;
+    });
+  }
+
+  private static boolean distinctKeys(List<ResourcePut> puts) {
+    Set<String> keys = new HashSet<>(puts.size() * 2);
+    for (ResourcePut put : puts) {
+      if (!keys.add(put.type() + "/" + put.id())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The current version, deleted or not; empty when the resource never existed. */

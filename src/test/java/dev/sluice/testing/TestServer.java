@@ -2,6 +2,7 @@ package dev.sluice.testing;
 
 import dev.sluice.cli.Application;
 import dev.sluice.cli.Config;
+import dev.sluice.cli.ExportConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -22,11 +23,13 @@ public final class TestServer implements AutoCloseable {
 
   private final Application app;
   private final Path dataDir;
+  private final boolean ownsDataDir;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-  private TestServer(Application app, Path dataDir) {
+  private TestServer(Application app, Path dataDir, boolean ownsDataDir) {
     this.app = app;
     this.dataDir = dataDir;
+    this.ownsDataDir = ownsDataDir;
   }
 
   public static synchronized TestServer shared() {
@@ -39,19 +42,28 @@ public final class TestServer implements AutoCloseable {
 
   public static TestServer startFresh() {
     try {
-      return start(Files.createTempDirectory("sluice-test"));
+      Path dir = Files.createTempDirectory("sluice-test");
+      return new TestServer(Application.start(config(dir)), dir, true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Starts a server on an existing data directory (for restart and crash tests). */
+  /** Starts a server on an existing data directory (for restart and crash tests); the caller deletes it. */
   public static TestServer start(Path dataDir) {
-    return new TestServer(Application.start(config(dataDir)), dataDir);
+    return new TestServer(Application.start(config(dataDir)), dataDir, false);
+  }
+
+  /**
+   * Starts a server with its own configuration (made from the data directory), on a fresh
+   * directory that it deletes when closed.
+   */
+  public static TestServer start(Path dataDir, java.util.function.Function<Path, Config> config) {
+    return new TestServer(Application.start(config.apply(dataDir)), dataDir, true);
   }
 
   public static Config config(Path dataDir) {
-    return new Config("127.0.0.1", 0, dataDir, null, null, null, 8, null, 8 * 1024 * 1024).validate();
+    return new Config("127.0.0.1", 0, dataDir, null, null, null, 8, null, 8 * 1024 * 1024, ExportConfig.defaults()).validate();
   }
 
   public Path dataDir() {
@@ -126,8 +138,24 @@ public final class TestServer implements AutoCloseable {
     return h;
   }
 
+  /** Stops the server, and deletes its data directory when {@link #startFresh()} made it. */
   @Override
   public void close() {
     app.close();
+    if (ownsDataDir) {
+      deleteTree(dataDir);
+    }
+  }
+
+  /** Deletes a directory tree, best effort: a leftover temp file must not fail a test. */
+  public static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort: the OS cleans temp directories eventually
+    }
   }
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Load benchmark: scales ../shared/data/medium K times (default 10) into bench/work/, starts a
+# fresh server over an embedded PostgreSQL in a temporary data directory, loads the files with
+# `./sluice load`, and prints resources/s and MB/s, the raw-read baseline of the same files,
+# and whether the server holds every resource. Usage: bench/load.sh [K]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+k="${1:-10}"
+shared="$(cd "$here/../shared" && pwd)"
+work="$here/bench/work"
+data="$work/medium-x$k"
+
+if [ ! -f "$data/.complete" ]; then
+  echo "bench: scaling $shared/data/medium x$k into $data ..." >&2
+  rm -rf "$data"
+  python3 "$shared/tools/scale_ndjson.py" --progress 30 "$shared/data/medium" "$data" "$k" >&2
+  touch "$data/.complete"
+fi
+
+lines=$(cat "$data"/*.ndjson | wc -l)
+bytes=$(cat "$data"/*.ndjson | wc -c)
+read_start=$(date +%s.%N)
+cat "$data"/*.ndjson > /dev/null
+read_end=$(date +%s.%N)
+
+"$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+tmp="$(mktemp -d -t sluice-bench-XXXXXX)"
+log="$work/server-x$k.log"
+mkdir -p "$work"
+"$here/sluice" serve --port "$port" --data-dir "$tmp" > "$log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+base="http://127.0.0.1:$port/fhir"
+for _ in $(seq 1 240); do
+  if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server" 2>/dev/null; then echo "bench: the server did not start; see $log" >&2; exit 1; fi
+  sleep 0.5
+done
+
+echo "bench: loading $lines resources ($(( bytes / 1000000 )) MB) into a fresh server on port $port ..." >&2
+cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+postgres_cpu() {  # the postmaster of this run and its backends
+  local pm; pm=$(pgrep -f -- "-D $tmp/postgres" | head -1)
+  { cpu_of "$pm"; ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {print s+0}'
+}
+server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu)
+start=$(date +%s.%N)
+set +e
+TIMEFORMAT='%U %S'
+{ time "$here/sluice" load "$data" --server "$base" > "$work/load-x$k.out" 2>"$work/load-x$k.err"; } 2> "$work/load-x$k.time"
+status=$?
+set -e
+end=$(date +%s.%N)
+server_cpu=$(( $(cpu_of "$server") - server_cpu0 )); pg_cpu=$(( $(postgres_cpu) - pg_cpu0 ))
+loader_cpu=$(awk '{printf "%d", $1 + $2}' "$work/load-x$k.time")
+tail -n 3 "$work/load-x$k.err" >&2
+cat "$work/load-x$k.out"
+
+stored=0
+for f in "$data"/*.ndjson; do
+  type="$(basename "$f" .ndjson)"
+  n=$(curl -sf "$base/$type?_summary=count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+  stored=$(( stored + n ))
+done
+
+python3 - "$lines" "$bytes" "$start" "$end" "$read_start" "$read_end" "$stored" "$status" "$k" \
+  "$server_cpu" "$pg_cpu" "$loader_cpu" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import sys
+lines, nbytes = int(sys.argv[1]), int(sys.argv[2])
+start, end, rs, re_ = map(float, sys.argv[3:7])
+stored, status, k = int(sys.argv[7]), int(sys.argv[8]), sys.argv[9]
+took, read = end - start, max(re_ - rs, 1e-6)
+print()
+print(f"medium x{k}: {lines:,} resources, {nbytes/1e6:,.1f} MB of NDJSON")
+print(f"load (wall clock, whole command): {took:,.1f} s, {lines/took:,.0f} resources/s, {nbytes/took/1e6:,.1f} MB/s")
+print(f"raw read baseline (cat > /dev/null): {read:,.2f} s, {nbytes/read/1e6:,.0f} MB/s")
+print(f"count check: the server holds {stored:,} of {lines:,} resources -> {'OK' if stored == lines else 'MISMATCH'}")
+print(f"loader exit code: {status}")
+server_cpu, pg_cpu, loader_cpu, cores, loadavg = int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12]), sys.argv[13], sys.argv[14]
+print(f"CPU seconds during the load: server JVM {server_cpu}, PostgreSQL {pg_cpu}, loader {loader_cpu}"
+      f" ({cores} cores, {cores} x {took:,.0f} s = {int(cores) * took:,.0f} core-seconds; load average at the end {loadavg})")
+sys.exit(0 if stored == lines and status == 0 else 1)
+PY

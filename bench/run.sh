@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Export benchmark: ../shared/data/medium scaled x10 (318,780 resources), a system $export and
+# its download, against the raw read of the same rows measured in the same run.
+#   bench/run.sh [scale]        (default 10; needs a JDK 21+, Maven and python3)
+# Everything it makes lives in bench/work/ (git-ignored); each run starts from an empty server.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+# shellcheck source=../bin/jdk.sh
+source "$root/bin/jdk.sh"
+scale="${1:-10}"
+work="$here/work"
+data="$work/medium-x$scale"
+mkdir -p "$work"
+if [ ! -f "$data/.done" ]; then
+  rm -rf "$data"
+  python3 "$root/../shared/tools/scale_ndjson.py" "$root/../shared/data/medium" "$data" "$scale" >&2
+  touch "$data/.done"
+fi
+(cd "$root" && mvn -B -q -DskipTests package >&2)
+rm -rf "$work/server"
+exec "$JAVA_HOME/bin/java" -cp "$root/target/sluice.jar" "$here/ExportBench.java" \
+  "$JAVA_HOME/bin/java" "$root/target/sluice.jar" "$data" "$work"

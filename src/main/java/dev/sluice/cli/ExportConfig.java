@@ -1,0 +1,83 @@
+package dev.sluice.cli;
+
+import dev.sluice.export.ExportSettings;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The export settings of {@link Config} (flags {@code --export-*} and {@code --azure-*}; see
+ * docs/config.md).
+ */
+public record ExportConfig(
+    String storage,
+    String azureConnectionString,
+    int workers,
+    int maxRunningJobs,
+    long maxFileBytes,
+    long maxFileResources,
+    long partResources,
+    int leaseSeconds,
+    long retentionSeconds,
+    boolean requireAsyncHeaders) {
+
+  /** Buffer of each open output file. */
+  static final int WRITE_BUFFER_BYTES = 256 * 1024;
+  /** Block size of Azure uploads; each file being written holds up to (concurrency + 1) blocks. */
+  static final long AZURE_BLOCK_BYTES = 8L * 1024 * 1024;
+  static final int AZURE_UPLOAD_CONCURRENCY = 2;
+  /** A part failing this many times fails its job. */
+  static final int MAX_ATTEMPTS = 3;
+  /** Rows of deletions fetched at a time. */
+  static final int DELETION_FETCH_SIZE = 500;
+  static final Duration POLL = Duration.ofMillis(250);
+
+  public static ExportConfig defaults() {
+    return new ExportConfig("local", null, 2, 4, 64L * 1024 * 1024, 1_000_000, 100_000, 30, 86_400, true);
+  }
+
+  void validate(List<String> problems) {
+    if (!storage.equals("local") && !storage.equals("azure")) {
+      problems.add("--export-storage (SLUICE_EXPORT_STORAGE) must be local or azure, got " + storage);
+    }
+    if (storage.equals("azure") && (azureConnectionString == null || azureConnectionString.isBlank())) {
+      problems.add("--export-storage azure needs --azure-connection-string (SLUICE_AZURE_CONNECTION_STRING)");
+    }
+    if (workers < 1 || workers > 64) {
+      problems.add("--export-workers (SLUICE_EXPORT_WORKERS) must be between 1 and 64, got " + workers);
+    }
+    if (maxRunningJobs < 1) {
+      problems.add("--export-max-running-jobs (SLUICE_EXPORT_MAX_RUNNING_JOBS) must be at least 1, got " + maxRunningJobs);
+    }
+    if (maxFileBytes < 1024) {
+      problems.add("--export-max-file-size (SLUICE_EXPORT_MAX_FILE_SIZE) must be at least 1024 bytes, got " + maxFileBytes);
+    }
+    if (maxFileResources < 1) {
+      problems.add("--export-max-file-resources (SLUICE_EXPORT_MAX_FILE_RESOURCES) must be at least 1, got " + maxFileResources);
+    }
+    if (partResources < 1) {
+      problems.add("--export-part-size (SLUICE_EXPORT_PART_SIZE) must be at least 1, got " + partResources);
+    }
+    if (leaseSeconds < 2) {
+      problems.add("--export-lease (SLUICE_EXPORT_LEASE) must be at least 2 seconds, got " + leaseSeconds);
+    }
+    if (retentionSeconds < 1) {
+      problems.add("--export-retention (SLUICE_EXPORT_RETENTION) must be at least 1 second, got " + retentionSeconds);
+    }
+  }
+
+  ExportSettings settings() {
+    Duration lease = Duration.ofSeconds(leaseSeconds);
+    // renewals also notice cancellation, so they come every second at most
+    Duration renew = lease.dividedBy(5).compareTo(Duration.ofSeconds(1)) < 0 ? lease.dividedBy(5) : Duration.ofSeconds(1);
+    return new ExportSettings(maxFileBytes, maxFileResources, partResources, workers, maxRunningJobs, lease, renew,
+        Duration.ofSeconds(retentionSeconds), POLL, WRITE_BUFFER_BYTES, MAX_ATTEMPTS, requireAsyncHeaders);
+  }
+
+  @Override
+  public String toString() {
+    return "storage=" + storage + (azureConnectionString == null ? "" : ", azureConnectionString=****")
+        + ", workers=" + workers + ", maxRunningJobs=" + maxRunningJobs + ", maxFileBytes=" + maxFileBytes
+        + ", maxFileResources=" + maxFileResources + ", partResources=" + partResources + ", leaseSeconds=" + leaseSeconds
+        + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.sluice.cli;
+
+import dev.sluice.load.Loader;
+import java.io.Console;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code sluice load}: streams NDJSON files into a FHIR server over HTTP. */
+@Command(name = "load", mixinStandardHelpOptions = true,
+    description = {
+        "Load NDJSON files (.ndjson, .ndjson.gz) and folders of them into a FHIR server, keeping each resource's id.",
+        "Sends batch Bundles of 'PUT Type/id' entries to POST [base]. Exit code 0 when every line loaded,"
+            + " 1 when some failed (listed with file and line), 2 when the load could not start."})
+final class LoadCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(arity = "1..*", paramLabel = "PATH", description = "NDJSON files and folders holding them.")
+  List<Path> paths;
+
+  @Option(names = "--server", defaultValue = "${env:SLUICE_SERVER:-http://127.0.0.1:8080/fhir}",
+      description = "FHIR base URL of the server (env SLUICE_SERVER; default ${DEFAULT-VALUE}).")
+  URI server;
+
+  @Option(names = "--batch-size", defaultValue = "${env:SLUICE_LOAD_BATCH_SIZE:-500}",
+      description = "Resources per batch request (env SLUICE_LOAD_BATCH_SIZE; default ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--concurrency", defaultValue = "${env:SLUICE_LOAD_CONCURRENCY:-4}",
+      description = "Batch requests in flight (env SLUICE_LOAD_CONCURRENCY; default ${DEFAULT-VALUE}).")
+  int concurrency;
+
+  /** Bytes of resource JSON per request; well under the server's default 64 MB body limit. */
+  private static final long BATCH_BYTES = 16L * 1024 * 1024;
+
+  @Override
+  public Integer call() throws Exception {
+    Loader.Settings settings;
+    try {
+      settings = new Loader.Settings(server, batchSize, BATCH_BYTES, concurrency);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("sluice load: " + e.getMessage());
+      return 2;
+    }
+    HttpClient http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
+    ExecutorService workers = Executors.newFixedThreadPool(concurrency,
+        Thread.ofPlatform().name("sluice-load-", 1).daemon().factory());
+    try {
+      Loader loader = new Loader(settings, http, workers, spec.commandLine().getOut(),
+          spec.commandLine().getErr(), isTerminal());
+      return switch (loader.load(paths)) {
+        case ALL_LOADED -> 0;
+        case SOME_FAILED -> 1;
+        case NOT_STARTED -> 2;
+      };
+    } finally {
+      workers.shutdown();
+      if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+        spec.commandLine().getErr().println("sluice load: requests still running after 30 s; stopping them");
+        workers.shutdownNow();
+      }
+      http.close();
+    }
+  }
+
+  /**
+   * A progress bar only on an interactive terminal. From JDK 22 on, System.console() is not
+   * null even when output is redirected, and only Console.isTerminal() (absent from the JDK 21
+   * API this is compiled against) tells; so it is looked up when present.
+   */
+  private static boolean isTerminal() {
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true;
+    }
+  }
+}

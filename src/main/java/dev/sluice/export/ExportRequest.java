@@ -1,0 +1,139 @@
+package dev.sluice.export;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * A validated kick-off: what to export. Stored with the job as JSON, so any process can run it.
+ *
+ * @param types the resource types asked for; empty for every type the level allows
+ * @param since only versions last updated after this, or null
+ * @param until the snapshot time when earlier than the kick-off ({@code _until}, Azure's {@code _till}), or null
+ * @param typeFilters per type, the search queries of {@code _typeFilter} (OR'ed)
+ * @param container the {@code _container} asked for, or null
+ * @param elements {@code _elements}: {@code elem} or {@code Type.elem}; empty for whole resources
+ * @param patients the logical ids of the {@code patient} parameter; empty for all
+ * @param ignored parameters ignored under {@code Prefer: handling=lenient}, reported in the error files
+ * @param requestUrl the kick-off URL, for the manifest
+ */
+public record ExportRequest(
+    ExportLevel level,
+    List<String> types,
+    Instant since,
+    Instant until,
+    Map<String, List<String>> typeFilters,
+    String container,
+    List<String> elements,
+    List<String> patients,
+    List<String> ignored,
+    String requestUrl) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public ExportRequest {
+    Objects.requireNonNull(level, "level");
+    types = List.copyOf(types);
+    typeFilters = Map.copyOf(typeFilters);
+    elements = List.copyOf(elements);
+    patients = List.copyOf(patients);
+    ignored = List.copyOf(ignored);
+    Objects.requireNonNull(requestUrl, "requestUrl");
+  }
+
+  public String toJson() {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("level", level.code());
+    if (level instanceof ExportLevel.Group g) {
+      n.put("group", g.groupId());
+    }
+    strings(n.putArray("types"), types);
+    if (since != null) {
+      n.put("since", since.toString());
+    }
+    if (until != null) {
+      n.put("until", until.toString());
+    }
+    ObjectNode filters = n.putObject("typeFilters");
+    new TreeMap<>(typeFilters).forEach((type, queries) -> strings(filters.putArray(type), queries));
+    if (container != null) {
+      n.put("container", container);
+    }
+    strings(n.putArray("elements"), elements);
+    strings(n.putArray("patients"), patients);
+    strings(n.putArray("ignored"), ignored);
+    n.put("requestUrl", requestUrl);
+    return n.toString();
+  }
+
+  public static ExportRequest fromJson(String json) {
+    try {
+      JsonNode n = JSON.readTree(json);
+      ExportLevel level = switch (n.get("level").asText()) {
+        case "system" -> new ExportLevel.System();
+        case "patient" -> new ExportLevel.Patients();
+        case "group" -> new ExportLevel.Group(n.get("group").asText());
+        default -> throw new IllegalArgumentException("unknown export level in " + json);
+      };
+      Map<String, List<String>> filters = new LinkedHashMap<>();
+      n.get("typeFilters").fields().forEachRemaining(e -> filters.put(e.getKey(), strings(e.getValue())));
+      return new ExportRequest(level, strings(n.get("types")), instant(n.get("since")), instant(n.get("until")),
+          filters, n.hasNonNull("container") ? n.get("container").asText() : null, strings(n.get("elements")),
+          strings(n.get("patients")), strings(n.get("ignored")), n.get("requestUrl").asText());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * What makes two requests the same for de-duplication: everything but the URL's spelling.
+   */
+  public String key() {
+    ObjectNode n = (ObjectNode) readTree(toJson());
+    n.remove("requestUrl");
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(n.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  private static JsonNode readTree(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void strings(ArrayNode array, List<String> values) {
+    values.forEach(array::add);
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> values = new ArrayList<>();
+    if (array != null) {
+      array.forEach(v -> values.add(v.asText()));
+    }
+    return values;
+  }
+
+  private static Instant instant(JsonNode n) {
+    return n == null || n.isNull() ? null : Instant.parse(n.asText());
+  }
+}

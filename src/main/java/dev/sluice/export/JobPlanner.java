@@ -1,0 +1,123 @@
+package dev.sluice.export;
+
+import dev.sluice.fhir.FhirException;
+import dev.sluice.store.ExportJobRow;
+import dev.sluice.store.ExportJobTable;
+import dev.sluice.store.ExportPartRow;
+import dev.sluice.store.ExportPartTable;
+import dev.sluice.store.ExportPartTable.NewPart;
+import dev.sluice.store.ExportScan;
+import dev.sluice.store.ExportScan.TypeStats;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a queued job into parts: waits until every transaction in progress at kick-off has
+ * ended (so every version stamped at or before transactionTime is visible), resolves the
+ * Group's members at that time, and cuts each type into pk ranges of about
+ * {@code partResources} resources. The plan is written in one transaction.
+ */
+public final class JobPlanner {
+  private static final Logger log = LoggerFactory.getLogger(JobPlanner.class);
+  private static final long WAIT_STEP_MILLIS = 20;
+
+  private final ExportSettings settings;
+  private final ExportJobTable jobs;
+  private final ExportPartTable parts;
+  private final ExportScan scan;
+  private final GroupMembers groups;
+  private final ExportTypes types;
+  private final String owner;
+
+  public JobPlanner(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportScan scan,
+      GroupMembers groups, ExportTypes types, String owner) {
+    this.settings = settings;
+    this.jobs = jobs;
+    this.parts = parts;
+    this.scan = scan;
+    this.groups = groups;
+    this.types = types;
+    this.owner = owner;
+  }
+
+  /** @return true when the job was planned and runs now */
+  boolean plan(ExportJobRow job) throws SQLException, InterruptedException {
+    long started = System.nanoTime();
+    if (!awaitTransactions(job)) {
+      return false;
+    }
+    ExportRequest request = ExportRequest.fromJson(job.requestJson());
+    Instant at = job.transactionTime();
+    Collection<String> members;
+    try {
+      members = members(request, at);
+    } catch (FhirException e) {
+      jobs.fail(job.id(), e.status(), e.getMessage(), settings.retention());
+      log.info("Export {} failed at planning: {}", job.id(), e.getMessage());
+      return false;
+    }
+    List<NewPart> plan = new ArrayList<>();
+    Set<String> wanted = new TreeSet<>(request.types().isEmpty() ? types.forLevel(request.level()) : request.types());
+    for (TypeStats t : scan.typeStats(wanted)) {
+      long n = Math.max(1, (t.count() + settings.partResources() - 1) / settings.partResources());
+      long span = t.maxPk() - t.minPk() + 1;
+      long width = (span + n - 1) / n;
+      for (long from = t.minPk(); from <= t.maxPk(); from += width) {
+        plan.add(new NewPart(ExportPartRow.RESOURCES, t.type(), from, Math.min(t.maxPk(), from + width - 1)));
+      }
+    }
+    if (request.since() != null) {
+      plan.add(new NewPart(ExportPartRow.DELETED, null, 0, 0));
+    }
+    if (!request.ignored().isEmpty()) {
+      plan.add(new NewPart(ExportPartRow.NOTES, null, 0, 0));
+    }
+    boolean planned = parts.plan(job.id(), owner, members, plan);
+    if (planned) {
+      log.info("Export {} planned: {} parts over {} types, {} member patients, in {} ms", job.id(), plan.size(),
+          wanted.size(), members.size(), (System.nanoTime() - started) / 1_000_000);
+    }
+    return planned;
+  }
+
+  private Collection<String> members(ExportRequest request, Instant at) throws SQLException {
+    return switch (request.level()) {
+      case ExportLevel.System s -> List.of();
+      case ExportLevel.Patients p -> request.patients();
+      case ExportLevel.Group g -> {
+        Set<String> all = groups.patients(g.groupId(), at);
+        if (!request.patients().isEmpty()) {
+          all.retainAll(Set.copyOf(request.patients()));
+        }
+        yield all;
+      }
+    };
+  }
+
+  /** Waits for the kick-off's in-progress transactions, renewing the planning lease. */
+  private boolean awaitTransactions(ExportJobRow job) throws SQLException, InterruptedException {
+    long renewAt = System.nanoTime() + settings.renewEvery().toNanos();
+    long warnAt = System.nanoTime() + 60_000_000_000L;
+    while (jobs.stillRunning(job.waitXids()) > 0) {
+      Thread.sleep(WAIT_STEP_MILLIS);
+      if (System.nanoTime() > renewAt) {
+        if (!jobs.renewPlanning(job.id(), owner, settings.lease())) {
+          return false;
+        }
+        renewAt = System.nanoTime() + settings.renewEvery().toNanos();
+      }
+      if (System.nanoTime() > warnAt) {
+        log.warn("Export {} still waits for transactions that were in progress at its kick-off", job.id());
+        warnAt = System.nanoTime() + 60_000_000_000L;
+      }
+    }
+    return true;
+  }
+}

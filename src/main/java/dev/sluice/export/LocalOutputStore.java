@@ -1,0 +1,80 @@
+package dev.sluice.export;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Files under {@code <data-dir>/exports/<container>/<job id>/}, downloaded from this server at
+ * {@code [base]/_operations/export/<job id>/<name>}.
+ */
+public final class LocalOutputStore implements OutputStore {
+  private final Path root;
+
+  public LocalOutputStore(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  /** The file's path; refuses anything that would leave the export directory. */
+  public Path path(String container, UUID jobId, String name) {
+    Path p = root.resolve(container).resolve(jobId.toString()).resolve(name).normalize();
+    if (!p.startsWith(root) || !ExportNames.isContainer(container) || !ExportNames.isFileName(name)) {
+      throw new IllegalArgumentException("not an export file: " + container + "/" + jobId + "/" + name);
+    }
+    return p;
+  }
+
+  @Override
+  public OutputStream create(String container, UUID jobId, String name) throws IOException {
+    Path p = path(container, jobId, name);
+    Files.createDirectories(p.getParent());
+    return Files.newOutputStream(p);
+  }
+
+  @Override
+  public void delete(String container, UUID jobId, String name) throws IOException {
+    Files.deleteIfExists(path(container, jobId, name));
+  }
+
+  @Override
+  public void deleteJob(String container, UUID jobId) throws IOException {
+    Path dir = root.resolve(container).resolve(jobId.toString()).normalize();
+    if (!dir.startsWith(root) || !Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (NoSuchFileException e) {
+          // removed concurrently by the worker that wrote it
+        }
+      }
+    }
+    Path containerDir = dir.getParent();
+    try (Stream<Path> rest = Files.list(containerDir)) {
+      if (rest.findAny().isEmpty()) {
+        Files.deleteIfExists(containerDir);
+      }
+    } catch (IOException e) {
+      // another job just created or removed the container directory: leave it
+    }
+  }
+
+  @Override
+  public String url(String fhirBase, String container, UUID jobId, String name, Instant expires) {
+    return fhirBase + "/_operations/export/" + jobId + "/" + name;
+  }
+
+  @Override
+  public boolean requiresAccessToken() {
+    // served by the FHIR server itself, so protected like the API once authorisation is on
+    return true;
+  }
+}

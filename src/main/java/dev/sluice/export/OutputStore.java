@@ -1,0 +1,26 @@
+package dev.sluice.export;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * Where export files go. Every file of a job lives under {@code <container>/<job id>/<name>};
+ * the container and the name are validated before they reach a store.
+ */
+public interface OutputStore {
+  /** Opens a file for writing, replacing any file of that name. The caller closes the stream. */
+  OutputStream create(String container, UUID jobId, String name) throws IOException;
+
+  void delete(String container, UUID jobId, String name) throws IOException;
+
+  /** Removes every file of the job. */
+  void deleteJob(String container, UUID jobId) throws IOException;
+
+  /** The absolute URL a client downloads the file from, valid at least until {@code expires}. */
+  String url(String fhirBase, String container, UUID jobId, String name, Instant expires);
+
+  /** Whether downloads need the same bearer token as the FHIR API (the manifest says so). */
+  boolean requiresAccessToken();
+}

@@ -1,0 +1,362 @@
+package dev.sluice.export;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
+import dev.sluice.fhir.PatientCompartment;
+import dev.sluice.store.ExportFileRow;
+import dev.sluice.store.ExportFileTable;
+import dev.sluice.store.ExportJobRow;
+import dev.sluice.store.ExportJobTable;
+import dev.sluice.store.ExportPartRow;
+import dev.sluice.store.ExportPartTable;
+import dev.sluice.store.ExportScan;
+import dev.sluice.store.ExportScan.Membership;
+import dev.sluice.store.SearchSql;
+import dev.sluice.store.SqlCondition;
+import dev.sluice.search.SearchParser;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exports one claimed part: streams its rows from PostgreSQL into NDJSON files while a
+ * lease keeper renews the lease and watches for cancellation. A part that loses its lease
+ * (cancelled, or taken over after a stall) stops, and removes what it wrote.
+ */
+public final class PartWorker {
+  private static final Logger log = LoggerFactory.getLogger(PartWorker.class);
+  private static final JsonFactory JSON = new JsonFactory();
+  /** DELETE entries per Bundle line of the deleted files. */
+  static final int DELETIONS_PER_BUNDLE = 1_000;
+
+  private final ExportSettings settings;
+  private final ExportJobTable jobs;
+  private final ExportPartTable parts;
+  private final ExportFileTable files;
+  private final ExportScan scan;
+  private final OutputStore store;
+  private final FhirModel fhir;
+  private final PatientCompartment compartment;
+  private final ExecutorService leaseKeepers;
+  private final String owner;
+  private final SearchParser search;
+  private final SearchSql searchSql;
+
+  public PartWorker(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
+      ExportScan scan, OutputStore store, FhirModel fhir, PatientCompartment compartment,
+      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql) {
+    this.settings = settings;
+    this.jobs = jobs;
+    this.parts = parts;
+    this.files = files;
+    this.scan = scan;
+    this.store = store;
+    this.fhir = fhir;
+    this.compartment = compartment;
+    this.leaseKeepers = leaseKeepers;
+    this.owner = owner;
+    this.search = search;
+    this.searchSql = searchSql;
+  }
+
+  /** What a finished attempt wrote. */
+  private record Written(long resources, long bytes) {}
+
+  void run(ExportPartRow part, AtomicBoolean stopping) {
+    ExportJobRow job;
+    try {
+      Optional<ExportJobRow> found = jobs.find(part.jobId());
+      if (found.isEmpty() || !found.get().status().equals(ExportJobRow.RUNNING)) {
+        return;
+      }
+      job = found.get();
+      for (ExportFileRow old : files.discardEarlierAttempts(part)) {
+        store.delete(job.container(), job.id(), old.name());
+      }
+    } catch (SQLException | IOException e) {
+      log.warn("Export {} part {}: could not start ({}); it will be retried", part.jobId(), part.partNo(), e.toString());
+      release(part);
+      return;
+    }
+    long started = System.nanoTime();
+    AtomicBoolean lost = new AtomicBoolean();
+    try (ExportScan.Session session = scan.open()) {
+      Future<?> keeper = leaseKeepers.submit(() -> keepLease(part, session, lost, stopping));
+      Written written;
+      try {
+        written = export(job, part, session);
+      } finally {
+        keeper.cancel(true);
+      }
+      if (lost.get() || !parts.finish(part, owner, written.resources(), written.bytes(), settings.retention())) {
+        discard(job, part);
+        return;
+      }
+      log.debug("Export {} part {} ({} {}..{}): {} resources, {} bytes in {} ms", job.id(), part.partNo(),
+          part.resType(), part.pkFrom(), part.pkTo(), written.resources(), written.bytes(),
+          (System.nanoTime() - started) / 1_000_000);
+    } catch (Exception e) {
+      if (lost.get() || stopping.get()) {
+        // cancelled, taken over, or shutting down: the scan was stopped on purpose
+        discard(job, part);
+        if (stopping.get() && !lost.get()) {
+          release(part);
+        }
+        return;
+      }
+      discard(job, part);
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      if (part.attempt() >= settings.maxAttempts()) {
+        log.error("Export {} part {} failed {} times; failing the job", job.id(), part.partNo(), part.attempt(), e);
+        fail(job, "Exporting " + (part.resType() == null ? part.kind() : part.resType())
+            + " failed " + part.attempt() + " times; the last error was: " + e.getMessage());
+      } else {
+        log.warn("Export {} part {} attempt {} failed; it will be retried", job.id(), part.partNo(), part.attempt(), e);
+        release(part);
+      }
+    }
+  }
+
+  private Written export(ExportJobRow job, ExportPartRow part, ExportScan.Session session) throws Exception {
+    ExportRequest request = ExportRequest.fromJson(job.requestJson());
+    return switch (part.kind()) {
+      case ExportPartRow.RESOURCES -> resources(job, request, part, session);
+      case ExportPartRow.DELETED -> deletions(job, request, part, session);
+      case ExportPartRow.NOTES -> notes(job, request, part);
+      default -> throw new IllegalStateException("unknown part kind " + part.kind());
+    };
+  }
+
+  private Written resources(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
+      throws Exception {
+    String type = part.resType();
+    Membership membership = switch (request.level()) {
+      case ExportLevel.System s -> Membership.ALL;
+      case ExportLevel.Patients p -> !request.patients().isEmpty() ? Membership.MEMBERS
+          // a Patient is in its own compartment: no need to look
+          : type.equals("Patient") ? Membership.ALL : Membership.ANY_COMPARTMENT;
+      case ExportLevel.Group g -> Membership.MEMBERS;
+    };
+    // _typeFilter: the searches of this type, OR'ed (over the index of current versions)
+    List<SqlCondition> anyOf = new java.util.ArrayList<>();
+    for (String query : request.typeFilters().getOrDefault(type, List.of())) {
+      SearchSql.Fragment f = searchSql.where(search.parse(type, query), "v.pk");
+      anyOf.add(new SqlCondition(f.sql(), f.params()));
+    }
+    var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
+        request.since(), membership, anyOf);
+    ElementsFilter filter = request.elements().isEmpty() ? null : new ElementsFilter(fhir, request.elements());
+    try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), type, ExportFileRow.OUTPUT, type, settings);
+        NdjsonWriter errors = errorWriter(job, part)) {
+      try {
+        session.scan(spec, (b, off, len) -> {
+          try {
+            if (filter == null) {
+              out.write(b, off, len);
+            } else {
+              byte[] subset;
+              try {
+                subset = filter.apply(type, b, off, len);
+              } catch (IOException | RuntimeException e) {
+                errors.write(outcome("error", "processing",
+                    "A " + type + " could not be subsetted for _elements and was left out: " + e.getMessage()));
+                return;
+              }
+              out.write(subset);
+            }
+          } catch (SQLException e) {
+            throw new IOException(e);
+          }
+        });
+      } catch (Exception e) {
+        out.abandon();
+        errors.abandon();
+        throw e;
+      }
+      return new Written(out.resources(), out.bytes());
+    }
+  }
+
+  private Written deletions(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
+      throws Exception {
+    boolean system = request.level() instanceof ExportLevel.System;
+    Set<String> members = switch (request.level()) {
+      case ExportLevel.System s -> Set.of();
+      case ExportLevel.Patients p -> Set.copyOf(request.patients());
+      case ExportLevel.Group g -> parts.members(job.id());
+    };
+    boolean anyPatient = request.level() instanceof ExportLevel.Patients && request.patients().isEmpty();
+    Set<String> wanted = request.types().isEmpty()
+        ? new ExportTypes(fhir, compartment).forLevel(request.level()) : Set.copyOf(request.types());
+    try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), "deleted-Bundle",
+        ExportFileRow.DELETED, "Bundle", settings)) {
+      DeletionBundles bundles = new DeletionBundles(out);
+      try {
+        session.deletions(request.since(), job.transactionTime(), wanted, !system, (type, id, previous) -> {
+          if (!system) {
+            if (previous == null) {
+              return;
+            }
+            IBaseResource before = fhir.parse(previous, Format.JSON);
+            Set<String> owners = compartment.patientIds(type, before);
+            boolean in = anyPatient ? !owners.isEmpty() : owners.stream().anyMatch(members::contains);
+            if (!in) {
+              return;
+            }
+          }
+          bundles.add(type, id);
+        });
+        bundles.flush();
+      } catch (Exception e) {
+        out.abandon();
+        throw e;
+      }
+      return new Written(out.resources(), out.bytes());
+    }
+  }
+
+  private Written notes(ExportJobRow job, ExportRequest request, ExportPartRow part) throws Exception {
+    try (NdjsonWriter errors = errorWriter(job, part)) {
+      for (String name : request.ignored()) {
+        errors.write(outcome("warning", "not-supported",
+            "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)"));
+      }
+      return new Written(0, 0);
+    }
+  }
+
+  private NdjsonWriter errorWriter(ExportJobRow job, ExportPartRow part) {
+    return new NdjsonWriter(store, files, part, job.container(), "error-OperationOutcome", ExportFileRow.ERROR,
+        "OperationOutcome", settings);
+  }
+
+  static byte[] outcome(String severity, String code, String diagnostics) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = JSON.createGenerator(buffer)) {
+      g.writeStartObject();
+      g.writeStringField("resourceType", "OperationOutcome");
+      g.writeArrayFieldStart("issue");
+      g.writeStartObject();
+      g.writeStringField("severity", severity);
+      g.writeStringField("code", code);
+      g.writeStringField("diagnostics", diagnostics);
+      g.writeEndObject();
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    return buffer.toByteArray();
+  }
+
+  /** Collects DELETE entries into transaction Bundles of at most {@link #DELETIONS_PER_BUNDLE}. */
+  private static final class DeletionBundles {
+    private final NdjsonWriter out;
+    private ByteArrayOutputStream buffer;
+    private JsonGenerator gen;
+    private int entries;
+
+    DeletionBundles(NdjsonWriter out) {
+      this.out = out;
+    }
+
+    void add(String type, String id) throws IOException {
+      if (gen == null) {
+        buffer = new ByteArrayOutputStream(64 * 1024);
+        gen = JSON.createGenerator(buffer);
+        gen.writeStartObject();
+        gen.writeStringField("resourceType", "Bundle");
+        gen.writeStringField("type", "transaction");
+        gen.writeArrayFieldStart("entry");
+      }
+      gen.writeStartObject();
+      gen.writeObjectFieldStart("request");
+      gen.writeStringField("method", "DELETE");
+      gen.writeStringField("url", type + "/" + id);
+      gen.writeEndObject();
+      gen.writeEndObject();
+      if (++entries == DELETIONS_PER_BUNDLE) {
+        flush();
+      }
+    }
+
+    void flush() throws IOException {
+      if (gen == null) {
+        return;
+      }
+      gen.writeEndArray();
+      gen.writeEndObject();
+      gen.close();
+      try {
+        out.write(buffer.toByteArray());
+      } catch (SQLException e) {
+        throw new IOException(e);
+      }
+      gen = null;
+      entries = 0;
+    }
+  }
+
+  /** Renews the lease every {@code renewEvery}; on loss (or shutdown) stops the scan. */
+  private void keepLease(ExportPartRow part, ExportScan.Session session, AtomicBoolean lost, AtomicBoolean stopping) {
+    while (!Thread.currentThread().isInterrupted()) {
+      try {
+        Thread.sleep(settings.renewEvery().toMillis());
+        if (stopping.get()) {
+          session.cancel();
+          return;
+        }
+        if (!parts.renew(part, owner, settings.lease())) {
+          log.info("Export {} part {}: cancelled or taken over; stopping", part.jobId(), part.partNo());
+          lost.set(true);
+          session.cancel();
+          return;
+        }
+      } catch (InterruptedException e) {
+        return; // the part ended
+      } catch (SQLException e) {
+        // retried at the next tick; the lease outlives several ticks
+        log.warn("Export {} part {}: lease renewal failed: {}", part.jobId(), part.partNo(), e.toString());
+      }
+    }
+  }
+
+  private void discard(ExportJobRow job, ExportPartRow part) {
+    try {
+      for (ExportFileRow f : files.discardAttempt(part)) {
+        store.delete(job.container(), job.id(), f.name());
+      }
+    } catch (SQLException | IOException | RuntimeException e) {
+      // the job's files are removed with the job when it is cancelled or expires
+      log.warn("Export {} part {}: could not remove its files: {}", job.id(), part.partNo(), e.toString());
+    }
+  }
+
+  private void release(ExportPartRow part) {
+    try {
+      parts.release(part, owner);
+    } catch (SQLException e) {
+      // the lease lapses on its own and another worker takes the part
+      log.warn("Export {} part {}: could not release: {}", part.jobId(), part.partNo(), e.toString());
+    }
+  }
+
+  private void fail(ExportJobRow job, String message) {
+    try {
+      jobs.fail(job.id(), 500, message, settings.retention());
+    } catch (SQLException e) {
+      log.error("Export {}: could not record its failure", job.id(), e);
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package dev.sluice.http;
+
+import dev.sluice.export.ExportLevel;
+import dev.sluice.export.ExportNames;
+import dev.sluice.export.ExportRequest;
+import dev.sluice.export.ExportTypes;
+import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
+import dev.sluice.fhir.Issue;
+import dev.sluice.search.SearchParser;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Parameters.ParametersParameterComponent;
+import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.Reference;
+
+/**
+ * The kick-off parameters of {@code $export}, from the query string (GET) or a Parameters
+ * body (POST), checked one by one: every problem is a 400 naming the parameter, unless the
+ * parameter is unknown and the client asked for {@code Prefer: handling=lenient}.
+ */
+final class ExportParams {
+  static final Set<String> OUTPUT_FORMATS = Set.of("application/fhir+ndjson", "application/ndjson", "ndjson");
+  static final List<String> KNOWN = List.of(
+      "_outputFormat", "_since", "_until", "_till", "_type", "_typeFilter", "_container", "_elements", "patient");
+  private static final Pattern ELEMENT = Pattern.compile("([A-Z][A-Za-z]+\\.)?[a-z][A-Za-z0-9]*(\\[x\\])?");
+  // _typeFilter values hold search queries, whose own commas must not split them
+  private static final Pattern TYPE_FILTER_SPLIT = Pattern.compile(",(?=[A-Z][A-Za-z]+\\?)");
+
+  private final FhirModel fhir;
+  private final ExportTypes types;
+  private final SearchParser search;
+
+  ExportParams(FhirModel fhir, ExportTypes types, SearchParser search) {
+    this.fhir = fhir;
+    this.types = types;
+    this.search = search;
+  }
+
+  /** The parameters by name, each a list of values (repeats kept apart, commas not yet split). */
+  static Map<String, List<String>> fromQuery(Map<String, List<String>> query) {
+    Map<String, List<String>> params = new LinkedHashMap<>();
+    query.forEach((name, values) -> params.computeIfAbsent(name, n -> new ArrayList<>()).addAll(values));
+    return params;
+  }
+
+  Map<String, List<String>> fromBody(byte[] body, Format format, Map<String, List<String>> query) {
+    Map<String, List<String>> params = fromQuery(query);
+    if (body.length == 0) {
+      return params;
+    }
+    IBaseResource parsed = fhir.parse(body, format);
+    if (!(parsed instanceof Parameters parameters)) {
+      throw FhirException.badRequest("The body of a POST $export must be a Parameters resource, not a "
+          + fhir.context().getResourceType(parsed), "resourceType");
+    }
+    for (ParametersParameterComponent p : parameters.getParameter()) {
+      String value;
+      if (p.getValue() instanceof Reference ref) {
+        value = ref.getReference();
+      } else if (p.getValue() instanceof PrimitiveType<?> primitive) {
+        value = primitive.getValueAsString();
+      } else {
+        throw FhirException.badRequest("Parameter '" + p.getName() + "' needs a value[x] of a primitive type"
+            + " (or valueReference for patient)", "Parameters.parameter");
+      }
+      params.computeIfAbsent(p.getName(), n -> new ArrayList<>()).add(value);
+    }
+    return params;
+  }
+
+  ExportRequest parse(ExportLevel level, Map<String, List<String>> params, boolean lenient, String requestUrl) {
+    List<String> ignored = new ArrayList<>();
+    List<Issue> problems = new ArrayList<>();
+    for (String name : params.keySet()) {
+      if (!KNOWN.contains(name)) {
+        if (lenient) {
+          ignored.add(name);
+        } else {
+          problems.add(Issue.error("not-supported", "The parameter '" + name + "' is not supported by $export; supported are "
+              + String.join(", ", KNOWN) + " (or send Prefer: handling=lenient to have unknown ones ignored)", name));
+        }
+      }
+    }
+    String format = single(params, "_outputFormat", problems);
+    if (format != null && !OUTPUT_FORMATS.contains(format)) {
+      problems.add(Issue.error("not-supported", "_outputFormat '" + format
+          + "' is not supported; use application/fhir+ndjson, application/ndjson or ndjson", "_outputFormat"));
+    }
+    Instant since = instant(params, "_since", problems);
+    Instant until = instant(params, "_until", problems);
+    Instant till = instant(params, "_till", problems);
+    if (until != null && till != null && !until.equals(till)) {
+      problems.add(Issue.error("invalid", "_until and _till (its Azure name) differ; send one of them", "_until"));
+    }
+    until = until != null ? until : till;
+    if (since != null && until != null && !since.isBefore(until)) {
+      problems.add(Issue.error("invalid", "_since must be before _until", "_since"));
+    }
+    List<String> typeList = new ArrayList<>();
+    for (String type : values(params, "_type")) {
+      if (!types.isResourceType(type)) {
+        problems.add(Issue.error("invalid", "_type: '" + type + "' is not a FHIR R4 resource type", "_type"));
+      } else if (!types.forLevel(level).contains(type)) {
+        problems.add(Issue.error("invalid", "_type: a " + type + " is never in a Patient compartment, so a "
+            + level.code() + "-level export cannot contain any; export it at system level", "_type"));
+      } else if (!typeList.contains(type)) {
+        typeList.add(type);
+      }
+    }
+    Map<String, List<String>> typeFilters = new LinkedHashMap<>();
+    for (String filter : values(params, "_typeFilter")) {
+      int q = filter.indexOf('?');
+      String type = q < 0 ? filter : filter.substring(0, q);
+      if (q < 0 || !types.isResourceType(type)) {
+        problems.add(Issue.error("invalid", "_typeFilter: '" + filter + "' is not a search such as Observation?status=final",
+            "_typeFilter"));
+      } else if (!types.forLevel(level).contains(type) || (!typeList.isEmpty() && !typeList.contains(type))) {
+        problems.add(Issue.error("invalid", "_typeFilter: " + type + " is not among the types this export contains",
+            "_typeFilter"));
+      } else {
+        try {
+          search.parse(type, filter.substring(q + 1));
+          typeFilters.computeIfAbsent(type, t -> new ArrayList<>()).add(filter.substring(q + 1));
+        } catch (FhirException e) {
+          e.issues().forEach(i -> problems.add(new Issue(i.severity(), i.code(), "_typeFilter '" + filter + "': "
+              + i.diagnostics(), "_typeFilter")));
+        }
+      }
+    }
+    String container = single(params, "_container", problems);
+    if (container != null && !ExportNames.isContainer(container)) {
+      problems.add(Issue.error("invalid", "_container '" + container + "' is not a valid container name: use 3 to 63"
+          + " lowercase letters, digits and single hyphens, starting and ending with a letter or digit", "_container"));
+    }
+    List<String> elements = new ArrayList<>();
+    for (String e : values(params, "_elements")) {
+      int dot = e.indexOf('.');
+      if (!ELEMENT.matcher(e).matches() || (dot > 0 && !types.isResourceType(e.substring(0, dot)))) {
+        problems.add(Issue.error("invalid", "_elements: '" + e + "' is not an element name such as 'status' or"
+            + " 'Observation.code'", "_elements"));
+      } else {
+        elements.add(e);
+      }
+    }
+    List<String> patients = new ArrayList<>();
+    for (String p : values(params, "patient")) {
+      if (level instanceof ExportLevel.System) {
+        problems.add(Issue.error("invalid", "patient narrows Patient- and Group-level exports only", "patient"));
+        break;
+      }
+      String id = p.startsWith("Patient/") ? p.substring("Patient/".length()) : p;
+      if (!FhirModel.isValidId(id)) {
+        problems.add(Issue.error("invalid", "patient: '" + p + "' is not a reference such as Patient/123", "patient"));
+      } else if (!patients.contains(id)) {
+        patients.add(id);
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new FhirException(400, problems, null);
+    }
+    return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl);
+  }
+
+  /** The values of a parameter: repeats and comma lists count alike. */
+  private static List<String> values(Map<String, List<String>> params, String name) {
+    Set<String> values = new LinkedHashSet<>();
+    for (String raw : params.getOrDefault(name, List.of())) {
+      Pattern split = name.equals("_typeFilter") ? TYPE_FILTER_SPLIT : Pattern.compile(",");
+      for (String v : split.split(raw)) {
+        if (!v.isBlank()) {
+          values.add(v.trim());
+        }
+      }
+    }
+    return new ArrayList<>(values);
+  }
+
+  private static String single(Map<String, List<String>> params, String name, List<Issue> problems) {
+    List<String> values = values(params, name);
+    if (values.size() > 1) {
+      problems.add(Issue.error("invalid", name + " takes one value, got " + values.size(), name));
+    }
+    return values.isEmpty() ? null : values.getFirst();
+  }
+
+  private static Instant instant(Map<String, List<String>> params, String name, List<Issue> problems) {
+    String raw = single(params, name, problems);
+    if (raw == null) {
+      return null;
+    }
+    try {
+      // an unencoded "+01:00" arrives as " 01:00"
+      Instant t = Params.parseInstant(raw.replace(' ', '+'), name);
+      if (t.isAfter(Instant.now())) {
+        problems.add(Issue.error("invalid", name + " '" + raw + "' is in the future", name));
+      }
+      return t;
+    } catch (FhirException e) {
+      problems.addAll(e.issues());
+      return null;
+    }
+  }
+}

@@ -1,0 +1,288 @@
+package dev.sluice.http;
+
+import dev.sluice.export.ExportJobs;
+import dev.sluice.export.ExportLevel;
+import dev.sluice.export.ExportRequest;
+import dev.sluice.export.LocalOutputStore;
+import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.Issue;
+import dev.sluice.store.ExportJobRow;
+import dev.sluice.store.ExportPartTable;
+import io.javalin.http.Context;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.zip.GZIPOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Bulk Data {@code $export}: kick-off at the three levels (GET and POST), status and manifest,
+ * cancel, and downloads of files in the local store.
+ */
+final class ExportRoutes {
+  /** Buffer of the gzip stream of one download. */
+  private static final int DOWNLOAD_BUFFER_BYTES = 64 * 1024;
+
+  private final ExportJobs exports;
+  private final ExportParams params;
+  private final Responses responses;
+  private final BaseUrl baseUrl;
+
+  ExportRoutes(ExportJobs exports, ExportParams params, Responses responses, BaseUrl baseUrl) {
+    this.exports = exports;
+    this.params = params;
+    this.responses = responses;
+    this.baseUrl = baseUrl;
+  }
+
+  void system(Context ctx) {
+    kickOff(ctx, new ExportLevel.System());
+  }
+
+  void patients(Context ctx) {
+    kickOff(ctx, new ExportLevel.Patients());
+  }
+
+  void group(Context ctx) {
+    String id = ctx.pathParam("id");
+    if (!dev.sluice.fhir.FhirModel.isValidId(id)) {
+      throw FhirException.badRequest("'" + id + "' is not a valid Group id", "id");
+    }
+    kickOff(ctx, new ExportLevel.Group(id));
+  }
+
+  private void kickOff(Context ctx, ExportLevel level) {
+    List<String> prefer = prefer(ctx);
+    if (exports.settings().requireAsyncHeaders()) {
+      String accept = ctx.header("Accept");
+      if (accept == null || !accept.toLowerCase(Locale.ROOT).contains("application/fhir+json")) {
+        throw FhirException.badRequest("$export needs the header 'Accept: application/fhir+json' (got "
+            + (accept == null ? "none" : "'" + accept + "'") + ")", "Accept");
+      }
+      if (!prefer.contains("respond-async")) {
+        throw FhirException.badRequest("$export runs asynchronously and needs the header 'Prefer: respond-async'",
+            "Prefer");
+      }
+    }
+    boolean lenient = prefer.contains("handling=lenient");
+    var raw = ctx.method().name().equals("POST")
+        ? params.fromBody(ctx.bodyAsBytes(), Negotiation.requestFormat(ctx), ctx.queryParamMap())
+        : ExportParams.fromQuery(ctx.queryParamMap());
+    String base = baseUrl.of(ctx);
+    String query = ctx.queryString();
+    String requestUrl = base + ctx.path().substring("/fhir".length()) + (query == null ? "" : "?" + query);
+    ExportRequest request = params.parse(level, raw, lenient, requestUrl);
+    ExportJobRow job = exports.kickOff(request, client(ctx));
+    ctx.status(202);
+    ctx.header("Content-Location", base + "/_operations/export/" + job.id());
+    if (lenient) {
+      ctx.header("Preference-Applied", "handling=lenient");
+    }
+    // JSON whatever the Accept header says: it may name the NDJSON of the files
+    ctx.contentType("application/fhir+json;charset=utf-8");
+    ctx.result(OperationOutcomes.json(responses.fhir(),
+        List.of(Issue.information("Export " + job.id() + " accepted; poll the Content-Location for its status"))));
+  }
+
+  /** The three export operations, with their canonical definitions, for the CapabilityStatement. */
+  static void declare(CapabilityStatement cs) {
+    String ig = "http://hl7.org/fhir/uv/bulkdata/";
+    cs.addInstantiates(ig + "CapabilityStatement/bulk-data");
+    var rest = cs.getRestFirstRep();
+    rest.addOperation().setName("export").setDefinition(ig + "OperationDefinition/export")
+        .setDocumentation(DOCUMENTATION);
+    for (var resource : rest.getResource()) {
+      switch (resource.getType()) {
+        case "Patient" -> resource.addOperation().setName("export")
+            .setDefinition(ig + "OperationDefinition/patient-export").setDocumentation(DOCUMENTATION);
+        case "Group" -> resource.addOperation().setName("export")
+            .setDefinition(ig + "OperationDefinition/group-export").setDocumentation(DOCUMENTATION);
+        default -> { }
+      }
+    }
+  }
+
+  private static final String DOCUMENTATION = "Bulk Data export (STU2/STU3; GET or POST with Parameters)."
+      + " Parameters: _outputFormat (application/fhir+ndjson, application/ndjson, ndjson), _since, _until (alias _till),"
+      + " _type, _typeFilter (OR'ed per type), _elements, _container, patient (Patient and Group level)."
+      + " Prefer: handling=lenient ignores unknown parameters and reports them in the error files."
+      + " Files: one type per file, a new file past 64 MB or a resource count (configurable)."
+      + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"
+      + " left out) and their compartments; with _since, only resources changed since then.";
+
+  /**
+   * Who asked: a hash of the Authorization header (never the credential itself), else the
+   * remote address. Until authorisation exists this is what keeps one client's jobs apart
+   * from another's.
+   */
+  static String client(Context ctx) {
+    String auth = ctx.header("Authorization");
+    if (auth != null && !auth.isBlank()) {
+      try {
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(auth.trim().getBytes(StandardCharsets.UTF_8));
+        return "auth:" + HexFormat.of().formatHex(digest, 0, 16);
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is part of every JDK", e);
+      }
+    }
+    return "addr:" + ctx.ip();
+  }
+
+  private static List<String> prefer(Context ctx) {
+    List<String> tokens = new ArrayList<>();
+    for (String header : Collections.list(ctx.req().getHeaders("Prefer"))) {
+      for (String t : header.split("[,;]")) {
+        if (!t.isBlank()) {
+          tokens.add(t.trim().toLowerCase(Locale.ROOT).replace(" ", ""));
+        }
+      }
+    }
+    return tokens;
+  }
+
+  void status(Context ctx) {
+    ExportJobRow job = job(ctx);
+    switch (job.status()) {
+      case ExportJobRow.QUEUED -> {
+        ctx.header("X-Progress", "queued: waiting for transactions in progress at kick-off, or for running exports");
+        ctx.header("Retry-After", "2");
+        ctx.status(202);
+      }
+      case ExportJobRow.RUNNING -> {
+        ExportPartTable.Progress p = exports.progress(job.id());
+        long percent = p.parts() == 0 ? 0 : p.done() * 100 / p.parts();
+        ctx.header("X-Progress", percent + "% (" + p.done() + " of " + p.parts() + " parts, "
+            + p.resources() + " resources written)");
+        long remaining = p.parts() - p.done();
+        ctx.header("Retry-After", Long.toString(Math.min(10, 1 + remaining / Math.max(1, 4L * exports.settings().workers()))));
+        ctx.status(202);
+      }
+      case ExportJobRow.COMPLETED -> {
+        ctx.header("Expires", DateTimeFormatter.RFC_1123_DATE_TIME.format(job.expiresAt().atOffset(ZoneOffset.UTC)));
+        ctx.status(200);
+        ctx.contentType("application/json");
+        ctx.result(exports.manifest(job, baseUrl.of(ctx)));
+      }
+      case ExportJobRow.FAILED -> {
+        int status = job.errorStatus() == null ? 500 : job.errorStatus();
+        throw new FhirException(status, Issue.error(status < 500 ? "invalid" : "exception",
+            "The export failed: " + job.errorText()));
+      }
+      default -> throw notFound(ctx);
+    }
+  }
+
+  void cancel(Context ctx) {
+    UUID id = id(ctx);
+    if (!exports.cancel(id)) {
+      throw notFound(ctx);
+    }
+    responses.outcome(ctx, 202, List.of(Issue.information("Export " + id + " cancelled; its files are removed")));
+  }
+
+  void download(Context ctx) throws IOException {
+    ExportJobRow job = job(ctx);
+    String name = ctx.pathParam("file");
+    if (!job.status().equals(ExportJobRow.COMPLETED) || !(exports.store() instanceof LocalOutputStore local)) {
+      throw FhirException.notFound("Export " + job.id() + " has no file " + name + " to download here");
+    }
+    Path path;
+    try {
+      path = local.path(job.container(), job.id(), name);
+    } catch (IllegalArgumentException e) {
+      throw FhirException.notFound("Export " + job.id() + " has no file '" + name + "'");
+    }
+    if (!Files.isRegularFile(path)) {
+      throw FhirException.notFound("Export " + job.id() + " has no file '" + name + "'");
+    }
+    String acceptEncoding = ctx.header("Accept-Encoding");
+    if (ctx.header("Range") == null && acceptEncoding != null && acceptEncoding.toLowerCase(Locale.ROOT).contains("gzip")) {
+      // compressed on the fly, straight from the file: nothing is held in memory
+      ctx.status(200);
+      ctx.contentType("application/fhir+ndjson");
+      ctx.header("Content-Encoding", "gzip");
+      ctx.header("Vary", "Accept-Encoding");
+      try (InputStream in = Files.newInputStream(path);
+          OutputStream out = new GZIPOutputStream(ctx.res().getOutputStream(), DOWNLOAD_BUFFER_BYTES)) {
+        in.transferTo(out);
+      }
+      return;
+    }
+    long size = Files.size(path);
+    long from = 0;
+    long to = size - 1;
+    String range = ctx.header("Range");
+    ctx.header("Accept-Ranges", "bytes");
+    ctx.contentType("application/fhir+ndjson");
+    if (range != null) {
+      // one range of bytes, for resumed downloads: "bytes=a-b", "bytes=a-" or "bytes=-n"
+      var m = java.util.regex.Pattern.compile("bytes=(\\d*)-(\\d*)").matcher(range.trim());
+      if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+        throw new FhirException(416, Issue.error("invalid", "Range '" + range + "' is not one byte range", "Range"));
+      }
+      if (m.group(1).isEmpty()) {
+        from = Math.max(0, size - Long.parseLong(m.group(2)));
+      } else {
+        from = Long.parseLong(m.group(1));
+        to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+      }
+      if (from > to || from >= size) {
+        ctx.header("Content-Range", "bytes */" + size);
+        throw new FhirException(416, Issue.error("invalid", "Range '" + range + "' lies outside the file of " + size
+            + " bytes", "Range"));
+      }
+      ctx.status(206);
+      ctx.header("Content-Range", "bytes " + from + "-" + to + "/" + size);
+    } else {
+      ctx.status(200);
+    }
+    ctx.res().setContentLengthLong(to - from + 1);
+    try (InputStream in = Files.newInputStream(path); OutputStream out = ctx.res().getOutputStream()) {
+      in.skipNBytes(from);
+      copy(in, out, to - from + 1);
+    }
+  }
+
+  private static void copy(InputStream in, OutputStream out, long length) throws IOException {
+    byte[] buffer = new byte[DOWNLOAD_BUFFER_BYTES];
+    long left = length;
+    while (left > 0) {
+      int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+      if (n < 0) {
+        break;
+      }
+      out.write(buffer, 0, n);
+      left -= n;
+    }
+  }
+
+  private ExportJobRow job(Context ctx) {
+    return exports.find(id(ctx)).filter(j -> !j.status().equals(ExportJobRow.CANCELLED)).orElseThrow(() -> notFound(ctx));
+  }
+
+  private static UUID id(Context ctx) {
+    try {
+      return UUID.fromString(ctx.pathParam("id"));
+    } catch (IllegalArgumentException e) {
+      throw notFound(ctx);
+    }
+  }
+
+  private static FhirException notFound(Context ctx) {
+    return FhirException.notFound("There is no export " + ctx.pathParam("id")
+        + " (never started, cancelled, or its files expired)");
+  }
+}

@@ -1,0 +1,268 @@
+package dev.sluice.load;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Streams NDJSON files into a FHIR server over HTTP, keeping every resource's id: lines go in
+ * batch Bundles of {@code PUT Type/id} entries to {@code POST [base]}, several requests in
+ * flight. A line that fails is reported with its file, line number and reason; the others
+ * still load. When the server refuses a whole batch (a 4xx or 500 for the request itself), the
+ * batch is split in halves until the lines at fault stand alone.
+ */
+public final class Loader {
+  /** Retries of a request that got no answer or a 502/503/504, with doubling pauses. */
+  static final int RETRIES = 3;
+
+  /**
+   * @param batchSize resources per request
+   * @param batchBytes bytes of resource JSON per request, at most (a single longer line goes alone)
+   * @param concurrency requests in flight
+   */
+  public record Settings(URI base, int batchSize, long batchBytes, int concurrency) {
+    public Settings {
+      if (batchSize < 1 || batchBytes < 1 || concurrency < 1) {
+        throw new IllegalArgumentException("batch size, batch bytes and concurrency must be positive");
+      }
+      String b = base.toString();
+      base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
+    }
+  }
+
+  private final Settings settings;
+  private final HttpClient http;
+  private final ExecutorService workers;
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final boolean terminal;
+
+  /**
+   * @param workers runs the requests; owned by the caller, at least {@code concurrency} threads
+   * @param out where the summary goes
+   * @param err where progress goes
+   */
+  public Loader(Settings settings, HttpClient http, ExecutorService workers, PrintWriter out, PrintWriter err,
+      boolean terminal) {
+    this.settings = settings;
+    this.http = http;
+    this.workers = workers;
+    this.out = out;
+    this.err = err;
+    this.terminal = terminal;
+  }
+
+  /** The outcome of a load, for the exit code. */
+  public enum Outcome { ALL_LOADED, SOME_FAILED, NOT_STARTED }
+
+  public Outcome load(List<Path> paths) throws InterruptedException {
+    List<Path> files;
+    try {
+      files = NdjsonFiles.expand(paths);
+    } catch (RuntimeException e) {
+      err.println("sluice load: " + e.getMessage());
+      err.flush();
+      return Outcome.NOT_STARTED;
+    }
+    String unreachable = checkServer();
+    if (unreachable != null) {
+      err.println("sluice load: the server at " + settings.base() + " does not answer as a FHIR server: " + unreachable);
+      err.flush();
+      return Outcome.NOT_STARTED;
+    }
+    long start = System.nanoTime();
+    LoadReport report = new LoadReport();
+    AtomicLong fileBytesRead = new AtomicLong();
+    Progress progress = new Progress(err, terminal, NdjsonFiles.totalSize(files), fileBytesRead, report);
+    Thread ticker = Thread.ofPlatform().daemon().name("sluice-load-progress").start(() -> tick(progress));
+    Semaphore inFlight = new Semaphore(settings.concurrency());
+    try {
+      for (Path file : files) {
+        readFile(file, fileBytesRead, report, inFlight);
+      }
+      inFlight.acquire(settings.concurrency());
+    } finally {
+      ticker.interrupt();
+      ticker.join();
+    }
+    progress.finish();
+    report.print(out, files.size(), Duration.ofNanos(System.nanoTime() - start));
+    out.flush();
+    return report.failed() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
+  }
+
+  private void readFile(Path file, AtomicLong fileBytesRead, LoadReport report, Semaphore inFlight)
+      throws InterruptedException {
+    List<NdjsonLine> batch = new ArrayList<>();
+    long batchBytes = 0;
+    try (NdjsonReader reader = new NdjsonReader(file, fileBytesRead)) {
+      NdjsonReader.RawLine raw;
+      while ((raw = reader.next()) != null) {
+        if (raw.bytes() == null) {
+          report.failed(file + ":" + raw.number(), "longer than " + NdjsonReader.MAX_LINE_BYTES + " bytes");
+          continue;
+        }
+        switch (LineCheck.check(raw.bytes())) {
+          case LineCheck.Invalid invalid -> report.failed(file + ":" + raw.number(), invalid.reason());
+          case LineCheck.Resource r -> {
+            if (!batch.isEmpty() && batchBytes + raw.bytes().length > settings.batchBytes()) {
+              dispatch(batch, report, inFlight);
+              batch = new ArrayList<>();
+              batchBytes = 0;
+            }
+            batch.add(new NdjsonLine(file, raw.number(), r.type(), r.id(), raw.bytes()));
+            batchBytes += raw.bytes().length;
+            if (batch.size() >= settings.batchSize()) {
+              dispatch(batch, report, inFlight);
+              batch = new ArrayList<>();
+              batchBytes = 0;
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      report.failed(file.toString(), "cannot read the file (the rest of it was not loaded): " + e.getMessage());
+    }
+    if (!batch.isEmpty()) {
+      dispatch(batch, report, inFlight);
+    }
+  }
+
+  private void dispatch(List<NdjsonLine> batch, LoadReport report, Semaphore inFlight) throws InterruptedException {
+    inFlight.acquire();
+    try {
+      workers.execute(() -> {
+        try {
+          send(batch, report);
+        } catch (RuntimeException e) {
+          failAll(batch, report, "the loader failed: " + e);
+        } finally {
+          inFlight.release();
+        }
+      });
+    } catch (RuntimeException e) {
+      inFlight.release();
+      throw e;
+    }
+  }
+
+  private void send(List<NdjsonLine> lines, LoadReport report) {
+    HttpResponse<byte[]> response;
+    try {
+      response = post(BatchBundle.of(lines));
+    } catch (IOException e) {
+      failAll(lines, report, "no answer from the server after " + (RETRIES + 1) + " attempts: " + e.getMessage());
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failAll(lines, report, "interrupted before the server answered");
+      return;
+    }
+    int status = response.statusCode();
+    if (status == 200) {
+      record(lines, response.body(), report);
+    } else if (lines.size() > 1 && (status >= 400 && status < 500 || status == 500)) {
+      // the request as a whole was refused: find the lines at fault by halving
+      int half = lines.size() / 2;
+      send(lines.subList(0, half), report);
+      send(lines.subList(half, lines.size()), report);
+    } else {
+      failAll(lines, report, "HTTP " + status + ": " + BatchAnswer.outcome(response.body()));
+    }
+  }
+
+  private void record(List<NdjsonLine> lines, byte[] body, LoadReport report) {
+    List<BatchAnswer.EntryResult> results;
+    try {
+      results = BatchAnswer.entries(body);
+    } catch (IOException e) {
+      failAll(lines, report, "unreadable answer from the server: " + e.getMessage());
+      return;
+    }
+    if (results.size() != lines.size()) {
+      failAll(lines, report, "the server answered " + results.size() + " entries for " + lines.size());
+      return;
+    }
+    for (int i = 0; i < lines.size(); i++) {
+      NdjsonLine line = lines.get(i);
+      BatchAnswer.EntryResult result = results.get(i);
+      if (result.ok()) {
+        report.stored(line);
+      } else {
+        report.failed(line.where(), result.error());
+      }
+    }
+  }
+
+  private HttpResponse<byte[]> post(byte[] body) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(settings.base())
+        .timeout(Duration.ofMinutes(10))
+        .header("Content-Type", "application/fhir+json")
+        .header("Accept", "application/fhir+json")
+        .header("Prefer", "return=minimal")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .build();
+    IOException last = null;
+    long pauseMillis = 1000;
+    for (int attempt = 0; attempt <= RETRIES; attempt++) {
+      if (attempt > 0) {
+        Thread.sleep(pauseMillis);
+        pauseMillis *= 2;
+      }
+      try {
+        HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        int status = response.statusCode();
+        if (status != 502 && status != 503 && status != 504) {
+          return response;
+        }
+        last = new IOException("HTTP " + status + ": " + BatchAnswer.outcome(response.body()));
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  private static void failAll(List<NdjsonLine> lines, LoadReport report, String reason) {
+    for (NdjsonLine line : lines) {
+      report.failed(line.where(), reason);
+    }
+  }
+
+  /** Null when {@code GET [base]/metadata} answers 200, else why not. */
+  private String checkServer() throws InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(settings.base() + "/metadata"))
+        .timeout(Duration.ofSeconds(30))
+        .header("Accept", "application/fhir+json")
+        .GET()
+        .build();
+    try {
+      HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+      return response.statusCode() == 200 ? null : "GET /metadata answered " + response.statusCode();
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static void tick(Progress progress) {
+    try {
+      while (true) {
+        Thread.sleep(progress.intervalMillis());
+        progress.show();
+      }
+    } catch (InterruptedException e) {
+      // the load is over: the ticker stops
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package dev.sluice.store;
+
+/**
+ * One file of an export.
+ *
+ * @param kind output, deleted or error: the manifest array it belongs to
+ * @param resType the type the manifest names for it
+ */
+public record ExportFileRow(String prefix, int seq, String kind, String resType, long resources, long bytes) {
+  public static final String OUTPUT = "output";
+  public static final String DELETED = "deleted";
+  public static final String ERROR = "error";
+
+  public String name() {
+    return name(prefix, seq);
+  }
+
+  public static String name(String prefix, int seq) {
+    return prefix + "-" + seq + ".ndjson";
+  }
+}

@@ -1,0 +1,144 @@
+package dev.sluice.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/** The {@code export_file} table: every file a part attempt opened, and its counts once closed. */
+public final class ExportFileTable {
+  private static final String ALLOCATE =
+      """
+      insert into export_file (job_id, prefix, seq, kind, res_type, part_no, attempt, state)
+      select ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, 'writing' from export_file where job_id = ? and prefix = ?
+      returning seq
+      """;
+  private static final String CLOSE =
+      "update export_file set resources = ?, bytes = ? where job_id = ? and prefix = ? and seq = ?";
+  private static final String MARK_DONE =
+      "update export_file set state = 'done' where job_id = ? and part_no = ? and attempt = ? and state = 'writing'";
+  private static final String DISCARD =
+      """
+      update export_file set state = 'discarded'
+       where job_id = ? and part_no = ? and attempt <> ? and state <> 'discarded'
+      returning prefix, seq, kind, res_type, resources, bytes
+      """;
+  private static final String DISCARD_ATTEMPT =
+      """
+      update export_file set state = 'discarded'
+       where job_id = ? and part_no = ? and attempt = ? and state <> 'discarded'
+      returning prefix, seq, kind, res_type, resources, bytes
+      """;
+  private static final String DONE =
+      """
+      select prefix, seq, kind, res_type, resources, bytes from export_file
+       where job_id = ? and state = 'done' and resources > 0
+       order by kind, res_type, seq
+      """;
+  private static final String ALL =
+      "select prefix, seq, kind, res_type, resources, bytes from export_file where job_id = ? order by prefix, seq";
+
+  private static final String UNIQUE_VIOLATION = "23505";
+  private static final int ALLOCATE_TRIES = 20;
+
+  private final DataSource dataSource;
+
+  public ExportFileTable(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Records a new file of a part attempt and gives it the next number for its prefix. */
+  public ExportFileRow allocate(ExportPartRow part, String prefix, String kind, String resType) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ALLOCATE)) {
+      for (int tries = 1; ; tries++) {
+        ps.setObject(1, part.jobId());
+        ps.setString(2, prefix);
+        ps.setString(3, kind);
+        ps.setString(4, resType);
+        ps.setInt(5, part.partNo());
+        ps.setInt(6, part.attempt());
+        ps.setObject(7, part.jobId());
+        ps.setString(8, prefix);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return new ExportFileRow(prefix, rs.getInt(1), kind, resType, 0, 0);
+        } catch (SQLException e) {
+          // two parts of one type numbered a file at the same moment: take the next number
+          if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || tries == ALLOCATE_TRIES) {
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
+  public void close(UUID jobId, ExportFileRow file) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLOSE)) {
+      ps.setLong(1, file.resources());
+      ps.setLong(2, file.bytes());
+      ps.setObject(3, jobId);
+      ps.setString(4, file.prefix());
+      ps.setInt(5, file.seq());
+      ps.executeUpdate();
+    }
+  }
+
+  static void markDone(Connection c, ExportPartRow part) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(MARK_DONE)) {
+      ps.setObject(1, part.jobId());
+      ps.setInt(2, part.partNo());
+      ps.setInt(3, part.attempt());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Marks the files of this part's earlier attempts discarded and returns them, for removal. */
+  public List<ExportFileRow> discardEarlierAttempts(ExportPartRow part) throws SQLException {
+    return discard(DISCARD, part);
+  }
+
+  /** Marks the files of this very attempt discarded (it lost its lease) and returns them. */
+  public List<ExportFileRow> discardAttempt(ExportPartRow part) throws SQLException {
+    return discard(DISCARD_ATTEMPT, part);
+  }
+
+  private List<ExportFileRow> discard(String sql, ExportPartRow part) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, part.jobId());
+      ps.setInt(2, part.partNo());
+      ps.setInt(3, part.attempt());
+      return rows(ps);
+    }
+  }
+
+  /** The files of the manifest: done and not empty, by kind, type and number. */
+  public List<ExportFileRow> done(UUID jobId) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(DONE)) {
+      ps.setObject(1, jobId);
+      return rows(ps);
+    }
+  }
+
+  /** Every file ever opened for the job, for removal. */
+  public List<ExportFileRow> all(UUID jobId) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ALL)) {
+      ps.setObject(1, jobId);
+      return rows(ps);
+    }
+  }
+
+  private static List<ExportFileRow> rows(PreparedStatement ps) throws SQLException {
+    List<ExportFileRow> files = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        files.add(new ExportFileRow(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
+            rs.getLong(5), rs.getLong(6)));
+      }
+    }
+    return files;
+  }
+}

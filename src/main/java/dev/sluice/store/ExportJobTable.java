@@ -1,0 +1,329 @@
+package dev.sluice.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/** The {@code export_job} table: one row per export, from kick-off until its files expire. */
+public final class ExportJobTable {
+  private static final String COLUMNS =
+      "id, client, request_key, request_url, request, status, transaction_time, wait_xids, container,"
+          + " created_at, finished_at, expires_at, error_status, error_text";
+
+  /**
+   * The snapshot of a kick-off. The clock is read before the list of transactions that may
+   * be in progress: a writer whose xid is not in that list reads its clock after ours. The
+   * millisecond taken off covers writers that truncate the same millisecond (see
+   * WriteTransaction), so every version stamped at or before T is either committed or listed.
+   */
+  private static final String CLOCK =
+      "select date_trunc('milliseconds', clock_timestamp()) - interval '1 millisecond'";
+  // A snapshot lists the running xids below its xmax only; xids from xmax up to the one this
+  // statement is given may be running too (xmax is the latest completed xid + 1, not the next).
+  private static final String IN_PROGRESS =
+      """
+      with s as (select pg_current_snapshot() as snap)
+      select coalesce(string_agg(x::text, ','), '') from (
+        select pg_snapshot_xip(snap) as x from s
+        union
+        select g::text::xid8 from s,
+          generate_series(pg_snapshot_xmax(snap)::text::numeric, pg_current_xact_id()::text::numeric - 1) g
+      ) t
+      """;
+  private static final String STILL_RUNNING =
+      "select count(*) from unnest(string_to_array(?, ',')::xid8[]) x where pg_xact_status(x) = 'in progress'";
+
+  private static final String INSERT =
+      "insert into export_job (" + COLUMNS + ") values (?, ?, ?, ?, ?, 'queued', ?, ?, ?, now(), null, null, null, null)"
+          + " on conflict (client, request_key) where status in ('queued', 'running') do nothing";
+
+  private static final String FIND = "select " + COLUMNS + " from export_job where id = ?";
+
+  private static final String FIND_ACTIVE =
+      "select " + COLUMNS + " from export_job where client = ? and request_key = ? and status in ('queued', 'running')"
+          + " order by created_at limit 1";
+
+  // One promotion at a time across every process, so the running limit holds (advisory lock
+  // released at commit).
+  private static final String PROMOTION_LOCK = "select pg_advisory_xact_lock(4242001)";
+  private static final String COUNT_RUNNING = "select count(*) from export_job where status = 'running'";
+  private static final String CLAIM_QUEUED =
+      """
+      update export_job set owner = ?, lease_until = now() + ?::interval
+       where id = (select id from export_job
+                    where status = 'queued' and (lease_until is null or lease_until < now())
+                    order by created_at limit 1 for update skip locked)
+      returning %s
+      """.formatted(COLUMNS);
+
+  private static final String RENEW_PLANNING =
+      "update export_job set lease_until = now() + ?::interval where id = ? and owner = ? and status = 'queued'";
+
+  private static final String START =
+      "update export_job set status = 'running', owner = null, lease_until = null"
+          + " where id = ? and owner = ? and status = 'queued'";
+
+  private static final String LOCK = "select status from export_job where id = ? for update";
+
+  private static final String COMPLETE_IF_DONE =
+      """
+      update export_job set status = 'completed', finished_at = now(), expires_at = now() + ?::interval
+       where id = ? and status = 'running'
+         and not exists (select 1 from export_part p where p.job_id = export_job.id and p.status <> 'done')
+      """;
+
+  private static final String RUNNING_WITHOUT_OPEN_PARTS =
+      """
+      select j.id from export_job j
+       where j.status = 'running'
+         and not exists (select 1 from export_part p where p.job_id = j.id and p.status <> 'done')
+      """;
+
+  private static final String FAIL =
+      "update export_job set status = 'failed', finished_at = now(), expires_at = now() + ?::interval,"
+          + " error_status = ?, error_text = ?, owner = null, lease_until = null where id = ? and status in ('queued', 'running')";
+
+  private static final String CANCEL =
+      "update export_job set status = 'cancelled', finished_at = now() where id = ? returning status";
+
+  private static final String DELETE = "delete from export_job where id = ?";
+
+  // cancelled jobs stay one lease long, so that workers elsewhere notice and remove their files
+  private static final String EXPIRED =
+      "select " + COLUMNS + " from export_job where (status in ('completed', 'failed') and expires_at < now())"
+          + " or (status = 'cancelled' and finished_at < now() - ?::interval) order by created_at limit ?";
+
+  private final DataSource dataSource;
+
+  public ExportJobTable(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** The time and the in-progress transactions of a kick-off. */
+  public record Snapshot(Instant transactionTime, String inProgressXids) {}
+
+  public Snapshot snapshot() throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      Instant t;
+      try (PreparedStatement ps = c.prepareStatement(CLOCK); ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        t = rs.getTimestamp(1).toInstant();
+      }
+      try (PreparedStatement ps = c.prepareStatement(IN_PROGRESS); ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Snapshot(t, rs.getString(1));
+      }
+    }
+  }
+
+  /** How many of the listed transactions are still in progress. */
+  public int stillRunning(String xids) throws SQLException {
+    if (xids == null || xids.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(STILL_RUNNING)) {
+      ps.setString(1, xids);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  /** @return false when the same client already has this request queued or running */
+  public boolean insert(ExportJobRow job) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(INSERT)) {
+      ps.setObject(1, job.id());
+      ps.setString(2, job.client());
+      ps.setString(3, job.requestKey());
+      ps.setString(4, job.requestUrl());
+      ps.setString(5, job.requestJson());
+      ps.setTimestamp(6, Timestamp.from(job.transactionTime()));
+      ps.setString(7, job.waitXids());
+      ps.setString(8, job.container());
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  public Optional<ExportJobRow> find(UUID id) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FIND)) {
+      ps.setObject(1, id);
+      return one(ps);
+    }
+  }
+
+  /** The queued or running job of this client for this request, if any. */
+  public Optional<ExportJobRow> findActive(String client, String requestKey) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FIND_ACTIVE)) {
+      ps.setString(1, client);
+      ps.setString(2, requestKey);
+      return one(ps);
+    }
+  }
+
+  /**
+   * Takes the oldest queued job for planning when fewer than {@code maxRunning} jobs run.
+   */
+  public Optional<ExportJobRow> claimQueued(String owner, Duration lease, int maxRunning) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement ps = c.prepareStatement(PROMOTION_LOCK)) {
+          ps.execute();
+        }
+        long running;
+        try (PreparedStatement ps = c.prepareStatement(COUNT_RUNNING); ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          running = rs.getLong(1);
+        }
+        Optional<ExportJobRow> job = Optional.empty();
+        if (running < maxRunning) {
+          try (PreparedStatement ps = c.prepareStatement(CLAIM_QUEUED)) {
+            ps.setString(1, owner);
+            ps.setString(2, lease.toMillis() + " milliseconds");
+            job = one(ps);
+          }
+        }
+        c.commit();
+        return job;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** @return false when the planning lease was lost (another process took over, or cancelled) */
+  public boolean renewPlanning(UUID id, String owner, Duration lease) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RENEW_PLANNING)) {
+      ps.setString(1, lease.toMillis() + " milliseconds");
+      ps.setObject(2, id);
+      ps.setString(3, owner);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Marks a planned job running, inside the planner's transaction. */
+  static boolean start(Connection c, UUID id, String owner) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(START)) {
+      ps.setObject(1, id);
+      ps.setString(2, owner);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Locks the job row for the rest of the transaction; empty when it is gone. */
+  static Optional<String> lock(Connection c, UUID id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(LOCK)) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  static boolean completeIfDone(Connection c, UUID id, Duration retention) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(COMPLETE_IF_DONE)) {
+      ps.setString(1, retention.toMillis() + " milliseconds");
+      ps.setObject(2, id);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Completes a running job whose parts are all done (after a crash between the two). */
+  public List<UUID> runningWithoutOpenParts() throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RUNNING_WITHOUT_OPEN_PARTS);
+        ResultSet rs = ps.executeQuery()) {
+      List<UUID> ids = new ArrayList<>();
+      while (rs.next()) {
+        ids.add(rs.getObject(1, UUID.class));
+      }
+      return ids;
+    }
+  }
+
+  public boolean completeIfDone(UUID id, Duration retention) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        lock(c, id);
+        boolean done = completeIfDone(c, id, retention);
+        c.commit();
+        return done;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  public boolean fail(UUID id, int status, String text, Duration retention) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FAIL)) {
+      ps.setString(1, retention.toMillis() + " milliseconds");
+      ps.setInt(2, status);
+      ps.setString(3, text);
+      ps.setObject(4, id);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Marks the job cancelled, whatever its state; workers see it at their next lease renewal. */
+  public boolean cancel(UUID id) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CANCEL)) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  public void delete(UUID id) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(DELETE)) {
+      ps.setObject(1, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Jobs whose files are due for removal: expired, or cancelled. */
+  public List<ExportJobRow> expired(Duration cancelGrace, int limit) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(EXPIRED)) {
+      ps.setString(1, cancelGrace.toMillis() + " milliseconds");
+      ps.setInt(2, limit);
+      List<ExportJobRow> jobs = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          jobs.add(row(rs));
+        }
+      }
+      return jobs;
+    }
+  }
+
+  private static Optional<ExportJobRow> one(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+    }
+  }
+
+  private static ExportJobRow row(ResultSet rs) throws SQLException {
+    int errorStatus = rs.getInt(13);
+    return new ExportJobRow(
+        rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        rs.getString(6), instant(rs.getTimestamp(7)), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
+        instant(rs.getTimestamp(11)), instant(rs.getTimestamp(12)), rs.wasNull() ? null : errorStatus,
+        rs.getString(14));
+  }
+
+  private static Instant instant(Timestamp ts) {
+    return ts == null ? null : ts.toInstant();
+  }
+}

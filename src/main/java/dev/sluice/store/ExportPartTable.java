@@ -1,0 +1,219 @@
+package dev.sluice.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/** The {@code export_part} table: the units of work of running export jobs, under leases. */
+public final class ExportPartTable {
+  private static final String INSERT =
+      "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to) values (?, ?, ?, ?, ?, ?)";
+  private static final String INSERT_MEMBER =
+      "insert into export_member (job_id, patient_id) values (?, ?) on conflict do nothing";
+
+  // Oldest job first, so one export finishes before the next one takes the workers.
+  private static final String CLAIM =
+      """
+      update export_part p set status = 'running', owner = ?, lease_until = now() + ?::interval, attempt = attempt + 1
+       where (p.job_id, p.part_no) = (
+         select p2.job_id, p2.part_no from export_part p2 join export_job j on j.id = p2.job_id
+          where j.status = 'running'
+            and (p2.status = 'pending' or (p2.status = 'running' and p2.lease_until < now()))
+          order by j.created_at, p2.part_no
+          limit 1 for update of p2 skip locked)
+      returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt
+      """;
+
+  private static final String RENEW =
+      """
+      update export_part set lease_until = now() + ?::interval
+       where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'
+         and exists (select 1 from export_job j where j.id = export_part.job_id and j.status = 'running')
+      """;
+
+  private static final String FINISH =
+      """
+      update export_part set status = 'done', resources = ?, bytes = ?, lease_until = null
+       where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'
+      """;
+
+  private static final String RELEASE =
+      "update export_part set status = 'pending', owner = null, lease_until = null"
+          + " where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'";
+
+  private static final String MEMBERS = "select patient_id from export_member where job_id = ?";
+
+  private static final String PROGRESS =
+      """
+      select count(*), count(*) filter (where status = 'done'), coalesce(sum(resources), 0)
+        from export_part where job_id = ?
+      """;
+
+  private final DataSource dataSource;
+
+  public ExportPartTable(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** A part to insert at planning. */
+  public record NewPart(String kind, String resType, long pkFrom, long pkTo) {}
+
+  /**
+   * Writes the plan of a job and marks it running, in one transaction: a planner that dies
+   * half-way leaves nothing behind, and the job is planned again.
+   *
+   * @return false when the job was no longer this planner's (cancelled, or taken over)
+   */
+  public boolean plan(UUID jobId, String owner, Collection<String> members, Iterable<NewPart> parts) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_MEMBER)) {
+          int n = 0;
+          for (String m : members) {
+            ps.setObject(1, jobId);
+            ps.setString(2, m);
+            ps.addBatch();
+            if (++n % 1000 == 0) {
+              ps.executeBatch();
+            }
+          }
+          ps.executeBatch();
+        }
+        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+          int no = 0;
+          for (NewPart p : parts) {
+            ps.setObject(1, jobId);
+            ps.setInt(2, ++no);
+            ps.setString(3, p.kind());
+            ps.setString(4, p.resType());
+            ps.setLong(5, p.pkFrom());
+            ps.setLong(6, p.pkTo());
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        }
+        if (!ExportJobTable.start(c, jobId, owner)) {
+          c.rollback();
+          return false;
+        }
+        c.commit();
+        return true;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  public Optional<ExportPartRow> claim(String owner, Duration lease) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM)) {
+      ps.setString(1, owner);
+      ps.setString(2, lease.toMillis() + " milliseconds");
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), rs.getString(3),
+            rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7)));
+      }
+    }
+  }
+
+  /** @return false when the part is no longer ours: lease lost, or the job cancelled or gone */
+  public boolean renew(ExportPartRow part, String owner, Duration lease) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RENEW)) {
+      ps.setString(1, lease.toMillis() + " milliseconds");
+      ps.setObject(2, part.jobId());
+      ps.setInt(3, part.partNo());
+      ps.setString(4, owner);
+      ps.setInt(5, part.attempt());
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Marks the part done and its files done, and completes the job when it was the last
+   * part, in one transaction holding the job row (so two last parts cannot both miss it).
+   *
+   * @return false when the part was no longer ours (its files must then be discarded)
+   */
+  public boolean finish(ExportPartRow part, String owner, long resources, long bytes, Duration retention)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Optional<String> status = ExportJobTable.lock(c, part.jobId());
+        if (status.isEmpty() || !status.get().equals(ExportJobRow.RUNNING)) {
+          c.rollback();
+          return false;
+        }
+        int updated;
+        try (PreparedStatement ps = c.prepareStatement(FINISH)) {
+          ps.setLong(1, resources);
+          ps.setLong(2, bytes);
+          ps.setObject(3, part.jobId());
+          ps.setInt(4, part.partNo());
+          ps.setString(5, owner);
+          ps.setInt(6, part.attempt());
+          updated = ps.executeUpdate();
+        }
+        if (updated != 1) {
+          c.rollback();
+          return false;
+        }
+        ExportFileTable.markDone(c, part);
+        ExportJobTable.completeIfDone(c, part.jobId(), retention);
+        c.commit();
+        return true;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** Gives the part back (shutdown, or a failure to retry) so any worker can take it at once. */
+  public void release(ExportPartRow part, String owner) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RELEASE)) {
+      ps.setObject(1, part.jobId());
+      ps.setInt(2, part.partNo());
+      ps.setString(3, owner);
+      ps.setInt(4, part.attempt());
+      ps.executeUpdate();
+    }
+  }
+
+  /** The member patients of a job (bounded by the size of its Group). */
+  public java.util.Set<String> members(UUID jobId) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(MEMBERS)) {
+      ps.setObject(1, jobId);
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+      return ids;
+    }
+  }
+
+  /** Parts in all, parts done, resources written by the parts done. */
+  public record Progress(long parts, long done, long resources) {}
+
+  public Progress progress(UUID jobId) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(PROGRESS)) {
+      ps.setObject(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Progress(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+      }
+    }
+  }
+}

@@ -1,0 +1,245 @@
+package dev.sluice.store;
+
+import java.io.IOException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+
+/**
+ * The reads of an export: type statistics for planning, and the scans of one part. A part's
+ * resources are read with {@code COPY (select content ...) TO STDOUT (FORMAT binary)}: the
+ * stored bytes arrive one row per message, unescaped, so memory holds one resource at a
+ * time whatever its size, and nothing is parsed.
+ */
+public final class ExportScan {
+  /** Which resources of the scanned type a part keeps. */
+  public enum Membership {
+    /** every resource (system level) */
+    ALL,
+    /** resources in any Patient compartment (Patient level) */
+    ANY_COMPARTMENT,
+    /** resources in the compartment of one of the job's export_member patients */
+    MEMBERS
+  }
+
+  /** What one part reads: the versions of one type in a pk range current at {@code at}. */
+  public record ResourceScan(
+      UUID jobId, String type, long pkFrom, long pkTo, Instant at, Instant since, Membership membership,
+      List<SqlCondition> anyOf) {
+    public ResourceScan {
+      anyOf = List.copyOf(anyOf);
+    }
+  }
+
+  /** Receives each row's bytes; valid only during the call. */
+  @FunctionalInterface
+  public interface RowSink {
+    void row(byte[] buffer, int offset, int length) throws IOException;
+  }
+
+  /** Receives each deletion: type, id, and the content of the version before it (when asked). */
+  @FunctionalInterface
+  public interface DeletionSink {
+    void deleted(String type, String id, byte[] previous) throws IOException;
+  }
+
+  /** One type's rows in {@code resource} (current, whatever their state), for planning. */
+  public record TypeStats(String type, long count, long minPk, long maxPk) {}
+
+  private static final String TYPE_STATS =
+      "select res_type, count(*), min(pk), max(pk) from resource where res_type = any(?) group by res_type order by 1";
+
+  private static final String READ_AT =
+      """
+      select deleted, content from resource_version
+       where res_type = ? and res_id = ? and last_updated <= ? and (valid_to is null or valid_to > ?)
+      """;
+
+  private static final String DELETIONS =
+      """
+      select v.res_type, v.res_id, %s from resource_version v
+       where v.deleted and v.last_updated > ? and v.last_updated <= ? and (v.valid_to is null or v.valid_to > ?)
+         and v.res_type = any(?)
+       order by v.last_updated, v.pk
+      """;
+  private static final String PREVIOUS_CONTENT =
+      "(select p.content from resource_version p where p.pk = v.pk and p.version = v.version - 1)";
+
+  private final DataSource dataSource;
+  private final int deletionFetchSize;
+
+  public ExportScan(DataSource dataSource, int deletionFetchSize) {
+    this.dataSource = dataSource;
+    this.deletionFetchSize = deletionFetchSize;
+  }
+
+  public List<TypeStats> typeStats(Collection<String> types) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(TYPE_STATS)) {
+      ps.setArray(1, c.createArrayOf("text", types.toArray()));
+      List<TypeStats> stats = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          stats.add(new TypeStats(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+        }
+      }
+      return stats;
+    }
+  }
+
+  /** The content of the version of a resource current at {@code at}; empty when none or deleted. */
+  public Optional<byte[]> readAt(String type, String id, Instant at) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(READ_AT)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.setTimestamp(3, Timestamp.from(at));
+      ps.setTimestamp(4, Timestamp.from(at));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getBoolean(1)) {
+          return Optional.empty();
+        }
+        return Optional.of(rs.getBytes(2));
+      }
+    }
+  }
+
+  /** A connection held for the scans of one part, which another thread may cancel. */
+  public Session open() throws SQLException {
+    return new Session(dataSource.getConnection());
+  }
+
+  /** One part's connection. {@link #cancel} may be called from any thread. */
+  public final class Session implements AutoCloseable {
+    private final Connection connection;
+
+    private Session(Connection connection) {
+      this.connection = connection;
+    }
+
+    /** Stops the statement running on this session; the scan then throws. */
+    public void cancel() {
+      try {
+        connection.unwrap(PGConnection.class).cancelQuery();
+      } catch (SQLException e) {
+        // best effort: the scan also stops at its next check of the lease
+      }
+    }
+
+    /** @return the number of rows written to the sink */
+    public long scan(ResourceScan s, RowSink sink) throws SQLException, IOException {
+      CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
+          .copyOut("copy (" + sql(s) + ") to stdout (format binary)");
+      long rows = 0;
+      try {
+        boolean header = true;
+        byte[] message;
+        while ((message = copy.readFromCopy()) != null) {
+          int p = 0;
+          if (header) {
+            // signature (11 bytes), flags (4), header extension length (4) and extension
+            p = 15;
+            p += 4 + int32(message, p);
+            header = false;
+          }
+          while (p < message.length) {
+            int fields = (short) (((message[p] & 0xff) << 8) | (message[p + 1] & 0xff));
+            p += 2;
+            if (fields == -1) {
+              break;
+            }
+            int length = int32(message, p);
+            p += 4;
+            if (length >= 0) {
+              sink.row(message, p, length);
+              p += length;
+              rows++;
+            }
+          }
+        }
+      } finally {
+        if (copy.isActive()) {
+          // the sink failed part-way: drain nothing more, leave the connection usable
+          copy.cancelCopy();
+        }
+      }
+      return rows;
+    }
+
+    /** Streams the deletions in {@code (since, at]} of the given types, oldest first. */
+    public void deletions(Instant since, Instant at, Collection<String> types, boolean withPrevious, DeletionSink sink)
+        throws SQLException, IOException {
+      boolean autoCommit = connection.getAutoCommit();
+      // a cursor streams only inside a transaction
+      connection.setAutoCommit(false);
+      try (PreparedStatement ps = connection.prepareStatement(
+          DELETIONS.formatted(withPrevious ? PREVIOUS_CONTENT : "null::bytea"))) {
+        ps.setFetchSize(deletionFetchSize);
+        ps.setTimestamp(1, Timestamp.from(since));
+        ps.setTimestamp(2, Timestamp.from(at));
+        ps.setTimestamp(3, Timestamp.from(at));
+        Array array = connection.createArrayOf("text", types.toArray());
+        ps.setArray(4, array);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            sink.deleted(rs.getString(1), rs.getString(2), rs.getBytes(3));
+          }
+        }
+        connection.commit();
+      } finally {
+        connection.rollback();
+        connection.setAutoCommit(autoCommit);
+      }
+    }
+
+    @Override
+    public void close() throws SQLException {
+      connection.close();
+    }
+  }
+
+  private static int int32(byte[] b, int p) {
+    return ((b[p] & 0xff) << 24) | ((b[p + 1] & 0xff) << 16) | ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
+  }
+
+  /** The part's query; every value in it is typed by this server (see {@link CopyLiteral}). */
+  static String sql(ResourceScan s) {
+    if (!s.type().matches("[A-Za-z]{1,64}")) {
+      throw new IllegalArgumentException("not a resource type: " + s.type());
+    }
+    StringBuilder q = new StringBuilder("select v.content from resource_version v where v.res_type = ")
+        .append(CopyLiteral.of(s.type()))
+        .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
+        .append(" and v.last_updated <= ").append(CopyLiteral.of(s.at()))
+        .append(" and (v.valid_to is null or v.valid_to > ").append(CopyLiteral.of(s.at())).append(')')
+        .append(" and not v.deleted");
+    if (s.since() != null) {
+      q.append(" and v.last_updated > ").append(CopyLiteral.of(s.since()));
+    }
+    switch (s.membership()) {
+      case ALL -> { }
+      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk)");
+      case MEMBERS -> q.append(" and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id")
+          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" and c.res_pk = v.pk)");
+    }
+    if (!s.anyOf().isEmpty()) {
+      q.append(" and (");
+      for (int i = 0; i < s.anyOf().size(); i++) {
+        SqlCondition c = s.anyOf().get(i);
+        q.append(i == 0 ? "" : " or ").append('(').append(CopyLiteral.inline(c.sql(), c.params())).append(')');
+      }
+      q.append(')');
+    }
+    return q.toString();
+  }
+}

@@ -1,0 +1,79 @@
+package dev.sluice.export;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A Sluice server in its own JVM, for tests that kill it with -9. */
+final class ChildServer implements AutoCloseable {
+  private static final Pattern PG_PORT = Pattern.compile("Embedded PostgreSQL started on port (\\d+)");
+
+  private final Process process;
+  private final Path log;
+  private final int port;
+
+  private ChildServer(Process process, Path log, int port) {
+    this.process = process;
+    this.log = log;
+    this.port = port;
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ChildServer start(Path dataDir, int port, String... flags) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        "dev.sluice.cli.Main", "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+    cmd.addAll(List.of(flags));
+    Path log = Files.createTempFile("sluice-child", ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ChildServer child = new ChildServer(p, log, port);
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (!Files.readString(log).contains("Sluice FHIR server ready")) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("child server did not start:\n" + Files.readString(log));
+      }
+      Thread.sleep(100);
+    }
+    return child;
+  }
+
+  String base() {
+    return "http://127.0.0.1:" + port + "/fhir";
+  }
+
+  String jdbcUrl() throws IOException {
+    Matcher m = PG_PORT.matcher(Files.readString(log));
+    if (!m.find()) {
+      throw new IllegalStateException("no embedded PostgreSQL port in the log");
+    }
+    return "jdbc:postgresql://localhost:" + m.group(1) + "/postgres";
+  }
+
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}

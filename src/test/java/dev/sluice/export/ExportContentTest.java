@@ -1,0 +1,186 @@
+package dev.sluice.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+
+class ExportContentTest {
+  private final ExportClient client = ExportFixture.client();
+  private final Map<String, List<String>> loaded = ExportFixture.loaded();
+
+  private static Set<String> ids(List<String> lines) {
+    return lines.stream().map(ExportClient::id).collect(Collectors.toSet());
+  }
+
+  @Test
+  void system_export_writes_every_loaded_resource_once_and_its_stored_bytes() {
+    JsonNode manifest = client.manifest("$export?_type=" + String.join(",", ExportClient.SMALL_TYPES));
+    for (String type : ExportClient.SMALL_TYPES) {
+      List<String> lines = client.lines(manifest, "output", type);
+      assertThat(lines).as(type).hasSize(loaded.get(type).size());
+      assertThat(ids(lines)).as(type).isEqualTo(ids(loaded.get(type)));
+      assertThat(ExportClient.counts(manifest).get(type)).isEqualTo(loaded.get(type).size());
+    }
+    // the bytes are those a read returns: stored as served, not re-serialised
+    for (String line : client.lines(manifest, "output", "Patient")) {
+      assertThat(client.get("Patient/" + ExportClient.id(line)).body()).isEqualTo(line);
+    }
+  }
+
+  @Test
+  void files_are_named_by_type_and_roll_over_at_the_resource_limit() {
+    JsonNode manifest = client.manifest("$export?_type=Observation");
+    List<JsonNode> files = manifest.findParents("url");
+    assertThat(files).hasSizeGreaterThanOrEqualTo(4);
+    for (JsonNode f : manifest.get("output")) {
+      assertThat(f.get("url").asText()).matches(".*/Observation-[0-9]+\\.ndjson");
+      assertThat(f.get("count").asLong()).isBetween(1L, ExportFixture.MAX_FILE_RESOURCES);
+    }
+    assertThat(ExportClient.counts(manifest)).containsExactly(Map.entry("Observation", 1754L));
+  }
+
+  @Test
+  void manifest_carries_the_fields_of_the_guide_and_an_expires_header() {
+    String status = client.start("$export?_type=Patient");
+    HttpResponse<String> done = client.await(status);
+    assertThat(done.statusCode()).isEqualTo(200);
+    assertThat(done.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+    assertThat(done.headers().firstValue("Expires")).isPresent();
+    JsonNode m = ExportClient.read(done.body());
+    assertThat(m.get("transactionTime").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+    assertThat(m.get("request").asText()).isEqualTo(client.base() + "/$export?_type=Patient");
+    assertThat(m.get("requiresAccessToken").asBoolean()).isTrue();
+    assertThat(m.get("error")).isEmpty();
+    assertThat(m.has("deleted")).isFalse();
+    assertThat(m.get("output").get(0).get("url").asText()).startsWith(client.base() + "/_operations/export/");
+  }
+
+  @Test
+  void files_download_as_fhir_ndjson_gzipped_on_request_and_by_byte_range() throws Exception {
+    JsonNode m = client.manifest("$export?_type=Claim");
+    String url = m.get("output").get(0).get("url").asText();
+    HttpResponse<String> plain = client.fetch(url);
+    assertThat(plain.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/fhir+ndjson"));
+    HttpResponse<byte[]> gz = client.http().send(HttpRequest.newBuilder(URI.create(url))
+        .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(gz.headers().firstValue("Content-Encoding")).hasValue("gzip");
+    String unzipped = new String(new GZIPInputStream(new ByteArrayInputStream(gz.body())).readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(unzipped).isEqualTo(plain.body());
+    HttpResponse<String> range = client.fetch(url, "Range", "bytes=10-19");
+    assertThat(range.statusCode()).isEqualTo(206);
+    assertThat(range.body()).isEqualTo(plain.body().substring(10, 20));
+  }
+
+  @Test
+  void patient_level_exports_the_compartments_and_the_patients_but_not_organizations() {
+    JsonNode m = client.manifest("Patient/$export");
+    Map<String, Long> counts = ExportClient.counts(m);
+    assertThat(counts).doesNotContainKeys("Organization", "Practitioner");
+    for (String type : ExportClient.SMALL_TYPES) {
+      if (!type.equals("Organization") && !type.equals("Practitioner")) {
+        assertThat(counts.get(type)).as(type).isGreaterThanOrEqualTo(loaded.get(type).size());
+      }
+    }
+    assertThat(ids(client.lines(m, "output", "Patient"))).containsAll(ids(loaded.get("Patient")));
+  }
+
+  @Test
+  void group_level_exports_active_members_and_nested_groups_once_each() {
+    List<String> patients = loaded.get("Patient").stream().map(ExportClient::id).sorted().toList();
+    String a = patients.get(0);
+    String b = patients.get(1);
+    String inactive = patients.get(2);
+    String ended = patients.get(3);
+    String nested = patients.get(4);
+    client.put("Group/inner", "{\"resourceType\":\"Group\",\"id\":\"inner\",\"type\":\"person\",\"actual\":true,"
+        + "\"member\":[{\"entity\":{\"reference\":\"Patient/" + nested + "\"}},{\"entity\":{\"reference\":\"Group/outer\"}}]}");
+    client.put("Group/outer", "{\"resourceType\":\"Group\",\"id\":\"outer\",\"type\":\"person\",\"actual\":true,\"member\":["
+        + "{\"entity\":{\"reference\":\"Patient/" + a + "\"}},{\"entity\":{\"reference\":\"Patient/" + b + "\"}},"
+        + "{\"entity\":{\"reference\":\"Patient/" + inactive + "\"},\"inactive\":true},"
+        + "{\"entity\":{\"reference\":\"Patient/" + ended + "\"},\"period\":{\"end\":\"2001-01-01T00:00:00Z\"}},"
+        + "{\"entity\":{\"reference\":\"Group/inner\"}}]}");
+    // one resource in the compartments of two members
+    client.put("Basic/shared-" + a, "{\"resourceType\":\"Basic\",\"id\":\"shared-" + a + "\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + a + "\"},\"author\":{\"reference\":\"Patient/" + b + "\"}}");
+    JsonNode m = client.manifest("Group/outer/$export");
+    Set<String> members = Set.of(a, b, nested);
+    assertThat(ids(client.lines(m, "output", "Patient"))).isEqualTo(members);
+    assertThat(client.lines(m, "output", "Basic")).hasSize(1);
+    for (String type : List.of("Observation", "Encounter", "Claim")) {
+      List<String> expected = loaded.get(type).stream()
+          .filter(l -> members.stream().anyMatch(p -> l.contains("Patient/" + p + "\""))).toList();
+      List<String> lines = client.lines(m, "output", type);
+      assertThat(lines).as(type).hasSize(expected.size());
+      assertThat(ids(lines)).as(type).isEqualTo(ids(expected));
+    }
+  }
+
+  @Test
+  void patient_parameter_narrows_a_patient_level_export() {
+    String p = ExportClient.id(loaded.get("Patient").get(0));
+    HttpResponse<String> r = client.post("Patient/$export",
+        "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patient\",\"valueReference\":{\"reference\":\"Patient/" + p
+            + "\"}},{\"name\":\"_type\",\"valueString\":\"Patient,Encounter\"}]}", ExportClient.ASYNC);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    JsonNode m = ExportClient.read(client.await(r.headers().firstValue("Content-Location").orElseThrow()).body());
+    assertThat(ids(client.lines(m, "output", "Patient"))).containsExactly(p);
+    long expected = loaded.get("Encounter").stream().filter(l -> l.contains("Patient/" + p + "\"")).count();
+    assertThat(client.lines(m, "output", "Encounter")).hasSize((int) expected);
+  }
+
+  @Test
+  void elements_keeps_the_listed_and_mandatory_elements_and_tags_subsetted() {
+    JsonNode m = client.manifest("$export?_type=Patient,Observation&_elements=Patient.gender,id");
+    for (String line : client.lines(m, "output", "Patient")) {
+      JsonNode p = ExportClient.read(line);
+      Set<String> fields = new HashSet<>();
+      p.fieldNames().forEachRemaining(fields::add);
+      assertThat(fields).containsExactlyInAnyOrder("resourceType", "id", "meta", "gender");
+      assertThat(p.get("meta").get("tag").toString()).contains("SUBSETTED");
+    }
+    // Observation.status and code are mandatory in R4
+    JsonNode o = ExportClient.read(client.lines(m, "output", "Observation").getFirst());
+    assertThat(o.has("status")).isTrue();
+    assertThat(o.has("code")).isTrue();
+    assertThat(o.has("subject")).isFalse();
+  }
+
+  @Test
+  void running_export_reports_progress_and_when_to_come_back() throws IOException {
+    String status = client.start("$export?_type=Observation,Claim,ExplanationOfBenefit");
+    HttpResponse<String> r = client.get(status);
+    if (r.statusCode() == 202) {
+      assertThat(r.headers().firstValue("X-Progress")).hasValueSatisfying(p -> assertThat(p.length()).isLessThan(100));
+      assertThat(r.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isPositive());
+    }
+    assertThat(client.await(status).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void type_filters_select_through_search_and_several_for_one_type_are_ored_at_every_level() {
+    long female = loaded.get("Patient").stream().filter(l -> l.contains("\"gender\":\"female\"")).count();
+    assertThat(female).isBetween(1L, 9L);
+    for (String level : List.of("$export", "Patient/$export")) {
+      JsonNode one = client.manifest(level + "?_type=Patient,Goal&_typeFilter=Patient%3Fgender%3Dfemale");
+      assertThat(client.lines(one, "output", "Patient")).as(level).hasSize((int) female)
+          .allSatisfy(l -> assertThat(l).contains("\"gender\":\"female\""));
+      assertThat(ExportClient.counts(one).get("Goal")).as("types without a filter are whole").isEqualTo(18L);
+      JsonNode both = client.manifest(level + "?_type=Patient&_typeFilter=Patient%3Fgender%3Dfemale"
+          + "&_typeFilter=Patient%3Fgender%3Dmale");
+      assertThat(client.lines(both, "output", "Patient")).as(level).hasSize(10);
+    }
+  }
+}

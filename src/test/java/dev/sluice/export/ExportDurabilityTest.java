@@ -1,0 +1,142 @@
+package dev.sluice.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.sluice.cli.Application;
+import dev.sluice.cli.Config;
+import dev.sluice.testing.Fixtures;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class ExportDurabilityTest {
+  private static final List<String> TYPES = List.of("Patient", "Encounter", "Observation");
+
+  private static void assertExact(ExportClient client, JsonNode manifest, Map<String, List<String>> loaded, String type) {
+    List<String> lines = client.lines(manifest, "output", type);
+    Set<String> ids = new HashSet<>();
+    for (String l : lines) {
+      assertThat(ids.add(ExportClient.id(l))).as("twice: " + l.substring(0, 60)).isTrue();
+    }
+    Set<String> expected = new HashSet<>();
+    loaded.get(type).forEach(l -> expected.add(ExportClient.id(l)));
+    assertThat(ids).as(type).isEqualTo(expected);
+    assertThat(ExportClient.counts(manifest).get(type)).isEqualTo(loaded.get(type).size());
+  }
+
+  @Test
+  void kill_9_in_the_middle_of_an_export_then_restart_finishes_with_exactly_the_right_counts() throws Exception {
+    Path dir = ExportFixture.tempDir();
+    int port = ChildServer.freePort();
+    String[] flags = {"--export-lease", "3", "--export-part-size", "300", "--export-max-file-resources", "500"};
+    String status;
+    Map<String, List<String>> loaded;
+    try (ChildServer first = ChildServer.start(dir, port, flags)) {
+      ExportClient client = new ExportClient(first.base());
+      loaded = client.load(Fixtures.small(), TYPES);
+      try (Connection lock = DriverManager.getConnection(first.jdbcUrl(), "postgres", null);
+          Connection watch = DriverManager.getConnection(first.jdbcUrl(), "postgres", null)) {
+        status = ScanBlocker.startBlocked(client, lock, "$export?_type=" + String.join(",", TYPES));
+        ScanBlocker.awaitScans(watch, 2);
+        first.kill();
+        lock.rollback();
+      }
+    }
+    try (ChildServer second = ChildServer.start(dir, port, flags)) {
+      ExportClient client = new ExportClient(second.base());
+      var done = client.await(status);
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+      JsonNode m = ExportClient.read(done.body());
+      for (String type : TYPES) {
+        assertExact(client, m, loaded, type);
+      }
+      try (Connection c = DriverManager.getConnection(second.jdbcUrl(), "postgres", null);
+          ResultSet rs = c.createStatement().executeQuery("select max(attempt) from export_part")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("a part was taken over from the dead process").isGreaterThan(1);
+      }
+    }
+  }
+
+  @Test
+  void two_server_processes_on_one_database_share_the_parts_of_one_job() throws Exception {
+    ExportClient client = ExportFixture.client();
+    Application one = ExportFixture.app();
+    String url = ((HikariDataSource) one.dataSource()).getJdbcUrl();
+    Config base = ExportFixture.config(e -> e).apply(client.server().dataDir());
+    Config shared = new Config(base.host(), 0, base.dataDir(), url, "postgres", null, 4, null, base.maxBodyBytes(),
+        base.export()).validate();
+    try (Application two = Application.start(shared);
+        Connection lock = one.dataSource().getConnection();
+        Connection watch = one.dataSource().getConnection()) {
+      String status = ScanBlocker.startBlocked(client, lock, "$export?_type=Observation,Encounter,Claim,ExplanationOfBenefit");
+      ScanBlocker.awaitScans(watch, 4);
+      UUID job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
+      try (PreparedStatement ps = watch.prepareStatement(
+          "select count(distinct owner) from export_part where job_id = ? and status = 'running'")) {
+        ps.setObject(1, job);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          assertThat(rs.getInt(1)).isEqualTo(2);
+        }
+      }
+      lock.rollback();
+      JsonNode m = ExportClient.read(client.await(status).body());
+      for (String type : List.of("Observation", "Encounter", "Claim", "ExplanationOfBenefit")) {
+        assertExact(client, m, ExportFixture.loaded(), type);
+      }
+    }
+  }
+
+  @Test
+  void past_the_running_limit_new_jobs_queue_until_one_ends() throws Exception {
+    ExportClient client = ExportFixture.client();
+    int limit = dev.sluice.cli.ExportConfig.defaults().maxRunningJobs();
+    List<String> types = List.of("Goal", "CarePlan", "Condition", "Immunization", "Procedure", "ImagingStudy");
+    List<String> statuses = new ArrayList<>();
+    try (Connection lock = ExportFixture.app().dataSource().getConnection();
+        Connection planning = ExportFixture.app().dataSource().getConnection();
+        Connection watch = ExportFixture.app().dataSource().getConnection()) {
+      planning.setAutoCommit(false);
+      planning.createStatement().execute("select pg_current_xact_id()");
+      for (String type : types.subList(0, limit + 1)) {
+        statuses.add(client.start("$export?_type=" + type));
+      }
+      lock.setAutoCommit(false);
+      lock.createStatement().execute("lock table resource_version in access exclusive mode");
+      planning.rollback();
+      ScanBlocker.awaitScans(watch, 2);
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      Map<String, Long> byStatus;
+      do {
+        ExportClient.sleep(100);
+        byStatus = new java.util.HashMap<>();
+        for (String s : statuses) {
+          try (PreparedStatement ps = watch.prepareStatement("select status from export_job where id = ?")) {
+            ps.setObject(1, UUID.fromString(s.substring(s.lastIndexOf('/') + 1)));
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              byStatus.merge(rs.getString(1), 1L, Long::sum);
+            }
+          }
+        }
+      } while (byStatus.getOrDefault("running", 0L) < limit && System.nanoTime() < deadline);
+      assertThat(byStatus).containsEntry("running", (long) limit).containsEntry("queued", 1L);
+      lock.rollback();
+    }
+    for (String s : statuses) {
+      assertThat(client.await(s).statusCode()).isEqualTo(200);
+    }
+  }
+}

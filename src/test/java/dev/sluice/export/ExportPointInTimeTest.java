@@ -1,0 +1,118 @@
+package dev.sluice.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.sql.Connection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class ExportPointInTimeTest {
+  private final ExportClient client = ExportFixture.client();
+
+  private static String flag(String id, String text) {
+    return "{\"resourceType\":\"Flag\",\"id\":\"" + id + "\",\"status\":\"active\",\"code\":{\"text\":\"" + text + "\"},"
+        + "\"subject\":{\"reference\":\"Patient/pit\"}}";
+  }
+
+  /** A transaction that holds an xid, so that a kick-off waits for it before scanning. */
+  private static Connection holdTransaction() throws Exception {
+    Connection c = ExportFixture.app().dataSource().getConnection();
+    c.setAutoCommit(false);
+    c.createStatement().execute("select pg_current_xact_id()");
+    return c;
+  }
+
+  @Test
+  void changes_after_transaction_time_are_not_exported_but_the_state_at_that_time_is() throws Exception {
+    client.put("Flag/pit-changed", flag("pit-changed", "before"));
+    client.put("Flag/pit-deleted", flag("pit-deleted", "before"));
+    String status;
+    try (Connection blocker = holdTransaction()) {
+      status = client.start("$export?_type=Flag");
+      client.put("Flag/pit-changed", flag("pit-changed", "after"));
+      client.delete("Flag/pit-deleted");
+      client.put("Flag/pit-created", flag("pit-created", "after"));
+      blocker.rollback();
+    }
+    JsonNode m = ExportClient.read(client.await(status).body());
+    Map<String, String> byId = new HashMap<>();
+    for (String line : client.lines(m, "output", "Flag")) {
+      byId.put(ExportClient.id(line), line);
+    }
+    assertThat(byId.get("pit-changed")).contains("before").contains("\"versionId\":\"1\"");
+    assertThat(byId).containsKey("pit-deleted").doesNotContainKey("pit-created");
+  }
+
+  @Test
+  void since_and_deleted_report_what_changed_after_a_point() throws Exception {
+    client.put("Flag/since-a", flag("since-a", "v1"));
+    client.put("Flag/since-b", flag("since-b", "v1"));
+    JsonNode first = client.manifest("$export?_type=Flag");
+    String t = first.get("transactionTime").asText();
+    client.put("Flag/since-a", flag("since-a", "v2"));
+    client.delete("Flag/since-b");
+    JsonNode second = client.manifest("$export?_type=Flag&_since=" + t);
+    assertThat(client.lines(second, "output", "Flag")).singleElement().asString().contains("since-a").contains("v2");
+    List<String> deleted = client.lines(second, "deleted", "Bundle");
+    assertThat(deleted).singleElement().asString().contains("\"method\":\"DELETE\"").contains("\"url\":\"Flag/since-b\"")
+        .contains("\"type\":\"transaction\"");
+  }
+
+  @Test
+  void chain_of_since_exports_under_concurrent_writes_adds_up_to_exactly_the_data() throws Exception {
+    AtomicBoolean stop = new AtomicBoolean();
+    Random random = new Random(7);
+    Thread writer = Thread.ofVirtual().start(() -> {
+      int n = 0;
+      while (!stop.get()) {
+        String id = "chain-" + random.nextInt(40);
+        if (random.nextInt(5) == 0) {
+          client.delete("Device/" + id);
+        } else {
+          client.put("Device/" + id, "{\"resourceType\":\"Device\",\"id\":\"" + id + "\",\"note\":[{\"text\":\"" + (n++) + "\"}]}");
+        }
+      }
+    });
+    Map<String, String> replica = new HashMap<>();
+    String since = null;
+    for (int round = 0; round < 6; round++) {
+      JsonNode m = client.manifest("$export?_type=Device" + (since == null ? "" : "&_since=" + since));
+      Set<String> seen = new HashSet<>();
+      for (String line : client.lines(m, "output", "Device")) {
+        String id = ExportClient.id(line);
+        assertThat(seen.add(id)).as("written twice: " + id).isTrue();
+        replica.put(id, ExportClient.read(line).get("meta").get("versionId").asText());
+      }
+      if (m.has("deleted")) {
+        for (String bundle : client.lines(m, "deleted", "Bundle")) {
+          for (JsonNode e : ExportClient.read(bundle).get("entry")) {
+            String url = e.get("request").get("url").asText();
+            assertThat(seen).as("both written and deleted: " + url).doesNotContain(url.substring("Device/".length()));
+            replica.remove(url.substring("Device/".length()));
+          }
+        }
+      }
+      since = m.get("transactionTime").asText();
+      if (round == 4) {
+        stop.set(true);
+        writer.join();
+      }
+    }
+    Map<String, String> truth = new HashMap<>();
+    for (int i = 0; i < 40; i++) {
+      var r = client.get("Device/chain-" + i);
+      if (r.statusCode() == 200) {
+        truth.put("chain-" + i, ExportClient.read(r.body()).get("meta").get("versionId").asText());
+      }
+    }
+    assertThat(truth).isNotEmpty();
+    assertThat(replica).isEqualTo(truth);
+  }
+}

@@ -1,0 +1,46 @@
+package dev.sluice.export;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+
+/**
+ * Holds an export's parts in the middle of their scans: a lock on resource_version that
+ * their COPY waits for. The lock is taken after the kick-off (whose planning a transaction
+ * holds meanwhile), because taking it gives the locking transaction an xid, which a later
+ * kick-off would wait for before planning.
+ */
+final class ScanBlocker {
+  private ScanBlocker() {}
+
+  /** Kicks off, then locks resource_version on {@code lock} (autocommit off); returns the status URL. */
+  static String startBlocked(ExportClient client, Connection lock, String path) throws Exception {
+    try (Connection planning = java.sql.DriverManager.getConnection(lock.getMetaData().getURL(), "postgres", null)) {
+      planning.setAutoCommit(false);
+      planning.createStatement().execute("select pg_current_xact_id()");
+      String status = client.start(path);
+      lock.setAutoCommit(false);
+      lock.createStatement().execute("lock table resource_version in access exclusive mode");
+      planning.rollback();
+      return status;
+    }
+  }
+
+  static long activeScans(Connection c) throws Exception {
+    try (ResultSet rs = c.createStatement().executeQuery(
+        "select count(*) from pg_stat_activity where query like 'copy (select v.content%' and state = 'active'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Waits until {@code n} scans wait on the lock. */
+  static void awaitScans(Connection watch, int n) throws Exception {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (activeScans(watch) < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("fewer than " + n + " export scans started");
+      }
+      ExportClient.sleep(50);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.sluice.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class StoredJsonTest {
+  private static String stamp(String json) {
+    return new String(StoredJson.stamp(json.getBytes(StandardCharsets.UTF_8), "Observation", "o1", "3",
+        "2024-01-02T03:04:05.678+00:00"), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void puts_type_id_and_meta_first_and_keeps_the_clients_tags_and_profiles() {
+    String out = stamp("""
+        { "status": "final", "meta": {"versionId": "9", "lastUpdated": "2000-01-01T00:00:00Z",
+          "tag": [{"code": "t"}], "profile": ["http://p"]}, "id": "other", "resourceType": "Observation" }""");
+    assertThat(out).isEqualTo("{\"resourceType\":\"Observation\",\"id\":\"o1\",\"meta\":{\"versionId\":\"3\","
+        + "\"lastUpdated\":\"2024-01-02T03:04:05.678+00:00\",\"tag\":[{\"code\":\"t\"}],\"profile\":[\"http://p\"]},"
+        + "\"status\":\"final\"}");
+  }
+
+  @Test
+  void keeps_decimals_exactly_as_written_and_minifies() {
+    String out = stamp("{\"resourceType\":\"Observation\",\n \"valueQuantity\": {\"value\": 1.50, \"unit\": \"é\"}}");
+    assertThat(out).endsWith(",\"valueQuantity\":{\"value\":1.50,\"unit\":\"é\"}}");
+  }
+
+  @Test
+  void a_resource_with_nothing_but_its_type_gets_id_and_meta() {
+    assertThat(stamp("{\"resourceType\":\"Observation\"}")).isEqualTo("{\"resourceType\":\"Observation\",\"id\":\"o1\","
+        + "\"meta\":{\"versionId\":\"3\",\"lastUpdated\":\"2024-01-02T03:04:05.678+00:00\"}}");
+  }
+}
