@@ -1,47 +1,56 @@
 #!/usr/bin/env bash
-# Search benchmark. Scales ../shared/data/medium x10 (318,780 resources), loads it into a fresh
-# Sluice through transaction Bundles (printing the load rate), then prints the latency of the
-# first page of common searches next to a raw read.
-#
-#   bench/search.sh [SCALE] [REPEATS]        defaults: 10 20
-#
-# Work files go to $SLUICE_BENCH_DIR (default /tmp/sluice-bench-search); the scaled data is
-# kept there and reused. The server is stopped at the end.
+# Search benchmark: scales ../shared/data/medium K times (default 10: 318,780 resources) into
+# bench/work/, loads it into a fresh server with `./sluice load` (every write indexes every R4
+# search parameter), then prints the latency of the first page of common searches next to the
+# raw read of one resource. Usage: bench/search.sh [K] [REPEATS]
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-scale="${1:-10}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+k="${1:-10}"
 repeats="${2:-20}"
-work="${SLUICE_BENCH_DIR:-/tmp/sluice-bench-search}"
-data="$work/medium-x$scale"
-port="${SLUICE_BENCH_PORT:-18091}"
-mkdir -p "$work"
+shared="$(cd "$here/../shared" && pwd)"
+work="$here/bench/work"
+data="$work/medium-x$k"
 
 if [ ! -f "$data/.complete" ]; then
+  echo "bench: scaling $shared/data/medium x$k into $data ..." >&2
   rm -rf "$data"
-  python3 "$root/../shared/tools/scale_ndjson.py" --progress 60 "$root/../shared/data/medium" "$data" "$scale" >&2
+  python3 "$shared/tools/scale_ndjson.py" --progress 30 "$shared/data/medium" "$data" "$k" >&2
   touch "$data/.complete"
 fi
 
-"$root/sluice" --version >/dev/null   # builds the jar when needed
-rm -rf "$work/server-data"
-SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:--Xmx3g}" "$root/sluice" serve --port "$port" --data-dir "$work/server-data" \
-  > "$work/server.log" 2>&1 &
+"$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+tmp="$(mktemp -d -t sluice-search-bench-XXXXXX)"
+log="$work/search-server-x$k.log"
+mkdir -p "$work"
+"$here/sluice" serve --port "$port" --data-dir "$tmp" > "$log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+base="http://127.0.0.1:$port/fhir"
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
   sleep 1
 done
 
-echo "== load: $(find "$data" -name '*.ndjson*' | wc -l) files, x$scale medium"
-python3 "$here/load_ndjson.py" "http://127.0.0.1:$port/fhir" "$data"
-# Statistics right after a bulk load (autovacuum would get there on its own, later)
-pgport=$(grep -o 'Embedded PostgreSQL started on port [0-9]*' "$work/server.log" | grep -o '[0-9]*$' | head -1 || true)
+lines=$(cat "$data"/*.ndjson | wc -l)
+echo "== load: $lines resources (medium x$k) with ./sluice load, search index on"
+start=$(date +%s.%N)
+"$here/sluice" load --server "$base" "$data" > "$work/search-load-x$k.log" 2>&1
+end=$(date +%s.%N)
+python3 -c "print(f'loaded {$lines} resources in {$end - $start:.1f} s: {$lines / ($end - $start):.0f} resources/s (load average now: $(cut -d' ' -f1-3 /proc/loadavg))')"
+
+# Fresh statistics after a bulk load; autovacuum gets there on its own, later.
+pgport=$(grep -o 'Embedded PostgreSQL started on port [0-9]*' "$log" | grep -o '[0-9]*$' | head -1 || true)
 if [ -n "$pgport" ] && command -v psql >/dev/null; then
   psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c "vacuum analyze" postgres
 else
-  echo "(psql or the embedded PostgreSQL port not found: no ANALYZE after the load)"
+  echo "(no psql: the searches run on the statistics autovacuum has gathered so far)"
 fi
-echo "== search latency"
-python3 "$here/search_latency.py" "http://127.0.0.1:$port/fhir" "$data" --repeats "$repeats"
+echo "== search latency (HTTP round trip, median and p95 of $repeats; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+python3 "$here/bench/search_latency.py" "$base" "$data" --repeats "$repeats"

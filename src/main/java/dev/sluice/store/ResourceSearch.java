@@ -102,6 +102,10 @@ public final class ResourceSearch {
         }
       }
     } catch (SQLException e) {
+      if (cursor != null && e.getSQLState() != null && e.getSQLState().startsWith("22")) {
+        // a cursor edited by hand: its sort values do not read back as their type
+        throw FhirException.badRequest("_cursor is not a paging token issued by this server", "_cursor");
+      }
       throw FhirException.internal("The search failed: " + e.getMessage(), e);
     }
     boolean more = rows.size() > count;

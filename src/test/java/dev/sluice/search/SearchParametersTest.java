@@ -368,7 +368,11 @@ class SearchParametersTest {
         "Patient?_has:Foo:bar:baz=1", "Observation?subject:Nope.name=x", "Patient?name=%00", "Patient?_id=",
         "Patient?gender:missing=maybe", "Observation?subject.name.name.name.name.name=x", "Patient?_sort=-",
         "Observation?date=ap", "Patient?_elements=a.b", "Patient?_total=lots", "Patient?_summary=data",
-        "Observation?code=a|b|c", "Patient?identifier:of-type=a|b", "Patient?_include=*")) {
+        "Observation?code=a|b|c", "Patient?identifier:of-type=a|b", "Patient?_include=*", "Observation?date=ap0001",
+        "Observation?date=gt9999-12-31", "Observation?date=ap9999", "Observation?date=eb0001-01-01T00:00-14:00",
+        "RiskAssessment?probability=ap-0", "Observation?value-quantity=1e-9999", "Patient?_sort=_id&_cursor=WyJhIiwxXQ",
+        "Patient?_count=1&_cursor=WyJhIiwxLCJ4Il0", "Patient?_sort=birthdate&_cursor=WyJhIiwgMSwgInp6Il0",
+        "RiskAssessment?_sort=probability&_cursor=WyJhIiwgMSwgInp6Il0")) {
       HttpResponse<String> res = server.get(SearchClient.encode(q));
       assertThat(res.statusCode()).as(q + " -> " + res.body()).isLessThan(500);
     }
