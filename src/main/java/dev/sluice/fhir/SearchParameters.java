@@ -47,6 +47,7 @@ public final class SearchParameters {
       }
       params.putIfAbsent("_source", new SearchParam(type, "_source", ParamKind.URI, type + ".meta.source",
           List.of(), List.of(), SearchParam.keyOf(type, "_source"), true));
+      subsume(params);
       for (SearchParam p : params.values()) {
         claim(keys, p.key(), type + "." + p.name());
         claim(keys, p.textKey(), type + "." + p.name() + ":text");
@@ -58,6 +59,64 @@ public final class SearchParameters {
       all.put(type, Collections.unmodifiableMap(params));
     }
     this.byType = Map.copyOf(all);
+  }
+
+  /**
+   * A parameter whose expression is a union that contains the whole expression of others of
+   * the same kind ({@code combo-code = Observation.code | Observation.component.code} holds
+   * {@code code} and {@code component-code}) indexes only the parts left over and is searched
+   * over their keys too: the same answers from fewer index rows (Observation's combo-*
+   * parameters repeated a fifth of its rows).
+   */
+  private static void subsume(Map<String, SearchParam> params) {
+    List<SearchParam> bySize = new ArrayList<>(params.values());
+    // smaller parameters first, so that a subsumed one is final when a bigger one takes it
+    bySize.sort(java.util.Comparator.comparingInt(p -> ParamExpressions.topLevelUnion(p.expression()).size()));
+    for (SearchParam p : bySize) {
+      if (p.kind() == ParamKind.SPECIAL || p.expression().isEmpty()) {
+        continue;
+      }
+      Set<String> parts = new LinkedHashSet<>(ParamExpressions.topLevelUnion(p.expression()));
+      if (parts.size() < 2) {
+        continue;
+      }
+      List<SearchParam> candidates = new ArrayList<>();
+      for (SearchParam q : params.values()) {
+        Set<String> qParts = new LinkedHashSet<>(ParamExpressions.topLevelUnion(q.expression()));
+        if (q != p && q.kind() == p.kind() && !q.expression().isEmpty() && qParts.size() < parts.size()
+            && parts.containsAll(qParts) && q.components().size() == p.components().size()
+            && sameComponents(p, q)) {
+          candidates.add(q);
+        }
+      }
+      candidates.sort(java.util.Comparator.comparingInt(
+          (SearchParam q) -> ParamExpressions.topLevelUnion(q.expression()).size()).reversed()
+          .thenComparing(SearchParam::name));
+      Set<String> left = new LinkedHashSet<>(parts);
+      List<SearchParam> taken = new ArrayList<>();
+      for (SearchParam q : candidates) {
+        List<String> qParts = ParamExpressions.topLevelUnion(q.expression());
+        if (left.containsAll(qParts)) {
+          left.removeAll(qParts);
+          taken.add(params.get(q.name()));
+        }
+      }
+      if (!taken.isEmpty()) {
+        params.put(p.name(), new SearchParam(p.type(), p.name(), p.kind(), p.expression(), p.targets(),
+            p.components(), p.key(), p.singleValued(), String.join(" | ", left), taken));
+      }
+    }
+  }
+
+  private static boolean sameComponents(SearchParam p, SearchParam q) {
+    for (int i = 0; i < p.components().size(); i++) {
+      SearchParam.Component a = p.components().get(i);
+      SearchParam.Component b = q.components().get(i);
+      if (a.kind() != b.kind() || !a.expression().equals(b.expression())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void claim(Map<Integer, String> keys, int key, String what) {

@@ -61,7 +61,7 @@ final class ResourceIndexer {
           || p.kind() == ParamKind.SPECIAL) {
         continue;
       }
-      List<Base> values = expressions.evaluate(focus, p.expression());
+      List<Base> values = expressions.evaluate(focus, p.indexed());
       if (p.kind() == ParamKind.COMPOSITE) {
         for (Base item : values) {
           List<IndexRow> parts = new ArrayList<>();

@@ -147,9 +147,11 @@ public final class ResourceSearch {
       case URI -> "s.uri";
       case COMPOSITE, SPECIAL -> throw FhirException.badRequest("Cannot sort by " + key.param().name(), "_sort");
     };
-    args.add(key.param().key());
+    List<Integer> keys = key.param().keys();
+    args.addAll(keys);
     return "(select " + agg + "(" + column + ") from " + SearchSql.table(key.param().kind())
-        + " s where s.res_pk = r.pk and s.key = ?)";
+        + " s where s.res_pk = r.pk and s.key in (" + String.join(", ", java.util.Collections.nCopies(keys.size(), "?"))
+        + "))";
   }
 
   /** The cast that reads a sort value back from the text form it travels in. */
@@ -205,12 +207,12 @@ public final class ResourceSearch {
         ? """
           select ir.res_pk from resource m join idx_reference ir
               on ir.target_type = m.res_type and ir.target_id = m.res_id
-           where m.pk = any(?) and ir.key = ?"""
+           where m.pk = any(?) and ir.key = any(?)"""
             + (inc.targetType() == null ? "" : " and m.res_type = ?")
         : """
           select t.pk from idx_reference ir join resource t
               on t.res_type = ir.target_type and t.res_id = ir.target_id
-           where ir.res_pk = any(?) and ir.key = ?"""
+           where ir.res_pk = any(?) and ir.key = any(?)"""
             + (inc.targetType() == null ? "" : " and ir.target_type = ?");
     String text = "select t.pk, " + COLUMNS + " from resource t join resource_version v on v.pk = t.pk and v.version = t.version"
         + " where not t.deleted and t.pk in (" + select + ") limit " + MAX_INCLUDED;
@@ -218,7 +220,7 @@ public final class ResourceSearch {
     try (PreparedStatement ps = c.prepareStatement(text)) {
       Array pks = c.createArrayOf("bigint", from.toArray(Long[]::new));
       ps.setArray(1, pks);
-      ps.setInt(2, inc.reference().key());
+      ps.setArray(2, c.createArrayOf("integer", inc.reference().keys().toArray(Integer[]::new)));
       if (inc.targetType() != null) {
         ps.setString(3, inc.targetType());
       }

@@ -118,17 +118,17 @@ public final class SearchSql {
         case Criterion.Missing m when m.param().name().equals(LAST_UPDATED) -> m.missing() ? "false" : "true";
         case Criterion.Missing m -> {
           String t = alias("m");
-          int key = m.param().kind() == ParamKind.COMPOSITE ? m.param().components().getFirst().key() : m.param().key();
+          List<Integer> keys = m.param().kind() == ParamKind.COMPOSITE ? m.param().componentKeys(0) : m.param().keys();
           ParamKind kind = m.param().kind() == ParamKind.COMPOSITE
               ? m.param().components().getFirst().kind() : m.param().kind();
           yield (m.missing() ? "not " : "") + "exists (select 1 from " + table(kind) + " " + t + " where " + t
-              + ".res_pk = " + pk + " and " + t + ".key = " + bind(key) + ")";
+              + ".res_pk = " + pk + " and " + keyIn(t, keys) + ")";
         }
         case Criterion.Chain ch -> {
           String r = alias("r");
           String x = alias("x");
-          String head = pk + " in (select " + r + ".res_pk from idx_reference " + r + " where " + r + ".key = "
-              + bind(ch.reference().key()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
+          String head = pk + " in (select " + r + ".res_pk from idx_reference " + r + " where "
+              + keyIn(r, ch.reference().keys()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
               + r + ".target_id in (select " + x + ".res_id from resource " + x + " where " + x + ".res_type = "
               + bind(ch.targetType()) + " and not " + x + ".deleted and ";
           yield head + criterion(ch.targetType(), ch.inner(), x + ".pk") + "))";
@@ -137,8 +137,8 @@ public final class SearchSql {
           String t = alias("t");
           String r = alias("r");
           String head = pk + " in (select " + t + ".pk from idx_reference " + r + " join resource " + t + " on "
-              + t + ".res_type = " + r + ".target_type and " + t + ".res_id = " + r + ".target_id where " + r
-              + ".key = " + bind(h.reference().key()) + " and " + r + ".target_type = " + bind(type) + " and ";
+              + t + ".res_type = " + r + ".target_type and " + t + ".res_id = " + r + ".target_id where "
+              + keyIn(r, h.reference().keys()) + " and " + r + ".target_type = " + bind(type) + " and ";
           yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk") + ")";
         }
         case Criterion.AnyOf any -> {
@@ -170,20 +170,20 @@ public final class SearchSql {
         return lastUpdated(m, pk);
       }
       ParamKind kind = p.kind();
-      int key = p.key();
+      List<Integer> keys = p.keys();
       if (m.modifier() == Modifier.TEXT) {
         kind = ParamKind.STRING;
-        key = p.textKey();
+        keys = p.textKeys();
       } else if (m.modifier() == Modifier.OF_TYPE) {
-        key = p.ofTypeKey();
+        keys = p.ofTypeKeys();
       }
       String t = alias("i");
       List<String> any = new ArrayList<>();
-      String keyParam = bind(key);
+      String keyCondition = keyIn(t, keys);
       for (SearchValue v : m.anyOf()) {
         any.add(value(t, kind, m.modifier(), v));
       }
-      String condition = t + ".key = " + keyParam + " and (" + String.join(allOf ? ") and (" : " or ", any) + ")";
+      String condition = keyCondition + " and (" + String.join(allOf ? ") and (" : " or ", any) + ")";
       if (m.modifier() == Modifier.NOT) {
         return "not exists (select 1 from " + table(kind) + " " + t + " where " + t + ".res_pk = " + pk + " and "
             + condition + ")";
@@ -202,6 +202,18 @@ public final class SearchSql {
           + String.join(" or ", any) + "))";
     }
 
+    /** {@code t.key = ?}, or {@code t.key in (?, ?)} for a parameter that subsumes others. */
+    private String keyIn(String t, List<Integer> keys) {
+      if (keys.size() == 1) {
+        return t + ".key = " + bind(keys.getFirst());
+      }
+      StringBuilder in = new StringBuilder();
+      for (Integer key : keys) {
+        in.append(in.isEmpty() ? "" : ", ").append(bind(key));
+      }
+      return t + ".key in (" + in + ")";
+    }
+
     /** All parts of one composite value, matched within the same composite item (same res_pk and grp). */
     private String composite(SearchParam p, SearchValue.Composite v, String pk) {
       StringBuilder from = new StringBuilder();
@@ -218,7 +230,7 @@ public final class SearchSql {
               .append(".res_pk = ").append(first).append(".res_pk and ").append(t).append(".grp = ")
               .append(first).append(".grp");
         }
-        where.add(t + ".key = " + bind(c.key()));
+        where.add(keyIn(t, p.componentKeys(i)));
         where.add("(" + value(t, c.kind(), Modifier.NONE, v.parts().get(i)) + ")");
       }
       return pk + " in (select " + first + ".res_pk from " + from + " where " + String.join(" and ", where) + ")";

@@ -33,6 +33,20 @@ class SearchParameterMetadataTest {
   }
 
   @Test
+  void a_union_parameter_indexes_only_what_the_parameters_it_contains_do_not() {
+    SearchParam combo = param("Observation", "combo-code");
+    assertThat(combo.subsumed()).extracting(SearchParam::name).containsExactlyInAnyOrder("code", "component-code");
+    assertThat(combo.indexed()).isEmpty();
+    assertThat(combo.keys()).containsExactlyInAnyOrder(combo.key(), param("Observation", "code").key(),
+        param("Observation", "component-code").key());
+    SearchParam composite = param("Observation", "combo-code-value-quantity");
+    assertThat(composite.subsumed()).extracting(SearchParam::name)
+        .containsExactlyInAnyOrder("code-value-quantity", "component-code-value-quantity");
+    assertThat(param("Observation", "code").subsumed()).isEmpty();
+    assertThat(param("Observation", "code").indexed()).isEqualTo("Observation.code");
+  }
+
+  @Test
   void single_valued_means_one_element_of_cardinality_one() {
     assertThat(param("Observation", "date").singleValued()).isTrue();
     assertThat(param("Patient", "birthdate").singleValued()).isTrue();

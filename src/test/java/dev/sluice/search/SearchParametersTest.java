@@ -232,6 +232,27 @@ class SearchParametersTest {
   }
 
   @Test
+  void combo_parameters_cover_the_observation_and_its_components() {
+    String tag = "urn:sluice:test|" + R + "-bp";
+    server.put("Observation/" + R + "-bp", "{\"resourceType\":\"Observation\",\"id\":\"" + R + "-bp\","
+        + "\"meta\":{\"tag\":[{\"system\":\"urn:sluice:test\",\"code\":\"" + R + "-bp\"}]},\"status\":\"final\","
+        + "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"85354-9\",\"display\":\"Blood pressure panel\"}]},"
+        + "\"component\":[{\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8480-6\",\"display\":\"Systolic\"}]},"
+        + "\"valueQuantity\":" + qty("131") + "}]}");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code=8480-6")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code=85354-9")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&code=8480-6")).isEmpty();
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code:text=systolic")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-value-quantity=131")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code-value-quantity=8480-6$gt130")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code-value-quantity=85354-9$gt130")).isEmpty();
+    assertThat(client.ids("Observation?_tag=" + tag + "&component-code-value-quantity=8480-6$131")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code:missing=false")).containsExactly(R + "-bp");
+    assertThat(find("Observation?combo-code=8480-6")).containsExactly("o1", "o4");
+    assertThat(find("Observation?combo-code-value-quantity=8480-6$gt130")).containsExactly("o4");
+  }
+
+  @Test
   void missing_works_on_every_kind() {
     assertThat(find("Patient?birthdate:missing=true")).containsExactly("p3");
     assertThat(find("Patient?birthdate:missing=false")).containsExactly("p1", "p2");
