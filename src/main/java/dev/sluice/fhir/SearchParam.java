@@ -1,7 +1,9 @@
 package dev.sluice.fhir;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.ToIntFunction;
 
 /**
  * One R4 search parameter of one resource type, as HAPI's metadata defines it.
@@ -55,8 +57,8 @@ public record SearchParam(
     return collect(p -> p.components().get(i).key());
   }
 
-  private List<Integer> collect(java.util.function.ToIntFunction<SearchParam> key) {
-    List<Integer> keys = new java.util.ArrayList<>();
+  private List<Integer> collect(ToIntFunction<SearchParam> key) {
+    List<Integer> keys = new ArrayList<>();
     keys.add(key.applyAsInt(this));
     for (SearchParam s : subsumed) {
       keys.addAll(s.collect(key));

@@ -7,11 +7,12 @@ import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -71,7 +72,7 @@ public final class SearchParameters {
   private static void subsume(Map<String, SearchParam> params) {
     List<SearchParam> bySize = new ArrayList<>(params.values());
     // smaller parameters first, so that a subsumed one is final when a bigger one takes it
-    bySize.sort(java.util.Comparator.comparingInt(p -> ParamExpressions.topLevelUnion(p.expression()).size()));
+    bySize.sort(Comparator.comparingInt(p -> ParamExpressions.topLevelUnion(p.expression()).size()));
     for (SearchParam p : bySize) {
       if (p.kind() == ParamKind.SPECIAL || p.expression().isEmpty()) {
         continue;
@@ -89,7 +90,7 @@ public final class SearchParameters {
           candidates.add(q);
         }
       }
-      candidates.sort(java.util.Comparator.comparingInt(
+      candidates.sort(Comparator.comparingInt(
           (SearchParam q) -> ParamExpressions.topLevelUnion(q.expression()).size()).reversed()
           .thenComparing(SearchParam::name));
       Set<String> left = new LinkedHashSet<>(parts);

@@ -150,7 +150,7 @@ public final class ResourceSearch {
     List<Integer> keys = key.param().keys();
     args.addAll(keys);
     return "(select " + agg + "(" + column + ") from " + SearchSql.table(key.param().kind())
-        + " s where s.res_pk = r.pk and s.key in (" + String.join(", ", java.util.Collections.nCopies(keys.size(), "?"))
+        + " s where s.res_pk = r.pk and s.key in (" + String.join(", ", Collections.nCopies(keys.size(), "?"))
         + "))";
   }
 
