@@ -52,10 +52,12 @@ public final class PartWorker {
   private final String owner;
   private final SearchParser search;
   private final SearchSql searchSql;
+  private final AnonymizationConfigs anonymizations;
 
   public PartWorker(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
       ExportScan scan, OutputStore store, FhirModel fhir, PatientCompartment compartment,
-      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql) {
+      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql,
+      AnonymizationConfigs anonymizations) {
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -68,6 +70,7 @@ public final class PartWorker {
     this.owner = owner;
     this.search = search;
     this.searchSql = searchSql;
+    this.anonymizations = anonymizations;
   }
 
   /** What a finished attempt wrote. */
@@ -119,7 +122,11 @@ public final class PartWorker {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      if (part.attempt() >= settings.maxAttempts()) {
+      if (e instanceof Deidentifier.Failed failed) {
+        // the same configuration fails the same resource again: no retry
+        log.warn("Export {} part {}: de-identification failed; failing the job", job.id(), part.partNo());
+        failNow(job, 400, failed.getMessage());
+      } else if (part.attempt() >= settings.maxAttempts()) {
         log.error("Export {} part {} failed {} times; failing the job", job.id(), part.partNo(), part.attempt(), e);
         fail(job, "Exporting " + (part.resType() == null ? part.kind() : part.resType())
             + " failed " + part.attempt() + " times; the last error was: " + e.getMessage());
@@ -159,11 +166,22 @@ public final class PartWorker {
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
         request.since(), membership, anyOf);
     ElementsFilter filter = request.elements().isEmpty() ? null : new ElementsFilter(fhir, request.elements());
+    Deidentifier deid = deidentifier(job, request);
     try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), type, ExportFileRow.OUTPUT, type, settings);
         NdjsonWriter errors = errorWriter(job, part)) {
       try {
         session.scan(spec, (b, off, len) -> {
           try {
+            if (deid != null) {
+              // parsed and re-serialized only here: without a configuration the bytes are copied as stored
+              byte[] clean = deid.apply(type, b, off, len, errors);
+              if (clean == null) {
+                return;
+              }
+              b = clean;
+              off = 0;
+              len = clean.length;
+            }
             if (filter == null) {
               out.write(b, off, len);
             } else {
@@ -190,8 +208,14 @@ public final class PartWorker {
     }
   }
 
+  private Deidentifier deidentifier(ExportJobRow job, ExportRequest request) throws SQLException {
+    return request.anonymization() == null ? null
+        : new Deidentifier(anonymizations.of(job.id(), request.anonymization()), compartment, job.container());
+  }
+
   private Written deletions(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
       throws Exception {
+    Deidentifier deid = deidentifier(job, request);
     boolean system = request.level() instanceof ExportLevel.System;
     Set<String> members = switch (request.level()) {
       case ExportLevel.System s -> Set.of();
@@ -217,7 +241,8 @@ public final class PartWorker {
               return;
             }
           }
-          bundles.add(type, id);
+          // a de-identified export names deleted resources by pseudonym, never by their ids
+          bundles.add(type, deid == null ? id : deid.pseudonym(id));
         });
         bundles.flush();
       } catch (Exception e) {
@@ -353,8 +378,12 @@ public final class PartWorker {
   }
 
   private void fail(ExportJobRow job, String message) {
+    failNow(job, 500, message);
+  }
+
+  private void failNow(ExportJobRow job, int status, String message) {
     try {
-      jobs.fail(job.id(), 500, message, settings.retention());
+      jobs.fail(job.id(), status, message, settings.retention());
     } catch (SQLException e) {
       log.error("Export {}: could not record its failure", job.id(), e);
     }
