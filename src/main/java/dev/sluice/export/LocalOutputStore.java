@@ -114,7 +114,8 @@ public final class LocalOutputStore implements OutputStore {
 
   @Override
   public boolean requiresAccessToken() {
-    // served by the FHIR server itself, so protected like the API once authorisation is on
-    return true;
+    // The guide: true when the files are protected like the API itself. The server has no
+    // authorisation yet, so a client needs no token to download; this turns true with auth.
+    return false;
   }
 }

@@ -62,7 +62,7 @@ class ExportContentTest {
     JsonNode m = ExportClient.read(done.body());
     assertThat(m.get("transactionTime").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
     assertThat(m.get("request").asText()).isEqualTo(client.base() + "/$export?_type=Patient");
-    assertThat(m.get("requiresAccessToken").asBoolean()).isTrue();
+    assertThat(m.get("requiresAccessToken").asBoolean()).isFalse();
     assertThat(m.get("error")).isEmpty();
     assertThat(m.has("deleted")).isFalse();
     assertThat(m.get("output").get(0).get("url").asText()).startsWith(client.base() + "/_operations/export/");
