@@ -25,6 +25,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,12 +97,13 @@ public final class PartWorker {
     long started = System.nanoTime();
     AtomicBoolean lost = new AtomicBoolean();
     try (ExportScan.Session session = scan.open()) {
-      Future<?> keeper = leaseKeepers.submit(() -> keepLease(part, session, lost, stopping));
+      Keeper keeper = new Keeper(new ReentrantLock(), new AtomicBoolean());
+      Future<?> keeping = leaseKeepers.submit(() -> keepLease(part, session, lost, stopping, keeper));
       Written written;
       try {
         written = export(job, part, session);
       } finally {
-        keeper.cancel(true);
+        keeper.stop(keeping);
       }
       if (lost.get() || !parts.finish(part, owner, written.resources(), written.bytes(), settings.retention())) {
         discard(job, part);
@@ -333,11 +336,36 @@ public final class PartWorker {
     }
   }
 
+  /**
+   * Stops a lease keeper. It is interrupted only while it sleeps, never during a renewal: an
+   * interrupt in the middle of JDBC I/O closes the pooled connection's socket.
+   */
+  private record Keeper(Lock renewing, AtomicBoolean ended) {
+    void stop(Future<?> task) {
+      renewing.lock();
+      try {
+        ended.set(true);
+        task.cancel(true);
+      } finally {
+        renewing.unlock();
+      }
+    }
+  }
+
   /** Renews the lease every {@code renewEvery}; on loss (or shutdown) stops the scan. */
-  private void keepLease(ExportPartRow part, ExportScan.Session session, AtomicBoolean lost, AtomicBoolean stopping) {
-    while (!Thread.currentThread().isInterrupted()) {
+  private void keepLease(ExportPartRow part, ExportScan.Session session, AtomicBoolean lost, AtomicBoolean stopping,
+      Keeper keeper) {
+    while (true) {
       try {
         Thread.sleep(settings.renewEvery().toMillis());
+      } catch (InterruptedException e) {
+        return; // the part ended
+      }
+      keeper.renewing().lock();
+      try {
+        if (keeper.ended().get()) {
+          return;
+        }
         if (stopping.get()) {
           session.cancel();
           return;
@@ -348,11 +376,11 @@ public final class PartWorker {
           session.cancel();
           return;
         }
-      } catch (InterruptedException e) {
-        return; // the part ended
       } catch (SQLException e) {
         // retried at the next tick; the lease outlives several ticks
         log.warn("Export {} part {}: lease renewal failed: {}", part.jobId(), part.partNo(), e.toString());
+      } finally {
+        keeper.renewing().unlock();
       }
     }
   }
