@@ -148,15 +148,19 @@ class ExportDeidTest {
   }
 
   @Test
-  void pseudonyms_and_patient_offsets_stay_the_same_across_a_since_chain() {
+  void pseudonyms_and_patient_offsets_stay_the_same_across_a_since_chain_and_deletions_are_named_by_pseudonym() {
     String patient = ExportClient.id(ExportFixture.loaded().get("Patient").getFirst());
     String basic = "{\"resourceType\":\"Basic\",\"id\":\"deid-chain-1\",\"code\":{\"text\":\"x\"},"
         + "\"subject\":{\"reference\":\"Patient/" + patient + "\"},\"created\":\"%s\"}";
     client.put("Basic/deid-chain-1", basic.formatted("2020-05-01"));
+    client.put("Basic/deid-chain-gone", basic.formatted("2020-05-02").replace("deid-chain-1", "deid-chain-gone"));
     String query = "$export?_type=Basic&_typeFilter=Basic%3F_id%3Ddeid-chain-1&" + DEID;
     JsonNode first = client.manifest(query);
     client.put("Basic/deid-chain-1", basic.formatted("2021-07-15"));
+    client.delete("Basic/deid-chain-gone");
     JsonNode second = client.manifest(query + "&_since=" + first.get("transactionTime").asText());
+    String deleted = String.join("\n", client.lines(second, "deleted", "Bundle"));
+    assertThat(deleted).contains("Basic/" + pseudonym("deid-chain-gone")).doesNotContain("deid-chain-gone");
 
     JsonNode before = ExportClient.read(client.lines(first, "output", "Basic").getFirst());
     JsonNode after = ExportClient.read(client.lines(second, "output", "Basic").getFirst());
