@@ -9,7 +9,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -17,8 +16,6 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * strict parsing. Parsers are not thread-safe but cheap, so each call makes its own.
  */
 public final class FhirModel {
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
-
   private final FhirContext context;
   private final Set<String> resourceTypes;
 
@@ -40,8 +37,18 @@ public final class FhirModel {
     return type != null && resourceTypes.contains(type);
   }
 
+  /** {@code [A-Za-z0-9\-.]{1,64}}, checked without a regex: the indexer asks for every reference. */
   public static boolean isValidId(String id) {
-    return id != null && ID.matcher(id).matches();
+    if (id == null || id.isEmpty() || id.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.exceptions.FHIRException;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.fhirpath.ExpressionNode;
 import org.hl7.fhir.r4.fhirpath.FHIRPathEngine;
 import org.hl7.fhir.r4.fhirpath.FHIRPathUtilityClasses.FunctionDetails;
@@ -41,7 +42,16 @@ public final class ParamExpressions {
 
   private final FhirContext context;
   private final FHIRPathEngine engine;
-  private final Map<String, List<ExpressionNode>> parsed = new ConcurrentHashMap<>();
+  private final Map<String, List<Part>> parsed = new ConcurrentHashMap<>();
+
+  /**
+   * One top-level union part. {@code names} is set when the part is a plain path
+   * {@code Type.a.b} (names only: no function, operator or index); it is then walked directly,
+   * as the engine itself would walk it, which skips the engine's per-step type checks (most
+   * search parameters are such paths; the engine was the bulk of indexing). Anything else goes
+   * to the engine.
+   */
+  private record Part(ExpressionNode node, String[] names) {}
 
   public ParamExpressions(FhirModel fhir) {
     this.context = fhir.context();
@@ -57,33 +67,83 @@ public final class ParamExpressions {
     if (expression.isEmpty()) {
       return List.of();
     }
-    List<ExpressionNode> parts = parsed.computeIfAbsent(expression, this::parse);
+    return evaluate(focus, expression, true);
+  }
+
+  /** {@link #evaluate(Base, String)}, every part through the engine when {@code direct} is false (tests compare). */
+  List<Base> evaluate(Base focus, String expression, boolean direct) {
+    if (expression.isEmpty()) {
+      return List.of();
+    }
+    List<Part> parts = parsed.computeIfAbsent(expression, this::parse);
     if (parts.isEmpty()) {
       return List.of();
     }
     if (parts.size() == 1) {
-      return evaluateOne(focus, parts.getFirst());
+      return evaluateOne(focus, parts.getFirst(), direct);
     }
     List<Base> out = new ArrayList<>();
-    for (ExpressionNode part : parts) {
-      out.addAll(evaluateOne(focus, part));
+    for (Part part : parts) {
+      out.addAll(evaluateOne(focus, part, direct));
     }
     return out;
   }
 
-  private List<Base> evaluateOne(Base focus, ExpressionNode node) {
+  private List<Base> evaluateOne(Base focus, Part part, boolean direct) {
     try {
-      return engine.evaluate(focus, node);
+      if (direct && part.names() != null && focus.isResource() && part.names()[0].equals(focus.fhirType())) {
+        return walk(focus, part.names());
+      }
+      return engine.evaluate(focus, part.node());
     } catch (FHIRException | IllegalArgumentException | ClassCastException e) {
       return List.of();
     }
   }
 
-  private List<ExpressionNode> parse(String expression) {
-    List<ExpressionNode> nodes = new ArrayList<>();
+  /**
+   * A plain path from the resource, step by step as the engine's {@code getChildrenByName}
+   * does it (polymorphic names off): the children by name, nulls dropped, ids made
+   * unqualified and versionless. The first name is the resource's own type, which the
+   * engine answers with the resource itself.
+   */
+  private static List<Base> walk(Base focus, String[] names) {
+    List<Base> work = List.of(focus);
+    for (int i = 1; i < names.length && !work.isEmpty(); i++) {
+      List<Base> next = new ArrayList<>();
+      for (Base item : work) {
+        Base[] children = item.listChildrenByName(names[i], false);
+        if (children != null) {
+          for (Base v : children) {
+            if (v != null) {
+              next.add(v instanceof IIdType id ? (Base) id.toUnqualifiedVersionless().withResourceType(null) : v);
+            }
+          }
+        }
+      }
+      work = next;
+    }
+    return work;
+  }
+
+  /** The names of a plain path {@code Type.a.b}, or null for anything else. */
+  private static String[] plainPath(ExpressionNode node) {
+    List<String> names = new ArrayList<>();
+    for (ExpressionNode n = node; n != null; n = n.getInner()) {
+      if (n.getKind() != ExpressionNode.Kind.Name || n.getFunction() != null || n.getOperation() != null
+          || n.getOpNext() != null || n.getGroup() != null || n.getName() == null || n.getName().startsWith("$")) {
+        return null;
+      }
+      names.add(n.getName());
+    }
+    return names.size() > 1 && Character.isUpperCase(names.getFirst().charAt(0)) ? names.toArray(String[]::new) : null;
+  }
+
+  private List<Part> parse(String expression) {
+    List<Part> nodes = new ArrayList<>();
     for (String part : topLevelUnion(expression)) {
       try {
-        nodes.add(engine.parse(part));
+        ExpressionNode node = engine.parse(part);
+        nodes.add(new Part(node, plainPath(node)));
       } catch (FHIRException e) {
         // a definition HAPI's engine cannot parse indexes nothing, like HAPI's own extractor
         log.debug("Search parameter expression part '{}' does not parse: {}", part, e.getMessage());
