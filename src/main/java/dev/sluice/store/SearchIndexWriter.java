@@ -6,13 +6,11 @@ import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
 import java.io.IOException;
 import java.io.StringReader;
-import java.math.BigDecimal;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,45 +107,100 @@ public final class SearchIndexWriter {
     return new Batch(connection);
   }
 
-  /** The rows of one flush in COPY text format, one buffer per table. */
+  /**
+   * The rows of one flush in COPY text format, one buffer per table. Values are appended
+   * straight into the buffers (no boxing, no per-row strings): this ran for every index row.
+   */
   private static final class Copy {
-    private final Map<String, StringBuilder> tables = new LinkedHashMap<>();
+    private static final String[] TARGETS = {
+        "idx_token (res_pk, key, grp, system, code)",
+        "idx_string (res_pk, key, grp, norm, exact)",
+        "idx_date (res_pk, key, grp, lo, hi)",
+        "idx_number (res_pk, key, grp, value)",
+        "idx_quantity (res_pk, key, grp, value, system, code, unit)",
+        "idx_reference (res_pk, key, grp, target_type, target_id, url)",
+        "idx_uri (res_pk, key, grp, uri)",
+        "compartment (patient_id, res_pk, res_type)"};
+    private static final int COMPARTMENT = 7;
+
+    private final StringBuilder[] tables = new StringBuilder[TARGETS.length];
 
     void add(long pk, IndexRow row) {
       switch (row) {
-        case IndexRow.Token t -> line("idx_token (res_pk, key, grp, system, code)", pk, t.key(), t.grp(),
-            t.system(), t.code());
-        case IndexRow.Str s -> line("idx_string (res_pk, key, grp, norm, exact)", pk, s.key(), s.grp(),
-            s.norm(), s.exact());
-        case IndexRow.Date d -> line("idx_date (res_pk, key, grp, lo, hi)", pk, d.key(), d.grp(),
-            timestamp(d.lo()), timestamp(d.hi()));
-        case IndexRow.Num n -> line("idx_number (res_pk, key, grp, value)", pk, n.key(), n.grp(), plain(n.value()));
-        case IndexRow.Qty q -> line("idx_quantity (res_pk, key, grp, value, system, code, unit)", pk, q.key(),
-            q.grp(), plain(q.value()), q.system(), q.code(), q.unit());
-        case IndexRow.Ref r -> line("idx_reference (res_pk, key, grp, target_type, target_id, url)", pk, r.key(),
-            r.grp(), r.targetType(), r.targetId(), r.url());
-        case IndexRow.Uri u -> line("idx_uri (res_pk, key, grp, uri)", pk, u.key(), u.grp(), u.uri());
+        case IndexRow.Token t -> {
+          StringBuilder sb = start(0, pk, t.key(), t.grp());
+          text(sb, t.system());
+          text(sb, t.code());
+          sb.append('\n');
+        }
+        case IndexRow.Str s -> {
+          StringBuilder sb = start(1, pk, s.key(), s.grp());
+          text(sb, s.norm());
+          text(sb, s.exact());
+          sb.append('\n');
+        }
+        case IndexRow.Date d -> {
+          StringBuilder sb = start(2, pk, d.key(), d.grp());
+          sb.append('\t').append(timestamp(d.lo())).append('\t').append(timestamp(d.hi())).append('\n');
+        }
+        case IndexRow.Num n -> start(3, pk, n.key(), n.grp()).append('\t').append(n.value().toPlainString()).append('\n');
+        case IndexRow.Qty q -> {
+          StringBuilder sb = start(4, pk, q.key(), q.grp());
+          sb.append('\t').append(q.value().toPlainString());
+          text(sb, q.system());
+          text(sb, q.code());
+          text(sb, q.unit());
+          sb.append('\n');
+        }
+        case IndexRow.Ref r -> {
+          StringBuilder sb = start(5, pk, r.key(), r.grp());
+          text(sb, r.targetType());
+          text(sb, r.targetId());
+          text(sb, r.url());
+          sb.append('\n');
+        }
+        case IndexRow.Uri u -> {
+          StringBuilder sb = start(6, pk, u.key(), u.grp());
+          text(sb, u.uri());
+          sb.append('\n');
+        }
       }
     }
 
     void compartment(String patient, long pk, String type) {
-      line("compartment (patient_id, res_pk, res_type)", patient, pk, type);
+      StringBuilder sb = buffer(COMPARTMENT);
+      if (patient == null) {
+        sb.append("\\N");
+      } else {
+        escape(sb, patient);
+      }
+      sb.append('\t').append(pk);
+      text(sb, type);
+      sb.append('\n');
     }
 
-    private void line(String target, Object... values) {
-      StringBuilder sb = tables.computeIfAbsent(target, t -> new StringBuilder(4096));
-      for (int i = 0; i < values.length; i++) {
-        if (i > 0) {
-          sb.append('\t');
-        }
-        Object v = values[i];
-        if (v == null) {
-          sb.append("\\N");
-        } else {
-          escape(sb, v.toString());
-        }
+    private StringBuilder buffer(int table) {
+      StringBuilder sb = tables[table];
+      if (sb == null) {
+        sb = new StringBuilder(8192);
+        tables[table] = sb;
       }
-      sb.append('\n');
+      return sb;
+    }
+
+    /** res_pk, key and grp of an index row, without the line's end. */
+    private StringBuilder start(int table, long pk, int key, int grp) {
+      return buffer(table).append(pk).append('\t').append(key).append('\t').append(grp);
+    }
+
+    /** A tab, then the text escaped, or \\N for null. */
+    private static void text(StringBuilder sb, String s) {
+      sb.append('\t');
+      if (s == null) {
+        sb.append("\\N");
+      } else {
+        escape(sb, s);
+      }
     }
 
     private static void escape(StringBuilder sb, String s) {
@@ -167,18 +220,13 @@ public final class SearchIndexWriter {
       return t.equals(Instant.MIN) ? "-infinity" : t.equals(Instant.MAX) ? "infinity" : t.toString();
     }
 
-    private static String plain(BigDecimal d) {
-      return d.toPlainString();
-    }
-
     void write(Connection connection) throws SQLException {
-      if (tables.isEmpty()) {
-        return;
-      }
       CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
       try {
-        for (var e : tables.entrySet()) {
-          copy.copyIn("copy " + e.getKey() + " from stdin", new StringReader(e.getValue().toString()));
+        for (int i = 0; i < tables.length; i++) {
+          if (tables[i] != null) {
+            copy.copyIn("copy " + TARGETS[i] + " from stdin", new StringReader(tables[i].toString()));
+          }
         }
       } catch (IOException e) {
         throw new SQLException("Writing the search index failed", e);
