@@ -1,7 +1,9 @@
 package dev.sluice.fhir;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.ToIntFunction;
 
 /**
  * One R4 search parameter of one resource type, as HAPI's metadata defines it.
@@ -10,18 +12,58 @@ import java.util.Objects;
  * @param targets the resource types a reference parameter may point to (empty: any)
  * @param components the parts of a composite parameter, in order (empty otherwise)
  * @param key the stable number that identifies this parameter in the index tables
+ * @param singleValued true when a resource has at most one value for it (its path is one
+ *     element of cardinality 0..1), so that AND-ed ranges can be tested on the same value
+ * @param indexed the part of {@code expression} indexed under {@code key}: the union parts
+ *     not already indexed by a {@code subsumed} parameter (empty when there are none left)
+ * @param subsumed parameters whose values are all values of this one ({@code code} for
+ *     {@code combo-code = code | component.code}): their rows count as this one's too
  */
 public record SearchParam(
     String type, String name, ParamKind kind, String expression, List<String> targets,
-    List<Component> components, int key) {
+    List<Component> components, int key, boolean singleValued, String indexed, List<SearchParam> subsumed) {
 
   public SearchParam {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kind, "kind");
     expression = expression == null ? "" : expression;
+    indexed = indexed == null ? expression : indexed;
     targets = List.copyOf(targets);
     components = List.copyOf(components);
+    subsumed = List.copyOf(subsumed);
+  }
+
+  SearchParam(String type, String name, ParamKind kind, String expression, List<String> targets,
+      List<Component> components, int key, boolean singleValued) {
+    this(type, name, kind, expression, targets, components, key, singleValued, expression, List.of());
+  }
+
+  /** Index keys holding this parameter's values: its own and those of the parameters it subsumes. */
+  public List<Integer> keys() {
+    return collect(SearchParam::key);
+  }
+
+  public List<Integer> textKeys() {
+    return collect(SearchParam::textKey);
+  }
+
+  public List<Integer> ofTypeKeys() {
+    return collect(SearchParam::ofTypeKey);
+  }
+
+  /** Index keys of part {@code i} of a composite, as {@link #keys()}. */
+  public List<Integer> componentKeys(int i) {
+    return collect(p -> p.components().get(i).key());
+  }
+
+  private List<Integer> collect(ToIntFunction<SearchParam> key) {
+    List<Integer> keys = new ArrayList<>();
+    keys.add(key.applyAsInt(this));
+    for (SearchParam s : subsumed) {
+      keys.addAll(s.collect(key));
+    }
+    return List.copyOf(keys);
   }
 
   /**

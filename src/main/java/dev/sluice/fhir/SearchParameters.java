@@ -1,18 +1,21 @@
 package dev.sluice.fhir;
 
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -21,6 +24,7 @@ import java.util.regex.Pattern;
  * defines on Resource but HAPI's structures do not list.
  */
 public final class SearchParameters {
+  private static final Pattern ONE_ELEMENT = Pattern.compile("\\(?(\\w+)\\.(\\w+)(?: as \\w+\\))?");
   private static final Pattern BASE_TYPE = Pattern.compile("(^|\\|\\s*|\\(\\s*)(?:Domain)?Resource\\.");
   private final Map<String, Map<String, SearchParam>> byType;
 
@@ -40,10 +44,11 @@ public final class SearchParameters {
       RuntimeResourceDefinition def = context.getResourceDefinition(type);
       Map<String, SearchParam> params = new TreeMap<>();
       for (RuntimeSearchParam p : def.getSearchParams()) {
-        params.put(p.getName(), convert(type, p, byUri));
+        params.put(p.getName(), convert(type, def, p, byUri));
       }
       params.putIfAbsent("_source", new SearchParam(type, "_source", ParamKind.URI, type + ".meta.source",
-          List.of(), List.of(), SearchParam.keyOf(type, "_source")));
+          List.of(), List.of(), SearchParam.keyOf(type, "_source"), true));
+      subsume(params);
       for (SearchParam p : params.values()) {
         claim(keys, p.key(), type + "." + p.name());
         claim(keys, p.textKey(), type + "." + p.name() + ":text");
@@ -57,6 +62,64 @@ public final class SearchParameters {
     this.byType = Map.copyOf(all);
   }
 
+  /**
+   * A parameter whose expression is a union that contains the whole expression of others of
+   * the same kind ({@code combo-code = Observation.code | Observation.component.code} holds
+   * {@code code} and {@code component-code}) indexes only the parts left over and is searched
+   * over their keys too: the same answers from fewer index rows (Observation's combo-*
+   * parameters repeated a fifth of its rows).
+   */
+  private static void subsume(Map<String, SearchParam> params) {
+    List<SearchParam> bySize = new ArrayList<>(params.values());
+    // smaller parameters first, so that a subsumed one is final when a bigger one takes it
+    bySize.sort(Comparator.comparingInt(p -> ParamExpressions.topLevelUnion(p.expression()).size()));
+    for (SearchParam p : bySize) {
+      if (p.kind() == ParamKind.SPECIAL || p.expression().isEmpty()) {
+        continue;
+      }
+      Set<String> parts = new LinkedHashSet<>(ParamExpressions.topLevelUnion(p.expression()));
+      if (parts.size() < 2) {
+        continue;
+      }
+      List<SearchParam> candidates = new ArrayList<>();
+      for (SearchParam q : params.values()) {
+        Set<String> qParts = new LinkedHashSet<>(ParamExpressions.topLevelUnion(q.expression()));
+        if (q != p && q.kind() == p.kind() && !q.expression().isEmpty() && qParts.size() < parts.size()
+            && parts.containsAll(qParts) && q.components().size() == p.components().size()
+            && sameComponents(p, q)) {
+          candidates.add(q);
+        }
+      }
+      candidates.sort(Comparator.comparingInt(
+          (SearchParam q) -> ParamExpressions.topLevelUnion(q.expression()).size()).reversed()
+          .thenComparing(SearchParam::name));
+      Set<String> left = new LinkedHashSet<>(parts);
+      List<SearchParam> taken = new ArrayList<>();
+      for (SearchParam q : candidates) {
+        List<String> qParts = ParamExpressions.topLevelUnion(q.expression());
+        if (left.containsAll(qParts)) {
+          left.removeAll(qParts);
+          taken.add(params.get(q.name()));
+        }
+      }
+      if (!taken.isEmpty()) {
+        params.put(p.name(), new SearchParam(p.type(), p.name(), p.kind(), p.expression(), p.targets(),
+            p.components(), p.key(), p.singleValued(), String.join(" | ", left), taken));
+      }
+    }
+  }
+
+  private static boolean sameComponents(SearchParam p, SearchParam q) {
+    for (int i = 0; i < p.components().size(); i++) {
+      SearchParam.Component a = p.components().get(i);
+      SearchParam.Component b = q.components().get(i);
+      if (a.kind() != b.kind() || !a.expression().equals(b.expression())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static void claim(Map<Integer, String> keys, int key, String what) {
     String other = keys.putIfAbsent(key, what);
     if (other != null && !other.equals(what)) {
@@ -64,7 +127,8 @@ public final class SearchParameters {
     }
   }
 
-  private static SearchParam convert(String type, RuntimeSearchParam p, Map<String, RuntimeSearchParam> byUri) {
+  private static SearchParam convert(
+      String type, RuntimeResourceDefinition definition, RuntimeSearchParam p, Map<String, RuntimeSearchParam> byUri) {
     List<SearchParam.Component> components = new ArrayList<>();
     if (p.getParamType() == RestSearchParameterTypeEnum.COMPOSITE) {
       int i = 0;
@@ -81,8 +145,33 @@ public final class SearchParameters {
         || c.kind() == ParamKind.COMPOSITE)) {
       kind = ParamKind.SPECIAL;
     }
-    return new SearchParam(type, p.getName(), kind, ownType(type, p.getPath()), List.copyOf(p.getTargets()),
-        components, SearchParam.keyOf(type, p.getName()));
+    String expression = ownType(type, p.getPath());
+    return new SearchParam(type, p.getName(), kind, expression, List.copyOf(p.getTargets()),
+        components, SearchParam.keyOf(type, p.getName()), singleValued(definition, expression));
+  }
+
+  /**
+   * {@code Type.element} or {@code (Type.element as X)}, or a union of such on one element,
+   * where the element is 0..1.
+   */
+  static boolean singleValued(RuntimeResourceDefinition definition, String expression) {
+    if (expression == null || expression.isBlank()) {
+      return false;
+    }
+    String element = null;
+    for (String part : ParamExpressions.topLevelUnion(expression)) {
+      Matcher m = ONE_ELEMENT.matcher(part);
+      if (!m.matches() || !m.group(1).equals(definition.getName())
+          || (element != null && !element.equals(m.group(2)))) {
+        return false;
+      }
+      element = m.group(2);
+    }
+    BaseRuntimeChildDefinition child = definition.getChildByName(element);
+    if (child == null) {
+      child = definition.getChildByName(element + "[x]");
+    }
+    return child != null && child.getMax() == 1;
   }
 
   /**

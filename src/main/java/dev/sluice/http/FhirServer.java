@@ -43,7 +43,7 @@ public final class FhirServer implements AutoCloseable {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
-    ResourceRoutes resources = new ResourceRoutes(fhir, store, responses, baseUrl);
+    ResourceRoutes resources = new ResourceRoutes(fhir, store, search.parser(), search.search(), responses, baseUrl);
     BundleRoutes bundles = new BundleRoutes(fhir, store, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl);

@@ -3,7 +3,10 @@ package dev.sluice.http;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
+import dev.sluice.search.SearchParser;
+import dev.sluice.search.SearchQuery;
 import dev.sluice.store.HistoryCursor;
+import dev.sluice.store.ResourceSearch;
 import dev.sluice.store.HistoryPage;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.StoredResource;
@@ -11,6 +14,7 @@ import io.javalin.http.Context;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -21,25 +25,53 @@ final class ResourceRoutes {
 
   private final FhirModel fhir;
   private final ResourceStore store;
+  private final SearchParser parser;
+  private final ResourceSearch searches;
   private final Responses responses;
   private final BaseUrl baseUrl;
 
-  ResourceRoutes(FhirModel fhir, ResourceStore store, Responses responses, BaseUrl baseUrl) {
+  ResourceRoutes(FhirModel fhir, ResourceStore store, SearchParser parser, ResourceSearch searches,
+      Responses responses, BaseUrl baseUrl) {
     this.fhir = fhir;
     this.store = store;
+    this.parser = parser;
+    this.searches = searches;
     this.responses = responses;
     this.baseUrl = baseUrl;
   }
 
   void create(Context ctx) {
     String type = knownType(ctx.pathParam("type"));
-    if (ctx.header("If-None-Exist") != null) {
-      throw FhirException.notSupported("Conditional create (If-None-Exist) is not supported yet", "If-None-Exist");
-    }
     IBaseResource resource = parseBody(ctx, type);
+    String ifNoneExist = ctx.header("If-None-Exist");
+    if (ifNoneExist != null) {
+      Optional<StoredResource> existing = existing(type, ifNoneExist);
+      if (existing.isPresent()) {
+        respondWrite(ctx, 200, existing.get());
+        return;
+      }
+    }
     byte[] json = jsonBody(ctx);
     StoredResource stored = store.write(tx -> tx.create(type, resource, json));
     respondWrite(ctx, 201, stored);
+  }
+
+  /**
+   * Conditional create: the one resource matching the If-None-Exist search, empty when none
+   * does, 412 when several do. The check and the create are not atomic: two concurrent
+   * identical requests can both create (FHIR allows servers this).
+   */
+  private Optional<StoredResource> existing(String type, String header) {
+    String query = header.contains("?") ? header.substring(header.indexOf('?') + 1) : header;
+    SearchQuery search = parser.parse(type, query);
+    if (search.criteria().isEmpty()) {
+      throw FhirException.badRequest("If-None-Exist needs at least one search criterion", "If-None-Exist");
+    }
+    List<ResourceSearch.Found> found = searches.page(search, 2, null).matches();
+    if (found.size() > 1) {
+      throw FhirException.preconditionFailed("If-None-Exist '" + header + "' matches more than one " + type);
+    }
+    return found.stream().map(ResourceSearch.Found::resource).findFirst();
   }
 
   void update(Context ctx) {

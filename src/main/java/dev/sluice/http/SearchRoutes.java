@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -60,7 +61,7 @@ final class SearchRoutes {
     }
     Map<String, List<String>> params = new LinkedHashMap<>(ctx.queryParamMap());
     ctx.formParamMap().forEach((name, values) -> params.merge(name, values,
-        (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList()));
+        (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
     search(ctx, type, params, null, type);
   }
 

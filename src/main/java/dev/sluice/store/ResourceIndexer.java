@@ -56,11 +56,12 @@ final class ResourceIndexer {
     Set<IndexRow> rows = new LinkedHashSet<>();
     int grp = 0;
     for (SearchParam p : parameters.of(type)) {
-      // _id is answered from the resource table itself
-      if (p.expression().isEmpty() || p.name().equals("_id") || p.kind() == ParamKind.SPECIAL) {
+      // _id and _lastUpdated are answered from the resource table itself
+      if (p.expression().isEmpty() || p.name().equals("_id") || p.name().equals(SearchSql.LAST_UPDATED)
+          || p.kind() == ParamKind.SPECIAL) {
         continue;
       }
-      List<Base> values = expressions.evaluate(focus, p.expression());
+      List<Base> values = expressions.evaluate(focus, p.indexed());
       if (p.kind() == ParamKind.COMPOSITE) {
         for (Base item : values) {
           List<IndexRow> parts = new ArrayList<>();

@@ -101,6 +101,7 @@ public final class ResourceStore {
             outcomes.add(new Outcome<>(value, null));
           } catch (FhirException e) {
             c.rollback(savepoint);
+            tx.discard();
             outcomes.add(new Outcome<>(null, e));
           }
         }

@@ -15,7 +15,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns the criteria of a {@link SearchQuery} into one SQL condition over a resource pk
@@ -27,11 +29,14 @@ import java.util.List;
  * it has no ORDER BY or LIMIT and does not restrict the resource type by itself (index keys
  * are per type, but {@code _id} alone needs the caller's type restriction to be exact only
  * when combined with nothing else: it checks the type too). Every value is a bound
- * parameter: bind {@link Fragment#params()} in order with {@code setObject}. The index holds
- * the values of the <em>current</em> version of each resource.
+ * parameter: bind {@link Fragment#params()} in order with {@code setObject}, and plan with the
+ * values ({@code PGStatement.setPrepareThreshold(0)}), since a generic plan cannot pick the
+ * right index. The index holds the values of the <em>current</em> version of each resource.
  */
 public final class SearchSql {
   /** Above every character in byte order: the upper bound of a prefix range. */
+  /** Read from {@code resource.last_updated}, not from the index tables. */
+  static final String LAST_UPDATED = "_lastUpdated";
   private static final String MAX_CHAR = new String(Character.toChars(Character.MAX_CODE_POINT));
 
   private final Clock clock;
@@ -72,10 +77,29 @@ public final class SearchSql {
         return "true";
       }
       List<String> parts = new ArrayList<>();
+      Map<SearchParam, List<SearchValue>> ranges = new LinkedHashMap<>();
       for (Criterion c : criteria) {
-        parts.add(criterion(type, c, pk));
+        if (c instanceof Criterion.Match m && isRange(m)) {
+          ranges.computeIfAbsent(m.param(), p -> new ArrayList<>()).add(m.anyOf().getFirst());
+        } else {
+          parts.add(criterion(type, c, pk));
+        }
       }
+      ranges.forEach((param, values) ->
+          parts.add(match(new Criterion.Match(param, Modifier.NONE, values), pk, values.size() > 1)));
       return String.join(" and ", parts);
+    }
+
+    /**
+     * A single range value on a single-valued parameter: repeated ones ({@code date=ge2015&date=lt2016})
+     * are then tested on the same index row, the same answer (there is one value) for a far
+     * narrower index scan.
+     */
+    private static boolean isRange(Criterion.Match m) {
+      return m.param().singleValued() && m.modifier() == Modifier.NONE && m.anyOf().size() == 1
+          && !m.param().name().equals(LAST_UPDATED)
+          && (m.param().kind() == ParamKind.DATE || m.param().kind() == ParamKind.NUMBER
+              || m.param().kind() == ParamKind.QUANTITY);
     }
 
     String criterion(String type, Criterion c, String pk) {
@@ -90,20 +114,21 @@ public final class SearchSql {
           yield pk + " in (select " + x + ".pk from resource " + x + " where " + x + ".res_type = "
               + typeParam + " and " + x + ".res_id in (" + in + "))";
         }
-        case Criterion.Match m -> match(m, pk);
+        case Criterion.Match m -> match(m, pk, false);
+        case Criterion.Missing m when m.param().name().equals(LAST_UPDATED) -> m.missing() ? "false" : "true";
         case Criterion.Missing m -> {
           String t = alias("m");
-          int key = m.param().kind() == ParamKind.COMPOSITE ? m.param().components().getFirst().key() : m.param().key();
+          List<Integer> keys = m.param().kind() == ParamKind.COMPOSITE ? m.param().componentKeys(0) : m.param().keys();
           ParamKind kind = m.param().kind() == ParamKind.COMPOSITE
               ? m.param().components().getFirst().kind() : m.param().kind();
           yield (m.missing() ? "not " : "") + "exists (select 1 from " + table(kind) + " " + t + " where " + t
-              + ".res_pk = " + pk + " and " + t + ".key = " + bind(key) + ")";
+              + ".res_pk = " + pk + " and " + keyIn(t, keys) + ")";
         }
         case Criterion.Chain ch -> {
           String r = alias("r");
           String x = alias("x");
-          String head = pk + " in (select " + r + ".res_pk from idx_reference " + r + " where " + r + ".key = "
-              + bind(ch.reference().key()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
+          String head = pk + " in (select " + r + ".res_pk from idx_reference " + r + " where "
+              + keyIn(r, ch.reference().keys()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
               + r + ".target_id in (select " + x + ".res_id from resource " + x + " where " + x + ".res_type = "
               + bind(ch.targetType()) + " and not " + x + ".deleted and ";
           yield head + criterion(ch.targetType(), ch.inner(), x + ".pk") + "))";
@@ -112,8 +137,8 @@ public final class SearchSql {
           String t = alias("t");
           String r = alias("r");
           String head = pk + " in (select " + t + ".pk from idx_reference " + r + " join resource " + t + " on "
-              + t + ".res_type = " + r + ".target_type and " + t + ".res_id = " + r + ".target_id where " + r
-              + ".key = " + bind(h.reference().key()) + " and " + r + ".target_type = " + bind(type) + " and ";
+              + t + ".res_type = " + r + ".target_type and " + t + ".res_id = " + r + ".target_id where "
+              + keyIn(r, h.reference().keys()) + " and " + r + ".target_type = " + bind(type) + " and ";
           yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk") + ")";
         }
         case Criterion.AnyOf any -> {
@@ -131,7 +156,8 @@ public final class SearchSql {
       };
     }
 
-    private String match(Criterion.Match m, String pk) {
+    /** @param allOf the values must all hold for one row (merged ranges) instead of any */
+    private String match(Criterion.Match m, String pk, boolean allOf) {
       SearchParam p = m.param();
       if (p.kind() == ParamKind.COMPOSITE) {
         List<String> any = new ArrayList<>();
@@ -140,26 +166,52 @@ public final class SearchSql {
         }
         return any.size() == 1 ? any.getFirst() : "(" + String.join(" or ", any) + ")";
       }
+      if (p.name().equals(LAST_UPDATED)) {
+        return lastUpdated(m, pk);
+      }
       ParamKind kind = p.kind();
-      int key = p.key();
+      List<Integer> keys = p.keys();
       if (m.modifier() == Modifier.TEXT) {
         kind = ParamKind.STRING;
-        key = p.textKey();
+        keys = p.textKeys();
       } else if (m.modifier() == Modifier.OF_TYPE) {
-        key = p.ofTypeKey();
+        keys = p.ofTypeKeys();
       }
       String t = alias("i");
       List<String> any = new ArrayList<>();
-      String keyParam = bind(key);
+      String keyCondition = keyIn(t, keys);
       for (SearchValue v : m.anyOf()) {
         any.add(value(t, kind, m.modifier(), v));
       }
-      String condition = t + ".key = " + keyParam + " and (" + String.join(" or ", any) + ")";
+      String condition = keyCondition + " and (" + String.join(allOf ? ") and (" : " or ", any) + ")";
       if (m.modifier() == Modifier.NOT) {
         return "not exists (select 1 from " + table(kind) + " " + t + " where " + t + ".res_pk = " + pk + " and "
             + condition + ")";
       }
       return pk + " in (select " + t + ".res_pk from " + table(kind) + " " + t + " where " + condition + ")";
+    }
+
+    /** {@code _lastUpdated} is read from the resource table, which has it already (not indexed twice). */
+    private String lastUpdated(Criterion.Match m, String pk) {
+      String x = alias("x");
+      List<String> any = new ArrayList<>();
+      for (SearchValue v : m.anyOf()) {
+        any.add(date(x + ".last_updated", "(" + x + ".last_updated + interval '1 millisecond')", (SearchValue.Date) v));
+      }
+      return pk + " in (select " + x + ".pk from resource " + x + " where not " + x + ".deleted and ("
+          + String.join(" or ", any) + "))";
+    }
+
+    /** {@code t.key = ?}, or {@code t.key in (?, ?)} for a parameter that subsumes others. */
+    private String keyIn(String t, List<Integer> keys) {
+      if (keys.size() == 1) {
+        return t + ".key = " + bind(keys.getFirst());
+      }
+      StringBuilder in = new StringBuilder();
+      for (Integer key : keys) {
+        in.append(in.isEmpty() ? "" : ", ").append(bind(key));
+      }
+      return t + ".key in (" + in + ")";
     }
 
     /** All parts of one composite value, matched within the same composite item (same res_pk and grp). */
@@ -178,7 +230,7 @@ public final class SearchSql {
               .append(".res_pk = ").append(first).append(".res_pk and ").append(t).append(".grp = ")
               .append(first).append(".grp");
         }
-        where.add(t + ".key = " + bind(c.key()));
+        where.add(keyIn(t, p.componentKeys(i)));
         where.add("(" + value(t, c.kind(), Modifier.NONE, v.parts().get(i)) + ")");
       }
       return pk + " in (select " + first + ".res_pk from " + from + " where " + String.join(" and ", where) + ")";
@@ -209,7 +261,7 @@ public final class SearchSql {
         case SearchValue.Uri u -> modifier == Modifier.BELOW
             ? t + ".uri >= " + bind(u.value()) + " and " + t + ".uri < " + bind(u.value() + MAX_CHAR)
             : t + ".uri = " + bind(u.value());
-        case SearchValue.Date d -> date(t, d);
+        case SearchValue.Date d -> date(t + ".lo", t + ".hi", d);
         case SearchValue.Number n -> number(t + ".value", n.prefix(), n.value());
         case SearchValue.Quantity q -> {
           String c = number(t + ".value", q.prefix(), q.value());
@@ -232,9 +284,7 @@ public final class SearchSql {
       };
     }
 
-    private String date(String t, SearchValue.Date d) {
-      String lo = t + ".lo";
-      String hi = t + ".hi";
+    private String date(String lo, String hi, SearchValue.Date d) {
       return switch (d.prefix()) {
         case EQ -> lo + " >= " + ts(d.lo()) + " and " + hi + " <= " + ts(d.hi());
         case NE -> "not (" + lo + " >= " + ts(d.lo()) + " and " + hi + " <= " + ts(d.hi()) + ")";

@@ -368,4 +368,9 @@ public final class WriteTransaction {
   void flush() throws SQLException {
     index.flush();
   }
+
+  /** Forgets index rows not flushed yet, after the writes they belong to were rolled back. */
+  void discard() {
+    index.discard();
+  }
 }

@@ -232,6 +232,27 @@ class SearchParametersTest {
   }
 
   @Test
+  void combo_parameters_cover_the_observation_and_its_components() {
+    String tag = "urn:sluice:test|" + R + "-bp";
+    server.put("Observation/" + R + "-bp", "{\"resourceType\":\"Observation\",\"id\":\"" + R + "-bp\","
+        + "\"meta\":{\"tag\":[{\"system\":\"urn:sluice:test\",\"code\":\"" + R + "-bp\"}]},\"status\":\"final\","
+        + "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"85354-9\",\"display\":\"Blood pressure panel\"}]},"
+        + "\"component\":[{\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8480-6\",\"display\":\"Systolic\"}]},"
+        + "\"valueQuantity\":" + qty("131") + "}]}");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code=8480-6")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code=85354-9")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&code=8480-6")).isEmpty();
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code:text=systolic")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-value-quantity=131")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code-value-quantity=8480-6$gt130")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code-value-quantity=85354-9$gt130")).isEmpty();
+    assertThat(client.ids("Observation?_tag=" + tag + "&component-code-value-quantity=8480-6$131")).containsExactly(R + "-bp");
+    assertThat(client.ids("Observation?_tag=" + tag + "&combo-code:missing=false")).containsExactly(R + "-bp");
+    assertThat(find("Observation?combo-code=8480-6")).containsExactly("o1", "o4");
+    assertThat(find("Observation?combo-code-value-quantity=8480-6$gt130")).containsExactly("o4");
+  }
+
+  @Test
   void missing_works_on_every_kind() {
     assertThat(find("Patient?birthdate:missing=true")).containsExactly("p3");
     assertThat(find("Patient?birthdate:missing=false")).containsExactly("p1", "p2");
@@ -368,7 +389,11 @@ class SearchParametersTest {
         "Patient?_has:Foo:bar:baz=1", "Observation?subject:Nope.name=x", "Patient?name=%00", "Patient?_id=",
         "Patient?gender:missing=maybe", "Observation?subject.name.name.name.name.name=x", "Patient?_sort=-",
         "Observation?date=ap", "Patient?_elements=a.b", "Patient?_total=lots", "Patient?_summary=data",
-        "Observation?code=a|b|c", "Patient?identifier:of-type=a|b", "Patient?_include=*")) {
+        "Observation?code=a|b|c", "Patient?identifier:of-type=a|b", "Patient?_include=*", "Observation?date=ap0001",
+        "Observation?date=gt9999-12-31", "Observation?date=ap9999", "Observation?date=eb0001-01-01T00:00-14:00",
+        "RiskAssessment?probability=ap-0", "Observation?value-quantity=1e-9999", "Patient?_sort=_id&_cursor=WyJhIiwxXQ",
+        "Patient?_count=1&_cursor=WyJhIiwxLCJ4Il0", "Patient?_sort=birthdate&_cursor=WyJhIiwgMSwgInp6Il0",
+        "RiskAssessment?_sort=probability&_cursor=WyJhIiwgMSwgInp6Il0")) {
       HttpResponse<String> res = server.get(SearchClient.encode(q));
       assertThat(res.statusCode()).as(q + " -> " + res.body()).isLessThan(500);
     }
@@ -386,6 +411,19 @@ class SearchParametersTest {
     assertThat(client.ids("Observation?code=urn:x|after-" + R)).containsExactly(id);
     server.delete("Observation/" + id);
     assertThat(client.ids("Observation?code=urn:x|after-" + R)).isEmpty();
+  }
+
+  @Test
+  void conditional_create_creates_once_then_answers_the_existing_resource() {
+    String body = "{\"resourceType\":\"Patient\"," + meta("") + ",\"identifier\":[{\"system\":\"urn:cc\",\"value\":\"" + R + "\"}]}";
+    HttpResponse<String> first = server.post("Patient", body, "If-None-Exist", "identifier=urn:cc|" + R);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    HttpResponse<String> second = server.post("Patient", body, "If-None-Exist", "identifier=urn:cc|" + R);
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+    assertThat(SearchClient.json(second.body()).get("id").asText()).isEqualTo(SearchClient.json(first.body()).get("id").asText());
+    server.post("Patient", body);
+    assertThat(server.post("Patient", body, "If-None-Exist", "identifier=urn:cc|" + R).statusCode()).isEqualTo(412);
+    assertThat(server.post("Patient", body, "If-None-Exist", "colour=red").statusCode()).isEqualTo(400);
   }
 
   @Test

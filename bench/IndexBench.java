@@ -1,0 +1,124 @@
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
+import dev.sluice.fhir.ParamExpressions;
+import dev.sluice.fhir.ParamKind;
+import dev.sluice.fhir.PatientCompartment;
+import dev.sluice.fhir.SearchParam;
+import dev.sluice.fhir.SearchParameters;
+import dev.sluice.store.Database;
+import dev.sluice.store.ResourceStore;
+import dev.sluice.store.SearchIndexWriter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.zip.GZIPInputStream;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Base;
+
+/**
+ * Indexing cost, in process, without HTTP: (1) FHIRPath extraction of every search
+ * parameter per resource, (2) the store's write path with the search index (one
+ * transaction of 1000 resources at a time, as a loader would), on a fresh embedded
+ * PostgreSQL. Run by bench/index.sh.
+ */
+public class IndexBench {
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[0]);
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+    FhirModel fhir = new FhirModel();
+    List<IBaseResource> resources = new ArrayList<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : files.sorted().toList()) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(".ndjson") && !name.endsWith(".ndjson.gz")) {
+          continue;
+        }
+        var in = name.endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(f)) : Files.newInputStream(f);
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+          for (String line; (line = r.readLine()) != null; ) {
+            if (!line.isBlank()) {
+              resources.add(fhir.parse(line.getBytes(StandardCharsets.UTF_8), Format.JSON));
+            }
+          }
+        }
+      }
+    }
+    SearchParameters parameters = new SearchParameters(fhir);
+    ParamExpressions expressions = new ParamExpressions(fhir);
+    for (int round = 0; round < 3; round++) {
+      long values = 0;
+      long t0 = System.nanoTime();
+      for (IBaseResource res : resources) {
+        String type = fhir.context().getResourceType(res);
+        for (SearchParam p : parameters.of(type)) {
+          if (p.kind() != ParamKind.SPECIAL && !p.expression().isEmpty()) {
+            values += expressions.evaluate((Base) res, p.expression()).size();
+          }
+        }
+      }
+      double s = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("FHIRPath extraction (round %d): %d resources, %d values, %.0f resources/s on one thread%n",
+          round + 1, resources.size(), values, resources.size() / s);
+    }
+    Path data = Files.createTempDirectory("sluice-indexbench");
+    try (Database db = Database.open(new Database.Settings(data, null, null, null, 4), new SimpleMeterRegistry())) {
+      PatientCompartment compartment = new PatientCompartment(fhir);
+      ResourceStore store = new ResourceStore(db.dataSource(), fhir,
+          new SearchIndexWriter(fhir, compartment, parameters, expressions));
+      for (int round = 0; round < rounds + 1; round++) {
+        long t0 = System.nanoTime();
+        for (int from = 0; from < resources.size(); from += 1000) {
+          List<IBaseResource> batch = resources.subList(from, Math.min(from + 1000, resources.size()));
+          store.write(tx -> {
+            for (IBaseResource r : batch) {
+              tx.update(fhir.context().getResourceType(r), r.getIdElement().getIdPart(), r, null);
+            }
+            return null;
+          });
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("%s: %d resources in %.1f s: %.0f resources/s (write path + search index, one thread)%n",
+            round == 0 ? "Write, first load" : "Write, update of all (round " + round + ")",
+            resources.size(), s, resources.size() / s);
+      }
+      // The search index alone: every resource re-indexed (old rows deleted, new rows copied),
+      // 1000 per transaction, without the resource and version writes around it.
+      Map<String, Long> pks = new HashMap<>();
+      try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("select res_type || '/' || res_id, pk from resource")) {
+        while (rs.next()) {
+          pks.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      SearchIndexWriter writer = new SearchIndexWriter(fhir, compartment, parameters, expressions);
+      for (int round = 0; round < rounds; round++) {
+        long t0 = System.nanoTime();
+        try (Connection c = db.dataSource().getConnection()) {
+          c.setAutoCommit(false);
+          for (int from = 0; from < resources.size(); from += 1000) {
+            SearchIndexWriter.Batch batch = writer.begin(c);
+            for (IBaseResource r : resources.subList(from, Math.min(from + 1000, resources.size()))) {
+              String type = fhir.context().getResourceType(r);
+              batch.replace(pks.get(type + "/" + r.getIdElement().getIdPart()), type, r);
+            }
+            batch.flush();
+            c.commit();
+          }
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("Search index alone, re-index of all: %d resources in %.1f s: %.0f resources/s (one thread)%n",
+            resources.size(), s, resources.size() / s);
+      }
+    }
+  }
+}

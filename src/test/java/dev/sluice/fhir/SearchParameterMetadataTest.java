@@ -1,0 +1,70 @@
+package dev.sluice.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Test;
+
+class SearchParameterMetadataTest {
+  private static final FhirModel fhir = new FhirModel();
+  private static final SearchParameters parameters = new SearchParameters(fhir);
+
+  private static SearchParam param(String type, String name) {
+    return parameters.find(type, name).orElseThrow();
+  }
+
+  @Test
+  void every_type_has_the_common_parameters_with_its_own_type_in_the_expression() {
+    assertThat(param("Observation", "_lastUpdated").expression()).isEqualTo("Observation.meta.lastUpdated");
+    assertThat(param("Patient", "_source").kind()).isEqualTo(ParamKind.URI);
+    for (String name : List.of("_id", "_lastUpdated", "_tag", "_profile", "_security", "_source")) {
+      assertThat(parameters.find("Encounter", name)).as(name).isPresent();
+    }
+  }
+
+  @Test
+  void composite_components_get_expressions_relative_to_each_composite_value() {
+    SearchParam p = param("Observation", "combo-code-value-quantity");
+    assertThat(p.kind()).isEqualTo(ParamKind.COMPOSITE);
+    assertThat(p.components()).extracting(SearchParam.Component::kind).containsExactly(ParamKind.TOKEN, ParamKind.QUANTITY);
+    assertThat(p.components().get(0).expression()).isEqualTo("code");
+    assertThat(p.components().get(1).expression()).isEqualTo("(value as Quantity) | (value as SampledData)");
+  }
+
+  @Test
+  void a_union_parameter_indexes_only_what_the_parameters_it_contains_do_not() {
+    SearchParam combo = param("Observation", "combo-code");
+    assertThat(combo.subsumed()).extracting(SearchParam::name).containsExactlyInAnyOrder("code", "component-code");
+    assertThat(combo.indexed()).isEmpty();
+    assertThat(combo.keys()).containsExactlyInAnyOrder(combo.key(), param("Observation", "code").key(),
+        param("Observation", "component-code").key());
+    SearchParam composite = param("Observation", "combo-code-value-quantity");
+    assertThat(composite.subsumed()).extracting(SearchParam::name)
+        .containsExactlyInAnyOrder("code-value-quantity", "component-code-value-quantity");
+    assertThat(param("Observation", "code").subsumed()).isEmpty();
+    assertThat(param("Observation", "code").indexed()).isEqualTo("Observation.code");
+  }
+
+  @Test
+  void single_valued_means_one_element_of_cardinality_one() {
+    assertThat(param("Observation", "date").singleValued()).isTrue();
+    assertThat(param("Patient", "birthdate").singleValued()).isTrue();
+    assertThat(param("Observation", "value-quantity").singleValued()).isTrue();
+    assertThat(param("Patient", "address-city").singleValued()).isFalse();
+    assertThat(param("Observation", "combo-value-quantity").singleValued()).isFalse();
+  }
+
+  @Test
+  void index_keys_are_unique_across_all_parameters() {
+    long params = fhir.resourceTypes().stream()
+        .mapToLong(t -> StreamSupport.stream(parameters.of(t).spliterator(), false).count()).sum();
+    assertThat(params).isGreaterThan(2400);
+  }
+
+  @Test
+  void union_splitting_respects_parentheses_and_quotes() {
+    assertThat(ParamExpressions.topLevelUnion("a | (b | c) | d.where(x = '|')"))
+        .containsExactly("a", "(b | c)", "d.where(x = '|')");
+  }
+}
