@@ -29,7 +29,9 @@ import org.postgresql.PGConnection;
  * with bulk SQL (bench set-up only: COPY into resource and resource_version, meta set as a
  * write would set it; no compartment or search rows, which a system export does not read),
  * measures the raw read COPY (SELECT content FROM resource_version) TO a file, then runs a
- * system $export, downloads every file and prints the figures.
+ * system $export, downloads every file and prints the figures. With a fifth argument, a
+ * de-identification configuration, the export is de-identified with it: the file is put in
+ * the local store's anonymization container and named by {@code _anonymizationConfig}.
  */
 public class ExportBench {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -40,6 +42,7 @@ public class ExportBench {
     String jar = args[1];
     Path data = Path.of(args[2]);
     Path work = Path.of(args[3]);
+    Path deidConfig = args.length > 4 ? Path.of(args[4]) : null;
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -57,9 +60,17 @@ public class ExportBench {
       Matcher m = Pattern.compile("Embedded PostgreSQL started on port (\\d+)").matcher(Files.readString(log));
       m.find();
       String jdbc = "jdbc:postgresql://localhost:" + m.group(1) + "/postgres";
+      String query = "";
+      if (deidConfig != null) {
+        Path dir = work.resolve("server/exports/anonymization");
+        Files.createDirectories(dir);
+        Files.copy(deidConfig, dir.resolve(deidConfig.getFileName()));
+        query = "?_container=bench-deid&_anonymizationConfig=" + deidConfig.getFileName();
+        System.out.println("de-identified with " + deidConfig.getFileName());
+      }
       try (Connection c = DriverManager.getConnection(jdbc, "postgres", null)) {
         long loaded = load(c, data);
-        run(c, server, port, loaded, work);
+        run(c, server, port, loaded, work, query);
       }
     } finally {
       server.destroy();
@@ -128,7 +139,7 @@ public class ExportBench {
     return total;
   }
 
-  static void run(Connection c, Process server, int port, long loaded, Path work) throws Exception {
+  static void run(Connection c, Process server, int port, long loaded, Path work, String query) throws Exception {
     // The raw read, three ways; the baseline is the fastest (the hardest to match): plain
     // text COPY writes bytea as hex (twice the bytes), convert_from writes the JSON text
     // (escaping backslashes), binary writes the bytes with a little framing.
@@ -167,7 +178,7 @@ public class ExportBench {
     long downloadedBytes = 0;
     for (int round = 0; round < 2; round++) {
       long t = System.nanoTime();
-      HttpResponse<String> kick = http.send(HttpRequest.newBuilder(URI.create(base + "/$export"))
+      HttpResponse<String> kick = http.send(HttpRequest.newBuilder(URI.create(base + "/$export" + query))
           .header("Accept", "application/fhir+json").header("Prefer", "respond-async")
           .header("Authorization", "Bearer round-" + round).build(), HttpResponse.BodyHandlers.ofString());
       if (kick.statusCode() != 202) {
@@ -228,7 +239,8 @@ public class ExportBench {
     System.out.printf("%nresources                  %,d (%,d bytes of NDJSON)%n", loaded, downloadedBytes);
     System.out.printf("raw read (fastest COPY)    %.2f s  %,.0f resources/s  (%,d bytes; %s)%n", rawSeconds, rawRate, rawBytes,
         rawVariant);
-    System.out.printf("export (kick-off→manifest) %.2f s  %,.0f resources/s%n", exportSeconds, exportRate);
+    System.out.printf("export (kick-off→manifest) %.2f s  %,.0f resources/s%s%n", exportSeconds, exportRate,
+        query.isEmpty() ? "" : "  (de-identified)");
     System.out.printf("export + download          %.2f s  %,.0f resources/s%n", exportSeconds + downloadSeconds, withDownload);
     System.out.printf("ratio export / raw read    %.0f %%%n", 100 * exportRate / rawRate);
     System.out.printf("server peak RSS (VmHWM)    %,d MB  (heap capped at 512 MB)%n", rss);

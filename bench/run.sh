@@ -2,6 +2,7 @@
 # Export benchmark: ../shared/data/medium scaled x10 (318,780 resources), a system $export and
 # its download, against the raw read of the same rows measured in the same run.
 #   bench/run.sh [scale]        (default 10; needs a JDK 21+, Maven and python3)
+# DEID_CONFIG=<file> de-identifies the export with that configuration (bench/deid.sh).
 # Everything it makes lives in bench/work/ (git-ignored); each run starts from an empty server.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,4 +21,4 @@ fi
 (cd "$root" && mvn -B -q -DskipTests package >&2)
 rm -rf "$work/server"
 exec "$JAVA_HOME/bin/java" -cp "$root/target/sluice.jar" "$here/ExportBench.java" \
-  "$JAVA_HOME/bin/java" "$root/target/sluice.jar" "$data" "$work"
+  "$JAVA_HOME/bin/java" "$root/target/sluice.jar" "$data" "$work" ${DEID_CONFIG:+"$DEID_CONFIG"}

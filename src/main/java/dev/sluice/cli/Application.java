@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportSettings;
@@ -106,6 +107,7 @@ public final class Application implements AutoCloseable {
       ExportFileTable exportFiles = new ExportFileTable(database.dataSource());
       ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
+      AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
       ExecutorService exportLoops = named(executors, "export-worker-");
       ExecutorService leaseKeepers = named(executors, "export-lease-");
@@ -113,10 +115,10 @@ public final class Application implements AutoCloseable {
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
               exportTypes, owner),
           new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
-              leaseKeepers, owner, parser, searchSql),
+              leaseKeepers, owner, parser, searchSql, anonymizations),
           exportLoops, owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
-          exportWorkers::wake);
+          anonymizations, exportWorkers::wake);
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),

@@ -28,6 +28,16 @@ public final class Anonymizer {
     private final AnonymizationConfig config;
     private final ResourceProcessor processor;
     private final ResourceJsonWriter writer = new ResourceJsonWriter();
+    private final CryptoHash cryptoHash;
+
+    /** What became of one resource: anonymized in place, or left out under {@code processingErrors: skip}. */
+    public sealed interface Result {
+        /** The resource, anonymized in place. */
+        record Anonymized(IBaseResource resource) implements Result {}
+
+        /** Skipped: {@code error} says which rule failed, without any value of the resource. */
+        record Skipped(AnonymizationException error) implements Result {}
+    }
 
     public Anonymizer(FhirContext fhirContext, AnonymizationConfig config) {
         this(fhirContext, config, Clock.systemUTC());
@@ -40,8 +50,9 @@ public final class Anonymizer {
         PathEngine engine = new PathEngine(fhirContext);
         AnonymizationParameters parameters = config.parameters();
         Redaction redaction = new Redaction(parameters, clock);
+        this.cryptoHash = new CryptoHash(parameters.cryptoHashKey(), fhirContext.getResourceTypes());
         this.processor = new ResourceProcessor(config, engine, redaction, new DateShifter(parameters, redaction, clock),
-                new CryptoHash(parameters.cryptoHashKey(), fhirContext.getResourceTypes()),
+                cryptoHash,
                 new Encryption(parameters.encryptKey()), new Substitution(fhirContext));
     }
 
@@ -51,7 +62,58 @@ public final class Anonymizer {
 
     /** Anonymizes one resource given as JSON and returns it as minified JSON. */
     public byte[] anonymize(byte[] resourceJson, String scopeKey) {
-        return writer.write((Resource) anonymize(parse(resourceJson), scopeKey));
+        return write(anonymize(parse(resourceJson, 0, resourceJson.length), scopeKey));
+    }
+
+    /**
+     * Anonymizes an R4 resource in place, telling a skipped resource apart (where {@link #anonymize(IBaseResource,
+     * String)} gives an empty shell). Under {@code processingErrors: raise} a failure throws instead.
+     */
+    public Result apply(IBaseResource resource, String scopeKey) {
+        if (!(resource instanceof Resource r4)) {
+            throw new IllegalArgumentException("expected an R4 resource, got " + resource.getClass().getName());
+        }
+        try {
+            processor.process(r4, scopeKey);
+            return new Result.Anonymized(r4);
+        } catch (RuntimeException e) {
+            AnonymizationException error = e instanceof AnonymizationException known ? known
+                    : new AnonymizationException("Anonymizing a " + r4.fhirType() + " failed: " + e.getClass().getSimpleName(), e);
+            if (config.processingErrors() == ProcessingErrors.SKIP) {
+                return new Result.Skipped(error);
+            }
+            throw error;
+        }
+    }
+
+    /**
+     * Parses JSON the way {@link #anonymize(byte[], String)} does (leniently, as the reference engine).
+     *
+     * @throws AnonymizationException when the bytes are not a FHIR R4 JSON resource
+     */
+    public IBaseResource parse(byte[] json, int offset, int length) {
+        IParser parser = fhirContext.newJsonParser();
+        // A Bundle entry's fullUrl must not become the id of its resource: ids are hashed, fullUrls redacted.
+        parser.setOverrideResourceIdWithBundleEntryFullUrl(false);
+        // Like the reference engine, take malformed primitive values as they are: rules still see and replace them.
+        parser.setParserErrorHandler(new LenientErrorHandler(false).setErrorOnInvalidValue(false));
+        try {
+            int start = length >= 3 && (json[offset] & 0xff) == 0xEF && (json[offset + 1] & 0xff) == 0xBB
+                    && (json[offset + 2] & 0xff) == 0xBF ? 3 : 0;
+            return (Resource) parser.parseResource(new ByteArrayInputStream(json, offset + start, length - start));
+        } catch (DataFormatException | ClassCastException e) {
+            throw new AnonymizationException("The input is not a FHIR R4 JSON resource", e);
+        }
+    }
+
+    /** Minified JSON, as {@link #anonymize(byte[], String)} writes it. */
+    public byte[] write(IBaseResource resource) {
+        return writer.write((Resource) resource);
+    }
+
+    /** The pseudonym the {@code cryptoHash} method gives a value under this configuration's key. */
+    public String pseudonym(String value) {
+        return cryptoHash.hash(value);
     }
 
     /**
@@ -59,34 +121,12 @@ public final class Anonymizer {
      * share the resource with other threads while this runs.
      */
     public IBaseResource anonymize(IBaseResource resource, String scopeKey) {
-        if (!(resource instanceof Resource r4)) {
-            throw new IllegalArgumentException("expected an R4 resource, got " + resource.getClass().getName());
-        }
-        try {
-            processor.process(r4, scopeKey);
-            return r4;
-        } catch (RuntimeException e) {
-            if (config.processingErrors() == ProcessingErrors.SKIP) {
-                return emptyShell(r4.fhirType());
-            }
-            throw e instanceof AnonymizationException known ? known
-                    : new AnonymizationException("Anonymizing a " + r4.fhirType() + " failed: " + e.getClass().getSimpleName(), e);
-        }
+        return switch (apply(resource, scopeKey)) {
+            case Result.Anonymized a -> a.resource();
+            case Result.Skipped s -> emptyShell(((Resource) resource).fhirType());
+        };
     }
 
-    private Resource parse(byte[] json) {
-        IParser parser = fhirContext.newJsonParser();
-        // A Bundle entry's fullUrl must not become the id of its resource: ids are hashed, fullUrls redacted.
-        parser.setOverrideResourceIdWithBundleEntryFullUrl(false);
-        // Like the reference engine, take malformed primitive values as they are: rules still see and replace them.
-        parser.setParserErrorHandler(new LenientErrorHandler(false).setErrorOnInvalidValue(false));
-        try {
-            int start = json.length >= 3 && (json[0] & 0xff) == 0xEF && (json[1] & 0xff) == 0xBB && (json[2] & 0xff) == 0xBF ? 3 : 0;
-            return (Resource) parser.parseResource(new ByteArrayInputStream(json, start, json.length - start));
-        } catch (DataFormatException | ClassCastException e) {
-            throw new AnonymizationException("The input is not a FHIR R4 JSON resource", e);
-        }
-    }
 
     private Resource emptyShell(String type) {
         Resource shell = (Resource) fhirContext.getResourceDefinition(type).newInstance();

@@ -1,9 +1,16 @@
 package dev.sluice.export;
 
+import com.azure.core.util.Context;
+import com.azure.storage.blob.BlobClient;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.BlobDownloadContentResponse;
 import com.azure.storage.blob.models.BlobHttpHeaders;
+import com.azure.storage.blob.models.BlobProperties;
+import com.azure.storage.blob.models.BlobRequestConditions;
+import com.azure.storage.blob.models.BlobStorageException;
+import com.azure.storage.blob.models.DownloadRetryOptions;
 import com.azure.storage.blob.models.ListBlobsOptions;
 import com.azure.storage.blob.models.ParallelTransferOptions;
 import com.azure.storage.blob.sas.BlobSasPermission;
@@ -62,6 +69,37 @@ public final class AzureBlobOutputStore implements OutputStore {
     }
     c.listBlobs(new ListBlobsOptions().setPrefix(jobId + "/"), null)
         .forEach(b -> c.getBlobClient(b.getName()).deleteIfExists());
+  }
+
+  /**
+   * Blob {@code <name>} of the container {@code anonymization}. Its properties are read first
+   * (size, ETag, and the {@code If-Match} check), then its content under {@code If-Match} of the
+   * ETag just seen, so the bytes are exactly those of that ETag even if the blob is replaced.
+   */
+  @Override
+  public ConfigRead readConfig(String name, String ifMatch, long maxBytes) {
+    if (!ExportNames.isConfigName(name)) {
+      return new ConfigRead.Missing();
+    }
+    BlobClient blob = service.getBlobContainerClient(ExportNames.ANONYMIZATION_CONTAINER).getBlobClient(name);
+    try {
+      BlobRequestConditions condition = ifMatch == null ? null
+          : new BlobRequestConditions().setIfMatch(LocalOutputStore.quoted(ifMatch));
+      BlobProperties properties = blob.getPropertiesWithResponse(condition, null, Context.NONE).getValue();
+      if (properties.getBlobSize() > maxBytes) {
+        return new ConfigRead.TooLarge(properties.getBlobSize());
+      }
+      String etag = properties.getETag();
+      BlobDownloadContentResponse content = blob.downloadContentWithResponse(new DownloadRetryOptions(),
+          new BlobRequestConditions().setIfMatch(etag), null, Context.NONE);
+      return new ConfigRead.Found(content.getValue().toBytes(), etag);
+    } catch (BlobStorageException e) {
+      return switch (e.getStatusCode()) {
+        case 404 -> new ConfigRead.Missing();
+        case 412 -> new ConfigRead.Changed();
+        default -> throw e;
+      };
+    }
   }
 
   @Override

@@ -26,12 +26,13 @@ public final class ExportJobs {
   private final OutputStore store;
   private final ResourceStore resources;
   private final Runnable wake;
+  private final AnonymizationConfigs anonymizations;
 
   /**
    * @param wake called when a job is queued, to wake this process's idle workers
    */
   public ExportJobs(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
-      OutputStore store, ResourceStore resources, Runnable wake) {
+      OutputStore store, ResourceStore resources, AnonymizationConfigs anonymizations, Runnable wake) {
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -39,6 +40,7 @@ public final class ExportJobs {
     this.store = store;
     this.resources = resources;
     this.wake = wake;
+    this.anonymizations = anonymizations;
   }
 
   public ExportSettings settings() {
@@ -54,9 +56,18 @@ public final class ExportJobs {
    * request (never another client's).
    *
    * @param client who asks (see docs/export.md, "Clients")
-   * @throws FhirException 404 when the Group or a {@code patient} does not exist
+   * @throws FhirException 404 when the Group or a {@code patient} does not exist; 400 or 412
+   *     when the anonymization configuration is missing, invalid or not of the ETag asked for
    */
-  public ExportJobRow kickOff(ExportRequest request, String client) {
+  public ExportJobRow kickOff(ExportRequest asked, String client) {
+    ExportRequest request = asked;
+    byte[] anonymizationConfig = null;
+    if (asked.anonymization() != null) {
+      // validated now, so a bad configuration is a 400 here and not a failed job later
+      AnonymizationConfigs.Loaded loaded = anonymizations.load(asked.anonymization());
+      request = asked.with(loaded.anonymization());
+      anonymizationConfig = loaded.bytes();
+    }
     if (request.level() instanceof ExportLevel.Group g) {
       requireExisting("Group", g.groupId(), 404, "group");
     }
@@ -78,13 +89,15 @@ public final class ExportJobs {
           : ExportNames.defaultContainer(snapshot.transactionTime(), id);
       ExportJobRow job = new ExportJobRow(id, client, key, request.requestUrl(), request.toJson(), ExportJobRow.QUEUED,
           at, snapshot.inProgressXids(), container, null, null, null, null, null);
-      if (!jobs.insert(job)) {
+      if (!jobs.insert(job, anonymizationConfig)) {
         // an identical kick-off of the same client won the race
         return jobs.findActive(client, key).orElseThrow(() -> FhirException.conflict(
             "An identical export of yours started and ended at this moment; please send the request again"));
       }
-      log.info("Export {} queued: {} level, {} types, since {}", id, request.level().code(),
-          request.types().isEmpty() ? "all" : request.types().size(), request.since());
+      log.info("Export {} queued: {} level, {} types, since {}{}", id, request.level().code(),
+          request.types().isEmpty() ? "all" : request.types().size(), request.since(),
+          request.anonymization() == null ? "" : ", de-identified with " + request.anonymization().config()
+              + " (sha256 " + request.anonymization().sha256() + ")");
       wake.run();
       return job;
     } catch (SQLException e) {

@@ -30,6 +30,7 @@ import java.util.TreeMap;
  * @param patients the logical ids of the {@code patient} parameter; empty for all
  * @param ignored parameters ignored under {@code Prefer: handling=lenient}, reported in the error files
  * @param requestUrl the kick-off URL, for the manifest
+ * @param anonymization the de-identification configuration to apply, or null
  */
 public record ExportRequest(
     ExportLevel level,
@@ -41,7 +42,8 @@ public record ExportRequest(
     List<String> elements,
     List<String> patients,
     List<String> ignored,
-    String requestUrl) {
+    String requestUrl,
+    Anonymization anonymization) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -77,6 +79,16 @@ public record ExportRequest(
     strings(n.putArray("patients"), patients);
     strings(n.putArray("ignored"), ignored);
     n.put("requestUrl", requestUrl);
+    if (anonymization != null) {
+      ObjectNode a = n.putObject("anonymization");
+      a.put("config", anonymization.config());
+      if (anonymization.etag() != null) {
+        a.put("etag", anonymization.etag());
+      }
+      if (anonymization.sha256() != null) {
+        a.put("sha256", anonymization.sha256());
+      }
+    }
     return n.toString();
   }
 
@@ -93,7 +105,8 @@ public record ExportRequest(
       n.get("typeFilters").fields().forEachRemaining(e -> filters.put(e.getKey(), strings(e.getValue())));
       return new ExportRequest(level, strings(n.get("types")), instant(n.get("since")), instant(n.get("until")),
           filters, n.hasNonNull("container") ? n.get("container").asText() : null, strings(n.get("elements")),
-          strings(n.get("patients")), strings(n.get("ignored")), n.get("requestUrl").asText());
+          strings(n.get("patients")), strings(n.get("ignored")), n.get("requestUrl").asText(),
+          anonymization(n.get("anonymization")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -131,6 +144,20 @@ public record ExportRequest(
       array.forEach(v -> values.add(v.asText()));
     }
     return values;
+  }
+
+  /** The same request, with the configuration it applies resolved at kick-off. */
+  public ExportRequest with(Anonymization resolved) {
+    return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
+        resolved);
+  }
+
+  private static Anonymization anonymization(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    return new Anonymization(n.get("config").asText(), n.hasNonNull("etag") ? n.get("etag").asText() : null,
+        n.hasNonNull("sha256") ? n.get("sha256").asText() : null);
   }
 
   private static Instant instant(JsonNode n) {

@@ -5,7 +5,10 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -65,6 +68,43 @@ public final class LocalOutputStore implements OutputStore {
     } catch (IOException e) {
       // another job just created or removed the container directory: leave it
     }
+  }
+
+  /**
+   * Configurations live in {@code <data-dir>/exports/anonymization/<name>}. Their ETag is the
+   * quoted lowercase hex SHA-256 of the file's bytes, so it changes exactly when the content does.
+   */
+  @Override
+  public ConfigRead readConfig(String name, String ifMatch, long maxBytes) throws IOException {
+    Path dir = root.resolve(ExportNames.ANONYMIZATION_CONTAINER);
+    Path p = dir.resolve(name).normalize();
+    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir) || !Files.isRegularFile(p)) {
+      return new ConfigRead.Missing();
+    }
+    long size = Files.size(p);
+    if (size > maxBytes) {
+      return new ConfigRead.TooLarge(size);
+    }
+    byte[] bytes = Files.readAllBytes(p);
+    String etag = etag(bytes);
+    if (ifMatch != null && !etag.equals(quoted(ifMatch))) {
+      return new ConfigRead.Changed();
+    }
+    return new ConfigRead.Found(bytes, etag);
+  }
+
+  /** The local ETag of a configuration: {@code "<sha-256 hex>"}. */
+  public static String etag(byte[] bytes) {
+    try {
+      return '"' + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)) + '"';
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  /** ETags are compared quoted, as Azure does: a client may leave the quotes out. */
+  static String quoted(String etag) {
+    return etag.startsWith("\"") ? etag : '"' + etag + '"';
   }
 
   @Override

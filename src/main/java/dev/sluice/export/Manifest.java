@@ -38,6 +38,15 @@ final class Manifest {
         }
         g.writeEndArray();
       }
+      if (request.anonymization() != null) {
+        // the guide reserves "extension" for servers; this one says which configuration was applied
+        g.writeObjectFieldStart("extension");
+        g.writeObjectFieldStart("anonymization");
+        g.writeStringField("config", request.anonymization().config());
+        g.writeStringField("sha256", request.anonymization().sha256());
+        g.writeEndObject();
+        g.writeEndObject();
+      }
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -21,6 +21,12 @@ public interface OutputStore {
   /** The absolute URL a client downloads the file from, valid at least until {@code expires}. */
   String url(String fhirBase, String container, UUID jobId, String name, Instant expires);
 
+  /**
+   * Reads a de-identification configuration from the {@code anonymization} container; with
+   * {@code ifMatch} only when the file still has that ETag. Larger than {@code maxBytes}: not read.
+   */
+  ConfigRead readConfig(String name, String ifMatch, long maxBytes) throws IOException;
+
   /** Whether downloads need the same bearer token as the FHIR API (the manifest says so). */
   boolean requiresAccessToken();
 }

@@ -25,6 +25,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,10 +54,12 @@ public final class PartWorker {
   private final String owner;
   private final SearchParser search;
   private final SearchSql searchSql;
+  private final AnonymizationConfigs anonymizations;
 
   public PartWorker(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
       ExportScan scan, OutputStore store, FhirModel fhir, PatientCompartment compartment,
-      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql) {
+      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql,
+      AnonymizationConfigs anonymizations) {
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -68,6 +72,7 @@ public final class PartWorker {
     this.owner = owner;
     this.search = search;
     this.searchSql = searchSql;
+    this.anonymizations = anonymizations;
   }
 
   /** What a finished attempt wrote. */
@@ -92,12 +97,13 @@ public final class PartWorker {
     long started = System.nanoTime();
     AtomicBoolean lost = new AtomicBoolean();
     try (ExportScan.Session session = scan.open()) {
-      Future<?> keeper = leaseKeepers.submit(() -> keepLease(part, session, lost, stopping));
+      Keeper keeper = new Keeper(new ReentrantLock(), new AtomicBoolean());
+      Future<?> keeping = leaseKeepers.submit(() -> keepLease(part, session, lost, stopping, keeper));
       Written written;
       try {
         written = export(job, part, session);
       } finally {
-        keeper.cancel(true);
+        keeper.stop(keeping);
       }
       if (lost.get() || !parts.finish(part, owner, written.resources(), written.bytes(), settings.retention())) {
         discard(job, part);
@@ -119,7 +125,11 @@ public final class PartWorker {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      if (part.attempt() >= settings.maxAttempts()) {
+      if (e instanceof Deidentifier.Failed failed) {
+        // the same configuration fails the same resource again: no retry
+        log.warn("Export {} part {}: de-identification failed; failing the job", job.id(), part.partNo());
+        failNow(job, 400, failed.getMessage());
+      } else if (part.attempt() >= settings.maxAttempts()) {
         log.error("Export {} part {} failed {} times; failing the job", job.id(), part.partNo(), part.attempt(), e);
         fail(job, "Exporting " + (part.resType() == null ? part.kind() : part.resType())
             + " failed " + part.attempt() + " times; the last error was: " + e.getMessage());
@@ -159,11 +169,22 @@ public final class PartWorker {
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
         request.since(), membership, anyOf);
     ElementsFilter filter = request.elements().isEmpty() ? null : new ElementsFilter(fhir, request.elements());
+    Deidentifier deid = deidentifier(job, request);
     try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), type, ExportFileRow.OUTPUT, type, settings);
         NdjsonWriter errors = errorWriter(job, part)) {
       try {
         session.scan(spec, (b, off, len) -> {
           try {
+            if (deid != null) {
+              // parsed and re-serialized only here: without a configuration the bytes are copied as stored
+              byte[] clean = deid.apply(type, b, off, len, errors);
+              if (clean == null) {
+                return;
+              }
+              b = clean;
+              off = 0;
+              len = clean.length;
+            }
             if (filter == null) {
               out.write(b, off, len);
             } else {
@@ -190,8 +211,14 @@ public final class PartWorker {
     }
   }
 
+  private Deidentifier deidentifier(ExportJobRow job, ExportRequest request) throws SQLException {
+    return request.anonymization() == null ? null
+        : new Deidentifier(anonymizations.of(job.id(), request.anonymization()), compartment, job.container());
+  }
+
   private Written deletions(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
       throws Exception {
+    Deidentifier deid = deidentifier(job, request);
     boolean system = request.level() instanceof ExportLevel.System;
     Set<String> members = switch (request.level()) {
       case ExportLevel.System s -> Set.of();
@@ -217,7 +244,8 @@ public final class PartWorker {
               return;
             }
           }
-          bundles.add(type, id);
+          // a de-identified export names deleted resources by pseudonym, never by their ids
+          bundles.add(type, deid == null ? id : deid.pseudonym(id));
         });
         bundles.flush();
       } catch (Exception e) {
@@ -308,11 +336,36 @@ public final class PartWorker {
     }
   }
 
+  /**
+   * Stops a lease keeper. It is interrupted only while it sleeps, never during a renewal: an
+   * interrupt in the middle of JDBC I/O closes the pooled connection's socket.
+   */
+  private record Keeper(Lock renewing, AtomicBoolean ended) {
+    void stop(Future<?> task) {
+      renewing.lock();
+      try {
+        ended.set(true);
+        task.cancel(true);
+      } finally {
+        renewing.unlock();
+      }
+    }
+  }
+
   /** Renews the lease every {@code renewEvery}; on loss (or shutdown) stops the scan. */
-  private void keepLease(ExportPartRow part, ExportScan.Session session, AtomicBoolean lost, AtomicBoolean stopping) {
-    while (!Thread.currentThread().isInterrupted()) {
+  private void keepLease(ExportPartRow part, ExportScan.Session session, AtomicBoolean lost, AtomicBoolean stopping,
+      Keeper keeper) {
+    while (true) {
       try {
         Thread.sleep(settings.renewEvery().toMillis());
+      } catch (InterruptedException e) {
+        return; // the part ended
+      }
+      keeper.renewing().lock();
+      try {
+        if (keeper.ended().get()) {
+          return;
+        }
         if (stopping.get()) {
           session.cancel();
           return;
@@ -323,11 +376,11 @@ public final class PartWorker {
           session.cancel();
           return;
         }
-      } catch (InterruptedException e) {
-        return; // the part ended
       } catch (SQLException e) {
         // retried at the next tick; the lease outlives several ticks
         log.warn("Export {} part {}: lease renewal failed: {}", part.jobId(), part.partNo(), e.toString());
+      } finally {
+        keeper.renewing().unlock();
       }
     }
   }
@@ -353,8 +406,12 @@ public final class PartWorker {
   }
 
   private void fail(ExportJobRow job, String message) {
+    failNow(job, 500, message);
+  }
+
+  private void failNow(ExportJobRow job, int status, String message) {
     try {
-      jobs.fail(job.id(), 500, message, settings.retention());
+      jobs.fail(job.id(), status, message, settings.retention());
     } catch (SQLException e) {
       log.error("Export {}: could not record its failure", job.id(), e);
     }

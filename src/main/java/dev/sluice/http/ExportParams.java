@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import dev.sluice.export.Anonymization;
 import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportNames;
 import dev.sluice.export.ExportRequest;
@@ -31,7 +32,8 @@ import org.hl7.fhir.r4.model.Reference;
 final class ExportParams {
   static final Set<String> OUTPUT_FORMATS = Set.of("application/fhir+ndjson", "application/ndjson", "ndjson");
   static final List<String> KNOWN = List.of(
-      "_outputFormat", "_since", "_until", "_till", "_type", "_typeFilter", "_container", "_elements", "patient");
+      "_outputFormat", "_since", "_until", "_till", "_type", "_typeFilter", "_container", "_elements", "patient",
+      "_anonymizationConfig", "_anonymizationConfigEtag");
   private static final Pattern ELEMENT = Pattern.compile("([A-Z][A-Za-z]+\\.)?[a-z][A-Za-z0-9]*(\\[x\\])?");
   // _typeFilter values hold search queries, whose own commas must not split them
   private static final Pattern TYPE_FILTER_SPLIT = Pattern.compile(",(?=[A-Z][A-Za-z]+\\?)");
@@ -165,10 +167,34 @@ final class ExportParams {
         patients.add(id);
       }
     }
+    Anonymization anonymization = anonymization(params, container, problems);
     if (!problems.isEmpty()) {
       throw new FhirException(400, problems, null);
     }
-    return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl);
+    return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
+        anonymization);
+  }
+
+  /** {@code _anonymizationConfig} and its ETag; like Azure, de-identified exports name their container. */
+  private static Anonymization anonymization(Map<String, List<String>> params, String container, List<Issue> problems) {
+    String config = single(params, "_anonymizationConfig", problems);
+    String etag = single(params, "_anonymizationConfigEtag", problems);
+    if (config == null) {
+      if (etag != null) {
+        problems.add(Issue.error("invalid", "_anonymizationConfigEtag needs _anonymizationConfig", "_anonymizationConfigEtag"));
+      }
+      return null;
+    }
+    if (!ExportNames.isConfigName(config)) {
+      problems.add(Issue.error("invalid", "_anonymizationConfig '" + config + "' is not a file name of the '"
+          + ExportNames.ANONYMIZATION_CONTAINER + "' container: use up to 255 letters, digits, '.', '_' and '-',"
+          + " without '..' or '/'", "_anonymizationConfig"));
+    }
+    if (container == null) {
+      problems.add(Issue.error("required", "A de-identified export (_anonymizationConfig) needs _container",
+          "_container"));
+    }
+    return new Anonymization(config, etag, null);
   }
 
   /** The values of a parameter: repeats and comma lists count alike. */

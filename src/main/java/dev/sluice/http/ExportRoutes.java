@@ -117,7 +117,9 @@ final class ExportRoutes {
 
   private static final String DOCUMENTATION = "Bulk Data export (STU2/STU3; GET or POST with Parameters)."
       + " Parameters: _outputFormat (application/fhir+ndjson, application/ndjson, ndjson), _since, _until (alias _till),"
-      + " _type, _typeFilter (OR'ed per type), _elements, _container, patient (Patient and Group level)."
+      + " _type, _typeFilter (OR'ed per type), _elements, _container, patient (Patient and Group level),"
+      + " _anonymizationConfig and _anonymizationConfigEtag (de-identified export with a FHIR Tools for Anonymization"
+      + " configuration from the store's 'anonymization' container; needs _container)."
       + " Prefer: handling=lenient ignores unknown parameters and reports them in the error files."
       + " Files: one type per file, a new file past 64 MB or a resource count (configurable)."
       + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"

@@ -43,10 +43,13 @@ public final class ExportJobTable {
       "select count(*) from unnest(string_to_array(?, ',')::xid8[]) x where pg_xact_status(x) = 'in progress'";
 
   private static final String INSERT =
-      "insert into export_job (" + COLUMNS + ") values (?, ?, ?, ?, ?, 'queued', ?, ?, ?, now(), null, null, null, null)"
+      "insert into export_job (" + COLUMNS + ", anonymization_config)"
+          + " values (?, ?, ?, ?, ?, 'queued', ?, ?, ?, now(), null, null, null, null, ?)"
           + " on conflict (client, request_key) where status in ('queued', 'running') do nothing";
 
   private static final String FIND = "select " + COLUMNS + " from export_job where id = ?";
+
+  private static final String ANONYMIZATION_CONFIG = "select anonymization_config from export_job where id = ?";
 
   private static final String FIND_ACTIVE =
       "select " + COLUMNS + " from export_job where client = ? and request_key = ? and status in ('queued', 'running')"
@@ -141,6 +144,14 @@ public final class ExportJobTable {
 
   /** @return false when the same client already has this request queued or running */
   public boolean insert(ExportJobRow job) throws SQLException {
+    return insert(job, null);
+  }
+
+  /**
+   * @param anonymizationConfig the de-identification configuration validated at kick-off, or null
+   * @return false when the same client already has this request queued or running
+   */
+  public boolean insert(ExportJobRow job, byte[] anonymizationConfig) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(INSERT)) {
       ps.setObject(1, job.id());
       ps.setString(2, job.client());
@@ -150,7 +161,18 @@ public final class ExportJobTable {
       ps.setTimestamp(6, Timestamp.from(job.transactionTime()));
       ps.setString(7, job.waitXids());
       ps.setString(8, job.container());
+      ps.setBytes(9, anonymizationConfig);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** The de-identification configuration stored at kick-off; empty when the job has none (or is gone). */
+  public Optional<byte[]> anonymizationConfig(UUID id) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ANONYMIZATION_CONFIG)) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.ofNullable(rs.getBytes(1)) : Optional.empty();
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
+import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 
@@ -122,6 +123,7 @@ public final class ExportScan {
   /** One part's connection. {@link #cancel} may be called from any thread. */
   public final class Session implements AutoCloseable {
     private final Connection connection;
+    private boolean poisoned;
 
     private Session(Connection connection) {
       this.connection = connection;
@@ -169,8 +171,15 @@ public final class ExportScan {
         }
       } finally {
         if (copy.isActive()) {
-          // the sink failed part-way: drain nothing more, leave the connection usable
-          copy.cancelCopy();
+          // The sink failed part-way. A cancelled COPY OUT can leave the protocol out of step
+          // (and the cancel request, sent on another socket, can hit the next statement), so
+          // the connection must not go back to the pool: close() evicts it.
+          poisoned = true;
+          try {
+            copy.cancelCopy();
+          } catch (SQLException e) {
+            // the sink's exception is the one to report; the connection is evicted anyway
+          }
         }
       }
       return rows;
@@ -204,6 +213,10 @@ public final class ExportScan {
 
     @Override
     public void close() throws SQLException {
+      if (poisoned && dataSource.isWrapperFor(HikariDataSource.class)) {
+        dataSource.unwrap(HikariDataSource.class).evictConnection(connection);
+        return;
+      }
       connection.close();
     }
   }

@@ -2,10 +2,14 @@ package dev.sluice.export;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.azure.core.util.BinaryData;
+import com.azure.storage.blob.BlobClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.cli.ExportConfig;
 import dev.sluice.testing.Fixtures;
 import dev.sluice.testing.TestServer;
+import java.net.http.HttpResponse;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +67,33 @@ class ExportAzureTest {
     JsonNode m = ExportClient.read(client.await(status).body());
     assertThat(m.get("output").get(0).get("url").asText())
         .matches(".*/devstoreaccount1/\\d{8}t\\d{6}-" + job + "/" + job + "/Patient-1\\.ndjson\\?.*");
+  }
+
+  @Test
+  void de_identified_export_reads_its_configuration_from_the_anonymization_container_with_its_etag() {
+    BlobClient blob = new BlobServiceClientBuilder().connectionString(Azurite.connectionString()).buildClient()
+        .createBlobContainerIfNotExists(ExportNames.ANONYMIZATION_CONTAINER).getBlobClient("safe-harbor.json");
+    blob.upload(BinaryData.fromBytes(DeidConfigFiles.safeHarbor("patient")), true);
+    String etag = blob.getProperties().getETag();
+
+    HttpResponse<String> stale = client.kickOff("$export?_type=Patient&_container=sluice-azure-deid"
+        + "&_anonymizationConfig=safe-harbor.json&_anonymizationConfigEtag=%220x8DEADBEEF%22");
+    assertThat(stale.statusCode()).as(stale.body()).isEqualTo(412);
+    assertThat(stale.body()).contains("OperationOutcome").contains("_anonymizationConfigEtag");
+    HttpResponse<String> missing = client.kickOff("$export?_type=Patient&_container=sluice-azure-deid"
+        + "&_anonymizationConfig=no-such.json");
+    assertThat(missing.statusCode()).as(missing.body()).isEqualTo(400);
+
+    JsonNode m = client.manifest("$export?_type=Patient&_container=sluice-azure-deid"
+        + "&_anonymizationConfig=safe-harbor.json&_anonymizationConfigEtag=" + etag.replace("\"", "%22"));
+    assertThat(m.get("extension").get("anonymization").get("config").asText()).isEqualTo("safe-harbor.json");
+    List<String> patients = client.lines(m, "output", "Patient");
+    assertThat(patients).hasSize(loaded.get("Patient").size());
+    for (String source : loaded.get("Patient")) {
+      JsonNode p = ExportClient.read(source);
+      String family = p.get("name").get(0).get("family").asText();
+      assertThat(patients).noneMatch(l -> l.contains(family) || l.contains(p.get("id").asText()));
+    }
   }
 
   @Test

@@ -1,0 +1,14 @@
+package dev.sluice.export;
+
+/** What reading a de-identification configuration from the store found. */
+public sealed interface ConfigRead {
+  /** The bytes and the ETag they were read with. */
+  record Found(byte[] bytes, String etag) implements ConfigRead {}
+
+  record Missing() implements ConfigRead {}
+
+  /** {@code _anonymizationConfigEtag} does not match the file's ETag. */
+  record Changed() implements ConfigRead {}
+
+  record TooLarge(long bytes) implements ConfigRead {}
+}

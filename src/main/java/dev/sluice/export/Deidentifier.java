@@ -1,0 +1,95 @@
+package dev.sluice.export;
+
+import dev.sluice.deid.AnonymizationException;
+import dev.sluice.deid.Anonymizer;
+import dev.sluice.deid.ProcessingErrors;
+import dev.sluice.fhir.PatientCompartment;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * Applies an export's de-identification to the rows of one part: parse, anonymize, write. The
+ * date-shift scope key is the patient id for {@code patient} scope (the resource's own id for
+ * a Patient, else the smallest id of the patients whose compartments hold it, none for a
+ * resource in no compartment: then its own id, as with {@code resource} scope), the resource
+ * type for {@code file} (all files of a type count as one) and the container for {@code folder}.
+ *
+ * <p>A resource that fails under {@code processingErrors: skip} is left out and reported in the
+ * error file by type and pseudonym (the cryptoHash of its id under the configuration's key,
+ * which is its id in the output when the configuration hashes ids): never by the id itself.
+ */
+final class Deidentifier {
+  private final Anonymizer anonymizer;
+  private final PatientCompartment compartment;
+  private final String container;
+
+  Deidentifier(Anonymizer anonymizer, PatientCompartment compartment, String container) {
+    this.anonymizer = anonymizer;
+    this.compartment = compartment;
+    this.container = container;
+  }
+
+  /**
+   * @return the de-identified resource, or null when it was skipped and reported to {@code errors}
+   * @throws Failed under {@code processingErrors: raise}
+   */
+  byte[] apply(String type, byte[] b, int off, int len, NdjsonWriter errors) throws IOException, SQLException {
+    IBaseResource resource;
+    try {
+      resource = anonymizer.parse(b, off, len);
+    } catch (AnonymizationException e) {
+      return failed(type, null, e, errors);
+    }
+    String id = resource.getIdElement().getIdPart();
+    Anonymizer.Result result;
+    try {
+      result = anonymizer.apply(resource, scopeKey(type, id, resource));
+    } catch (AnonymizationException e) {
+      return failed(type, id, e, errors);
+    }
+    return switch (result) {
+      case Anonymizer.Result.Anonymized a -> anonymizer.write(a.resource());
+      case Anonymizer.Result.Skipped s -> failed(type, id, s.error(), errors);
+    };
+  }
+
+  /** The id a deletion is reported with: the same pseudonym that hashing {@code Resource.id} gives. */
+  String pseudonym(String id) {
+    return anonymizer.pseudonym(id);
+  }
+
+  private String scopeKey(String type, String id, IBaseResource resource) {
+    return switch (anonymizer.config().parameters().dateShiftScope()) {
+      case RESOURCE -> null;
+      case FILE -> type;
+      case FOLDER -> container;
+      case PATIENT -> {
+        if (type.equals("Patient")) {
+          yield id;
+        }
+        Set<String> patients = compartment.patientIds(type, resource);
+        yield patients.isEmpty() ? null : patients.iterator().next();
+      }
+    };
+  }
+
+  private byte[] failed(String type, String id, AnonymizationException e, NdjsonWriter errors)
+      throws IOException, SQLException {
+    String which = "A " + type + (id == null ? "" : " (pseudonym " + pseudonym(id) + ")");
+    if (anonymizer.config().processingErrors() == ProcessingErrors.RAISE) {
+      throw new Failed(which + " could not be de-identified (processingErrors: raise): " + e.getMessage());
+    }
+    errors.write(PartWorker.outcome("error", "processing",
+        which + " could not be de-identified and was left out (processingErrors: skip): " + e.getMessage()));
+    return null;
+  }
+
+  /** De-identification failed under {@code processingErrors: raise}: the export fails, without retries. */
+  static final class Failed extends RuntimeException {
+    Failed(String message) {
+      super(message);
+    }
+  }
+}
