@@ -137,6 +137,10 @@ public class IndexBench {
             + " %.1f s making rows in Java, the rest deleting and copying in PostgreSQL)%n",
             resources.size(), s, resources.size() / s, rowsNanos / 1e9);
       }
+    } finally {
+      try (var files = Files.walk(data)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 }
