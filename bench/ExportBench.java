@@ -78,6 +78,13 @@ public class ExportBench {
     }
   }
 
+  /** User + system CPU seconds of a process so far, from /proc (clock ticks of 1/100 s). */
+  static double cpuSeconds(Process p) throws Exception {
+    String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+  }
+
   static long load(Connection c, Path data) throws Exception {
     long started = System.nanoTime();
     String now = Instant.now().minusSeconds(60).toString();
@@ -176,8 +183,10 @@ public class ExportBench {
     long exported = 0;
     long downloaded = 0;
     long downloadedBytes = 0;
+    double exportCpu = 0;
     for (int round = 0; round < 2; round++) {
       long t = System.nanoTime();
+      double cpuBefore = cpuSeconds(server);
       HttpResponse<String> kick = http.send(HttpRequest.newBuilder(URI.create(base + "/$export" + query))
           .header("Accept", "application/fhir+json").header("Prefer", "respond-async")
           .header("Authorization", "Bearer round-" + round).build(), HttpResponse.BodyHandlers.ofString());
@@ -194,6 +203,7 @@ public class ExportBench {
         throw new IllegalStateException("export: " + r.statusCode() + " " + r.body());
       }
       double seconds = (System.nanoTime() - t) / 1e9;
+      double cpu = cpuSeconds(server) - cpuBefore;
       var manifest = JSON.readTree(r.body());
       exported = 0;
       for (var f : manifest.get("output")) {
@@ -220,9 +230,11 @@ public class ExportBench {
       }
       if (seconds < exportSeconds) {
         exportSeconds = seconds;
+        exportCpu = cpu;
         downloadSeconds = (System.nanoTime() - d) / 1e9;
       }
-      System.out.printf("round %d: export %.2f s, download %.2f s%n", round + 1, seconds, (System.nanoTime() - d) / 1e9);
+      System.out.printf("round %d: export %.2f s (server CPU %.1f s), download %.2f s%n", round + 1, seconds, cpu,
+          (System.nanoTime() - d) / 1e9);
     }
     if (exported != loaded || downloaded != loaded) {
       throw new IllegalStateException("exported " + exported + ", downloaded " + downloaded + ", loaded " + loaded);
@@ -241,6 +253,9 @@ public class ExportBench {
         rawVariant);
     System.out.printf("export (kick-off→manifest) %.2f s  %,.0f resources/s%s%n", exportSeconds, exportRate,
         query.isEmpty() ? "" : "  (de-identified)");
+    // the machine may be shared: CPU seconds of the server JVM (PostgreSQL not included) do not depend on its load
+    System.out.printf("export server CPU          %.1f s  %,.0f resources per CPU-second%n", exportCpu,
+        exported / exportCpu);
     System.out.printf("export + download          %.2f s  %,.0f resources/s%n", exportSeconds + downloadSeconds, withDownload);
     System.out.printf("ratio export / raw read    %.0f %%%n", 100 * exportRate / rawRate);
     System.out.printf("server peak RSS (VmHWM)    %,d MB  (heap capped at 512 MB)%n", rss);

@@ -54,10 +54,13 @@ final class Progress {
     }
   }
 
-  /** Ends the bar's line so the summary starts on a fresh one. */
+  /**
+   * Shows the final state (a load shorter than the interval would otherwise show none) and
+   * ends the bar's line so the summary starts on a fresh one.
+   */
   synchronized void finish() {
+    show();
     if (terminal) {
-      show();
       out.println();
     }
   }

@@ -136,10 +136,12 @@ public final class SearchSql {
         case Criterion.Has h -> {
           String t = alias("t");
           String r = alias("r");
-          String head = pk + " in (select " + t + ".pk from idx_reference " + r + " join resource " + t + " on "
-              + t + ".res_type = " + r + ".target_type and " + t + ".res_id = " + r + ".target_id where "
-              + keyIn(r, h.reference().keys()) + " and " + r + ".target_type = " + bind(type) + " and ";
-          yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk") + ")";
+          // ids from the references of the matching sources: work in proportion to the matches,
+          // not to every reference to every resource of this type
+          String head = pk + " in (select " + t + ".pk from resource " + t + " where " + t + ".res_type = "
+              + bind(type) + " and " + t + ".res_id in (select " + r + ".target_id from idx_reference " + r
+              + " where " + keyIn(r, h.reference().keys()) + " and " + r + ".target_type = " + bind(type) + " and ";
+          yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk") + "))";
         }
         case Criterion.AnyOf any -> {
           List<String> parts = new ArrayList<>();
