@@ -80,8 +80,14 @@ final class ResourceIndexer {
         }
         continue;
       }
+      if (values.isEmpty()) {
+        continue;
+      }
+      // derived keys are hashed from strings: only for the tokens that use them
+      int textKey = p.kind() == ParamKind.TOKEN ? p.textKey() : 0;
+      int ofTypeKey = p.kind() == ParamKind.TOKEN ? p.ofTypeKey() : 0;
       for (Base v : values) {
-        add(rows, p.kind(), p.key(), p.textKey(), p.ofTypeKey(), 0, v);
+        add(rows, p.kind(), p.key(), textKey, ofTypeKey, 0, v);
       }
     }
     return List.copyOf(rows);
