@@ -3,6 +3,7 @@ package dev.sluice.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -172,15 +173,21 @@ class ExportPointInTimeTest {
   @Test
   void group_export_reads_the_members_compartments_as_they_were_at_transaction_time() throws Exception {
     String prefix = "cmp-grp-";
+    DeidConfigFiles.put(client, "cmp-redact.json",
+        "{\"fhirPathRules\":[{\"path\":\"Flag.code.text\",\"method\":\"redact\"}]}".getBytes(StandardCharsets.UTF_8));
     client.put("Group/" + prefix + "g", "{\"resourceType\":\"Group\",\"id\":\"" + prefix + "g\",\"type\":\"person\","
         + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"Patient/" + prefix + "member\"}}]}");
     List<Map<String, String>> exports = exportAcrossCompartmentChanges(prefix, "Patient/" + prefix + "member",
         "Patient/" + prefix + "other", "Group/" + prefix + "g/$export?_type=Flag",
-        "Group/" + prefix + "g/$export?_type=Flag&_elements=status");
+        "Group/" + prefix + "g/$export?_type=Flag&_elements=status",
+        "Group/" + prefix + "g/$export?_type=Flag&_container=cmp-deid&_anonymizationConfig=cmp-redact.json");
     assertExportedAsAtKickOff(exports.get(0), prefix);
     assertThat(exports.get(0).get(prefix + "moved-out")).contains("before").contains("Patient/" + prefix + "member");
+    // the resources judged from their content go through _elements and de-identification too
     assertThat(exports.get(1).keySet()).isEqualTo(exports.get(0).keySet());
     assertThat(exports.get(1).values()).allSatisfy(line -> assertThat(line).contains("SUBSETTED"));
+    assertThat(exports.get(2).keySet()).isEqualTo(exports.get(0).keySet());
+    assertThat(exports.get(2).values()).allSatisfy(line -> assertThat(line).doesNotContain("before"));
   }
 
   @Test
