@@ -242,32 +242,35 @@ public final class ExportScan {
 
   /**
    * The part's query; every value in it is typed by this server (see {@link CopyLiteral}).
-   * Columns: content, replaced. With a membership condition it is a union of the versions
+   * Columns: content, replaced. With a membership condition it is the union of the versions
    * still current, selected through {@code compartment}, and the versions replaced after
-   * {@code at}, all of them, flagged (the second branch reads the pk range again, from pages
-   * the first has just read).
+   * {@code at}, flagged, found from the versions stamped after {@code at} (their successors:
+   * index {@code resource_version_type_updated}), so that branch costs in proportion to the
+   * changes since {@code at}, not to the part.
    */
   static String sql(ResourceScan s) {
     if (!s.type().matches("[A-Za-z]{1,64}")) {
       throw new IllegalArgumentException("not a resource type: " + s.type());
     }
+    String current = "select v.content, false from resource_version v where v.res_type = " + CopyLiteral.of(s.type())
+        + " and v.pk between " + s.pkFrom() + " and " + s.pkTo() + versionAt(s);
+    String replaced = " union all select v.content, true from resource_version n"
+        + " join resource_version v on v.pk = n.pk and v.version = n.version - 1"
+        + " where n.res_type = " + CopyLiteral.of(s.type()) + " and n.last_updated > " + CopyLiteral.of(s.at())
+        + " and n.pk between " + s.pkFrom() + " and " + s.pkTo() + versionAt(s);
     return switch (s.membership()) {
-      case ALL -> versionsAt(s, false).toString();
-      case ANY_COMPARTMENT -> versionsAt(s, false)
-          .append(" and v.valid_to is null and exists (select 1 from compartment c where c.res_pk = v.pk)")
-          .append(" union all ").append(versionsAt(s, true)).append(" and v.valid_to is not null").toString();
-      case MEMBERS -> versionsAt(s, false)
-          .append(" and v.valid_to is null and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id")
-          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" and c.res_pk = v.pk)")
-          .append(" union all ").append(versionsAt(s, true)).append(" and v.valid_to is not null").toString();
+      case ALL -> current;
+      case ANY_COMPARTMENT -> current
+          + " and v.valid_to is null and exists (select 1 from compartment c where c.res_pk = v.pk)" + replaced;
+      case MEMBERS -> current
+          + " and v.valid_to is null and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id"
+          + " where m.job_id = " + CopyLiteral.of(s.jobId()) + " and c.res_pk = v.pk)" + replaced;
     };
   }
 
-  /** The versions of the type and pk range current at {@code at}, after {@code since}, through {@code anyOf}. */
-  private static StringBuilder versionsAt(ResourceScan s, boolean replaced) {
-    StringBuilder q = new StringBuilder("select v.content, ").append(replaced)
-        .append(" from resource_version v where v.res_type = ").append(CopyLiteral.of(s.type()))
-        .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
+  /** Conditions on {@code v}: current at {@code at}, not a deletion, after {@code since}, through {@code anyOf}. */
+  private static String versionAt(ResourceScan s) {
+    StringBuilder q = new StringBuilder()
         .append(" and v.last_updated <= ").append(CopyLiteral.of(s.at()))
         .append(" and (v.valid_to is null or v.valid_to > ").append(CopyLiteral.of(s.at())).append(')')
         .append(" and not v.deleted");
@@ -283,6 +286,6 @@ public final class ExportScan {
       }
       q.append(')');
     }
-    return q;
+    return q.toString();
   }
 }

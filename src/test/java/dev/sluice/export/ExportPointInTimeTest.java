@@ -175,12 +175,15 @@ class ExportPointInTimeTest {
     String prefix = "cmp-grp-";
     DeidConfigFiles.put(client, "cmp-redact.json",
         "{\"fhirPathRules\":[{\"path\":\"Flag.code.text\",\"method\":\"redact\"}]}".getBytes(StandardCharsets.UTF_8));
-    client.put("Group/" + prefix + "g", "{\"resourceType\":\"Group\",\"id\":\"" + prefix + "g\",\"type\":\"person\","
+    var group = client.put("Group/" + prefix + "g", "{\"resourceType\":\"Group\",\"id\":\"" + prefix + "g\",\"type\":\"person\","
         + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"Patient/" + prefix + "member\"}}]}");
     List<Map<String, String>> exports = exportAcrossCompartmentChanges(prefix, "Patient/" + prefix + "member",
         "Patient/" + prefix + "other", "Group/" + prefix + "g/$export?_type=Flag",
         "Group/" + prefix + "g/$export?_type=Flag&_elements=status",
-        "Group/" + prefix + "g/$export?_type=Flag&_container=cmp-deid&_anonymizationConfig=cmp-redact.json");
+        "Group/" + prefix + "g/$export?_type=Flag&_container=cmp-deid&_anonymizationConfig=cmp-redact.json",
+        // every Flag was written after the Group
+        "Group/" + prefix + "g/$export?_type=Flag&_since="
+            + ExportClient.read(group.body()).get("meta").get("lastUpdated").asText().replace("+", "%2B"));
     assertExportedAsAtKickOff(exports.get(0), prefix);
     assertThat(exports.get(0).get(prefix + "moved-out")).contains("before").contains("Patient/" + prefix + "member");
     // the resources judged from their content go through _elements and de-identification too
@@ -188,6 +191,7 @@ class ExportPointInTimeTest {
     assertThat(exports.get(1).values()).allSatisfy(line -> assertThat(line).contains("SUBSETTED"));
     assertThat(exports.get(2).keySet()).isEqualTo(exports.get(0).keySet());
     assertThat(exports.get(2).values()).allSatisfy(line -> assertThat(line).doesNotContain("before"));
+    assertThat(exports.get(3)).isEqualTo(exports.get(0));
   }
 
   @Test
