@@ -183,7 +183,8 @@ class ExportPointInTimeTest {
         "Group/" + prefix + "g/$export?_type=Flag&_container=cmp-deid&_anonymizationConfig=cmp-redact.json",
         // every Flag was written after the Group
         "Group/" + prefix + "g/$export?_type=Flag&_since="
-            + ExportClient.read(group.body()).get("meta").get("lastUpdated").asText().replace("+", "%2B"));
+            + ExportClient.read(group.body()).get("meta").get("lastUpdated").asText().replace("+", "%2B"),
+        "Group/" + prefix + "g/$export?_type=Flag&_typeFilter=Flag%3Fsubject%3Amissing%3Dfalse");
     assertExportedAsAtKickOff(exports.get(0), prefix);
     assertThat(exports.get(0).get(prefix + "moved-out")).contains("before").contains("Patient/" + prefix + "member");
     // the resources judged from their content go through _elements and de-identification too
@@ -192,6 +193,8 @@ class ExportPointInTimeTest {
     assertThat(exports.get(2).keySet()).isEqualTo(exports.get(0).keySet());
     assertThat(exports.get(2).values()).allSatisfy(line -> assertThat(line).doesNotContain("before"));
     assertThat(exports.get(3)).isEqualTo(exports.get(0));
+    // documented limitation: _typeFilter searches the index of current versions, where a deleted Flag has no rows
+    assertThat(exports.get(4).keySet()).containsExactlyInAnyOrder(prefix + "kept", prefix + "updated", prefix + "moved-out");
   }
 
   @Test
