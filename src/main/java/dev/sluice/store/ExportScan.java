@@ -27,9 +27,10 @@ import org.postgresql.copy.CopyOut;
  * <p>Patient compartment membership ({@code compartment}) is that of each resource's
  * <em>current</em> version. A scan that selects by membership trusts the table only for the
  * resources whose version current at transactionTime is still current; the versions replaced
- * after it (updated, moved or deleted since: few, the changes between kick-off and scan) are
- * all streamed too, flagged, for the caller to judge from their content. Both come from one
- * statement, so from one snapshot: a resource changed while the part runs is streamed once.
+ * after it (updated, moved or deleted since: the changes between kick-off and scan, few unless
+ * {@code _until} is far in the past) are all streamed too, flagged, for the caller to judge
+ * from their content. Both come from one statement, so from one snapshot: a resource changed
+ * while the part runs is streamed once.
  */
 public final class ExportScan {
   /** Which resources of the scanned type a part keeps. */
@@ -244,8 +245,8 @@ public final class ExportScan {
    * The part's query; every value in it is typed by this server (see {@link CopyLiteral}).
    * Columns: content, replaced. With a membership condition it is the union of the versions
    * still current, selected through {@code compartment}, and the versions replaced after
-   * {@code at}, flagged, found from the versions stamped after {@code at} (their successors:
-   * index {@code resource_version_type_updated}), so that branch costs in proportion to the
+   * {@code at}, flagged, found from the versions stamped after {@code at} (their successors,
+   * through an index on {@code last_updated}), so that branch costs in proportion to the
    * changes since {@code at}, not to the part.
    */
   static String sql(ResourceScan s) {
