@@ -3,7 +3,6 @@ package dev.sluice.export;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.fhir.FhirModel;
-import dev.sluice.fhir.Format;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.store.ExportFileRow;
 import dev.sluice.store.ExportFileTable;
@@ -19,6 +18,7 @@ import dev.sluice.search.SearchParser;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -27,7 +27,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -170,11 +169,17 @@ public final class PartWorker {
         request.since(), membership, anyOf);
     ElementsFilter filter = request.elements().isEmpty() ? null : new ElementsFilter(fhir, request.elements());
     Deidentifier deid = deidentifier(job, request);
+    ExportCompartments compartments = membership == Membership.ALL ? null : compartments(job, request);
     try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), type, ExportFileRow.OUTPUT, type, settings);
         NdjsonWriter errors = errorWriter(job, part)) {
       try {
-        session.scan(spec, (b, off, len) -> {
+        session.scan(spec, (b, off, len, replaced) -> {
           try {
+            // replaced after transactionTime: the compartment table holds a later version's
+            // membership, so the version exported is judged from its own content
+            if (replaced && !compartments.holds(type, Arrays.copyOfRange(b, off, off + len))) {
+              return;
+            }
             if (deid != null) {
               // parsed and re-serialized only here: without a configuration the bytes are copied as stored
               byte[] clean = deid.apply(type, b, off, len, errors);
@@ -211,6 +216,16 @@ public final class PartWorker {
     }
   }
 
+  /** The compartments a Patient or Group level export reads. */
+  private ExportCompartments compartments(ExportJobRow job, ExportRequest request) {
+    return switch (request.level()) {
+      case ExportLevel.System s -> throw new IllegalStateException("a system-level export reads no compartments");
+      case ExportLevel.Patients p -> request.patients().isEmpty() ? ExportCompartments.anyPatient(fhir, compartment)
+          : ExportCompartments.members(fhir, compartment, () -> Set.copyOf(request.patients()));
+      case ExportLevel.Group g -> ExportCompartments.members(fhir, compartment, () -> parts.members(job.id()));
+    };
+  }
+
   private Deidentifier deidentifier(ExportJobRow job, ExportRequest request) throws SQLException {
     return request.anonymization() == null ? null
         : new Deidentifier(anonymizations.of(job.id(), request.anonymization()), compartment, job.container());
@@ -220,12 +235,7 @@ public final class PartWorker {
       throws Exception {
     Deidentifier deid = deidentifier(job, request);
     boolean system = request.level() instanceof ExportLevel.System;
-    Set<String> members = switch (request.level()) {
-      case ExportLevel.System s -> Set.of();
-      case ExportLevel.Patients p -> Set.copyOf(request.patients());
-      case ExportLevel.Group g -> parts.members(job.id());
-    };
-    boolean anyPatient = request.level() instanceof ExportLevel.Patients && request.patients().isEmpty();
+    ExportCompartments compartments = system ? null : compartments(job, request);
     Set<String> wanted = request.types().isEmpty()
         ? new ExportTypes(fhir, compartment).forLevel(request.level()) : Set.copyOf(request.types());
     try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), "deleted-Bundle",
@@ -233,15 +243,14 @@ public final class PartWorker {
       DeletionBundles bundles = new DeletionBundles(out);
       try {
         session.deletions(request.since(), job.transactionTime(), wanted, !system, (type, id, previous) -> {
+          // judged by the version before the deletion, as resources replaced after transactionTime are
           if (!system) {
-            if (previous == null) {
-              return;
-            }
-            IBaseResource before = fhir.parse(previous, Format.JSON);
-            Set<String> owners = compartment.patientIds(type, before);
-            boolean in = anyPatient ? !owners.isEmpty() : owners.stream().anyMatch(members::contains);
-            if (!in) {
-              return;
+            try {
+              if (previous == null || !compartments.holds(type, previous)) {
+                return;
+              }
+            } catch (SQLException e) {
+              throw new IOException(e);
             }
           }
           // a de-identified export names deleted resources by pseudonym, never by their ids

@@ -23,6 +23,14 @@ import org.postgresql.copy.CopyOut;
  * resources are read with {@code COPY (select content ...) TO STDOUT (FORMAT binary)}: the
  * stored bytes arrive one row per message, unescaped, so memory holds one resource at a
  * time whatever its size, and nothing is parsed.
+ *
+ * <p>Patient compartment membership ({@code compartment}) is that of each resource's
+ * <em>current</em> version. A scan that selects by membership trusts the table only for the
+ * resources whose version current at transactionTime is still current; the versions replaced
+ * after it (updated, moved or deleted since: the changes between kick-off and scan, few unless
+ * {@code _until} is far in the past) are all streamed too, flagged, for the caller to judge
+ * from their content. Both come from one statement, so from one snapshot: a resource changed
+ * while the part runs is streamed once.
  */
 public final class ExportScan {
   /** Which resources of the scanned type a part keeps. */
@@ -44,10 +52,15 @@ public final class ExportScan {
     }
   }
 
-  /** Receives each row's bytes; valid only during the call. */
+  /**
+   * Receives each row's bytes; valid only during the call. {@code replaced}: the version was
+   * replaced after transactionTime and the scan selects by membership, so whether it was in
+   * the compartments asked for is not known: the sink judges it from the content. Always false
+   * for {@link Membership#ALL}.
+   */
   @FunctionalInterface
   public interface RowSink {
-    void row(byte[] buffer, int offset, int length) throws IOException;
+    void row(byte[] buffer, int offset, int length, boolean replaced) throws IOException;
   }
 
   /** Receives each deletion: type, id, and the content of the version before it (when asked). */
@@ -160,11 +173,14 @@ public final class ExportScan {
             if (fields == -1) {
               break;
             }
+            // two fields: content (never null: deletions are not selected), replaced (boolean, one byte)
             int length = int32(message, p);
-            p += 4;
+            int content = p + 4;
+            p = content + Math.max(length, 0);
+            boolean replaced = int32(message, p) == 1 && message[p + 4] != 0;
+            p += 4 + Math.max(int32(message, p), 0);
             if (length >= 0) {
-              sink.row(message, p, length);
-              p += length;
+              sink.row(message, content, length, replaced);
               rows++;
             }
           }
@@ -225,27 +241,45 @@ public final class ExportScan {
     return ((b[p] & 0xff) << 24) | ((b[p + 1] & 0xff) << 16) | ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
   }
 
-  /** The part's query; every value in it is typed by this server (see {@link CopyLiteral}). */
+  /**
+   * The part's query; every value in it is typed by this server (see {@link CopyLiteral}).
+   * Columns: content, replaced. With a membership condition it is the union of the versions
+   * still current, selected through {@code compartment}, and the versions replaced after
+   * {@code at}, flagged, found from the versions stamped after {@code at} (their successors,
+   * through an index on {@code last_updated}), so that branch costs in proportion to the
+   * changes since {@code at}, not to the part.
+   */
   static String sql(ResourceScan s) {
     if (!s.type().matches("[A-Za-z]{1,64}")) {
       throw new IllegalArgumentException("not a resource type: " + s.type());
     }
-    StringBuilder q = new StringBuilder("select v.content from resource_version v where v.res_type = ")
-        .append(CopyLiteral.of(s.type()))
-        .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
+    String current = "select v.content, false from resource_version v where v.res_type = " + CopyLiteral.of(s.type())
+        + " and v.pk between " + s.pkFrom() + " and " + s.pkTo() + versionAt(s);
+    String replaced = " union all select v.content, true from resource_version n"
+        + " join resource_version v on v.pk = n.pk and v.version = n.version - 1"
+        + " where n.res_type = " + CopyLiteral.of(s.type()) + " and n.last_updated > " + CopyLiteral.of(s.at())
+        + " and n.pk between " + s.pkFrom() + " and " + s.pkTo() + versionAt(s);
+    return switch (s.membership()) {
+      case ALL -> current;
+      case ANY_COMPARTMENT -> current
+          + " and v.valid_to is null and exists (select 1 from compartment c where c.res_pk = v.pk)" + replaced;
+      case MEMBERS -> current
+          + " and v.valid_to is null and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id"
+          + " where m.job_id = " + CopyLiteral.of(s.jobId()) + " and c.res_pk = v.pk)" + replaced;
+    };
+  }
+
+  /** Conditions on {@code v}: current at {@code at}, not a deletion, after {@code since}, through {@code anyOf}. */
+  private static String versionAt(ResourceScan s) {
+    StringBuilder q = new StringBuilder()
         .append(" and v.last_updated <= ").append(CopyLiteral.of(s.at()))
         .append(" and (v.valid_to is null or v.valid_to > ").append(CopyLiteral.of(s.at())).append(')')
         .append(" and not v.deleted");
     if (s.since() != null) {
       q.append(" and v.last_updated > ").append(CopyLiteral.of(s.since()));
     }
-    switch (s.membership()) {
-      case ALL -> { }
-      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk)");
-      case MEMBERS -> q.append(" and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id")
-          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" and c.res_pk = v.pk)");
-    }
     if (!s.anyOf().isEmpty()) {
+      // over the search index, which holds current versions: see docs/export.md
       q.append(" and (");
       for (int i = 0; i < s.anyOf().size(); i++) {
         SqlCondition c = s.anyOf().get(i);
