@@ -1,17 +1,13 @@
 package dev.sluice.deid;
 
-import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.FhirVersionEnum;
-import ca.uhn.fhir.context.RuntimePrimitiveDatatypeDefinition;
-import ca.uhn.fhir.context.RuntimeResourceDefinition;
-import ca.uhn.fhir.context.support.IValidationSupport;
+import dev.sluice.fhir.TypeDefinitions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 import org.hl7.fhir.exceptions.FHIRException;
 import org.hl7.fhir.exceptions.PathEngineException;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.fhirpath.ExpressionNode;
 import org.hl7.fhir.r4.fhirpath.FHIRPathEngine;
 import org.hl7.fhir.r4.fhirpath.FHIRPathUtilityClasses.FunctionDetails;
@@ -20,7 +16,6 @@ import org.hl7.fhir.r4.fhirpath.TypeDetails;
 import org.hl7.fhir.r4.hapi.ctx.HapiWorkerContext;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.hl7.fhir.utilities.fhirpath.FHIRPathConstantEvaluationMode;
 
@@ -33,7 +28,7 @@ import org.hl7.fhir.utilities.fhirpath.FHIRPathConstantEvaluationMode;
  * as the evaluation's app context), so they cost a lookup rather than a tree walk.
  *
  * <p>Type checks ({@code as Age}, {@code is}, {@code ofType}) ask the worker context whether a type exists. The full
- * StructureDefinition set is a large extra artifact that takes seconds to load, so {@link TypeNames} answers from
+ * StructureDefinition set is a large extra artifact that takes seconds to load, so {@link TypeDefinitions} answers from
  * HAPI's own model instead. Evaluation only reads shared state, so one instance serves all threads.
  */
 final class PathEngine {
@@ -44,7 +39,7 @@ final class PathEngine {
         if (fhirContext.getVersion().getVersion() != FhirVersionEnum.R4) {
             throw new IllegalArgumentException("de-identification needs an R4 FhirContext, got " + fhirContext.getVersion().getVersion());
         }
-        engine = new FHIRPathEngine(new HapiWorkerContext(fhirContext, new TypeNames(fhirContext)));
+        engine = new FHIRPathEngine(new HapiWorkerContext(fhirContext, new TypeDefinitions(fhirContext)));
         engine.setHostServices(new Functions());
     }
 
@@ -131,48 +126,6 @@ final class PathEngine {
         @Override
         public boolean paramIsType(String name, int index) {
             return false;
-        }
-    }
-
-    /** Answers "is this a FHIR type?" from HAPI's model, with skeleton StructureDefinitions. */
-    private static final class TypeNames implements IValidationSupport {
-
-        private static final String BASE = "http://hl7.org/fhir/StructureDefinition/";
-        private final FhirContext fhirContext;
-
-        TypeNames(FhirContext fhirContext) {
-            this.fhirContext = fhirContext;
-        }
-
-        @Override
-        public FhirContext getFhirContext() {
-            return fhirContext;
-        }
-
-        @Override
-        public <T extends IBaseResource> List<T> fetchAllStructureDefinitions() {
-            return new ArrayList<>();
-        }
-
-        @Override
-        public IBaseResource fetchStructureDefinition(String url) {
-            if (url == null || !url.startsWith(BASE)) {
-                return null;
-            }
-            String name = url.substring(BASE.length());
-            BaseRuntimeElementDefinition<?> definition = fhirContext.getElementDefinition(name);
-            if (definition == null && fhirContext.getResourceTypes().contains(name)) {
-                definition = fhirContext.getResourceDefinition(name);
-            }
-            if (definition == null) {
-                return null;
-            }
-            StructureDefinition sd = new StructureDefinition();
-            sd.setUrl(url).setName(name).setType(name).setDerivation(StructureDefinition.TypeDerivationRule.SPECIALIZATION);
-            sd.setKind(definition instanceof RuntimeResourceDefinition ? StructureDefinition.StructureDefinitionKind.RESOURCE
-                    : definition instanceof RuntimePrimitiveDatatypeDefinition ? StructureDefinition.StructureDefinitionKind.PRIMITIVETYPE
-                    : StructureDefinition.StructureDefinitionKind.COMPLEXTYPE);
-            return sd;
         }
     }
 }

@@ -1,13 +1,11 @@
 package dev.sluice.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.context.support.IValidationSupport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.exceptions.FHIRException;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.fhirpath.ExpressionNode;
 import org.hl7.fhir.r4.fhirpath.FHIRPathEngine;
@@ -19,7 +17,6 @@ import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Resource;
-import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.hl7.fhir.utilities.fhirpath.FHIRPathConstantEvaluationMode;
 import org.slf4j.Logger;
@@ -38,7 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ParamExpressions {
   private static final Logger log = LoggerFactory.getLogger(ParamExpressions.class);
-  private static final String SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/";
 
   private final FhirContext context;
   private final FHIRPathEngine engine;
@@ -55,7 +51,7 @@ public final class ParamExpressions {
 
   public ParamExpressions(FhirModel fhir) {
     this.context = fhir.context();
-    this.engine = new FHIRPathEngine(new HapiWorkerContext(context, new TypeNames(context)));
+    this.engine = new FHIRPathEngine(new HapiWorkerContext(context, new TypeDefinitions(context)));
     engine.setHostServices(new Host(context));
   }
 
@@ -173,41 +169,6 @@ public final class ParamExpressions {
     }
     parts.add(expression.substring(start).trim());
     return parts;
-  }
-
-  /** Answers "does this type exist" for the engine; it needs nothing else from definitions. */
-  private static final class TypeNames implements IValidationSupport {
-    private final FhirContext context;
-
-    TypeNames(FhirContext context) {
-      this.context = context;
-    }
-
-    @Override
-    public FhirContext getFhirContext() {
-      return context;
-    }
-
-    @Override
-    public <T extends IBaseResource> List<T> fetchAllStructureDefinitions() {
-      return new ArrayList<>();
-    }
-
-    @Override
-    public IBaseResource fetchStructureDefinition(String url) {
-      if (url == null || !url.startsWith(SD_PREFIX)) {
-        return null;
-      }
-      String type = url.substring(SD_PREFIX.length());
-      if (context.getElementDefinition(type) == null && !context.getResourceTypes().contains(type)) {
-        return null;
-      }
-      StructureDefinition sd = new StructureDefinition();
-      sd.setUrl(url);
-      sd.setName(type);
-      sd.setType(type);
-      return sd;
-    }
   }
 
   /** Host services: only {@code resolve()} does something. */
