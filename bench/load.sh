@@ -6,16 +6,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
-shared="$(cd "$here/../shared" && pwd)"
-work="$here/bench/work"
-data="$work/medium-x$k"
-
-if [ ! -f "$data/.complete" ]; then
-  echo "bench: scaling $shared/data/medium x$k into $data ..." >&2
-  rm -rf "$data"
-  python3 "$shared/tools/scale_ndjson.py" --progress 30 "$shared/data/medium" "$data" "$k" >&2
-  touch "$data/.complete"
-fi
+# shellcheck source=bench/server.sh
+source "$here/bench/server.sh"
+scale_medium
 
 lines=$(cat "$data"/*.ndjson | wc -l)
 bytes=$(cat "$data"/*.ndjson | wc -c)
@@ -23,26 +16,7 @@ read_start=$(date +%s.%N)
 cat "$data"/*.ndjson > /dev/null
 read_end=$(date +%s.%N)
 
-"$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-tmp="$(mktemp -d -t sluice-bench-XXXXXX)"
-log="$work/server-x$k.log"
-mkdir -p "$work"
-"$here/sluice" serve --port "$port" --data-dir "$tmp" > "$log" 2>&1 &
-server=$!
-cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-base="http://127.0.0.1:$port/fhir"
-for _ in $(seq 1 240); do
-  if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$server" 2>/dev/null; then echo "bench: the server did not start; see $log" >&2; exit 1; fi
-  sleep 0.5
-done
+start_server load
 
 echo "bench: loading $lines resources ($(( bytes / 1000000 )) MB) into a fresh server on port $port ..." >&2
 cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }

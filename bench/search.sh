@@ -7,36 +7,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
 repeats="${2:-20}"
-shared="$(cd "$here/../shared" && pwd)"
-work="$here/bench/work"
-data="$work/medium-x$k"
+# shellcheck source=bench/server.sh
+source "$here/bench/server.sh"
+scale_medium
 
-if [ ! -f "$data/.complete" ]; then
-  echo "bench: scaling $shared/data/medium x$k into $data ..." >&2
-  rm -rf "$data"
-  python3 "$shared/tools/scale_ndjson.py" --progress 30 "$shared/data/medium" "$data" "$k" >&2
-  touch "$data/.complete"
-fi
-
-"$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-tmp="$(mktemp -d -t sluice-search-bench-XXXXXX)"
-log="$work/search-server-x$k.log"
-mkdir -p "$work"
-"$here/sluice" serve --port "$port" --data-dir "$tmp" > "$log" 2>&1 &
-server=$!
-cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-base="http://127.0.0.1:$port/fhir"
-for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-  sleep 1
-done
+start_server search
 
 lines=$(cat "$data"/*.ndjson | wc -l)
 echo "== load: $lines resources (medium x$k) with ./sluice load, search index on"
