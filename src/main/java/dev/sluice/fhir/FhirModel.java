@@ -38,6 +38,29 @@ public final class FhirModel {
   }
 
   /** {@code [A-Za-z0-9\-.]{1,64}}, checked without a regex: the indexer asks for every reference. */
+  /**
+   * @return {@code type}
+   * @throws FhirException 404 when it is not an R4 resource type (a URL that names no endpoint)
+   */
+  public String requireType(String type) {
+    if (!isResourceType(type)) {
+      throw FhirException.notFound("'" + type + "' is not a FHIR R4 resource type");
+    }
+    return type;
+  }
+
+  /**
+   * @return {@code id}
+   * @throws FhirException 400 when it is not a valid FHIR id
+   */
+  public static String requireId(String id) {
+    if (!isValidId(id)) {
+      throw FhirException.badRequest(
+          "'" + id + "' is not a valid id (1 to 64 letters, digits, '-' and '.')", "id");
+    }
+    return id;
+  }
+
   public static boolean isValidId(String id) {
     if (id == null || id.isEmpty() || id.length() > 64) {
       return false;

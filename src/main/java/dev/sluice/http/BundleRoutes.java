@@ -15,9 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
-import org.hl7.fhir.r4.model.Bundle.BundleType;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -216,7 +213,7 @@ final class BundleRoutes {
         if (parts.length != 2) {
           throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
         }
-        String id = ResourceRoutes.validId(parts[1]);
+        String id = FhirModel.requireId(parts[1]);
         requireResource(where, resource, type);
         String bodyId = resource.getIdElement().getIdPart();
         if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
@@ -231,15 +228,15 @@ final class BundleRoutes {
         if (parts.length != 2) {
           throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
         }
-        return new BundleEntryRequest.Delete(i, type, ResourceRoutes.validId(parts[1]), ifMatch);
+        return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
       }
       case "GET" -> {
         if (parts.length == 2) {
-          return new BundleEntryRequest.Read(i, type, ResourceRoutes.validId(parts[1]), null);
+          return new BundleEntryRequest.Read(i, type, FhirModel.requireId(parts[1]), null);
         }
         if (parts.length == 4 && parts[2].equals("_history")) {
           try {
-            return new BundleEntryRequest.Read(i, type, ResourceRoutes.validId(parts[1]), Integer.parseInt(parts[3]));
+            return new BundleEntryRequest.Read(i, type, FhirModel.requireId(parts[1]), Integer.parseInt(parts[3]));
           } catch (NumberFormatException e) {
             throw FhirException.badRequest(where + ": '" + parts[3] + "' is not a version number", where + ".request.url");
           }

@@ -41,7 +41,7 @@ final class ResourceRoutes {
   }
 
   void create(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
+    String type = fhir.requireType(ctx.pathParam("type"));
     IBaseResource resource = parseBody(ctx, type);
     String ifNoneExist = ctx.header("If-None-Exist");
     if (ifNoneExist != null) {
@@ -75,8 +75,8 @@ final class ResourceRoutes {
   }
 
   void update(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
-    String id = validId(ctx.pathParam("id"));
+    String type = fhir.requireType(ctx.pathParam("type"));
+    String id = FhirModel.requireId(ctx.pathParam("id"));
     IBaseResource resource = parseBody(ctx, type);
     String bodyId = resource.getIdElement().getIdPart();
     if (bodyId == null) {
@@ -93,8 +93,8 @@ final class ResourceRoutes {
   }
 
   void delete(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
-    String id = validId(ctx.pathParam("id"));
+    String type = fhir.requireType(ctx.pathParam("type"));
+    String id = FhirModel.requireId(ctx.pathParam("id"));
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
     Optional<StoredResource> deleted = store.write(tx -> tx.delete(type, id, ifMatch));
     deleted.ifPresent(d -> ctx.header("ETag", d.etag()));
@@ -102,8 +102,8 @@ final class ResourceRoutes {
   }
 
   void read(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
-    String id = validId(ctx.pathParam("id"));
+    String type = fhir.requireType(ctx.pathParam("type"));
+    String id = FhirModel.requireId(ctx.pathParam("id"));
     StoredResource r = store.read(type, id)
         .orElseThrow(() -> FhirException.notFound("Resource " + type + "/" + id + " is not known"));
     if (r.deleted()) {
@@ -119,8 +119,8 @@ final class ResourceRoutes {
   }
 
   void vread(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
-    String id = validId(ctx.pathParam("id"));
+    String type = fhir.requireType(ctx.pathParam("type"));
+    String id = FhirModel.requireId(ctx.pathParam("id"));
     int version;
     try {
       version = Integer.parseInt(ctx.pathParam("vid"));
@@ -137,8 +137,8 @@ final class ResourceRoutes {
   }
 
   void instanceHistory(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
-    String id = validId(ctx.pathParam("id"));
+    String type = fhir.requireType(ctx.pathParam("type"));
+    String id = FhirModel.requireId(ctx.pathParam("id"));
     if (store.read(type, id).isEmpty()) {
       throw FhirException.notFound("Resource " + type + "/" + id + " is not known");
     }
@@ -146,7 +146,7 @@ final class ResourceRoutes {
   }
 
   void typeHistory(Context ctx) {
-    history(ctx, knownType(ctx.pathParam("type")), null);
+    history(ctx, fhir.requireType(ctx.pathParam("type")), null);
   }
 
   void systemHistory(Context ctx) {
@@ -232,18 +232,4 @@ final class ResourceRoutes {
     return Negotiation.requestFormat(ctx) == Format.JSON ? ctx.bodyAsBytes() : null;
   }
 
-  String knownType(String type) {
-    if (!fhir.isResourceType(type)) {
-      throw FhirException.notFound("'" + type + "' is not a FHIR R4 resource type");
-    }
-    return type;
-  }
-
-  static String validId(String id) {
-    if (!FhirModel.isValidId(id)) {
-      throw FhirException.badRequest(
-          "'" + id + "' is not a valid id (1 to 64 letters, digits, '-' and '.')", "id");
-    }
-    return id;
-  }
 }

@@ -48,12 +48,12 @@ final class SearchRoutes {
   }
 
   void searchType(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
+    String type = fhir.requireType(ctx.pathParam("type"));
     search(ctx, type, ctx.queryParamMap(), null, type);
   }
 
   void searchPost(Context ctx) {
-    String type = knownType(ctx.pathParam("type"));
+    String type = fhir.requireType(ctx.pathParam("type"));
     String contentType = ctx.header("Content-Type");
     if (contentType != null && !contentType.startsWith("application/x-www-form-urlencoded")) {
       throw new FhirException(415, dev.sluice.fhir.Issue.error("not-supported",
@@ -66,8 +66,8 @@ final class SearchRoutes {
   }
 
   void searchCompartment(Context ctx) {
-    String patientId = ResourceRoutes.validId(ctx.pathParam("id"));
-    String type = knownType(ctx.pathParam("type"));
+    String patientId = FhirModel.requireId(ctx.pathParam("id"));
+    String type = fhir.requireType(ctx.pathParam("type"));
     if (!compartment.applies(type)) {
       throw FhirException.badRequest(type + " resources are never in a Patient compartment", type);
     }
@@ -171,12 +171,5 @@ final class SearchRoutes {
 
   private static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
-  }
-
-  private String knownType(String type) {
-    if (!fhir.isResourceType(type)) {
-      throw FhirException.notFound("'" + type + "' is not a FHIR R4 resource type");
-    }
-    return type;
   }
 }

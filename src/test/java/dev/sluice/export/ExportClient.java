@@ -88,14 +88,7 @@ final class ExportClient {
       b.header(headers[i], headers[i + 1]);
     }
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return execute(b);
   }
 
   /** Loads a population through batch Bundles of PUT entries; returns the lines by type. */
@@ -177,6 +170,10 @@ final class ExportClient {
     for (int i = 0; i + 1 < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
+    return execute(b);
+  }
+
+  private HttpResponse<String> execute(HttpRequest.Builder b) {
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
