@@ -56,6 +56,22 @@ class ExportTypeFilterPointInTimeTest {
     return byId;
   }
 
+  /** How many of the export's Flag parts hold the Flags with these ids. */
+  private static long partsHolding(String statusUrl, String prefix, String... ids) throws Exception {
+    String job = statusUrl.substring(statusUrl.lastIndexOf('/') + 1);
+    try (Connection c = ExportFixture.app().dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement("select count(distinct p.part_no) from export_part p"
+            + " join resource r on r.pk between p.pk_from and p.pk_to and r.res_type = p.res_type"
+            + " where p.job_id = ?::uuid and p.res_type = 'Flag' and r.res_id = any(?)")) {
+      ps.setString(1, job);
+      ps.setArray(2, c.createArrayOf("text", java.util.Arrays.stream(ids).map(id -> prefix + id).toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   @Test
   void type_filter_judges_resources_changed_after_transaction_time_as_they_were_at_every_level() throws Exception {
     String p = "tfp-";
@@ -65,7 +81,7 @@ class ExportTypeFilterPointInTimeTest {
     client.put("Group/" + p + "g", "{\"resourceType\":\"Group\",\"id\":\"" + p + "g\",\"type\":\"person\","
         + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"" + member + "\"}}]}");
     // the changed Flags sit between runs of unchanged ones, so the type spans several parts
-    // (about 400 resources each) and the changes fall into different ones
+    // (about 400 resources each) and the changes fall into different ones (checked below)
     List<String> specials = List.of("stops", "starts", "deleted", "kept", "never");
     Set<String> markedBulk = new HashSet<>();
     String lastBefore = null;
@@ -116,6 +132,8 @@ class ExportTypeFilterPointInTimeTest {
         assertThat(byId.get(p + "stops")).contains("\"value\":\"in\"").contains("in flag");
       }
     }
+    // the changed Flags were judged in different parts, in parallel
+    assertThat(partsHolding(statuses.getFirst(), p, "stops", "starts", "deleted")).isGreaterThan(1);
     Map<String, String> subset = flags(statuses.get(3), p);
     assertThat(subset.values()).allSatisfy(line -> assertThat(line).contains("SUBSETTED"));
     Map<String, String> deidentified = flags(statuses.get(4), p);
