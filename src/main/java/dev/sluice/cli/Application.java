@@ -25,6 +25,7 @@ import dev.sluice.store.ExportFileTable;
 import dev.sluice.store.ExportJobTable;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportScan;
+import dev.sluice.store.PastVersionSearch;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.SearchIndexWriter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -89,7 +90,8 @@ public final class Application implements AutoCloseable {
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
       SearchParameters parameters = new SearchParameters(fhir);
-      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, new ParamExpressions(fhir));
+      ParamExpressions expressions = new ParamExpressions(fhir);
+      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, expressions);
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
       SearchParser parser = new SearchParser(fhir, parameters);
       SearchSql searchSql = new SearchSql(Clock.systemUTC());
@@ -105,7 +107,8 @@ public final class Application implements AutoCloseable {
       ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
       ExportFileTable exportFiles = new ExportFileTable(database.dataSource());
-      ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE);
+      ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
+          new PastVersionSearch(fhir, parameters, expressions, searchSql), ExportConfig.REPLACED_BATCH);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
@@ -115,7 +118,7 @@ public final class Application implements AutoCloseable {
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
               exportTypes, owner),
           new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
-              leaseKeepers, owner, parser, searchSql, anonymizations),
+              leaseKeepers, owner, parser, anonymizations),
           exportLoops, owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
           anonymizations, exportWorkers::wake);

@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.export.ExportSettings;
+import dev.sluice.store.ExportScan;
 import java.time.Duration;
 import java.util.List;
 
@@ -29,6 +30,11 @@ public record ExportConfig(
   static final int MAX_ATTEMPTS = 3;
   /** Rows of deletions fetched at a time. */
   static final int DELETION_FETCH_SIZE = 500;
+  /**
+   * Versions replaced after transactionTime judged at a time (parsed, indexed, searched in one
+   * statement): at most 500, or fewer once they hold 16 MB.
+   */
+  static final ExportScan.ReplacedBatch REPLACED_BATCH = new ExportScan.ReplacedBatch(500, 16L * 1024 * 1024);
   static final Duration POLL = Duration.ofMillis(250);
 
   public static ExportConfig defaults() {

@@ -5,6 +5,7 @@ import dev.sluice.fhir.Format;
 import dev.sluice.fhir.PatientCompartment;
 import java.sql.SQLException;
 import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
  * The Patient compartments a Patient or Group level export reads (any patient's, or its member
@@ -46,7 +47,12 @@ final class ExportCompartments {
 
   /** True when this version of a resource of {@code type} is in one of the compartments. */
   boolean holds(String type, byte[] content) throws SQLException {
-    Set<String> owners = compartment.patientIds(type, fhir.parse(content, Format.JSON));
+    return holds(type, fhir.parse(content, Format.JSON));
+  }
+
+  /** The same for a version already parsed. */
+  boolean holds(String type, IBaseResource version) throws SQLException {
+    Set<String> owners = compartment.patientIds(type, version);
     if (anyPatient) {
       return !owners.isEmpty();
     }

@@ -12,13 +12,12 @@ import dev.sluice.store.ExportPartRow;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportScan;
 import dev.sluice.store.ExportScan.Membership;
-import dev.sluice.store.SearchSql;
-import dev.sluice.store.SqlCondition;
 import dev.sluice.search.SearchParser;
+import dev.sluice.search.SearchQuery;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.sql.SQLException;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -52,13 +51,11 @@ public final class PartWorker {
   private final ExecutorService leaseKeepers;
   private final String owner;
   private final SearchParser search;
-  private final SearchSql searchSql;
   private final AnonymizationConfigs anonymizations;
 
   public PartWorker(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
       ExportScan scan, OutputStore store, FhirModel fhir, PatientCompartment compartment,
-      ExecutorService leaseKeepers, String owner, SearchParser search, SearchSql searchSql,
-      AnonymizationConfigs anonymizations) {
+      ExecutorService leaseKeepers, String owner, SearchParser search, AnonymizationConfigs anonymizations) {
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -70,7 +67,6 @@ public final class PartWorker {
     this.leaseKeepers = leaseKeepers;
     this.owner = owner;
     this.search = search;
-    this.searchSql = searchSql;
     this.anonymizations = anonymizations;
   }
 
@@ -159,11 +155,10 @@ public final class PartWorker {
           : type.equals("Patient") ? Membership.ALL : Membership.ANY_COMPARTMENT;
       case ExportLevel.Group g -> Membership.MEMBERS;
     };
-    // _typeFilter: the searches of this type, OR'ed (over the index of current versions)
-    List<SqlCondition> anyOf = new java.util.ArrayList<>();
+    // _typeFilter: the searches of this type, OR'ed, judged on the versions at transactionTime
+    List<SearchQuery> anyOf = new ArrayList<>();
     for (String query : request.typeFilters().getOrDefault(type, List.of())) {
-      SearchSql.Fragment f = searchSql.where(search.parse(type, query), "v.pk");
-      anyOf.add(new SqlCondition(f.sql(), f.params()));
+      anyOf.add(search.parse(type, query));
     }
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
         request.since(), membership, anyOf);
@@ -173,13 +168,11 @@ public final class PartWorker {
     try (NdjsonWriter out = new NdjsonWriter(store, files, part, job.container(), type, ExportFileRow.OUTPUT, type, settings);
         NdjsonWriter errors = errorWriter(job, part)) {
       try {
-        session.scan(spec, (b, off, len, replaced) -> {
+        // replaced after transactionTime: the compartment table holds a later version's
+        // membership, so such a version is judged from its own content
+        ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
+        session.scan(spec, inScope, (b, off, len) -> {
           try {
-            // replaced after transactionTime: the compartment table holds a later version's
-            // membership, so the version exported is judged from its own content
-            if (replaced && !compartments.holds(type, Arrays.copyOfRange(b, off, off + len))) {
-              return;
-            }
             if (deid != null) {
               // parsed and re-serialized only here: without a configuration the bytes are copied as stored
               byte[] clean = deid.apply(type, b, off, len, errors);

@@ -6,15 +6,21 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
+import dev.sluice.search.SearchQuery;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 
@@ -24,13 +30,16 @@ import org.postgresql.copy.CopyOut;
  * stored bytes arrive one row per message, unescaped, so memory holds one resource at a
  * time whatever its size, and nothing is parsed.
  *
- * <p>Patient compartment membership ({@code compartment}) is that of each resource's
- * <em>current</em> version. A scan that selects by membership trusts the table only for the
- * resources whose version current at transactionTime is still current; the versions replaced
- * after it (updated, moved or deleted since: the changes between kick-off and scan, few unless
- * {@code _until} is far in the past) are all streamed too, flagged, for the caller to judge
- * from their content. Both come from one statement, so from one snapshot: a resource changed
- * while the part runs is streamed once.
+ * <p>Patient compartment membership ({@code compartment}) and the search index are those of
+ * each resource's <em>current</em> version. A scan that selects by membership or by
+ * {@code _typeFilter} trusts them only for the resources whose version current at
+ * transactionTime is still current (one COPY, as above); the versions replaced after it
+ * (updated, moved or deleted since: the changes between kick-off and scan, few unless
+ * {@code _until} is far in the past) are read next, in bounded batches, parsed, and judged by
+ * their own content: membership by the caller's {@link VersionTest}, the filter by
+ * {@link PastVersionSearch} (the same search SQL over the rows computed for them). Both reads
+ * run in one repeatable-read transaction, so from one snapshot: a resource changed while the
+ * part runs is streamed once.
  */
 public final class ExportScan {
   /** Which resources of the scanned type a part keeps. */
@@ -43,24 +52,45 @@ public final class ExportScan {
     MEMBERS
   }
 
-  /** What one part reads: the versions of one type in a pk range current at {@code at}. */
+  /**
+   * What one part reads: the versions of one type in a pk range current at {@code at} that
+   * match any of {@code anyOf} ({@code _typeFilter}; every version when empty).
+   */
   public record ResourceScan(
       UUID jobId, String type, long pkFrom, long pkTo, Instant at, Instant since, Membership membership,
-      List<SqlCondition> anyOf) {
+      List<SearchQuery> anyOf) {
     public ResourceScan {
       anyOf = List.copyOf(anyOf);
     }
+
+    /** False when every version at {@code at} can be judged by SQL alone (one COPY, no parsing). */
+    boolean judgesReplaced() {
+      return membership != Membership.ALL || !anyOf.isEmpty();
+    }
+  }
+
+  /** Receives the bytes of each row to export; valid only during the call. */
+  @FunctionalInterface
+  public interface RowSink {
+    void row(byte[] buffer, int offset, int length) throws IOException;
   }
 
   /**
-   * Receives each row's bytes; valid only during the call. {@code replaced}: the version was
-   * replaced after transactionTime and the scan selects by membership, so whether it was in
-   * the compartments asked for is not known: the sink judges it from the content. Always false
-   * for {@link Membership#ALL}.
+   * Tells whether a version replaced after transactionTime was in the compartments the scan
+   * selects ({@link Membership}); not asked for {@link Membership#ALL}.
    */
   @FunctionalInterface
-  public interface RowSink {
-    void row(byte[] buffer, int offset, int length, boolean replaced) throws IOException;
+  public interface VersionTest {
+    boolean test(String type, IBaseResource version) throws SQLException;
+  }
+
+  /** Bounds one batch of replaced versions held in memory while they are judged. */
+  public record ReplacedBatch(int rows, long bytes) {
+    public ReplacedBatch {
+      if (rows < 1 || bytes < 1) {
+        throw new IllegalArgumentException("a batch holds at least one row and one byte");
+      }
+    }
   }
 
   /** Receives each deletion: type, id, and the content of the version before it (when asked). */
@@ -91,12 +121,34 @@ public final class ExportScan {
   private static final String PREVIOUS_CONTENT =
       "(select p.content from resource_version p where p.pk = v.pk and p.version = v.version - 1)";
 
+  /**
+   * The versions of a pk range current at T but replaced since (and stamped after {@code _since}
+   * when given), found from their successors: the versions stamped after T, by index.
+   */
+  private static final String REPLACED =
+      """
+      select v.pk, v.last_updated, v.content from resource_version n
+        join resource_version v on v.pk = n.pk and v.version = n.version - 1
+       where n.res_type = ? and n.last_updated > ? and n.pk between ? and ?
+         and v.last_updated <= ? and v.valid_to > ? and not v.deleted
+         and v.last_updated > coalesce(?::timestamptz, '-infinity')
+      """;
+
   private final DataSource dataSource;
   private final int deletionFetchSize;
+  private final FhirModel fhir;
+  private final SearchSql searchSql;
+  private final PastVersionSearch pastVersions;
+  private final ReplacedBatch replacedBatch;
 
-  public ExportScan(DataSource dataSource, int deletionFetchSize) {
+  public ExportScan(DataSource dataSource, int deletionFetchSize, FhirModel fhir, SearchSql searchSql,
+      PastVersionSearch pastVersions, ReplacedBatch replacedBatch) {
     this.dataSource = dataSource;
     this.deletionFetchSize = deletionFetchSize;
+    this.fhir = fhir;
+    this.searchSql = searchSql;
+    this.pastVersions = pastVersions;
+    this.replacedBatch = replacedBatch;
   }
 
   public List<TypeStats> typeStats(Collection<String> types) throws SQLException {
@@ -151,10 +203,38 @@ public final class ExportScan {
       }
     }
 
-    /** @return the number of rows written to the sink */
-    public long scan(ResourceScan s, RowSink sink) throws SQLException, IOException {
+    /**
+     * Streams the versions {@code s} selects into {@code sink}; {@code inScope} judges the
+     * replaced ones when the scan selects by membership.
+     *
+     * @return the number of rows written to the sink
+     */
+    public long scan(ResourceScan s, VersionTest inScope, RowSink sink) throws SQLException, IOException {
+      if (!s.judgesReplaced()) {
+        return copy(sql(s), sink);
+      }
+      boolean autoCommit = connection.getAutoCommit();
+      connection.setAutoCommit(false);
+      try {
+        // one snapshot for both reads, so a resource changed in between is read once
+        try (Statement st = connection.createStatement()) {
+          st.execute("set transaction isolation level repeatable read, read only");
+        }
+        long rows = copy(sql(s), sink);
+        rows += replaced(s, inScope, sink);
+        connection.commit();
+        return rows;
+      } finally {
+        if (!poisoned) {
+          connection.rollback();
+          connection.setAutoCommit(autoCommit);
+        }
+      }
+    }
+
+    private long copy(String sql, RowSink sink) throws SQLException, IOException {
       CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
-          .copyOut("copy (" + sql(s) + ") to stdout (format binary)");
+          .copyOut("copy (" + sql + ") to stdout (format binary)");
       long rows = 0;
       try {
         boolean header = true;
@@ -173,14 +253,12 @@ public final class ExportScan {
             if (fields == -1) {
               break;
             }
-            // two fields: content (never null: deletions are not selected), replaced (boolean, one byte)
+            // one field: content (never null: deletions are not selected)
             int length = int32(message, p);
             int content = p + 4;
             p = content + Math.max(length, 0);
-            boolean replaced = int32(message, p) == 1 && message[p + 4] != 0;
-            p += 4 + Math.max(int32(message, p), 0);
             if (length >= 0) {
-              sink.row(message, content, length, replaced);
+              sink.row(message, content, length);
               rows++;
             }
           }
@@ -196,6 +274,64 @@ public final class ExportScan {
           } catch (SQLException e) {
             // the sink's exception is the one to report; the connection is evicted anyway
           }
+        }
+      }
+      return rows;
+    }
+
+    /**
+     * The versions current at T but replaced since, read with a cursor and judged in batches
+     * of at most {@link ReplacedBatch} rows and bytes: with {@code _until} far in the past they
+     * are every resource changed since, so they are never all held at once.
+     */
+    private long replaced(ResourceScan s, VersionTest inScope, RowSink sink) throws SQLException, IOException {
+      try (PreparedStatement ps = connection.prepareStatement(REPLACED)) {
+        ps.setFetchSize(replacedBatch.rows());
+        ps.setString(1, s.type());
+        ps.setTimestamp(2, Timestamp.from(s.at()));
+        ps.setLong(3, s.pkFrom());
+        ps.setLong(4, s.pkTo());
+        ps.setTimestamp(5, Timestamp.from(s.at()));
+        ps.setTimestamp(6, Timestamp.from(s.at()));
+        ps.setTimestamp(7, s.since() == null ? null : Timestamp.from(s.since()));
+        long rows = 0;
+        List<Replaced> batch = new ArrayList<>();
+        long bytes = 0;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Replaced r = new Replaced(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getBytes(3));
+            batch.add(r);
+            bytes += r.content().length;
+            if (batch.size() >= replacedBatch.rows() || bytes >= replacedBatch.bytes()) {
+              rows += judge(s, inScope, batch, sink);
+              batch.clear();
+              bytes = 0;
+            }
+          }
+        }
+        return rows + judge(s, inScope, batch, sink);
+      }
+    }
+
+    /** Writes the versions of {@code batch} that were in scope and matched the filter, in their order. */
+    private long judge(ResourceScan s, VersionTest inScope, List<Replaced> batch, RowSink sink)
+        throws SQLException, IOException {
+      List<PastVersionSearch.PastVersion> inScopeVersions = new ArrayList<>(batch.size());
+      List<byte[]> contents = new ArrayList<>(batch.size());
+      for (Replaced r : batch) {
+        IBaseResource version = fhir.parse(r.content(), Format.JSON);
+        if (s.membership() == Membership.ALL || inScope.test(s.type(), version)) {
+          inScopeVersions.add(new PastVersionSearch.PastVersion(r.pk(), r.lastUpdated(), version));
+          contents.add(r.content());
+        }
+      }
+      Set<Long> matched = s.anyOf().isEmpty() ? null
+          : pastVersions.matching(connection, s.type(), s.anyOf(), inScopeVersions);
+      long rows = 0;
+      for (int i = 0; i < contents.size(); i++) {
+        if (matched == null || matched.contains(inScopeVersions.get(i).pk())) {
+          sink.row(contents.get(i), 0, contents.get(i).length);
+          rows++;
         }
       }
       return rows;
@@ -237,53 +373,47 @@ public final class ExportScan {
     }
   }
 
+  /** A version replaced after T, as read, before it is judged. */
+  private record Replaced(long pk, Instant lastUpdated, byte[] content) {}
+
   private static int int32(byte[] b, int p) {
     return ((b[p] & 0xff) << 24) | ((b[p + 1] & 0xff) << 16) | ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
   }
 
   /**
-   * The part's query; every value in it is typed by this server (see {@link CopyLiteral}).
-   * Columns: content, replaced. With a membership condition it is the union of the versions
-   * still current, selected through {@code compartment}, and the versions replaced after
-   * {@code at}, flagged, found from the versions stamped after {@code at} (their successors,
-   * through an index on {@code last_updated}), so that branch costs in proportion to the
-   * changes since {@code at}, not to the part.
+   * The COPY of a part; every value in it is typed by this server (see {@link CopyLiteral}).
+   * One column, content. Without membership or filter it is every version current at
+   * {@code at}; otherwise only those still current, selected through {@code compartment} and
+   * the search index (the replaced ones are read by {@link #REPLACED}).
    */
-  static String sql(ResourceScan s) {
+  String sql(ResourceScan s) {
     if (!s.type().matches("[A-Za-z]{1,64}")) {
       throw new IllegalArgumentException("not a resource type: " + s.type());
     }
-    String current = "select v.content, false from resource_version v where v.res_type = " + CopyLiteral.of(s.type())
-        + " and v.pk between " + s.pkFrom() + " and " + s.pkTo() + versionAt(s);
-    String replaced = " union all select v.content, true from resource_version n"
-        + " join resource_version v on v.pk = n.pk and v.version = n.version - 1"
-        + " where n.res_type = " + CopyLiteral.of(s.type()) + " and n.last_updated > " + CopyLiteral.of(s.at())
-        + " and n.pk between " + s.pkFrom() + " and " + s.pkTo() + versionAt(s);
-    return switch (s.membership()) {
-      case ALL -> current;
-      case ANY_COMPARTMENT -> current
-          + " and v.valid_to is null and exists (select 1 from compartment c where c.res_pk = v.pk)" + replaced;
-      case MEMBERS -> current
-          + " and v.valid_to is null and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id"
-          + " where m.job_id = " + CopyLiteral.of(s.jobId()) + " and c.res_pk = v.pk)" + replaced;
-    };
-  }
-
-  /** Conditions on {@code v}: current at {@code at}, not a deletion, after {@code since}, through {@code anyOf}. */
-  private static String versionAt(ResourceScan s) {
-    StringBuilder q = new StringBuilder()
+    StringBuilder q = new StringBuilder("select v.content from resource_version v where v.res_type = ")
+        .append(CopyLiteral.of(s.type()))
+        .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
         .append(" and v.last_updated <= ").append(CopyLiteral.of(s.at()))
         .append(" and (v.valid_to is null or v.valid_to > ").append(CopyLiteral.of(s.at())).append(')')
         .append(" and not v.deleted");
     if (s.since() != null) {
       q.append(" and v.last_updated > ").append(CopyLiteral.of(s.since()));
     }
+    if (!s.judgesReplaced()) {
+      return q.toString();
+    }
+    q.append(" and v.valid_to is null");
+    switch (s.membership()) {
+      case ALL -> { }
+      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk)");
+      case MEMBERS -> q.append(" and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id")
+          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" and c.res_pk = v.pk)");
+    }
     if (!s.anyOf().isEmpty()) {
-      // over the search index, which holds current versions: see docs/export.md
       q.append(" and (");
       for (int i = 0; i < s.anyOf().size(); i++) {
-        SqlCondition c = s.anyOf().get(i);
-        q.append(i == 0 ? "" : " or ").append('(').append(CopyLiteral.inline(c.sql(), c.params())).append(')');
+        SearchSql.Fragment f = searchSql.where(s.anyOf().get(i), "v.pk");
+        q.append(i == 0 ? "" : " or ").append('(').append(CopyLiteral.inline(f.sql(), f.params())).append(')');
       }
       q.append(')');
     }

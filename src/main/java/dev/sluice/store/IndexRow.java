@@ -11,7 +11,12 @@ sealed interface IndexRow {
 
   record Str(int key, int grp, String norm, String exact) implements IndexRow {}
 
-  record Date(int key, int grp, Instant lo, Instant hi) implements IndexRow {}
+  record Date(int key, int grp, Instant lo, Instant hi) implements IndexRow {
+    /** PostgreSQL's text for a bound of the range: the open ends are -infinity and infinity. */
+    static String text(Instant t) {
+      return t.equals(Instant.MIN) ? "-infinity" : t.equals(Instant.MAX) ? "infinity" : t.toString();
+    }
+  }
 
   record Num(int key, int grp, BigDecimal value) implements IndexRow {}
 

@@ -10,7 +10,6 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -141,7 +140,7 @@ public final class SearchIndexWriter {
         }
         case IndexRow.Date d -> {
           StringBuilder sb = start(2, pk, d.key(), d.grp());
-          sb.append('\t').append(timestamp(d.lo())).append('\t').append(timestamp(d.hi())).append('\n');
+          sb.append('\t').append(IndexRow.Date.text(d.lo())).append('\t').append(IndexRow.Date.text(d.hi())).append('\n');
         }
         case IndexRow.Num n -> start(3, pk, n.key(), n.grp()).append('\t').append(n.value().toPlainString()).append('\n');
         case IndexRow.Qty q -> {
@@ -214,10 +213,6 @@ public final class SearchIndexWriter {
           default -> sb.append(c);
         }
       }
-    }
-
-    private static String timestamp(Instant t) {
-      return t.equals(Instant.MIN) ? "-infinity" : t.equals(Instant.MAX) ? "infinity" : t.toString();
     }
 
     void write(Connection connection) throws SQLException {

@@ -31,7 +31,8 @@ import java.util.Map;
  * when combined with nothing else: it checks the type too). Every value is a bound
  * parameter: bind {@link Fragment#params()} in order with {@code setObject}, and plan with the
  * values ({@code PGStatement.setPrepareThreshold(0)}), since a generic plan cannot pick the
- * right index. The index holds the values of the <em>current</em> version of each resource.
+ * right index. The index holds the values of the <em>current</em> version of each resource;
+ * {@link IndexTables#PAST} judges other versions by the same SQL over rows computed for them.
  */
 public final class SearchSql {
   /** Above every character in byte order: the upper bound of a prefix range. */
@@ -54,8 +55,13 @@ public final class SearchSql {
 
   /** The condition "the resource at {@code pkColumn} matches every criterion of {@code query}"; {@code true} when there is none. */
   public Fragment where(SearchQuery query, String pkColumn) {
+    return where(query, pkColumn, IndexTables.CURRENT);
+  }
+
+  /** The same condition, judged on the index rows and last-updated time that {@code tables} names. */
+  public Fragment where(SearchQuery query, String pkColumn, IndexTables tables) {
     Builder b = new Builder();
-    String sql = b.all(query.type(), query.criteria(), pkColumn);
+    String sql = b.all(query.type(), query.criteria(), pkColumn, tables);
     return new Fragment(sql, b.params);
   }
 
@@ -72,7 +78,7 @@ public final class SearchSql {
       return "?";
     }
 
-    String all(String type, List<Criterion> criteria, String pk) {
+    String all(String type, List<Criterion> criteria, String pk, IndexTables tables) {
       if (criteria.isEmpty()) {
         return "true";
       }
@@ -82,11 +88,11 @@ public final class SearchSql {
         if (c instanceof Criterion.Match m && isRange(m)) {
           ranges.computeIfAbsent(m.param(), p -> new ArrayList<>()).add(m.anyOf().getFirst());
         } else {
-          parts.add(criterion(type, c, pk));
+          parts.add(criterion(type, c, pk, tables));
         }
       }
       ranges.forEach((param, values) ->
-          parts.add(match(new Criterion.Match(param, Modifier.NONE, values), pk, values.size() > 1)));
+          parts.add(match(new Criterion.Match(param, Modifier.NONE, values), pk, values.size() > 1, tables)));
       return String.join(" and ", parts);
     }
 
@@ -102,7 +108,8 @@ public final class SearchSql {
               || m.param().kind() == ParamKind.QUANTITY);
     }
 
-    String criterion(String type, Criterion c, String pk) {
+    /** @param tables where the rows of the resource at {@code pk} are; other resources are always current */
+    String criterion(String type, Criterion c, String pk, IndexTables tables) {
       return switch (c) {
         case Criterion.Ids ids -> {
           String x = alias("x");
@@ -114,24 +121,24 @@ public final class SearchSql {
           yield pk + " in (select " + x + ".pk from resource " + x + " where " + x + ".res_type = "
               + typeParam + " and " + x + ".res_id in (" + in + "))";
         }
-        case Criterion.Match m -> match(m, pk, false);
+        case Criterion.Match m -> match(m, pk, false, tables);
         case Criterion.Missing m when m.param().name().equals(LAST_UPDATED) -> m.missing() ? "false" : "true";
         case Criterion.Missing m -> {
           String t = alias("m");
           List<Integer> keys = m.param().kind() == ParamKind.COMPOSITE ? m.param().componentKeys(0) : m.param().keys();
           ParamKind kind = m.param().kind() == ParamKind.COMPOSITE
               ? m.param().components().getFirst().kind() : m.param().kind();
-          yield (m.missing() ? "not " : "") + "exists (select 1 from " + table(kind) + " " + t + " where " + t
+          yield (m.missing() ? "not " : "") + "exists (select 1 from " + tables.table(kind) + " " + t + " where " + t
               + ".res_pk = " + pk + " and " + keyIn(t, keys) + ")";
         }
         case Criterion.Chain ch -> {
           String r = alias("r");
           String x = alias("x");
-          String head = pk + " in (select " + r + ".res_pk from idx_reference " + r + " where "
+          String head = pk + " in (select " + r + ".res_pk from " + tables.table(ParamKind.REFERENCE) + " " + r + " where "
               + keyIn(r, ch.reference().keys()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
               + r + ".target_id in (select " + x + ".res_id from resource " + x + " where " + x + ".res_type = "
               + bind(ch.targetType()) + " and not " + x + ".deleted and ";
-          yield head + criterion(ch.targetType(), ch.inner(), x + ".pk") + "))";
+          yield head + criterion(ch.targetType(), ch.inner(), x + ".pk", IndexTables.CURRENT) + "))";
         }
         case Criterion.Has h -> {
           String t = alias("t");
@@ -141,12 +148,12 @@ public final class SearchSql {
           String head = pk + " in (select " + t + ".pk from resource " + t + " where " + t + ".res_type = "
               + bind(type) + " and " + t + ".res_id in (select " + r + ".target_id from idx_reference " + r
               + " where " + keyIn(r, h.reference().keys()) + " and " + r + ".target_type = " + bind(type) + " and ";
-          yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk") + "))";
+          yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk", IndexTables.CURRENT) + "))";
         }
         case Criterion.AnyOf any -> {
           List<String> parts = new ArrayList<>();
           for (Criterion inner : any.anyOf()) {
-            parts.add(criterion(type, inner, pk));
+            parts.add(criterion(type, inner, pk, tables));
           }
           yield "(" + String.join(" or ", parts) + ")";
         }
@@ -159,17 +166,17 @@ public final class SearchSql {
     }
 
     /** @param allOf the values must all hold for one row (merged ranges) instead of any */
-    private String match(Criterion.Match m, String pk, boolean allOf) {
+    private String match(Criterion.Match m, String pk, boolean allOf, IndexTables tables) {
       SearchParam p = m.param();
       if (p.kind() == ParamKind.COMPOSITE) {
         List<String> any = new ArrayList<>();
         for (SearchValue v : m.anyOf()) {
-          any.add(composite(p, (SearchValue.Composite) v, pk));
+          any.add(composite(p, (SearchValue.Composite) v, pk, tables));
         }
         return any.size() == 1 ? any.getFirst() : "(" + String.join(" or ", any) + ")";
       }
       if (p.name().equals(LAST_UPDATED)) {
-        return lastUpdated(m, pk);
+        return lastUpdated(m, pk, tables);
       }
       ParamKind kind = p.kind();
       List<Integer> keys = p.keys();
@@ -187,20 +194,20 @@ public final class SearchSql {
       }
       String condition = keyCondition + " and (" + String.join(allOf ? ") and (" : " or ", any) + ")";
       if (m.modifier() == Modifier.NOT) {
-        return "not exists (select 1 from " + table(kind) + " " + t + " where " + t + ".res_pk = " + pk + " and "
+        return "not exists (select 1 from " + tables.table(kind) + " " + t + " where " + t + ".res_pk = " + pk + " and "
             + condition + ")";
       }
-      return pk + " in (select " + t + ".res_pk from " + table(kind) + " " + t + " where " + condition + ")";
+      return pk + " in (select " + t + ".res_pk from " + tables.table(kind) + " " + t + " where " + condition + ")";
     }
 
     /** {@code _lastUpdated} is read from the resource table, which has it already (not indexed twice). */
-    private String lastUpdated(Criterion.Match m, String pk) {
+    private String lastUpdated(Criterion.Match m, String pk, IndexTables tables) {
       String x = alias("x");
       List<String> any = new ArrayList<>();
       for (SearchValue v : m.anyOf()) {
         any.add(date(x + ".last_updated", "(" + x + ".last_updated + interval '1 millisecond')", (SearchValue.Date) v));
       }
-      return pk + " in (select " + x + ".pk from resource " + x + " where not " + x + ".deleted and ("
+      return pk + " in (select " + x + ".pk from " + tables.resource() + " " + x + " where not " + x + ".deleted and ("
           + String.join(" or ", any) + "))";
     }
 
@@ -217,7 +224,7 @@ public final class SearchSql {
     }
 
     /** All parts of one composite value, matched within the same composite item (same res_pk and grp). */
-    private String composite(SearchParam p, SearchValue.Composite v, String pk) {
+    private String composite(SearchParam p, SearchValue.Composite v, String pk, IndexTables tables) {
       StringBuilder from = new StringBuilder();
       List<String> where = new ArrayList<>();
       String first = null;
@@ -225,10 +232,10 @@ public final class SearchSql {
         SearchParam.Component c = p.components().get(i);
         String t = alias("k");
         if (first == null) {
-          from.append(table(c.kind())).append(' ').append(t);
+          from.append(tables.table(c.kind())).append(' ').append(t);
           first = t;
         } else {
-          from.append(" join ").append(table(c.kind())).append(' ').append(t).append(" on ").append(t)
+          from.append(" join ").append(tables.table(c.kind())).append(' ').append(t).append(" on ").append(t)
               .append(".res_pk = ").append(first).append(".res_pk and ").append(t).append(".grp = ")
               .append(first).append(".grp");
         }
@@ -333,15 +340,6 @@ public final class SearchSql {
   }
 
   static String table(ParamKind kind) {
-    return switch (kind) {
-      case TOKEN -> "idx_token";
-      case STRING -> "idx_string";
-      case DATE -> "idx_date";
-      case NUMBER -> "idx_number";
-      case QUANTITY -> "idx_quantity";
-      case REFERENCE -> "idx_reference";
-      case URI -> "idx_uri";
-      case COMPOSITE, SPECIAL -> throw new IllegalArgumentException(kind + " has no index table of its own");
-    };
+    return IndexTables.CURRENT.table(kind);
   }
 }

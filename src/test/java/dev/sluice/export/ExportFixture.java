@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
 
@@ -63,6 +64,14 @@ final class ExportFixture {
       return new Config(base.host(), base.port(), base.dataDir(), base.dbUrl(), base.dbUser(), base.dbPassword(),
           base.dbPoolSize(), base.publicBaseUrl(), base.maxBodyBytes(), e).validate();
     };
+  }
+
+  /** A transaction that holds an xid, so that a kick-off waits for it before scanning. */
+  static Connection holdTransaction() throws Exception {
+    Connection c = app().dataSource().getConnection();
+    c.setAutoCommit(false);
+    c.createStatement().execute("select pg_current_xact_id()");
+    return c;
   }
 
   static Application app() {
