@@ -26,12 +26,15 @@ import org.hl7.fhir.r4.model.Resource;
 final class BundleRoutes {
   private final FhirModel fhir;
   private final ResourceStore store;
+  private final ConditionalMatch conditional;
   private final Responses responses;
   private final BaseUrl baseUrl;
 
-  BundleRoutes(FhirModel fhir, ResourceStore store, Responses responses, BaseUrl baseUrl) {
+  BundleRoutes(FhirModel fhir, ResourceStore store, ConditionalMatch conditional, Responses responses,
+      BaseUrl baseUrl) {
     this.fhir = fhir;
     this.store = store;
+    this.conditional = conditional;
     this.responses = responses;
     this.baseUrl = baseUrl;
   }
@@ -62,6 +65,11 @@ final class BundleRoutes {
       }
     }
     if (transaction) {
+      try {
+        requireDistinctTargets(requests);
+      } catch (FhirException e) {
+        throw rolledBack(e);
+      }
       requests = rewriteReferences(requests, resolved);
     }
     String base = baseUrl.of(ctx);
@@ -151,6 +159,8 @@ final class BundleRoutes {
       case BundleEntryRequest.Update u -> tx.update(u.type(), u.id(), u.resource(), u.ifMatch(), u.json());
       case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
           .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
+      case BundleEntryRequest.Matched m -> m.existing();
+      case BundleEntryRequest.NoMatch n -> new StoredResource("", "", 0, null, true, null, false);
       case BundleEntryRequest.Read rd -> {
         var found = rd.version() == null ? store.read(rd.type(), rd.id()) : store.vread(rd.type(), rd.id(), rd.version());
         StoredResource s = found.orElseThrow(() -> FhirException.notFound(rd.type() + "/" + rd.id() + " is not known"));
@@ -166,6 +176,8 @@ final class BundleRoutes {
     return switch (r) {
       case BundleEntryRequest.Delete d -> new BundleWriter.Entry(null, null, null, null, null,
           "204 No Content", null, s.version() > 0 ? s.etag() : null, null, null);
+      case BundleEntryRequest.NoMatch n -> new BundleWriter.Entry(null, null, null, null, null,
+          "204 No Content", null, null, null, null);
       case BundleEntryRequest.Read rd -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), s.content(),
           null, null, null, "200 OK", null, s.etag(), s.lastUpdated(), null);
       default -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), minimal ? null : s.content(), null, null, null,
@@ -181,11 +193,9 @@ final class BundleRoutes {
       throw FhirException.badRequest(where + " has no request with a method and a url", where + ".request");
     }
     String method = entry.method();
-    String url = entry.url();
-    if (url.contains("?")) {
-      throw FhirException.notSupported(where + ": conditional and search URLs ('" + url + "') are not supported in bundles yet",
-          where + ".request.url");
-    }
+    int question = entry.url().indexOf('?');
+    String url = question < 0 ? entry.url() : entry.url().substring(0, question);
+    String criteria = question < 0 ? null : entry.url().substring(question + 1);
     String[] parts = url.replaceAll("^/+|/+$", "").split("/");
     String type = parts[0];
     if (!fhir.isResourceType(type)) {
@@ -196,12 +206,20 @@ final class BundleRoutes {
     Integer ifMatch = entry.ifMatch() != null ? Params.etagVersion(entry.ifMatch(), where + ".request.ifMatch") : null;
     switch (method) {
       case "POST" -> {
-        if (parts.length != 1) {
-          throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + url + "'", where + ".request.url");
+        if (parts.length != 1 || criteria != null) {
+          throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + entry.url() + "'",
+              where + ".request.url");
         }
         requireResource(where, resource, type);
         if (entry.ifNoneExist() != null) {
-          throw FhirException.notSupported(where + ": conditional create (ifNoneExist) is not supported yet", where + ".request.ifNoneExist");
+          var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist");
+          if (existing.isPresent()) {
+            // references to this entry's fullUrl now point at the resource that already exists
+            if (entry.fullUrl() != null) {
+              resolved.put(entry.fullUrl(), existing.get().relativeUrl());
+            }
+            return new BundleEntryRequest.Matched(i, existing.get());
+          }
         }
         String id = UUID.randomUUID().toString();
         if (entry.fullUrl() != null) {
@@ -210,14 +228,21 @@ final class BundleRoutes {
         return new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
       }
       case "PUT" -> {
-        if (parts.length != 2) {
-          throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
+        if (parts.length != (criteria == null ? 2 : 1)) {
+          throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
+              + entry.url() + "'", where + ".request.url");
         }
-        String id = FhirModel.requireId(parts[1]);
         requireResource(where, resource, type);
         String bodyId = resource.getIdElement().getIdPart();
-        if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
-          throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'", where + ".resource.id");
+        String id;
+        if (criteria != null) {
+          id = conditional.updateId(type, criteria, where + ".request.url", bodyId, where + ".resource.id");
+        } else {
+          id = FhirModel.requireId(parts[1]);
+          if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
+            throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'",
+                where + ".resource.id");
+          }
         }
         if (entry.fullUrl() != null) {
           resolved.put(entry.fullUrl(), type + "/" + id);
@@ -225,12 +250,22 @@ final class BundleRoutes {
         return new BundleEntryRequest.Update(i, type, id, resource, ifMatch, entry.resource());
       }
       case "DELETE" -> {
-        if (parts.length != 2) {
-          throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
+        if (parts.length != (criteria == null ? 2 : 1)) {
+          throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
+              + entry.url() + "'", where + ".request.url");
         }
-        return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
+        if (criteria == null) {
+          return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
+        }
+        return conditional.find(type, criteria, where + ".request.url")
+            .<BundleEntryRequest>map(m -> new BundleEntryRequest.Delete(i, type, m.id(), ifMatch))
+            .orElse(new BundleEntryRequest.NoMatch(i));
       }
       case "GET" -> {
+        if (criteria != null) {
+          throw FhirException.notSupported(where + ": searches ('" + entry.url() + "') are not supported as GET entries",
+              where + ".request.url");
+        }
         if (parts.length == 2) {
           return new BundleEntryRequest.Read(i, type, FhirModel.requireId(parts[1]), null);
         }
@@ -245,6 +280,28 @@ final class BundleRoutes {
             where + ".request.url");
       }
       default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles", where + ".request.method");
+    }
+  }
+
+  /**
+   * FHIR R4 transaction rules: no two writes of a transaction may touch the same resource,
+   * identities resolved by conditional update and delete included.
+   */
+  private static void requireDistinctTargets(List<BundleEntryRequest> requests) {
+    Map<String, Integer> seen = new HashMap<>();
+    for (BundleEntryRequest r : requests) {
+      String target = switch (r) {
+        case BundleEntryRequest.Create c -> c.type() + "/" + c.id();
+        case BundleEntryRequest.Update u -> u.type() + "/" + u.id();
+        case BundleEntryRequest.Delete d -> d.type() + "/" + d.id();
+        default -> null;
+      };
+      Integer first = target == null ? null : seen.putIfAbsent(target, r.index());
+      if (first != null) {
+        String where = "Bundle.entry[" + r.index() + "]";
+        throw FhirException.badRequest(where + " writes " + target + ", which Bundle.entry[" + first
+            + "] writes too; a transaction may touch each resource once", where + ".request");
+      }
     }
   }
 
