@@ -12,6 +12,7 @@ import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartWorker;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
@@ -89,9 +90,11 @@ public final class Application implements AutoCloseable {
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
       SearchParameters parameters = new SearchParameters(fhir);
-      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, new ParamExpressions(fhir));
+      OwnBases ownBases = OwnBases.of(config.publicBaseUrl(), config.host(), config.port());
+      log.info("Absolute references under {} and under each request's base are local references", ownBases.bases());
+      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, new ParamExpressions(fhir), ownBases);
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
-      SearchParser parser = new SearchParser(fhir, parameters);
+      SearchParser parser = new SearchParser(fhir, parameters, ownBases);
       SearchSql searchSql = new SearchSql(Clock.systemUTC());
       ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
 

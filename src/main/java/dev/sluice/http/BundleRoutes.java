@@ -54,9 +54,10 @@ final class BundleRoutes {
     List<BundleEntryRequest> requests = new ArrayList<>();
     Map<String, String> resolved = new HashMap<>();
     BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
+    String base = baseUrl.of(ctx);
     for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(entry, resolved));
+        requests.add(toRequest(entry, resolved, base));
       } catch (FhirException e) {
         if (transaction) {
           throw rolledBack(e);
@@ -72,7 +73,6 @@ final class BundleRoutes {
       }
       requests = rewriteReferences(requests, resolved);
     }
-    String base = baseUrl.of(ctx);
     boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
     List<ResourcePut> puts = asPuts(requests);
     if (transaction) {
@@ -186,7 +186,8 @@ final class BundleRoutes {
     };
   }
 
-  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved) {
+  /** @param base the base the request reached the server under, for conditional criteria */
+  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved, String base) {
     int i = entry.index();
     String where = "Bundle.entry[" + i + "]";
     if (entry.method() == null || entry.url() == null) {
@@ -212,7 +213,7 @@ final class BundleRoutes {
         }
         requireResource(where, resource, type);
         if (entry.ifNoneExist() != null) {
-          var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist");
+          var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist", base);
           if (existing.isPresent()) {
             // references to this entry's fullUrl now point at the resource that already exists
             if (entry.fullUrl() != null) {
@@ -236,7 +237,7 @@ final class BundleRoutes {
         String bodyId = resource.getIdElement().getIdPart();
         String id;
         if (criteria != null) {
-          id = conditional.updateId(type, criteria, where + ".request.url", bodyId, where + ".resource.id");
+          id = conditional.updateId(type, criteria, where + ".request.url", base, bodyId, where + ".resource.id");
         } else {
           id = FhirModel.requireId(parts[1]);
           if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
@@ -257,7 +258,7 @@ final class BundleRoutes {
         if (criteria == null) {
           return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
         }
-        return conditional.find(type, criteria, where + ".request.url")
+        return conditional.find(type, criteria, where + ".request.url", base)
             .<BundleEntryRequest>map(m -> new BundleEntryRequest.Delete(i, type, m.id(), ifMatch))
             .orElse(new BundleEntryRequest.NoMatch(i));
       }

@@ -32,14 +32,15 @@ final class ConditionalMatch {
   /**
    * @param criteria a search query string; a leading {@code Type?} or {@code ?} is dropped
    * @param where what carried the criteria (a header, a Bundle element), named in errors
+   * @param requestBase the base the request reached the server under (references to it are local)
    * @return the one current resource the criteria select, empty when none does
    * @throws FhirException 400 for bad or no criteria, 412 when several resources match
    */
-  Optional<StoredResource> find(String type, String criteria, String where) {
+  Optional<StoredResource> find(String type, String criteria, String where, String requestBase) {
     String query = criteria.contains("?") ? criteria.substring(criteria.indexOf('?') + 1) : criteria;
     SearchQuery parsed;
     try {
-      parsed = parser.parse(type, query);
+      parsed = parser.withBase(requestBase).parse(type, query);
     } catch (FhirException e) {
       throw new FhirException(e.status(), e.issues().stream()
           .map(i -> new Issue(i.severity(), i.code(), where + ": " + i.diagnostics(),
@@ -68,8 +69,8 @@ final class ConditionalMatch {
    * @param bodyId the id in the resource sent, or null
    * @param idWhere the element that carries the body's id, named in errors
    */
-  String updateId(String type, String criteria, String where, String bodyId, String idWhere) {
-    Optional<StoredResource> match = find(type, criteria, where);
+  String updateId(String type, String criteria, String where, String requestBase, String bodyId, String idWhere) {
+    Optional<StoredResource> match = find(type, criteria, where, requestBase);
     if (match.isPresent()) {
       if (bodyId != null && !bodyId.equals(match.get().id())) {
         throw FhirException.badRequest(where + ": the resource id '" + bodyId + "' is not the id of the " + type

@@ -39,7 +39,7 @@ final class ResourceRoutes {
     IBaseResource resource = parseBody(ctx, type);
     String ifNoneExist = ctx.header("If-None-Exist");
     if (ifNoneExist != null) {
-      Optional<StoredResource> existing = conditional.find(type, ifNoneExist, "If-None-Exist");
+      Optional<StoredResource> existing = conditional.find(type, ifNoneExist, "If-None-Exist", baseUrl.of(ctx));
       if (existing.isPresent()) {
         respondWrite(ctx, 200, existing.get());
         return;
@@ -58,7 +58,7 @@ final class ResourceRoutes {
     String type = fhir.requireType(ctx.pathParam("type"));
     IBaseResource resource = parseBody(ctx, type);
     String criteria = ctx.queryString() == null ? "" : ctx.queryString();
-    String id = conditional.updateId(type, criteria, "url", resource.getIdElement().getIdPart(), type + ".id");
+    String id = conditional.updateId(type, criteria, "url", baseUrl.of(ctx), resource.getIdElement().getIdPart(), type + ".id");
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
     byte[] json = jsonBody(ctx);
     StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
@@ -72,7 +72,7 @@ final class ResourceRoutes {
   void conditionalDelete(Context ctx) {
     String type = fhir.requireType(ctx.pathParam("type"));
     String criteria = ctx.queryString() == null ? "" : ctx.queryString();
-    Optional<StoredResource> match = conditional.find(type, criteria, "url");
+    Optional<StoredResource> match = conditional.find(type, criteria, "url", baseUrl.of(ctx));
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
     if (match.isPresent()) {
       String id = match.get().id();
