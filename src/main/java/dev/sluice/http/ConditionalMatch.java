@@ -37,7 +37,10 @@ final class ConditionalMatch {
    * @throws FhirException 400 for bad or no criteria, 412 when several resources match
    */
   Optional<StoredResource> find(String type, String criteria, String where, String requestBase) {
-    String query = criteria.contains("?") ? criteria.substring(criteria.indexOf('?') + 1) : criteria;
+    int question = criteria.indexOf('?');
+    // "Type?a=b" or "?a=b" as well as "a=b"; a '?' after the first '=' is part of a value
+    String query = question >= 0 && criteria.substring(0, question).indexOf('=') < 0
+        ? criteria.substring(question + 1) : criteria;
     SearchQuery parsed;
     try {
       parsed = parser.withBase(requestBase).parse(type, query);
