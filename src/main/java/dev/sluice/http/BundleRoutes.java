@@ -286,23 +286,37 @@ final class BundleRoutes {
 
   /**
    * FHIR R4 transaction rules: no two writes of a transaction may touch the same resource,
-   * identities resolved by conditional update and delete included.
+   * identities resolved by conditional update and delete included; nor may a conditional
+   * create that matched a resource stand beside the delete of that resource (references to it
+   * would point at what the transaction deletes).
    */
   private static void requireDistinctTargets(List<BundleEntryRequest> requests) {
-    Map<String, Integer> seen = new HashMap<>();
+    Map<String, Integer> written = new HashMap<>();
+    Map<String, Integer> deleted = new HashMap<>();
+    Map<String, Integer> matched = new HashMap<>();
     for (BundleEntryRequest r : requests) {
-      String target = switch (r) {
-        case BundleEntryRequest.Create c -> c.type() + "/" + c.id();
-        case BundleEntryRequest.Update u -> u.type() + "/" + u.id();
-        case BundleEntryRequest.Delete d -> d.type() + "/" + d.id();
-        default -> null;
-      };
-      Integer first = target == null ? null : seen.putIfAbsent(target, r.index());
-      if (first != null) {
-        String where = "Bundle.entry[" + r.index() + "]";
-        throw FhirException.badRequest(where + " writes " + target + ", which Bundle.entry[" + first
-            + "] writes too; a transaction may touch each resource once", where + ".request");
+      switch (r) {
+        case BundleEntryRequest.Create c -> requireFirst(written, c.type() + "/" + c.id(), r.index(), null);
+        case BundleEntryRequest.Update u -> requireFirst(written, u.type() + "/" + u.id(), r.index(), null);
+        case BundleEntryRequest.Delete d -> {
+          requireFirst(written, d.type() + "/" + d.id(), r.index(), null);
+          deleted.put(d.type() + "/" + d.id(), r.index());
+        }
+        case BundleEntryRequest.Matched m -> matched.putIfAbsent(m.existing().relativeUrl(), r.index());
+        default -> { }
       }
+    }
+    matched.forEach((target, index) -> requireFirst(deleted, target, index, "matches"));
+  }
+
+  /** Records {@code target} as touched by entry {@code index}; 400 when another entry touches it already. */
+  private static void requireFirst(Map<String, Integer> seen, String target, int index, String verb) {
+    Integer first = seen.putIfAbsent(target, index);
+    if (first != null) {
+      String where = "Bundle.entry[" + index + "]";
+      throw FhirException.badRequest(where + (verb == null ? " writes " : " " + verb + " ") + target
+          + ", which Bundle.entry[" + first + "] " + (verb == null ? "writes" : "deletes")
+          + " too; a transaction may touch each resource once", where + ".request");
     }
   }
 

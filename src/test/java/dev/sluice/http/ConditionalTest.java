@@ -273,6 +273,17 @@ class ConditionalTest {
   }
 
   @Test
+  void transaction_whose_conditional_create_matches_the_resource_it_deletes_fails_with_400() {
+    String id = storePatient(mark);
+    HttpResponse<String> r = server.post("", bundle("transaction",
+        "{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/" + id + "\"}}",
+        conditionalCreate(URN, mark), observationOf(URN)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("Bundle.entry[1] matches Patient/" + id).contains("Bundle.entry[0] deletes");
+    assertThat(server.get("Patient/" + id).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void search_entries_in_bundles_answer_400_not_supported() {
     HttpResponse<String> r = server.post("", bundle("transaction",
         "{\"request\":{\"method\":\"GET\",\"url\":\"Patient?identifier=urn:cond|" + mark + "\"}}"));
