@@ -160,6 +160,7 @@ final class BundleRoutes {
       case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
           .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
       case BundleEntryRequest.Matched m -> m.existing();
+      // nothing to delete: respond() answers 204 without looking at this
       case BundleEntryRequest.NoMatch n -> new StoredResource("", "", 0, null, true, null, false);
       case BundleEntryRequest.Read rd -> {
         var found = rd.version() == null ? store.read(rd.type(), rd.id()) : store.vread(rd.type(), rd.id(), rd.version());
