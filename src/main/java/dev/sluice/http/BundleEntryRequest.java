@@ -43,6 +43,17 @@ sealed interface BundleEntryRequest {
     }
   }
 
+  /**
+   * A conditional create of a transaction with the same criteria as an earlier entry that
+   * creates: it stands for the resource entry {@code first} creates (nothing else is written),
+   * so the transaction does not create the same resource twice.
+   */
+  record SameAs(int index, int first) implements BundleEntryRequest {
+    public int transactionOrder() {
+      return 1;
+    }
+  }
+
   /** A conditional delete whose criteria matched nothing: nothing is written. */
   record NoMatch(int index) implements BundleEntryRequest {
     public int transactionOrder() {

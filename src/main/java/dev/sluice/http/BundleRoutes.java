@@ -55,9 +55,10 @@ final class BundleRoutes {
     Map<String, String> resolved = new HashMap<>();
     BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
     String base = baseUrl.of(ctx);
+    Map<String, BundleEntryRequest.Create> createdBy = transaction ? new HashMap<>() : null;
     for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(entry, resolved, base));
+        requests.add(toRequest(entry, resolved, base, createdBy));
       } catch (FhirException e) {
         if (transaction) {
           throw rolledBack(e);
@@ -94,6 +95,13 @@ final class BundleRoutes {
         }
       } catch (FhirException e) {
         throw rolledBack(e);
+      }
+      for (BundleEntryRequest r : requests) {
+        if (r instanceof BundleEntryRequest.SameAs same) {
+          BundleWriter.Entry e = responseEntries[same.first()];
+          responseEntries[same.index()] = new BundleWriter.Entry(e.fullUrl(), e.resource(), null, null, null,
+              "200 OK", e.location(), e.etag(), e.lastModified(), null);
+        }
       }
     } else {
       List<ResourceStore.Outcome<StoredResource>> outcomes;
@@ -160,6 +168,8 @@ final class BundleRoutes {
       case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
           .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
       case BundleEntryRequest.Matched m -> m.existing();
+      // answered from the entry it stands for once the transaction is written
+      case BundleEntryRequest.SameAs same -> null;
       // nothing to delete: respond() answers 204 without looking at this
       case BundleEntryRequest.NoMatch n -> new StoredResource("", "", 0, null, true, null, false);
       case BundleEntryRequest.Read rd -> {
@@ -179,6 +189,7 @@ final class BundleRoutes {
           "204 No Content", null, s.version() > 0 ? s.etag() : null, null, null);
       case BundleEntryRequest.NoMatch n -> new BundleWriter.Entry(null, null, null, null, null,
           "204 No Content", null, null, null, null);
+      case BundleEntryRequest.SameAs same -> null;
       case BundleEntryRequest.Read rd -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), s.content(),
           null, null, null, "200 OK", null, s.etag(), s.lastUpdated(), null);
       default -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), minimal ? null : s.content(), null, null, null,
@@ -187,8 +198,13 @@ final class BundleRoutes {
     };
   }
 
-  /** @param base the base the request reached the server under, for conditional criteria */
-  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved, String base) {
+  /**
+   * @param base the base the request reached the server under, for conditional criteria
+   * @param createdBy in a transaction, the entry that creates for each conditional create's
+   *     type and criteria; null in a batch, whose entries do not depend on each other
+   */
+  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved, String base,
+      Map<String, BundleEntryRequest.Create> createdBy) {
     int i = entry.index();
     String where = "Bundle.entry[" + i + "]";
     if (entry.method() == null || entry.url() == null) {
@@ -213,7 +229,8 @@ final class BundleRoutes {
               where + ".request.url");
         }
         requireResource(where, resource, type);
-        if (entry.ifNoneExist() != null) {
+        String key = entry.ifNoneExist() == null ? null : type + "?" + ConditionalMatch.query(entry.ifNoneExist());
+        if (key != null) {
           var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist", base);
           if (existing.isPresent()) {
             // references to this entry's fullUrl now point at the resource that already exists
@@ -222,12 +239,23 @@ final class BundleRoutes {
             }
             return new BundleEntryRequest.Matched(i, existing.get());
           }
+          BundleEntryRequest.Create first = createdBy == null ? null : createdBy.get(key);
+          if (first != null) {
+            if (entry.fullUrl() != null) {
+              resolved.put(entry.fullUrl(), first.type() + "/" + first.id());
+            }
+            return new BundleEntryRequest.SameAs(i, first.index());
+          }
         }
         String id = UUID.randomUUID().toString();
         if (entry.fullUrl() != null) {
           resolved.put(entry.fullUrl(), type + "/" + id);
         }
-        return new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
+        var create = new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
+        if (key != null && createdBy != null) {
+          createdBy.put(key, create);
+        }
+        return create;
       }
       case "PUT" -> {
         if (parts.length != (criteria == null ? 2 : 1)) {

@@ -37,10 +37,7 @@ final class ConditionalMatch {
    * @throws FhirException 400 for bad or no criteria, 412 when several resources match
    */
   Optional<StoredResource> find(String type, String criteria, String where, String requestBase) {
-    int question = criteria.indexOf('?');
-    // "Type?a=b" or "?a=b" as well as "a=b"; a '?' after the first '=' is part of a value
-    String query = question >= 0 && criteria.substring(0, question).indexOf('=') < 0
-        ? criteria.substring(question + 1) : criteria;
+    String query = query(criteria);
     SearchQuery parsed;
     try {
       parsed = parser.withBase(requestBase).parse(type, query);
@@ -61,6 +58,14 @@ final class ConditionalMatch {
           where + ": '" + criteria + "' matches more than one " + type + "; the criteria must select at most one");
     }
     return found.stream().map(ResourceSearch.Found::resource).findFirst();
+  }
+
+  /** The query string of criteria given as {@code Type?a=b}, {@code ?a=b} or {@code a=b}. */
+  static String query(String criteria) {
+    int question = criteria.indexOf('?');
+    // a '?' after the first '=' is part of a value
+    return question >= 0 && criteria.substring(0, question).indexOf('=') < 0
+        ? criteria.substring(question + 1) : criteria;
   }
 
   /**

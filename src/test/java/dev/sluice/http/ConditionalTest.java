@@ -99,6 +99,22 @@ class ConditionalTest {
   }
 
   @Test
+  void transaction_with_two_conditional_creates_of_the_same_criteria_creates_once() {
+    String second = "urn:uuid:" + UUID.randomUUID();
+    HttpResponse<String> r = server.post("", bundle("transaction",
+        conditionalCreate(URN, mark), observationOf(URN), conditionalCreate(second, mark), observationOf(second)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode answer = json(r);
+    assertThat(patientIds(mark)).hasSize(1);
+    String created = patientIds(mark).getFirst();
+    assertThat(response(answer, 0).path("status").asText()).isEqualTo("201 Created");
+    assertThat(response(answer, 2).path("status").asText()).isEqualTo("200 OK");
+    assertThat(response(answer, 2).path("location").asText()).isEqualTo("Patient/" + created + "/_history/1");
+    assertThat(subjectOfCreatedObservation(answer, 1)).isEqualTo("Patient/" + created);
+    assertThat(subjectOfCreatedObservation(answer, 3)).isEqualTo("Patient/" + created);
+  }
+
+  @Test
   void transaction_conditional_create_matching_several_fails_whole_with_412_and_stores_nothing() {
     storePatient(mark);
     storePatient(mark);
