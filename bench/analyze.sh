@@ -39,7 +39,9 @@ estimate() {
       "vs $(sql "select count(*) from resource where res_type = '$type' and not deleted")"
   done
 }
-echo "bench: automatic ANALYZE runs during the load: $(sql "select coalesce(sum(autoanalyze_count), 0) from pg_stat_user_tables where relname in ($tables)")"
+runs() { sql "select coalesce(sum(autoanalyze_count), 0) || ' by autovacuum, ' || coalesce(sum(analyze_count), 0) || ' by the server'
+  from pg_stat_user_tables where relname in ($tables)"; }
+echo "bench: ANALYZE runs during the load: $(runs)"
 estimate "right after the load"
 printf 'bench: loaded x%s in %.1f s\n' "$k" "$(echo "$loaded - $start" | bc)"
 
@@ -55,8 +57,18 @@ for t in $(seq 0 5 "${2:-300}"); do
 done
 
 estimate "at the end"
-# what one automatic ANALYZE round costs: every table analyzed once, by hand, timed
-for table in $(echo "$tables" | tr -d "'" | tr ',' ' '); do
-  psql -X -q -h localhost -p "$pg_port" -U postgres -d postgres -c '\timing on' -c "analyze $table" | sed -n "s/^Time: \([0-9.]*\) ms.*/\1/p"
-done | awk '{ total += $1 } END { printf "bench: ANALYZE of every table once: %.0f ms\n", total }'
-echo "bench: ANALYZE runs by autovacuum in all: $(sql "select sum(autoanalyze_count) from pg_stat_user_tables where relname in ($tables)")"
+echo "bench: ANALYZE runs in all: $(runs)"
+# what one automatic ANALYZE round costs: every table analyzed once, by hand, in one session
+# whose server process's CPU time (utime + stime, in clock ticks) is read before and after
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+analyze_all="$(echo "$tables" | tr -d "'" | sed 's/,/; analyze /g')"
+coproc PSQL { psql -X -q -t -A -h localhost -p "$pg_port" -U postgres -d postgres; }
+echo "select pg_backend_pid();" >&"${PSQL[1]}"
+read -r backend <&"${PSQL[0]}"
+before_ticks=$(ticks "$backend"); before_time=$(date +%s.%N)
+echo "analyze $analyze_all; select 1;" >&"${PSQL[1]}"
+read -r _ <&"${PSQL[0]}"
+after_ticks=$(ticks "$backend"); after_time=$(date +%s.%N)
+echo '\q' >&"${PSQL[1]}"
+printf 'bench: ANALYZE of every table once: %.2f s CPU, %.2f s elapsed\n' \
+  "$(echo "($after_ticks - $before_ticks) / $(getconf CLK_TCK)" | bc -l)" "$(echo "$after_time - $before_time" | bc)"

@@ -4,8 +4,9 @@
 -- sample of fixed size (30,000 rows at the default statistics target) whatever the table's
 -- size, so analyzing after 2% costs little more. The threshold of 1,000 rows keeps small
 -- tables from being analyzed every few dozen writes. Vacuum thresholds stay as they are:
--- vacuuming competes with loads for CPU and I/O. How soon autovacuum looks is
--- autovacuum_naptime, a server setting (10 s in the embedded PostgreSQL).
+-- vacuuming competes with loads for CPU and I/O. Right after a load the server analyzes
+-- itself (dev.sluice.store.PostLoadAnalyzer, same thresholds): autovacuum looks only every
+-- autovacuum_naptime (a minute by default).
 alter table resource set (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 1000);
 alter table resource_version set (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 1000);
 alter table compartment set (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 1000);

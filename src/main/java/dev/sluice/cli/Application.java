@@ -17,6 +17,7 @@ import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
 import dev.sluice.search.SearchParser;
+import dev.sluice.store.PostLoadAnalyzer;
 import dev.sluice.store.ResourceSearch;
 import dev.sluice.store.SearchSql;
 import java.time.Clock;
@@ -54,6 +55,8 @@ public final class Application implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Application.class);
 
   private static final Duration EXECUTOR_STOP = Duration.ofSeconds(10);
+  /** How often PostLoadAnalyzer looks whether a load is over: the planner's lag after one, at most twice this. */
+  private static final Duration ANALYZE_LOOK = Duration.ofSeconds(5);
 
   private final Database database;
   private final FhirServer server;
@@ -97,6 +100,7 @@ public final class Application implements AutoCloseable {
       SearchParser parser = new SearchParser(fhir, parameters, ownBases);
       SearchSql searchSql = new SearchSql(Clock.systemUTC());
       ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
+      named(executors, "post-load-analyzer-").submit(new PostLoadAnalyzer(database.dataSource(), ANALYZE_LOOK));
 
       // export: durable jobs in the database, worked by every process that shares it
       ExportSettings exportSettings = config.export().settings();

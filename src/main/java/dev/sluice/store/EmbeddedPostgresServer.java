@@ -50,10 +50,6 @@ final class EmbeddedPostgresServer implements AutoCloseable {
               .setServerConfig("shared_buffers", "1GB")
               .setServerConfig("max_wal_size", "4GB")
               .setServerConfig("checkpoint_timeout", "15min")
-              // Autovacuum looks for tables to analyze every naptime: with the default minute, the
-              // planner had no statistics for up to a minute after a bulk load (issue #3). Looking
-              // costs one read of the statistics per round.
-              .setServerConfig("autovacuum_naptime", "10s")
               .start();
       log.info("Embedded PostgreSQL started on port {} with data in {}", pg.getPort(), pgData);
       return new EmbeddedPostgresServer(pg);
