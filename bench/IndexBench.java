@@ -1,4 +1,5 @@
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.ParamKind;
@@ -30,7 +31,7 @@ import org.hl7.fhir.r4.model.Base;
  * Indexing cost, in process, without HTTP: (1) FHIRPath extraction of every search
  * parameter per resource, (2) the store's write path with the search index (one
  * transaction of 1000 resources at a time, as a loader would), on a fresh embedded
- * PostgreSQL. Run by bench/index.sh.
+ * PostgreSQL. Run as bench/README.md says (java -cp target/sluice.jar bench/IndexBench.java DIR [ROUNDS]).
  */
 public class IndexBench {
   public static void main(String[] args) throws Exception {
@@ -78,7 +79,7 @@ public class IndexBench {
     try (Database db = Database.open(new Database.Settings(data, null, null, null, 4), new SimpleMeterRegistry())) {
       PatientCompartment compartment = new PatientCompartment(fhir);
       ResourceStore store = new ResourceStore(db.dataSource(), fhir,
-          new SearchIndexWriter(fhir, compartment, parameters, expressions));
+          new SearchIndexWriter(fhir, compartment, parameters, expressions, OwnBases.none()));
       for (int round = 0; round < rounds + 1; round++) {
         long t0 = System.nanoTime();
         for (int from = 0; from < resources.size(); from += 1000) {
@@ -114,7 +115,7 @@ public class IndexBench {
           pks.put(rs.getString(1), rs.getLong(2));
         }
       }
-      SearchIndexWriter writer = new SearchIndexWriter(fhir, compartment, parameters, expressions);
+      SearchIndexWriter writer = new SearchIndexWriter(fhir, compartment, parameters, expressions, OwnBases.none());
       for (int round = 0; round < rounds; round++) {
         long t0 = System.nanoTime();
         long rowsNanos = 0;

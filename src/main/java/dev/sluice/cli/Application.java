@@ -12,10 +12,12 @@ import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartWorker;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
 import dev.sluice.search.SearchParser;
+import dev.sluice.store.PostLoadAnalyzer;
 import dev.sluice.store.ResourceSearch;
 import dev.sluice.store.SearchSql;
 import java.time.Clock;
@@ -54,6 +56,8 @@ public final class Application implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Application.class);
 
   private static final Duration EXECUTOR_STOP = Duration.ofSeconds(10);
+  /** How often PostLoadAnalyzer looks whether a load is over: the planner's lag after one, at most twice this. */
+  private static final Duration ANALYZE_LOOK = Duration.ofSeconds(5);
 
   private final Database database;
   private final FhirServer server;
@@ -91,11 +95,14 @@ public final class Application implements AutoCloseable {
       PatientCompartment compartment = new PatientCompartment(fhir);
       SearchParameters parameters = new SearchParameters(fhir);
       ParamExpressions expressions = new ParamExpressions(fhir);
-      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, expressions);
+      OwnBases ownBases = OwnBases.of(config.publicBaseUrl(), config.host(), config.port());
+      log.info("Absolute references under {} and under each request's base are local references", ownBases.bases());
+      SearchIndexWriter indexer = new SearchIndexWriter(fhir, compartment, parameters, expressions, ownBases);
       ResourceStore store = new ResourceStore(database.dataSource(), fhir, indexer);
-      SearchParser parser = new SearchParser(fhir, parameters);
+      SearchParser parser = new SearchParser(fhir, parameters, ownBases);
       SearchSql searchSql = new SearchSql(Clock.systemUTC());
       ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
+      named(executors, "post-load-analyzer-").submit(new PostLoadAnalyzer(database.dataSource(), ANALYZE_LOOK));
 
       // export: durable jobs in the database, worked by every process that shares it
       ExportSettings exportSettings = config.export().settings();
@@ -108,7 +115,7 @@ public final class Application implements AutoCloseable {
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
       ExportFileTable exportFiles = new ExportFileTable(database.dataSource());
       ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
-          new PastVersionSearch(fhir, parameters, expressions, searchSql), ExportConfig.REPLACED_BATCH);
+          new PastVersionSearch(fhir, parameters, expressions, ownBases, searchSql), ExportConfig.REPLACED_BATCH);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();

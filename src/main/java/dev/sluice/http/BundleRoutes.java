@@ -26,12 +26,15 @@ import org.hl7.fhir.r4.model.Resource;
 final class BundleRoutes {
   private final FhirModel fhir;
   private final ResourceStore store;
+  private final ConditionalMatch conditional;
   private final Responses responses;
   private final BaseUrl baseUrl;
 
-  BundleRoutes(FhirModel fhir, ResourceStore store, Responses responses, BaseUrl baseUrl) {
+  BundleRoutes(FhirModel fhir, ResourceStore store, ConditionalMatch conditional, Responses responses,
+      BaseUrl baseUrl) {
     this.fhir = fhir;
     this.store = store;
+    this.conditional = conditional;
     this.responses = responses;
     this.baseUrl = baseUrl;
   }
@@ -51,9 +54,11 @@ final class BundleRoutes {
     List<BundleEntryRequest> requests = new ArrayList<>();
     Map<String, String> resolved = new HashMap<>();
     BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
+    String base = baseUrl.of(ctx);
+    Map<String, BundleEntryRequest.Create> createdBy = transaction ? new HashMap<>() : null;
     for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(entry, resolved));
+        requests.add(toRequest(entry, resolved, base, createdBy));
       } catch (FhirException e) {
         if (transaction) {
           throw rolledBack(e);
@@ -62,9 +67,13 @@ final class BundleRoutes {
       }
     }
     if (transaction) {
+      try {
+        requireDistinctTargets(requests);
+      } catch (FhirException e) {
+        throw rolledBack(e);
+      }
       requests = rewriteReferences(requests, resolved);
     }
-    String base = baseUrl.of(ctx);
     boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
     List<ResourcePut> puts = asPuts(requests);
     if (transaction) {
@@ -86,6 +95,13 @@ final class BundleRoutes {
         }
       } catch (FhirException e) {
         throw rolledBack(e);
+      }
+      for (BundleEntryRequest r : requests) {
+        if (r instanceof BundleEntryRequest.SameAs same) {
+          BundleWriter.Entry e = responseEntries[same.first()];
+          responseEntries[same.index()] = new BundleWriter.Entry(e.fullUrl(), e.resource(), null, null, null,
+              "200 OK", e.location(), e.etag(), e.lastModified(), null);
+        }
       }
     } else {
       List<ResourceStore.Outcome<StoredResource>> outcomes;
@@ -151,6 +167,11 @@ final class BundleRoutes {
       case BundleEntryRequest.Update u -> tx.update(u.type(), u.id(), u.resource(), u.ifMatch(), u.json());
       case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
           .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
+      case BundleEntryRequest.Matched m -> m.existing();
+      // answered from the entry it stands for once the transaction is written
+      case BundleEntryRequest.SameAs same -> null;
+      // nothing to delete: respond() answers 204 without looking at this
+      case BundleEntryRequest.NoMatch n -> new StoredResource("", "", 0, null, true, null, false);
       case BundleEntryRequest.Read rd -> {
         var found = rd.version() == null ? store.read(rd.type(), rd.id()) : store.vread(rd.type(), rd.id(), rd.version());
         StoredResource s = found.orElseThrow(() -> FhirException.notFound(rd.type() + "/" + rd.id() + " is not known"));
@@ -166,6 +187,9 @@ final class BundleRoutes {
     return switch (r) {
       case BundleEntryRequest.Delete d -> new BundleWriter.Entry(null, null, null, null, null,
           "204 No Content", null, s.version() > 0 ? s.etag() : null, null, null);
+      case BundleEntryRequest.NoMatch n -> new BundleWriter.Entry(null, null, null, null, null,
+          "204 No Content", null, null, null, null);
+      case BundleEntryRequest.SameAs same -> null;
       case BundleEntryRequest.Read rd -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), s.content(),
           null, null, null, "200 OK", null, s.etag(), s.lastUpdated(), null);
       default -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), minimal ? null : s.content(), null, null, null,
@@ -174,18 +198,22 @@ final class BundleRoutes {
     };
   }
 
-  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved) {
+  /**
+   * @param base the base the request reached the server under, for conditional criteria
+   * @param createdBy in a transaction, the entry that creates for each conditional create's
+   *     type and criteria; null in a batch, whose entries do not depend on each other
+   */
+  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved, String base,
+      Map<String, BundleEntryRequest.Create> createdBy) {
     int i = entry.index();
     String where = "Bundle.entry[" + i + "]";
     if (entry.method() == null || entry.url() == null) {
       throw FhirException.badRequest(where + " has no request with a method and a url", where + ".request");
     }
     String method = entry.method();
-    String url = entry.url();
-    if (url.contains("?")) {
-      throw FhirException.notSupported(where + ": conditional and search URLs ('" + url + "') are not supported in bundles yet",
-          where + ".request.url");
-    }
+    int question = entry.url().indexOf('?');
+    String url = question < 0 ? entry.url() : entry.url().substring(0, question);
+    String criteria = question < 0 ? null : entry.url().substring(question + 1);
     String[] parts = url.replaceAll("^/+|/+$", "").split("/");
     String type = parts[0];
     if (!fhir.isResourceType(type)) {
@@ -196,28 +224,55 @@ final class BundleRoutes {
     Integer ifMatch = entry.ifMatch() != null ? Params.etagVersion(entry.ifMatch(), where + ".request.ifMatch") : null;
     switch (method) {
       case "POST" -> {
-        if (parts.length != 1) {
-          throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + url + "'", where + ".request.url");
+        if (parts.length != 1 || criteria != null) {
+          throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + entry.url() + "'",
+              where + ".request.url");
         }
         requireResource(where, resource, type);
-        if (entry.ifNoneExist() != null) {
-          throw FhirException.notSupported(where + ": conditional create (ifNoneExist) is not supported yet", where + ".request.ifNoneExist");
+        String key = entry.ifNoneExist() == null ? null : type + "?" + ConditionalMatch.query(entry.ifNoneExist());
+        if (key != null) {
+          var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist", base);
+          if (existing.isPresent()) {
+            // references to this entry's fullUrl now point at the resource that already exists
+            if (entry.fullUrl() != null) {
+              resolved.put(entry.fullUrl(), existing.get().relativeUrl());
+            }
+            return new BundleEntryRequest.Matched(i, existing.get());
+          }
+          BundleEntryRequest.Create first = createdBy == null ? null : createdBy.get(key);
+          if (first != null) {
+            if (entry.fullUrl() != null) {
+              resolved.put(entry.fullUrl(), first.type() + "/" + first.id());
+            }
+            return new BundleEntryRequest.SameAs(i, first.index());
+          }
         }
         String id = UUID.randomUUID().toString();
         if (entry.fullUrl() != null) {
           resolved.put(entry.fullUrl(), type + "/" + id);
         }
-        return new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
+        var create = new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
+        if (key != null && createdBy != null) {
+          createdBy.put(key, create);
+        }
+        return create;
       }
       case "PUT" -> {
-        if (parts.length != 2) {
-          throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
+        if (parts.length != (criteria == null ? 2 : 1)) {
+          throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
+              + entry.url() + "'", where + ".request.url");
         }
-        String id = FhirModel.requireId(parts[1]);
         requireResource(where, resource, type);
         String bodyId = resource.getIdElement().getIdPart();
-        if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
-          throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'", where + ".resource.id");
+        String id;
+        if (criteria != null) {
+          id = conditional.updateId(type, criteria, where + ".request.url", base, bodyId, where + ".resource.id");
+        } else {
+          id = FhirModel.requireId(parts[1]);
+          if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
+            throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'",
+                where + ".resource.id");
+          }
         }
         if (entry.fullUrl() != null) {
           resolved.put(entry.fullUrl(), type + "/" + id);
@@ -225,12 +280,22 @@ final class BundleRoutes {
         return new BundleEntryRequest.Update(i, type, id, resource, ifMatch, entry.resource());
       }
       case "DELETE" -> {
-        if (parts.length != 2) {
-          throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123', got '" + url + "'", where + ".request.url");
+        if (parts.length != (criteria == null ? 2 : 1)) {
+          throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
+              + entry.url() + "'", where + ".request.url");
         }
-        return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
+        if (criteria == null) {
+          return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
+        }
+        return conditional.find(type, criteria, where + ".request.url", base)
+            .<BundleEntryRequest>map(m -> new BundleEntryRequest.Delete(i, type, m.id(), ifMatch))
+            .orElse(new BundleEntryRequest.NoMatch(i));
       }
       case "GET" -> {
+        if (criteria != null) {
+          throw FhirException.notSupported(where + ": searches ('" + entry.url() + "') are not supported as GET entries",
+              where + ".request.url");
+        }
         if (parts.length == 2) {
           return new BundleEntryRequest.Read(i, type, FhirModel.requireId(parts[1]), null);
         }
@@ -245,6 +310,42 @@ final class BundleRoutes {
             where + ".request.url");
       }
       default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles", where + ".request.method");
+    }
+  }
+
+  /**
+   * FHIR R4 transaction rules: no two writes of a transaction may touch the same resource,
+   * identities resolved by conditional update and delete included; nor may a conditional
+   * create that matched a resource stand beside the delete of that resource (references to it
+   * would point at what the transaction deletes).
+   */
+  private static void requireDistinctTargets(List<BundleEntryRequest> requests) {
+    Map<String, Integer> written = new HashMap<>();
+    Map<String, Integer> deleted = new HashMap<>();
+    Map<String, Integer> matched = new HashMap<>();
+    for (BundleEntryRequest r : requests) {
+      switch (r) {
+        case BundleEntryRequest.Create c -> requireFirst(written, c.type() + "/" + c.id(), r.index(), null);
+        case BundleEntryRequest.Update u -> requireFirst(written, u.type() + "/" + u.id(), r.index(), null);
+        case BundleEntryRequest.Delete d -> {
+          requireFirst(written, d.type() + "/" + d.id(), r.index(), null);
+          deleted.put(d.type() + "/" + d.id(), r.index());
+        }
+        case BundleEntryRequest.Matched m -> matched.putIfAbsent(m.existing().relativeUrl(), r.index());
+        default -> { }
+      }
+    }
+    matched.forEach((target, index) -> requireFirst(deleted, target, index, "matches"));
+  }
+
+  /** Records {@code target} as touched by entry {@code index}; 400 when another entry touches it already. */
+  private static void requireFirst(Map<String, Integer> seen, String target, int index, String verb) {
+    Integer first = seen.putIfAbsent(target, index);
+    if (first != null) {
+      String where = "Bundle.entry[" + index + "]";
+      throw FhirException.badRequest(where + (verb == null ? " writes " : " " + verb + " ") + target
+          + ", which Bundle.entry[" + first + "] " + (verb == null ? "writes" : "deletes")
+          + " too; a transaction may touch each resource once", where + ".request");
     }
   }
 

@@ -8,6 +8,8 @@ import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementKind;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestComponent;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResourceComponent;
+import org.hl7.fhir.r4.model.CapabilityStatement.ConditionalDeleteStatus;
+import org.hl7.fhir.r4.model.CapabilityStatement.ConditionalReadStatus;
 import org.hl7.fhir.r4.model.CapabilityStatement.ResourceVersionPolicy;
 import org.hl7.fhir.r4.model.CapabilityStatement.RestfulCapabilityMode;
 import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
@@ -41,6 +43,11 @@ final class Capabilities {
       r.setVersioning(ResourceVersionPolicy.VERSIONED);
       r.setReadHistory(true);
       r.setUpdateCreate(true);
+      r.setConditionalCreate(true);
+      r.setConditionalUpdate(true);
+      // several matches answer 412 rather than deleting them all
+      r.setConditionalDelete(ConditionalDeleteStatus.SINGLE);
+      r.setConditionalRead(ConditionalReadStatus.NOTSUPPORTED);
       for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
           TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE, TypeRestfulInteraction.HISTORYINSTANCE,
           TypeRestfulInteraction.HISTORYTYPE, TypeRestfulInteraction.CREATE, TypeRestfulInteraction.SEARCHTYPE)) {

@@ -43,8 +43,9 @@ public final class FhirServer implements AutoCloseable {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
-    ResourceRoutes resources = new ResourceRoutes(fhir, store, search.parser(), search.search(), responses, baseUrl);
-    BundleRoutes bundles = new BundleRoutes(fhir, store, responses, baseUrl);
+    ConditionalMatch conditional = new ConditionalMatch(search.parser(), search.search(), store);
+    ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl);
+    BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
@@ -78,6 +79,8 @@ public final class FhirServer implements AutoCloseable {
     app.get("/fhir/{type}", searches::searchType);
     app.post("/fhir/{type}/_search", searches::searchPost);
     app.post("/fhir/{type}", resources::create);
+    app.put("/fhir/{type}", resources::conditionalUpdate);
+    app.delete("/fhir/{type}", resources::conditionalDelete);
     app.get("/fhir/{type}/{id}", resources::read);
     app.put("/fhir/{type}/{id}", resources::update);
     app.delete("/fhir/{type}/{id}", resources::delete);

@@ -3,10 +3,7 @@ package dev.sluice.http;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
-import dev.sluice.search.SearchParser;
-import dev.sluice.search.SearchQuery;
 import dev.sluice.store.HistoryCursor;
-import dev.sluice.store.ResourceSearch;
 import dev.sluice.store.HistoryPage;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.StoredResource;
@@ -14,7 +11,6 @@ import io.javalin.http.Context;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
@@ -25,17 +21,15 @@ final class ResourceRoutes {
 
   private final FhirModel fhir;
   private final ResourceStore store;
-  private final SearchParser parser;
-  private final ResourceSearch searches;
+  private final ConditionalMatch conditional;
   private final Responses responses;
   private final BaseUrl baseUrl;
 
-  ResourceRoutes(FhirModel fhir, ResourceStore store, SearchParser parser, ResourceSearch searches,
-      Responses responses, BaseUrl baseUrl) {
+  ResourceRoutes(FhirModel fhir, ResourceStore store, ConditionalMatch conditional, Responses responses,
+      BaseUrl baseUrl) {
     this.fhir = fhir;
     this.store = store;
-    this.parser = parser;
-    this.searches = searches;
+    this.conditional = conditional;
     this.responses = responses;
     this.baseUrl = baseUrl;
   }
@@ -45,7 +39,7 @@ final class ResourceRoutes {
     IBaseResource resource = parseBody(ctx, type);
     String ifNoneExist = ctx.header("If-None-Exist");
     if (ifNoneExist != null) {
-      Optional<StoredResource> existing = existing(type, ifNoneExist);
+      Optional<StoredResource> existing = conditional.find(type, ifNoneExist, "If-None-Exist", baseUrl.of(ctx));
       if (existing.isPresent()) {
         respondWrite(ctx, 200, existing.get());
         return;
@@ -57,21 +51,34 @@ final class ResourceRoutes {
   }
 
   /**
-   * Conditional create: the one resource matching the If-None-Exist search, empty when none
-   * does, 412 when several do. The check and the create are not atomic: two concurrent
-   * identical requests can both create (FHIR allows servers this).
+   * Conditional update ({@code PUT [base]/Type?criteria}): no match creates (with the body's id
+   * when it has one), one match is updated, several answer 412.
    */
-  private Optional<StoredResource> existing(String type, String header) {
-    String query = header.contains("?") ? header.substring(header.indexOf('?') + 1) : header;
-    SearchQuery search = parser.parse(type, query);
-    if (search.criteria().isEmpty()) {
-      throw FhirException.badRequest("If-None-Exist needs at least one search criterion", "If-None-Exist");
+  void conditionalUpdate(Context ctx) {
+    String type = fhir.requireType(ctx.pathParam("type"));
+    IBaseResource resource = parseBody(ctx, type);
+    String criteria = ctx.queryString() == null ? "" : ctx.queryString();
+    String id = conditional.updateId(type, criteria, "url", baseUrl.of(ctx), resource.getIdElement().getIdPart(), type + ".id");
+    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
+    byte[] json = jsonBody(ctx);
+    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
+    respondWrite(ctx, stored.created() ? 201 : 200, stored);
+  }
+
+  /**
+   * Conditional delete ({@code DELETE [base]/Type?criteria}), single-match flavour: no match
+   * answers 204, one match is deleted, several answer 412.
+   */
+  void conditionalDelete(Context ctx) {
+    String type = fhir.requireType(ctx.pathParam("type"));
+    String criteria = ctx.queryString() == null ? "" : ctx.queryString();
+    Optional<StoredResource> match = conditional.find(type, criteria, "url", baseUrl.of(ctx));
+    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
+    if (match.isPresent()) {
+      String id = match.get().id();
+      store.write(tx -> tx.delete(type, id, ifMatch)).ifPresent(d -> ctx.header("ETag", d.etag()));
     }
-    List<ResourceSearch.Found> found = searches.page(search, 2, null).matches();
-    if (found.size() > 1) {
-      throw FhirException.preconditionFailed("If-None-Exist '" + header + "' matches more than one " + type);
-    }
-    return found.stream().map(ResourceSearch.Found::resource).findFirst();
+    ctx.status(204);
   }
 
   void update(Context ctx) {

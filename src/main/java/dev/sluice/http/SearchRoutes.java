@@ -77,11 +77,11 @@ final class SearchRoutes {
   private void search(Context ctx, String type, Map<String, List<String>> params, String patientId, String path) {
     String prefer = ctx.header("Prefer");
     boolean lenient = prefer != null && prefer.contains("handling=lenient");
-    SearchQuery query = parser.parse(type, params, lenient);
+    String base = baseUrl.of(ctx);
+    SearchQuery query = parser.withBase(base).parse(type, params, lenient);
     if (patientId != null) {
       query = query.and(new Criterion.InCompartment(patientId));
     }
-    String base = baseUrl.of(ctx);
     String self = base + "/" + path + query(params, null);
     if (query.summaryCount()) {
       BundleWriter bundle = new BundleWriter("searchset", search.count(query));

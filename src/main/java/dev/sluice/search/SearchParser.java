@@ -2,6 +2,7 @@ package dev.sluice.search;
 
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.ParamKind;
 import dev.sluice.fhir.SearchParam;
@@ -30,12 +31,20 @@ public final class SearchParser {
 
   private final FhirModel fhir;
   private final SearchParameters parameters;
+  private final OwnBases ownBases;
   private final SearchValues values;
 
-  public SearchParser(FhirModel fhir, SearchParameters parameters) {
+  /** @param ownBases absolute references under these are searched as the local {@code Type/id} */
+  public SearchParser(FhirModel fhir, SearchParameters parameters, OwnBases ownBases) {
     this.fhir = fhir;
     this.parameters = parameters;
-    this.values = new SearchValues(fhir);
+    this.ownBases = ownBases;
+    this.values = new SearchValues(fhir, ownBases);
+  }
+
+  /** This parser, taking {@code requestBase} (the base a request reached the server under) as an own base too. */
+  public SearchParser withBase(String requestBase) {
+    return new SearchParser(fhir, parameters, ownBases.with(requestBase));
   }
 
   /**

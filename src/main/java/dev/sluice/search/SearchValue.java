@@ -22,7 +22,10 @@ public sealed interface SearchValue {
 
   record Quantity(Prefix prefix, BigDecimal value, String system, String code) implements SearchValue {}
 
-  /** A local reference (type may be null when only the id was given) or an absolute URL. */
+  /**
+   * A local reference (type may be null when only the id was given), an absolute URL, or both:
+   * an absolute URL under this server's own base, which matches either.
+   */
   record Reference(String type, String id, String url) implements SearchValue {}
 
   record Uri(String value) implements SearchValue {}

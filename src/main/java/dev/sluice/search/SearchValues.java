@@ -3,6 +3,7 @@ package dev.sluice.search;
 import dev.sluice.fhir.DateRange;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamKind;
 import dev.sluice.fhir.SearchParam;
 import java.math.BigDecimal;
@@ -12,9 +13,11 @@ import java.util.List;
 /** Parses one value (between commas) of a search parameter according to its kind. */
 final class SearchValues {
   private final FhirModel fhir;
+  private final OwnBases ownBases;
 
-  SearchValues(FhirModel fhir) {
+  SearchValues(FhirModel fhir, OwnBases ownBases) {
     this.fhir = fhir;
+    this.ownBases = ownBases;
   }
 
   /**
@@ -115,6 +118,17 @@ final class SearchValues {
   private SearchValue reference(String raw, String refType, String name) {
     String value = raw.trim();
     if (value.contains(":")) {
+      // under this server's own base: the local Type/id, and the URL as written for references
+      // stored under a base the index did not know (a request's Host that is not configured)
+      String local = ownBases.relative(value);
+      String[] parts = local == null ? null : local.split("/");
+      if (parts != null && (parts.length == 2 || (parts.length == 4 && parts[2].equals("_history")))
+          && fhir.isResourceType(parts[0]) && FhirModel.isValidId(parts[1])) {
+        if (refType != null && !refType.equals(parts[0])) {
+          throw FhirException.badRequest("'" + value + "' is not a " + refType, name);
+        }
+        return new SearchValue.Reference(parts[0], parts[1], value);
+      }
       return new SearchValue.Reference(null, null, value);
     }
     String[] parts = value.split("/");

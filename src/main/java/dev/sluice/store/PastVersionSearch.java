@@ -1,6 +1,7 @@
 package dev.sluice.store;
 
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.SearchParameters;
 import dev.sluice.search.SearchQuery;
@@ -54,8 +55,10 @@ public final class PastVersionSearch {
   private final ResourceIndexer indexer;
   private final SearchSql sql;
 
-  public PastVersionSearch(FhirModel fhir, SearchParameters parameters, ParamExpressions expressions, SearchSql sql) {
-    this.indexer = new ResourceIndexer(fhir, parameters, expressions);
+  public PastVersionSearch(FhirModel fhir, SearchParameters parameters, ParamExpressions expressions,
+      OwnBases ownBases, SearchSql sql) {
+    // indexed as a write indexes them, references to this server's own base included
+    this.indexer = new ResourceIndexer(fhir, parameters, expressions, ownBases);
     this.sql = sql;
   }
 

@@ -2,6 +2,7 @@ package dev.sluice.store;
 
 import dev.sluice.fhir.DateRange;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.ParamKind;
 import dev.sluice.fhir.SearchParam;
@@ -44,11 +45,13 @@ final class ResourceIndexer {
   private final FhirModel fhir;
   private final SearchParameters parameters;
   private final ParamExpressions expressions;
+  private final OwnBases ownBases;
 
-  ResourceIndexer(FhirModel fhir, SearchParameters parameters, ParamExpressions expressions) {
+  ResourceIndexer(FhirModel fhir, SearchParameters parameters, ParamExpressions expressions, OwnBases ownBases) {
     this.fhir = fhir;
     this.parameters = parameters;
     this.expressions = expressions;
+    this.ownBases = ownBases;
   }
 
   List<IndexRow> rows(String type, IBaseResource resource) {
@@ -285,6 +288,16 @@ final class ResourceIndexer {
     if (ref == null || ref.startsWith("#")) {
       return;
     }
+    // an absolute reference to this server's own base is the local Type/id it ends in
+    IndexRow.Ref local = local(key, grp, ref.indexOf(':') < 0 ? ref : ownBases.relative(ref));
+    rows.add(local != null ? local : new IndexRow.Ref(key, grp, null, null, ref));
+  }
+
+  /** {@code Type/id} or {@code Type/id/_history/n} as a row by type and id; null for anything else. */
+  private IndexRow.Ref local(int key, int grp, String ref) {
+    if (ref == null) {
+      return null;
+    }
     int slash = ref.indexOf('/');
     if (slash > 0 && !ref.contains(":")) {
       String type = ref.substring(0, slash);
@@ -292,10 +305,9 @@ final class ResourceIndexer {
       int history = rest.indexOf("/_history");
       String id = history < 0 ? rest : rest.substring(0, history);
       if (fhir.isResourceType(type) && FhirModel.isValidId(id)) {
-        rows.add(new IndexRow.Ref(key, grp, type, id, null));
-        return;
+        return new IndexRow.Ref(key, grp, type, id, null);
       }
     }
-    rows.add(new IndexRow.Ref(key, grp, null, null, ref));
+    return null;
   }
 }

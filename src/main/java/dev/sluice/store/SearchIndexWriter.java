@@ -1,6 +1,7 @@
 package dev.sluice.store;
 
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
@@ -34,10 +35,11 @@ public final class SearchIndexWriter {
   private final PatientCompartment compartment;
   private final ResourceIndexer indexer;
 
-  public SearchIndexWriter(
-      FhirModel fhir, PatientCompartment compartment, SearchParameters parameters, ParamExpressions expressions) {
+  /** @param ownBases absolute references under these are indexed as the local {@code Type/id} */
+  public SearchIndexWriter(FhirModel fhir, PatientCompartment compartment, SearchParameters parameters,
+      ParamExpressions expressions, OwnBases ownBases) {
     this.compartment = compartment;
-    this.indexer = new ResourceIndexer(fhir, parameters, expressions);
+    this.indexer = new ResourceIndexer(fhir, parameters, expressions, ownBases);
   }
 
   /** Index rows of one write transaction; flushed before it commits. */

@@ -283,11 +283,12 @@ public final class SearchSql {
           yield c;
         }
         case SearchValue.Reference r -> {
-          if (r.url() != null) {
+          if (r.id() == null) {
             yield t + ".url = " + bind(r.url());
           }
           String c = t + ".target_id = " + bind(r.id());
-          yield r.type() == null ? c : c + " and " + t + ".target_type = " + bind(r.type());
+          c = r.type() == null ? c : c + " and " + t + ".target_type = " + bind(r.type());
+          yield r.url() == null ? c : "(" + c + ") or " + t + ".url = " + bind(r.url());
         }
         case SearchValue.Composite c -> throw new IllegalStateException("composite values are matched as a whole");
       };

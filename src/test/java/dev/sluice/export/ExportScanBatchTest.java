@@ -3,6 +3,7 @@ package dev.sluice.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
@@ -45,11 +46,11 @@ class ExportScanBatchTest {
 
   private Set<String> scan(ReplacedBatch batch, Instant at, long[] pks, Membership membership) throws Exception {
     ExportScan scan = new ExportScan(ExportFixture.app().dataSource(), 500, fhir, sql,
-        new PastVersionSearch(fhir, parameters, new ParamExpressions(fhir), sql), batch);
+        new PastVersionSearch(fhir, parameters, new ParamExpressions(fhir), OwnBases.none(), sql), batch);
     ExportCompartments compartments = ExportCompartments.anyPatient(fhir, new PatientCompartment(fhir));
     Set<String> ids = new TreeSet<>();
     var spec = new ExportScan.ResourceScan(UUID.randomUUID(), "Flag", pks[0], pks[1], at, null, membership,
-        List.of(new SearchParser(fhir, parameters).parse("Flag", "identifier=urn:tfb|in")));
+        List.of(new SearchParser(fhir, parameters, OwnBases.none()).parse("Flag", "identifier=urn:tfb|in")));
     try (ExportScan.Session session = scan.open()) {
       session.scan(spec, compartments::holds, (b, off, len) -> {
         String id = ExportClient.id(new String(b, off, len, StandardCharsets.UTF_8));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.SearchParameters;
 import dev.sluice.store.PastVersionSearch;
@@ -33,10 +34,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SearchPastVersionTest {
   private static final FhirModel fhir = new FhirModel();
   private static final SearchParameters parameters = new SearchParameters(fhir);
-  private static final SearchParser parser = new SearchParser(fhir, parameters);
+  private static final SearchParser parser = new SearchParser(fhir, parameters, OwnBases.none());
   private static final SearchSql sql = new SearchSql(Clock.systemUTC());
   private static final PastVersionSearch past =
-      new PastVersionSearch(fhir, parameters, new ParamExpressions(fhir), sql);
+      new PastVersionSearch(fhir, parameters, new ParamExpressions(fhir), OwnBases.none(), sql);
   /** Versions judged per statement here: several batches per type, as an export makes them. */
   private static final int BATCH = 400;
   private static TestServer server;

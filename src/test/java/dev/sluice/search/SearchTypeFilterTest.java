@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.SearchParameters;
 import dev.sluice.store.SearchSql;
 import dev.sluice.testing.TestServer;
@@ -27,7 +28,7 @@ class SearchTypeFilterTest {
   private static final TestServer server = TestServer.shared();
   private static final SearchClient client = new SearchClient(server);
   private static final FhirModel fhir = new FhirModel();
-  private static final SearchParser parser = new SearchParser(fhir, new SearchParameters(fhir));
+  private static final SearchParser parser = new SearchParser(fhir, new SearchParameters(fhir), OwnBases.none());
   private static final SearchSql sql = new SearchSql(Clock.systemUTC());
   private static final String R = "f" + UUID.randomUUID().toString().substring(0, 8);
 
