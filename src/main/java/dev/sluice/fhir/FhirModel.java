@@ -3,8 +3,22 @@ package dev.sluice.fhir;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.JsonParser;
 import ca.uhn.fhir.parser.StrictErrorHandler;
+import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
@@ -16,6 +30,17 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * strict parsing. Parsers are not thread-safe but cheap, so each call makes its own.
  */
 public final class FhirModel {
+  // As HAPI's own JSON tree (exact decimals, nothing after the object, no length limit on
+  // strings such as base64 attachments), but strict JSON: no single quotes, and a key given
+  // twice in one object is an error where HAPI would keep the last.
+  private static final ObjectMapper JSON_TREE = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+          .build())
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+      .build();
+
   private final FhirContext context;
   private final Set<String> resourceTypes;
 
@@ -37,7 +62,6 @@ public final class FhirModel {
     return type != null && resourceTypes.contains(type);
   }
 
-  /** {@code [A-Za-z0-9\-.]{1,64}}, checked without a regex: the indexer asks for every reference. */
   /**
    * @return {@code type}
    * @throws FhirException 404 when it is not an R4 resource type (a URL that names no endpoint)
@@ -61,6 +85,7 @@ public final class FhirModel {
     return id;
   }
 
+  /** {@code [A-Za-z0-9\-.]{1,64}}, checked without a regex: the indexer asks for every reference. */
   public static boolean isValidId(String id) {
     if (id == null || id.isEmpty() || id.length() > 64) {
       return false;
@@ -85,11 +110,35 @@ public final class FhirModel {
     }
     IParser parser = newParser(format).setParserErrorHandler(new StrictErrorHandler());
     try {
+      if (format == Format.JSON) {
+        // HAPI would decode the bytes into characters and tokenize those; the tree built from
+        // the bytes is the same one, for a third of the cost of the whole parse
+        JacksonStructure structure = new JacksonStructure();
+        structure.setNativeObject(jsonObject(body));
+        return ((JsonParser) parser).parseResource(structure);
+      }
       return parser.parseResource(
           new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
     } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
       throw FhirException.badRequest("Invalid " + format.name() + " resource: " + e.getMessage());
     }
+  }
+
+  private static ObjectNode jsonObject(byte[] body) {
+    JsonNode tree;
+    try {
+      tree = JSON_TREE.readTree(body);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      throw FhirException.badRequest("Invalid JSON resource: " + e.getOriginalMessage()
+          + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+    } catch (IOException e) {
+      throw FhirException.badRequest("Invalid JSON resource: " + e.getMessage());
+    }
+    if (!(tree instanceof ObjectNode object)) {
+      throw FhirException.badRequest("Invalid JSON resource: a resource must be a JSON object");
+    }
+    return object;
   }
 
   /** Minified JSON, the form resources are stored and served in. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Makes the stored form of a resource from JSON that HAPI has already parsed and checked:
@@ -30,6 +31,99 @@ public final class StoredJson {
    * @param json one resource as a JSON object, already validated by {@link FhirModel#parse}
    */
   public static byte[] stamp(byte[] json, String type, String id, String versionId, String lastUpdated) {
+    return isCompact(json) ? splice(json, type, id, versionId, lastUpdated) : copy(json, type, id, versionId, lastUpdated);
+  }
+
+  /** True when no whitespace stands outside a string: each element's bytes can be kept as they are. */
+  static boolean isCompact(byte[] json) {
+    boolean inString = false;
+    for (int i = 0; i < json.length; i++) {
+      byte b = json[i];
+      if (inString) {
+        if (b == '\\') {
+          i++;
+        } else if (b == '"') {
+          inString = false;
+        }
+      } else if (b == '"') {
+        inString = true;
+      } else if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The compact form's stamp: Jackson finds where each top-level element (and each element of
+   * the client's meta) begins and ends, and their bytes are copied whole. In compact JSON an
+   * element ends one byte before the next name (its comma) or at the closing brace.
+   */
+  private static byte[] splice(byte[] json, String type, String id, String versionId, String lastUpdated) {
+    ByteArrayOutputStream head = new ByteArrayOutputStream(json.length + 128);
+    ByteArrayOutputStream rest = new ByteArrayOutputStream(json.length);
+    write(head, "{\"resourceType\":\"" + type + "\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\"" + versionId
+        + "\",\"lastUpdated\":\"" + lastUpdated + "\"");
+    try (JsonParser p = JSON.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw FhirException.badRequest("A resource must be a JSON object");
+      }
+      JsonToken t = p.nextToken();
+      while (t == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        int nameAt = offset(p);
+        JsonToken value = p.nextToken();
+        if (name.equals("meta") && value == JsonToken.START_OBJECT) {
+          t = p.nextToken();
+          while (t == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            int fieldAt = offset(p);
+            p.nextToken();
+            p.skipChildren();
+            t = p.nextToken();
+            if (!field.equals("versionId") && !field.equals("lastUpdated")
+                && !field.equals("_versionId") && !field.equals("_lastUpdated")) {
+              head.write(',');
+              head.write(json, fieldAt, end(p, t) - fieldAt);
+            }
+          }
+          t = p.nextToken();
+        } else {
+          p.skipChildren();
+          t = p.nextToken();
+          if (!name.equals("resourceType") && !name.equals("id") && !name.equals("meta")) {
+            rest.write(',');
+            rest.write(json, nameAt, end(p, t) - nameAt);
+          }
+        }
+      }
+      head.write('}');
+      rest.writeTo(head);
+      head.write('}');
+    } catch (IOException e) {
+      throw FhirException.badRequest("Invalid JSON resource: " + e.getMessage());
+    }
+    return head.toByteArray();
+  }
+
+  private static int offset(JsonParser p) {
+    return (int) p.currentTokenLocation().getByteOffset();
+  }
+
+  /** Where the element before the parser's current token ends: a name follows its comma, a brace follows it. */
+  private static int end(JsonParser p, JsonToken current) throws IOException {
+    if (current != JsonToken.FIELD_NAME && current != JsonToken.END_OBJECT) {
+      throw new IOException("unexpected JSON token " + current);
+    }
+    return current == JsonToken.FIELD_NAME ? offset(p) - 1 : offset(p);
+  }
+
+  private static void write(ByteArrayOutputStream out, String ascii) {
+    out.writeBytes(ascii.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Any JSON: a token copy, which also minifies. */
+  private static byte[] copy(byte[] json, String type, String id, String versionId, String lastUpdated) {
     // One pass: the client's meta is copied into the head as soon as it is met; every other
     // element goes to a second buffer that is appended after the head.
     ByteArrayOutputStream head = new ByteArrayOutputStream(256);

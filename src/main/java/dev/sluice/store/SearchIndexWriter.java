@@ -205,7 +205,13 @@ public final class SearchIndexWriter {
     }
 
     private static void escape(StringBuilder sb, String s) {
-      for (int i = 0; i < s.length(); i++) {
+      int first = 0;
+      while (first < s.length() && !special(s.charAt(first))) {
+        first++;
+      }
+      // most values need no escape: append them whole
+      sb.append(s, 0, first);
+      for (int i = first; i < s.length(); i++) {
         char c = s.charAt(i);
         switch (c) {
           case '\\' -> sb.append("\\\\");
@@ -215,6 +221,10 @@ public final class SearchIndexWriter {
           default -> sb.append(c);
         }
       }
+    }
+
+    private static boolean special(char c) {
+      return c == '\\' || c == '\t' || c == '\n' || c == '\r';
     }
 
     void write(Connection connection) throws SQLException {

@@ -32,4 +32,29 @@ class StoredJsonTest {
     assertThat(stamp("{\"resourceType\":\"Observation\"}")).isEqualTo("{\"resourceType\":\"Observation\",\"id\":\"o1\","
         + "\"meta\":{\"versionId\":\"3\",\"lastUpdated\":\"2024-01-02T03:04:05.678+00:00\"}}");
   }
+
+  @Test
+  void compact_json_is_spliced_with_the_same_result_as_the_token_copy() {
+    String compact = "{\"status\":\"final\",\"meta\":{\"versionId\":\"9\",\"tag\":[{\"code\":\"t,}\"}],"
+        + "\"lastUpdated\":\"2000-01-01T00:00:00Z\",\"source\":\"a\\\"b\"},\"id\":\"other\",\"resourceType\":\"Observation\","
+        + "\"valueQuantity\":{\"value\":1.50e0,\"unit\":\"\\u00e9 x\"},\"note\":[{\"text\":\"{\\\"}\"}]}";
+    assertThat(StoredJson.isCompact(compact.getBytes(StandardCharsets.UTF_8))).isTrue();
+    assertThat(stamp(compact)).isEqualTo("{\"resourceType\":\"Observation\",\"id\":\"o1\",\"meta\":{\"versionId\":\"3\","
+        + "\"lastUpdated\":\"2024-01-02T03:04:05.678+00:00\",\"tag\":[{\"code\":\"t,}\"}],\"source\":\"a\\\"b\"},"
+        + "\"status\":\"final\",\"valueQuantity\":{\"value\":1.50e0,\"unit\":\"\\u00e9 x\"},\"note\":[{\"text\":\"{\\\"}\"}]}");
+  }
+
+  @Test
+  void a_space_outside_strings_makes_json_not_compact() {
+    assertThat(StoredJson.isCompact("{\"a\":\"x y\\\" z\"}".getBytes(StandardCharsets.UTF_8))).isTrue();
+    assertThat(StoredJson.isCompact("{\"a\": 1}".getBytes(StandardCharsets.UTF_8))).isFalse();
+  }
+
+  @Test
+  void a_key_given_twice_is_refused_in_both_forms() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> stamp("{\"a\":1,\"a\":2}"))
+        .isInstanceOf(FhirException.class).hasMessageContaining("Duplicate field 'a'");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> stamp("{\"a\":1, \"a\":2}"))
+        .isInstanceOf(FhirException.class).hasMessageContaining("Duplicate field 'a'");
+  }
 }
