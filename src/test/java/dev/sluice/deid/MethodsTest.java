@@ -48,6 +48,43 @@ class MethodsTest {
         assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("PERTURBED");
     }
 
+    // Azure's $export parses resources into the .NET POCO model (microsoft/fhir-server FhirModule.cs), which holds an
+    // instant as a DateTimeOffset and writes it back as yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK (firely-net-common
+    // PrimitiveTypeConverter.FMT_FULL): the date-shift regex of DateTimeUtility.cs sees ".26+00:00", not ".260Z".
+    @Test
+    void an_instant_is_read_as_the_reference_reads_it_before_the_rules_run() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('instant')\", \"method\": \"dateShift\"}",
+                "\"dateShiftFixedOffsetInDays\": 1");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2013-01-13T21:45:04.260Z\"}", null);
+
+        assertThat(out.at("/issued").asText()).isEqualTo("2013-01-14T00:00:00.00+00:00");
+    }
+
+    @Test
+    void an_instant_no_rule_touches_is_written_in_the_reference_form() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Resource.id\", \"method\": \"cryptoHash\"}", "\"cryptoHashKey\": \"k\"");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2013-01-13T21:45:04.000Z\"}", null);
+
+        assertThat(out.at("/issued").asText()).isEqualTo("2013-01-13T21:45:04+00:00");
+    }
+
+    // ElementNodeOperationExtensions.AddSecurityTag rebuilds meta through the POCO model (ToPoco<Meta>), so the
+    // shifted lastUpdated "...T00:00:00.000+00:00" comes out without its all-zero fraction.
+    @Test
+    void meta_last_updated_goes_through_the_reference_meta_rewrite_when_labels_are_added() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('instant')\", \"method\": \"dateShift\"}",
+                "\"dateShiftFixedOffsetInDays\": 1");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Patient\",\"meta\":{\"lastUpdated\":\"2026-11-27T10:37:12.345+00:00\"}}", null);
+
+        assertThat(out.at("/meta/lastUpdated").asText()).isEqualTo("2026-11-28T00:00:00+00:00");
+        assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("PERTURBED");
+    }
+
     @Test
     void patient_scope_gives_one_offset_to_all_resources_of_a_patient() throws IOException {
         AnonymizationConfig config = config("{\"path\": \"nodesByType('dateTime')\", \"method\": \"dateShift\"}",
