@@ -63,12 +63,7 @@ function element(base, key) {
     if (elsewhere) {
       return { name: key, type: 'BackboneElement', base: elsewhere };
     }
-    const type = r4.path2Type[path];
-    if (type) {
-      const t = fhirType(type, path, b);
-      const inline = t === 'BackboneElement' || t === 'Element';
-      return { name: key, type: t, base: inline ? path : t };
-    }
+    // choice elements first: the model also lists their typed names (Condition.onsetDateTime)
     for (let i = key.length - 1; i > 0; i--) {
       const choices = r4.choiceTypePaths[b + '.' + key.slice(0, i)];
       if (choices) {
@@ -79,6 +74,12 @@ function element(base, key) {
           return { name: key.slice(0, i), type: t, base: t };
         }
       }
+    }
+    const type = r4.path2Type[path];
+    if (type) {
+      const t = fhirType(type, path, b);
+      const inline = t === 'BackboneElement' || t === 'Element';
+      return { name: key, type: t, base: inline ? path : t };
     }
   }
   return null;
