@@ -54,14 +54,14 @@ function parentBase(base) {
 
 /**
  * The definition of JSON property `key` of an element whose type (or, for a backbone element, whose path) is
- * `base`: {name, type, base (of its own children)}, or null when the model does not know it.
+ * `base`: {name, type, base (of its own children), repeating}, or null when the model does not know it.
  */
 function element(base, key) {
   for (let b = base; b; b = parentBase(b)) {
     const path = b + '.' + key;
     const elsewhere = r4.pathsDefinedElsewhere[path];
     if (elsewhere) {
-      return { name: key, type: 'BackboneElement', base: elsewhere };
+      return { name: key, type: 'BackboneElement', base: elsewhere, repeating: !!(r4.path2Repeating[path] || r4.path2Repeating[elsewhere]) };
     }
     // choice elements first: the model also lists their typed names (Condition.onsetDateTime)
     for (let i = key.length - 1; i > 0; i--) {
@@ -71,7 +71,7 @@ function element(base, key) {
         const match = choices.find((c) => c.toLowerCase() === suffix.toLowerCase());
         if (match) {
           const t = choiceType(match);
-          return { name: key.slice(0, i), type: t, base: t };
+          return { name: key.slice(0, i), type: t, base: t, repeating: false };
         }
       }
     }
@@ -79,7 +79,7 @@ function element(base, key) {
     if (type) {
       const t = fhirType(type, path, b);
       const inline = t === 'BackboneElement' || t === 'Element';
-      return { name: key, type: t, base: inline ? path : t };
+      return { name: key, type: t, base: inline ? path : t, repeating: !!r4.path2Repeating[path] };
     }
   }
   return null;

@@ -23,12 +23,20 @@ function main(argv) {
     process.exit(2);
   }
   const out = args.pop();
-  const engine = new Engine(JSON.parse(fs.readFileSync(options.config, 'utf8')), { today: options.today });
+  const engine = new Engine(JSON.parse(fs.readFileSync(options.config, 'utf8').replace(/^\uFEFF/, '')), { today: options.today });
   fs.mkdirSync(out, { recursive: true });
   let count = 0;
   for (const file of args) {
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
-    const written = lines.map((line) => JSON.stringify(engine.anonymize(JSON.parse(line))));
+    const written = lines.map((line) => {
+      const resource = JSON.parse(line);
+      try {
+        return JSON.stringify(engine.anonymize(resource));
+      } catch (e) {
+        // where the reference itself would fail (or the oracle cannot follow): a line that cannot equal Sluice's
+        return JSON.stringify({ resourceType: resource.resourceType, id: resource.id, oracleError: e.message });
+      }
+    });
     fs.writeFileSync(path.join(out, path.basename(file)), written.join('\n') + (written.length ? '\n' : ''));
     count += written.length;
   }

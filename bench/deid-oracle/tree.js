@@ -16,6 +16,7 @@ class Node {
     this.children = [];
     this.isResource = false;
     this.primitive = false;
+    this.array = false;        // written as a JSON array (the definition repeats)
     this.json = null;          // the JSON object a complex node was read from (to map fhirpath.js results back)
   }
 
@@ -72,17 +73,21 @@ function readProperties(node, json, base) {
 function readProperty(parent, key, value, extra, base) {
   const def = base ? model.element(base, key) : null;
   const array = Array.isArray(value) || (value === undefined && Array.isArray(extra));
+  // the reference writes a list where the definition has one, whatever the input's shape
+  const repeating = def ? def.repeating : array;
   const values = array ? (value || extra.map(() => null)) : [value];
   const extras = array ? (Array.isArray(extra) ? extra : []) : [extra];
   values.forEach((v, i) => {
     const e = extras[i];
     const index = array ? i : null;
     if (v !== null && typeof v === 'object' && v.resourceType) {
-      parent.children.push(readResource(v, def ? def.name : key, key, parent, index));
+      const resource = readResource(v, def ? def.name : key, key, parent, index);
+      resource.array = repeating;
+      parent.children.push(resource);
       return;
     }
     const node = new Node(def ? def.name : key, key, def ? def.type : null, parent, index);
-    node.array = array;
+    node.array = repeating;
     parent.children.push(node);
     if (v !== null && v !== undefined && typeof v === 'object') {
       node.json = v;
@@ -115,7 +120,7 @@ function write(node) {
     byKey.get(child.key).push(child);
   }
   for (const [key, nodes] of byKey) {
-    const array = nodes.length > 1 || nodes[0].array || nodes[0].index !== null;
+    const array = nodes.length > 1 || nodes[0].array;
     if (nodes[0].primitive) {
       const values = nodes.map((n) => n.value);
       const extras = nodes.map((n) => (n.children.length ? write(n) : null));
