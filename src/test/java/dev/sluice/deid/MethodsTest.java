@@ -85,6 +85,18 @@ class MethodsTest {
         assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("PERTURBED");
     }
 
+    // DateTimeUtility.cs RedactDateTimeAndInstantNode keeps the year of an instant as of a dateTime.
+    @Test
+    void an_instant_redacted_with_partial_dates_keeps_its_year_as_the_reference_does() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Observation.issued\", \"method\": \"redact\"}",
+                "\"enablePartialDatesForRedact\": true");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2020-01-01T10:00:00Z\"}", null);
+
+        assertThat(out.at("/issued").asText()).isEqualTo("2020");
+    }
+
     @Test
     void patient_scope_gives_one_offset_to_all_resources_of_a_patient() throws IOException {
         AnonymizationConfig config = config("{\"path\": \"nodesByType('dateTime')\", \"method\": \"dateShift\"}",
