@@ -156,6 +156,31 @@ class MethodsTest {
         assertThat(run(config, condition.formatted("45"), null).at("/onsetAge/value").asInt()).isEqualTo(45);
     }
 
+    // Deliberate deviation: DateTimeUtility.cs RedactAgeDecimalNode does int.Parse on the decimal's text, which throws
+    // a FormatException (not a processing error, so no skip) for 45.5 or 45.0. Sluice compares the decimal with 89.
+    @Test
+    void an_age_with_a_fraction_is_compared_as_a_decimal_where_the_reference_fails() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('Age')\", \"method\": \"redact\"}", "\"enablePartialAgesForRedact\": true");
+        String condition = "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/1\"},\"onsetAge\":{\"value\":%s,\"unit\":\"a\"}}";
+
+        assertThat(run(config, condition.formatted("45.5"), null).at("/onsetAge/value").decimalValue()).isEqualByComparingTo("45.5");
+        assertThat(run(config, condition.formatted("89.5"), null).at("/onsetAge/value").isMissingNode()).isTrue();
+    }
+
+    // Deliberate deviation: PerturbProcessor.cs takes span = value * span, so a negative value gives a negative span and
+    // MathNet's ContinuousUniform.Sample(lower > upper) throws. Sluice uses the magnitude: noise within span/2 of |value|.
+    @Test
+    void proportional_perturb_of_a_negative_value_uses_its_magnitude() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Observation.value\", \"method\": \"perturb\", \"span\": 0.1,"
+                + " \"rangeType\": \"proportional\", \"roundTo\": 2}", "");
+
+        for (int i = 0; i < 20; i++) {
+            JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                    + "\"valueQuantity\":{\"value\":-100.0,\"unit\":\"cm\"}}", null);
+            assertThat(out.at("/valueQuantity/value").asDouble()).isBetween(-105.0, -95.0);
+        }
+    }
+
     @Test
     void a_skipped_resource_becomes_a_redacted_shell() throws IOException {
         JsonNode out = run(ReferenceData.config("configuration-skip-processing-error.json"),
