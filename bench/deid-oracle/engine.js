@@ -37,8 +37,6 @@ const MONTH = 5;
 const DAY = 7;
 const TIME_PART = 8;
 
-class ProcessingError extends Error {}
-
 class Engine {
   /**
    * @param config the parsed configuration JSON
@@ -57,11 +55,15 @@ class Engine {
     this.dateShiftKey = p.dateShiftKey;
     this.cryptoHashKey = p.cryptoHashKey;
     this.dateShiftKeyPrefix = options.dateShiftKeyPrefix || '';
+    const scope = String(p.dateShiftScope || 'resource').toLowerCase();
+    if (scope !== 'resource' && !this.dateShiftKeyPrefix) {
+      // AnonymizerEngine.CreateWithFileContext: the file or folder name is the prefix; the caller must give it
+      throw new Error(`dateShiftScope ${scope} needs the dateShiftKeyPrefix option`);
+    }
     this.partialDates = !!p.enablePartialDatesForRedact;
     this.partialAges = !!p.enablePartialAgesForRedact;
     this.partialZip = !!p.enablePartialZipCodesForRedact;
     this.restrictedZip = p.restrictedZipCodeTabulationAreas || [];
-    this.skipErrors = (config.processingErrors || 'raise').toLowerCase() === 'skip';
     this.today = options.today ? new Date(options.today + 'T00:00:00Z') : new Date();
     this.rules = config.fhirPathRules.map((r) => this.compileRule(r));
     const references = model.RESOURCE_TYPES.join('|');
@@ -127,19 +129,13 @@ class Engine {
     return [input, ...below.filter((n) => !inNested(n))];
   }
 
-  /** Anonymizes one resource (JSON object); returns the anonymized JSON object, or null when skipped. */
+  /** Anonymizes one resource (JSON object); returns the anonymized JSON object. */
   anonymize(json) {
     const root = tree.parse(json);
     const state = { visited: new Set(), objects: new Map() };
-    try {
-      this.visit(root, state, null);
-    } catch (e) {
-      if (e instanceof ProcessingError && this.skipErrors) {
-        // AnonymizerEngine.AnonymizeElement returns an EmptyElement of the type
-        return { resourceType: json.resourceType };
-      }
-      throw e;
-    }
+    // processingErrors (raise/skip) concerns the methods that throw processing errors (generalize, perturb...),
+    // which the oracle does not implement: whatever it cannot follow throws.
+    this.visit(root, state, null);
     removeNullChildren(root);
     return tree.write(root);
   }
@@ -497,4 +493,4 @@ function removeNullChildren(node) {
   }
 }
 
-module.exports = { Engine, ProcessingError };
+module.exports = { Engine };
