@@ -196,7 +196,7 @@ class Engine {
     if (state.visited.has(node)) {
       return ops;
     }
-    const op = processor.call(this, node, rule);
+    const op = processor.call(this, node, rule, state);
     if (op) {
       ops.add(op);
     }
@@ -215,8 +215,8 @@ class Engine {
       case 'REDACT': return this.redact;
       case 'DATESHIFT': return this.dateShift;
       case 'CRYPTOHASH': return this.cryptoHash;
+      case 'PERTURB': return this.perturb;
       case 'ENCRYPT':
-      case 'PERTURB':
       case 'SUBSTITUTE':
       case 'GENERALIZE':
         return (node, rule) => {
@@ -354,6 +354,39 @@ class Engine {
     return age > 89;
   }
 
+  // Processors/PerturbProcessor.cs (and R4.Core's part of it for the quantity types), Settings/PerturbSetting.cs.
+  // The noise is random, so the value becomes a range for diff.js: [value - span/2, value + span/2] rounded to
+  // roundTo places (half to even), positiveInt at least 1, unsignedInt at least 0.
+  perturb(node, rule, state) {
+    let valueNode = null;
+    if (PERTURB_NUMBERS.has(node.type)) {
+      valueNode = node;
+    } else if (PERTURB_QUANTITIES.has(node.type)) {
+      valueNode = node.childrenNamed('value')[0] || null;
+    }
+    if (!valueNode || valueNode.value === null || state.visited.has(valueNode)) {
+      return null;
+    }
+    const settings = rule.settings;
+    let roundTo = settings.roundTo !== undefined ? parseInt(String(settings.roundTo), 10) : 2;
+    if (valueNode.type !== 'decimal') {
+      roundTo = 0;
+    }
+    const original = Number(valueNode.value);
+    let span = settings.span !== undefined ? Number(String(settings.span)) : 0;
+    if (String(settings.rangeType || '').toLowerCase() === 'proportional') {
+      span = original * span;
+    }
+    if (span < 0) {
+      throw new Error(`the reference fails on a negative span (${span}) at '${rule.path}' (ContinuousUniform.Sample)`);
+    }
+    valueNode.value = {
+      $perturbed: { original, min: original - span / 2, max: original + span / 2, roundTo, type: valueNode.type },
+    };
+    descendants(node).forEach((d) => state.visited.add(d));
+    return 'PERTURB';
+  }
+
   // Processors/CryptoHashProcessor.cs, Utility/CryptoHashUtility.cs, Utility/ReferenceUtility.cs
   cryptoHash(node) {
     if (isEmpty(node.value)) {
@@ -384,6 +417,14 @@ class Engine {
     }
     return this.hash(reference);
   }
+}
+
+const PERTURB_NUMBERS = new Set(['decimal', 'integer', 'positiveInt', 'unsignedInt']);
+const PERTURB_QUANTITIES = new Set(['Age', 'Count', 'Duration', 'Distance', 'Money', 'MoneyQuantity', 'Quantity',
+  'SimpleQuantity']);
+
+function descendants(node) {
+  return node.children.flatMap((c) => [c, ...descendants(c)]);
 }
 
 function isResNode(x) {

@@ -181,6 +181,23 @@ class MethodsTest {
         }
     }
 
+    // Deliberate deviation: the Safe Harbor sample's "FamilyMemberHistory.condition.onset as Age" fails in the reference
+    // when two or more conditions have an onset: Firely's binary "as" takes one element (Typecasts.CastTo throws
+    // InvalidCastException for a collection), and the export would fail. Sluice applies "as" to each onset.
+    @Test
+    void as_over_several_onsets_perturbs_each_age_where_the_reference_fails() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"FamilyMemberHistory.condition.onset as Age\", \"method\": \"perturb\","
+                + " \"span\": 0.1, \"rangeType\": \"proportional\", \"roundTo\": 0},"
+                + "{\"path\": \"FamilyMemberHistory.condition.onset\", \"method\": \"redact\"}", "");
+
+        JsonNode out = run(config, "{\"resourceType\":\"FamilyMemberHistory\",\"status\":\"completed\",\"patient\":{\"reference\":\"Patient/1\"},"
+                + "\"relationship\":{\"text\":\"aunt\"},\"condition\":[{\"code\":{\"text\":\"a\"},\"onsetAge\":{\"value\":40,\"unit\":\"a\"}},"
+                + "{\"code\":{\"text\":\"b\"},\"onsetString\":\"childhood\"}]}", null);
+
+        assertThat(out.at("/condition/0/onsetAge/value").asInt()).isBetween(38, 42);
+        assertThat(out.at("/condition/1/onsetString").isMissingNode()).isTrue();
+    }
+
     @Test
     void a_skipped_resource_becomes_a_redacted_shell() throws IOException {
         JsonNode out = run(ReferenceData.config("configuration-skip-processing-error.json"),
