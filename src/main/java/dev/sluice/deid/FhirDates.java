@@ -14,6 +14,7 @@ final class FhirDates {
             "([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])"
                     + "(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?");
     static final Pattern TIME = Pattern.compile("([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?");
+    private static final Pattern INSTANT = Pattern.compile("(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2})(?:\\.(\\d+))?(Z|[+-]\\d{2}:\\d{2})");
     static final int YEAR = 1;
     static final int MONTH = 5;
     static final int DAY = 7;
@@ -34,6 +35,22 @@ final class FhirDates {
     static Matcher match(Pattern pattern, String value) {
         Matcher matcher = pattern.matcher(value);
         return matcher.find() ? matcher : null;
+    }
+
+    /**
+     * An instant as the reference holds it: .NET's DateTimeOffset written as yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK
+     * (firely-net-common PrimitiveTypeConverter.FMT_FULL), so "Z" becomes "+00:00" and the fraction loses its trailing
+     * zeros (".260" is ".26", ".000" goes). Azure's $export parses resources into that model (microsoft/fhir-server
+     * FhirModule.cs), and AddSecurityTag rebuilds meta through it. Text that is not a full instant stays as it is.
+     */
+    static String referenceInstant(String text) {
+        Matcher m = INSTANT.matcher(text);
+        if (!m.matches()) {
+            return text;
+        }
+        String fraction = m.group(2) == null ? "" : m.group(2).substring(0, Math.min(7, m.group(2).length())).replaceAll("0+$", "");
+        String zone = "Z".equals(m.group(3)) || "-00:00".equals(m.group(3)) ? "+00:00" : m.group(3);
+        return m.group(1) + (fraction.isEmpty() ? "" : "." + fraction) + zone;
     }
 
     /** Whether someone born on this (possibly partial) date would be older than 89 today. */

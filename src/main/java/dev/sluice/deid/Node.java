@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Narrative;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Resource;
@@ -104,6 +105,13 @@ final class Node {
             } else {
                 primitive.setValueAsString(text);
             }
+        }
+    }
+
+    /** Rewrites an instant in the form the reference engine reads and writes it ({@link FhirDates#referenceInstant}). */
+    void toReferenceInstant() {
+        if (value instanceof InstantType instant && instant.getValueAsString() != null) {
+            instant.setValueAsString(FhirDates.referenceInstant(instant.getValueAsString()));
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.sluice.deid;
 
-import ca.uhn.fhir.parser.DataFormatException;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.LocalDate;
@@ -55,13 +54,8 @@ final class Redaction {
         if (!partialDates) {
             node.setText(null);
         } else if (date != null) {
-            String year = FhirDates.impliesAgeOver89(date, LocalDate.now(clock)) ? null : date.group(FhirDates.YEAR);
-            try {
-                node.setText(year);
-            } catch (DataFormatException e) {
-                // An instant cannot hold a bare year in HAPI's model; dropping the value is the safe side of partial.
-                node.setText(null);
-            }
+            // An instant keeps a bare year too (not a valid instant, but what DateTimeUtility.cs writes); HAPI holds it.
+            node.setText(FhirDates.impliesAgeOver89(date, LocalDate.now(clock)) ? null : date.group(FhirDates.YEAR));
         }
         return Operation.REDACT;
     }

@@ -77,6 +77,8 @@ final class ResourceProcessor {
 
         EnumSet<Operation> resource(Resource resource, Node parent, String name) {
             ResourceScope scope = ResourceScope.of(resource, parent, name);
+            // the rules see instants as the reference does, through .NET's DateTimeOffset (FhirDates.referenceInstant)
+            scope.root().selfAndDescendantsWithinResource(Node::toReferenceInstant);
             EnumSet<Operation> done = EnumSet.noneOf(Operation.class);
             for (CompiledRule rule : rulesFor(resource.fhirType())) {
                 for (Node match : matches(rule, scope)) {
@@ -158,6 +160,11 @@ final class ResourceProcessor {
             if (!present) {
                 meta.addSecurity(operation.label());
             }
+        }
+        // The reference adds the labels on a POCO copy of meta (AddSecurityTag: ToPoco<Meta>), which re-reads and
+        // re-writes lastUpdated as a DateTimeOffset: a shifted "T00:00:00.000+00:00" loses its zero fraction.
+        if (meta.hasLastUpdatedElement() && meta.getLastUpdatedElement().getValueAsString() != null) {
+            meta.getLastUpdatedElement().setValueAsString(FhirDates.referenceInstant(meta.getLastUpdatedElement().getValueAsString()));
         }
     }
 

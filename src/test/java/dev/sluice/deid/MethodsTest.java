@@ -48,6 +48,55 @@ class MethodsTest {
         assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("PERTURBED");
     }
 
+    // Azure's $export parses resources into the .NET POCO model (microsoft/fhir-server FhirModule.cs), which holds an
+    // instant as a DateTimeOffset and writes it back as yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK (firely-net-common
+    // PrimitiveTypeConverter.FMT_FULL): the date-shift regex of DateTimeUtility.cs sees ".26+00:00", not ".260Z".
+    @Test
+    void an_instant_is_read_as_the_reference_reads_it_before_the_rules_run() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('instant')\", \"method\": \"dateShift\"}",
+                "\"dateShiftFixedOffsetInDays\": 1");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2013-01-13T21:45:04.260Z\"}", null);
+
+        assertThat(out.at("/issued").asText()).isEqualTo("2013-01-14T00:00:00.00+00:00");
+    }
+
+    @Test
+    void an_instant_no_rule_touches_is_written_in_the_reference_form() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Resource.id\", \"method\": \"cryptoHash\"}", "\"cryptoHashKey\": \"k\"");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2013-01-13T21:45:04.000Z\"}", null);
+
+        assertThat(out.at("/issued").asText()).isEqualTo("2013-01-13T21:45:04+00:00");
+    }
+
+    // ElementNodeOperationExtensions.AddSecurityTag rebuilds meta through the POCO model (ToPoco<Meta>), so the
+    // shifted lastUpdated "...T00:00:00.000+00:00" comes out without its all-zero fraction.
+    @Test
+    void meta_last_updated_goes_through_the_reference_meta_rewrite_when_labels_are_added() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('instant')\", \"method\": \"dateShift\"}",
+                "\"dateShiftFixedOffsetInDays\": 1");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Patient\",\"meta\":{\"lastUpdated\":\"2026-11-27T10:37:12.345+00:00\"}}", null);
+
+        assertThat(out.at("/meta/lastUpdated").asText()).isEqualTo("2026-11-28T00:00:00+00:00");
+        assertThat(out.at("/meta/security/0/code").asText()).isEqualTo("PERTURBED");
+    }
+
+    // DateTimeUtility.cs RedactDateTimeAndInstantNode keeps the year of an instant as of a dateTime.
+    @Test
+    void an_instant_redacted_with_partial_dates_keeps_its_year_as_the_reference_does() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Observation.issued\", \"method\": \"redact\"}",
+                "\"enablePartialDatesForRedact\": true");
+
+        JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                + "\"issued\":\"2020-01-01T10:00:00Z\"}", null);
+
+        assertThat(out.at("/issued").asText()).isEqualTo("2020");
+    }
+
     @Test
     void patient_scope_gives_one_offset_to_all_resources_of_a_patient() throws IOException {
         AnonymizationConfig config = config("{\"path\": \"nodesByType('dateTime')\", \"method\": \"dateShift\"}",
@@ -105,6 +154,48 @@ class MethodsTest {
 
         assertThat(run(config, condition.formatted("95"), null).at("/onsetAge/value").isMissingNode()).isTrue();
         assertThat(run(config, condition.formatted("45"), null).at("/onsetAge/value").asInt()).isEqualTo(45);
+    }
+
+    // Deliberate deviation: DateTimeUtility.cs RedactAgeDecimalNode does int.Parse on the decimal's text, which throws
+    // a FormatException (not a processing error, so no skip) for 45.5 or 45.0. Sluice compares the decimal with 89.
+    @Test
+    void an_age_with_a_fraction_is_compared_as_a_decimal_where_the_reference_fails() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"nodesByType('Age')\", \"method\": \"redact\"}", "\"enablePartialAgesForRedact\": true");
+        String condition = "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/1\"},\"onsetAge\":{\"value\":%s,\"unit\":\"a\"}}";
+
+        assertThat(run(config, condition.formatted("45.5"), null).at("/onsetAge/value").decimalValue()).isEqualByComparingTo("45.5");
+        assertThat(run(config, condition.formatted("89.5"), null).at("/onsetAge/value").isMissingNode()).isTrue();
+    }
+
+    // Deliberate deviation: PerturbProcessor.cs takes span = value * span, so a negative value gives a negative span and
+    // MathNet's ContinuousUniform.Sample(lower > upper) throws. Sluice uses the magnitude: noise within span/2 of |value|.
+    @Test
+    void proportional_perturb_of_a_negative_value_uses_its_magnitude() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"Observation.value\", \"method\": \"perturb\", \"span\": 0.1,"
+                + " \"rangeType\": \"proportional\", \"roundTo\": 2}", "");
+
+        for (int i = 0; i < 20; i++) {
+            JsonNode out = run(config, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                    + "\"valueQuantity\":{\"value\":-100.0,\"unit\":\"cm\"}}", null);
+            assertThat(out.at("/valueQuantity/value").asDouble()).isBetween(-105.0, -95.0);
+        }
+    }
+
+    // Deliberate deviation: the Safe Harbor sample's "FamilyMemberHistory.condition.onset as Age" fails in the reference
+    // when two or more conditions have an onset: Firely's binary "as" takes one element (Typecasts.CastTo throws
+    // InvalidCastException for a collection), and the export would fail. Sluice applies "as" to each onset.
+    @Test
+    void as_over_several_onsets_perturbs_each_age_where_the_reference_fails() throws IOException {
+        AnonymizationConfig config = config("{\"path\": \"FamilyMemberHistory.condition.onset as Age\", \"method\": \"perturb\","
+                + " \"span\": 0.1, \"rangeType\": \"proportional\", \"roundTo\": 0},"
+                + "{\"path\": \"FamilyMemberHistory.condition.onset\", \"method\": \"redact\"}", "");
+
+        JsonNode out = run(config, "{\"resourceType\":\"FamilyMemberHistory\",\"status\":\"completed\",\"patient\":{\"reference\":\"Patient/1\"},"
+                + "\"relationship\":{\"text\":\"aunt\"},\"condition\":[{\"code\":{\"text\":\"a\"},\"onsetAge\":{\"value\":40,\"unit\":\"a\"}},"
+                + "{\"code\":{\"text\":\"b\"},\"onsetString\":\"childhood\"}]}", null);
+
+        assertThat(out.at("/condition/0/onsetAge/value").asInt()).isBetween(38, 42);
+        assertThat(out.at("/condition/1/onsetString").isMissingNode()).isTrue();
     }
 
     @Test
