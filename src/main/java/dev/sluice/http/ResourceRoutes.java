@@ -8,8 +8,6 @@ import dev.sluice.store.HistoryPage;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.StoredResource;
 import io.javalin.http.Context;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -177,9 +175,9 @@ final class ResourceRoutes {
     String base = baseUrl.of(ctx);
     String self = base + (type == null ? "" : "/" + type) + (id == null ? "" : "/" + id) + "/_history";
     BundleWriter bundle = new BundleWriter("history", null);
-    bundle.link("self", self + query(ctx, null));
+    bundle.link("self", self + SearchRoutes.query(ctx.queryParamMap(), null));
     if (page.next() != null) {
-      bundle.link("next", self + query(ctx, page.next().encode()));
+      bundle.link("next", self + SearchRoutes.query(ctx.queryParamMap(), page.next().encode()));
     }
     for (HistoryPage.HistoryEntry e : page.entries()) {
       StoredResource r = e.resource();
@@ -190,27 +188,6 @@ final class ResourceRoutes {
           status, null, r.etag(), r.lastUpdated(), null));
     }
     responses.send(ctx, 200, bundle.finish());
-  }
-
-  /** The request's own query with the cursor replaced. */
-  private static String query(Context ctx, String cursor) {
-    StringBuilder q = new StringBuilder();
-    ctx.queryParamMap().forEach((name, values) -> {
-      if (name.equals("_cursor")) {
-        return;
-      }
-      for (String v : values) {
-        q.append(q.isEmpty() ? '?' : '&').append(enc(name)).append('=').append(enc(v));
-      }
-    });
-    if (cursor != null) {
-      q.append(q.isEmpty() ? '?' : '&').append("_cursor=").append(cursor);
-    }
-    return q.toString();
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
   private void respondWrite(Context ctx, int status, StoredResource stored) {

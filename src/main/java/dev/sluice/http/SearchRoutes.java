@@ -153,7 +153,7 @@ final class SearchRoutes {
   }
 
   /** The search's parameters (without a cursor), plus {@code cursor} when given. */
-  private static String query(Map<String, List<String>> params, String cursor) {
+  static String query(Map<String, List<String>> params, String cursor) {
     StringBuilder q = new StringBuilder();
     params.forEach((name, values) -> {
       if (name.equals("_cursor")) {
