@@ -52,12 +52,15 @@ public final class PostLoadAnalyzer implements Runnable {
     while (!Thread.currentThread().isInterrupted()) {
       try {
         look();
+      } catch (SQLException | RuntimeException e) {
+        // a database that is down is waited for at the same pace, not hammered
+        log.warn("Looking for tables to analyze failed; trying again in {} s: {}", period.toSeconds(), e.getMessage());
+      }
+      try {
         Thread.sleep(period.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
-      } catch (SQLException e) {
-        log.warn("Looking for tables to analyze failed; trying again in {} s: {}", period.toSeconds(), e.getMessage());
       }
     }
   }
