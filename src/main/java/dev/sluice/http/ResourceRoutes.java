@@ -57,10 +57,7 @@ final class ResourceRoutes {
     IBaseResource resource = parseBody(ctx, type);
     String criteria = ctx.queryString() == null ? "" : ctx.queryString();
     String id = conditional.updateId(type, criteria, "url", baseUrl.of(ctx), resource.getIdElement().getIdPart(), type + ".id");
-    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
-    byte[] json = jsonBody(ctx);
-    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
-    respondWrite(ctx, stored.created() ? 201 : 200, stored);
+    writeUpdate(ctx, type, id, resource);
   }
 
   /**
@@ -91,10 +88,7 @@ final class ResourceRoutes {
       throw FhirException.badRequest(
           "The resource id '" + bodyId + "' does not match the id '" + id + "' in the URL", type + ".id");
     }
-    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
-    byte[] json = jsonBody(ctx);
-    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
-    respondWrite(ctx, stored.created() ? 201 : 200, stored);
+    writeUpdate(ctx, type, id, resource);
   }
 
   void delete(Context ctx) {
@@ -188,6 +182,14 @@ final class ResourceRoutes {
           status, null, r.etag(), r.lastUpdated(), null));
     }
     responses.send(ctx, 200, bundle.finish());
+  }
+
+  /** Writes an update (a create when the id is new) under the request's If-Match, and answers it. */
+  private void writeUpdate(Context ctx, String type, String id, IBaseResource resource) {
+    Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
+    byte[] json = jsonBody(ctx);
+    StoredResource stored = store.write(tx -> tx.update(type, id, resource, ifMatch, json));
+    respondWrite(ctx, stored.created() ? 201 : 200, stored);
   }
 
   private void respondWrite(Context ctx, int status, StoredResource stored) {
