@@ -78,7 +78,7 @@ public record SearchParam(
     }
   }
 
-  /** Index key of the display texts of a token parameter ({@code :text}). */
+  /** Index key of the {@code :text} texts that no token row of the parameter carries (in idx_string before V6). */
   public int textKey() {
     return keyOf(type, name + ":text");
   }

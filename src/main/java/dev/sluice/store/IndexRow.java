@@ -7,7 +7,15 @@ import java.time.Instant;
 sealed interface IndexRow {
   int key();
 
-  record Token(int key, int grp, String system, String code) implements IndexRow {}
+  /**
+   * @param display the text {@code :text} matches on ({@code SearchText.normalize}d), or null.
+   *     A row with only a display (null system and code) is under the parameter's text key.
+   */
+  record Token(int key, int grp, String system, String code, String display) implements IndexRow {
+    Token(int key, int grp, String system, String code) {
+      this(key, grp, system, code, null);
+    }
+  }
 
   record Str(int key, int grp, String norm, String exact) implements IndexRow {}
 

@@ -31,11 +31,11 @@ public final class PastVersionSearch {
   /** A version to judge, parsed; {@code pk} is its resource's. */
   public record PastVersion(long pk, Instant lastUpdated, IBaseResource resource) {}
 
-  /** The past_* relations, in the column order of the V2 tables; strings and uris compare in byte order there too. */
+  /** The past_* relations, in the column order of the index tables; texts and uris compare in byte order there too. */
   private static final String ROWS =
       """
-      with past_token (res_pk, key, grp, system, code) as (
-             select * from unnest(?::bigint[], ?::int[], ?::int[], ?::text[], ?::text[])),
+      with past_token (res_pk, key, grp, system, code, display) as (
+             select a, b, c, d, e, f collate "C" from unnest(?::bigint[], ?::int[], ?::int[], ?::text[], ?::text[], ?::text[]) u (a, b, c, d, e, f)),
            past_string (res_pk, key, grp, norm, exact) as (
              select a, b, c, d collate "C", e from unnest(?::bigint[], ?::int[], ?::int[], ?::text[], ?::text[]) u (a, b, c, d, e)),
            past_date (res_pk, key, grp, lo, hi) as (
@@ -104,7 +104,7 @@ public final class PastVersionSearch {
 
   /** The rows of one batch, column by column, in the order of {@link #ROWS}. */
   private static final class Columns {
-    private final List<List<Object>> token = columns(5);
+    private final List<List<Object>> token = columns(6);
     private final List<List<Object>> string = columns(5);
     private final List<List<Object>> date = columns(5);
     private final List<List<Object>> number = columns(4);
@@ -129,7 +129,7 @@ public final class PastVersionSearch {
 
     void add(long pk, IndexRow row) {
       switch (row) {
-        case IndexRow.Token t -> append(token, pk, t.key(), t.grp(), t.system(), t.code());
+        case IndexRow.Token t -> append(token, pk, t.key(), t.grp(), t.system(), t.code(), t.display());
         case IndexRow.Str s -> append(string, pk, s.key(), s.grp(), s.norm(), s.exact());
         case IndexRow.Date d -> append(date, pk, d.key(), d.grp(), IndexRow.Date.text(d.lo()), IndexRow.Date.text(d.hi()));
         case IndexRow.Num n -> append(number, pk, n.key(), n.grp(), n.value());

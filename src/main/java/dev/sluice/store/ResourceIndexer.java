@@ -119,28 +119,26 @@ final class ResourceIndexer {
     }
   }
 
+  /**
+   * Token rows; with a {@code textKey} (not in composites) they carry the display texts that
+   * {@code :text} matches: a coding its display, an identifier its type's text. A text no
+   * token row can carry is a row of its own under {@code textKey}.
+   */
   private static void token(java.util.Collection<IndexRow> rows, int key, int textKey, int ofTypeKey, int grp, Base v) {
     switch (v) {
-      case CodeableConcept cc -> {
-        for (Coding c : cc.getCoding()) {
-          coding(rows, key, textKey, grp, c);
-        }
-        if (cc.hasText() && textKey != 0) {
-          text(rows, textKey, cc.getText());
-        }
-      }
-      case Coding c -> coding(rows, key, textKey, grp, c);
+      case CodeableConcept cc -> concept(rows, key, textKey, grp, cc);
+      case Coding c -> coding(rows, key, textKey, grp, c, textKey != 0 ? display(c.getDisplay()) : null);
       case Identifier id -> {
+        String typeText = textKey != 0 ? display(id.getType().getText()) : null;
         if (id.hasValue() || id.hasSystem()) {
-          rows.add(new IndexRow.Token(key, grp, id.getSystem(), id.getValue()));
+          rows.add(new IndexRow.Token(key, grp, id.getSystem(), id.getValue(), typeText));
+        } else if (typeText != null) {
+          rows.add(new IndexRow.Token(textKey, 0, null, null, typeText));
         }
         if (id.hasValue() && id.hasType() && ofTypeKey != 0) {
           for (Coding t : id.getType().getCoding()) {
             rows.add(new IndexRow.Token(ofTypeKey, grp, t.getSystem(), t.getCode() + "|" + id.getValue()));
           }
-        }
-        if (id.getType().hasText() && textKey != 0) {
-          text(rows, textKey, id.getType().getText());
         }
       }
       case ContactPoint cp -> {
@@ -167,17 +165,43 @@ final class ResourceIndexer {
     }
   }
 
-  private static void coding(java.util.Collection<IndexRow> rows, int key, int textKey, int grp, Coding c) {
-    if (c.hasCode() || c.hasSystem()) {
-      rows.add(new IndexRow.Token(key, grp, c.getSystem(), c.getCode()));
+  /**
+   * One row per coding. The concept's text is dropped when it is one of the codings' displays
+   * (Synthea's usual case), else goes on the first coding row without a display, else on a
+   * row of its own: {@code :text} asks only whether some row of the resource starts with it.
+   */
+  private static void concept(java.util.Collection<IndexRow> rows, int key, int textKey, int grp, CodeableConcept cc) {
+    String text = textKey != 0 ? display(cc.getText()) : null;
+    for (Coding c : cc.getCoding()) {
+      if (text != null && text.equals(display(c.getDisplay()))) {
+        text = null;
+      }
     }
-    if (c.hasDisplay() && textKey != 0) {
-      text(rows, textKey, c.getDisplay());
+    for (Coding c : cc.getCoding()) {
+      String display = textKey != 0 ? display(c.getDisplay()) : null;
+      if (display == null && text != null && (c.hasCode() || c.hasSystem())) {
+        display = text;
+        text = null;
+      }
+      coding(rows, key, textKey, grp, c, display);
+    }
+    if (text != null) {
+      rows.add(new IndexRow.Token(textKey, 0, null, null, text));
     }
   }
 
-  private static void text(java.util.Collection<IndexRow> rows, int key, String s) {
-    rows.add(new IndexRow.Str(key, 0, SearchText.normalize(s), cut(s)));
+  private static void coding(java.util.Collection<IndexRow> rows, int key, int textKey, int grp, Coding c,
+      String display) {
+    if (c.hasCode() || c.hasSystem()) {
+      rows.add(new IndexRow.Token(key, grp, c.getSystem(), c.getCode(), display));
+    } else if (display != null) {
+      rows.add(new IndexRow.Token(textKey, 0, null, null, display));
+    }
+  }
+
+  /** The form {@code :text} matches in; null for no text. */
+  private static String display(String s) {
+    return s == null || s.isEmpty() ? null : SearchText.normalize(s);
   }
 
   private static void string(java.util.Collection<IndexRow> rows, int key, int grp, Base v) {

@@ -114,7 +114,7 @@ public final class SearchIndexWriter {
    */
   private static final class Copy {
     private static final String[] TARGETS = {
-        "idx_token (res_pk, key, grp, system, code)",
+        "idx_token (res_pk, key, grp, system, code, display)",
         "idx_string (res_pk, key, grp, norm, exact)",
         "idx_date (res_pk, key, grp, lo, hi)",
         "idx_number (res_pk, key, grp, value)",
@@ -132,6 +132,7 @@ public final class SearchIndexWriter {
           StringBuilder sb = start(0, pk, t.key(), t.grp());
           text(sb, t.system());
           text(sb, t.code());
+          text(sb, t.display());
           sb.append('\n');
         }
         case IndexRow.Str s -> {

@@ -35,9 +35,9 @@ import java.util.Map;
  * {@link IndexTables#PAST} judges other versions by the same SQL over rows computed for them.
  */
 public final class SearchSql {
-  /** Above every character in byte order: the upper bound of a prefix range. */
   /** Read from {@code resource.last_updated}, not from the index tables. */
   static final String LAST_UPDATED = "_lastUpdated";
+  /** Above every character in byte order: the upper bound of a prefix range. */
   private static final String MAX_CHAR = new String(Character.toChars(Character.MAX_CODE_POINT));
 
   private final Clock clock;
@@ -178,12 +178,12 @@ public final class SearchSql {
       if (p.name().equals(LAST_UPDATED)) {
         return lastUpdated(m, pk, tables);
       }
+      if (m.modifier() == Modifier.TEXT) {
+        return text(m, pk, tables);
+      }
       ParamKind kind = p.kind();
       List<Integer> keys = p.keys();
-      if (m.modifier() == Modifier.TEXT) {
-        kind = ParamKind.STRING;
-        keys = p.textKeys();
-      } else if (m.modifier() == Modifier.OF_TYPE) {
+      if (m.modifier() == Modifier.OF_TYPE) {
         keys = p.ofTypeKeys();
       }
       String t = alias("i");
@@ -198,6 +198,39 @@ public final class SearchSql {
             + condition + ")";
       }
       return pk + " in (select " + t + ".res_pk from " + tables.table(kind) + " " + t + " where " + condition + ")";
+    }
+
+    /**
+     * {@code :text}, starts-with on the display texts of a token parameter: those on its token
+     * rows and on the text-only token rows under its text keys (V6), and those that rows
+     * written before V6 hold in {@code idx_string} under the text keys. The token rows are
+     * filtered, not looked up by an index: {@code :text} is rare, and an index on the texts
+     * would cost every load.
+     */
+    private String text(Criterion.Match m, String pk, IndexTables tables) {
+      List<Integer> keys = new ArrayList<>(m.param().keys());
+      keys.addAll(m.param().textKeys());
+      String t = alias("i");
+      String onTokens = pk + " in (select " + t + ".res_pk from " + tables.table(ParamKind.TOKEN) + " " + t + " where "
+          + keyIn(t, keys) + " and (" + startsWithAny(t + ".display", m.anyOf()) + "))";
+      String s = alias("i");
+      String onStrings = pk + " in (select " + s + ".res_pk from " + tables.table(ParamKind.STRING) + " " + s
+          + " where " + keyIn(s, m.param().textKeys()) + " and (" + startsWithAny(s + ".norm", m.anyOf()) + "))";
+      return "(" + onTokens + " or " + onStrings + ")";
+    }
+
+    /** {@code column} (normalized, byte order) starts with any of the text values, normalized. */
+    private String startsWithAny(String column, List<SearchValue> values) {
+      List<String> any = new ArrayList<>();
+      for (SearchValue v : values) {
+        any.add(startsWith(column, SearchText.normalize(((SearchValue.Text) v).value())));
+      }
+      return String.join(" or ", any);
+    }
+
+    /** A prefix as one range in byte order: no LIKE, so no metacharacters to escape. */
+    private String startsWith(String column, String prefix) {
+      return column + " >= " + bind(prefix) + " and " + column + " < " + bind(prefix + MAX_CHAR);
     }
 
     /** {@code _lastUpdated} is read from the resource table, which has it already (not indexed twice). */
@@ -264,7 +297,7 @@ public final class SearchSql {
           yield switch (modifier) {
             case EXACT -> t + ".norm = " + bind(norm) + " and " + t + ".exact = " + bind(s.value());
             case CONTAINS -> t + ".norm like " + bind("%" + likeEscape(norm) + "%");
-            default -> t + ".norm >= " + bind(norm) + " and " + t + ".norm < " + bind(norm + MAX_CHAR);
+            default -> startsWith(t + ".norm", norm);
           };
         }
         case SearchValue.Uri u -> modifier == Modifier.BELOW
