@@ -211,12 +211,13 @@ public final class SearchSql {
       List<Integer> keys = new ArrayList<>(m.param().keys());
       keys.addAll(m.param().textKeys());
       String t = alias("i");
-      String onTokens = pk + " in (select " + t + ".res_pk from " + tables.table(ParamKind.TOKEN) + " " + t + " where "
-          + keyIn(t, keys) + " and (" + startsWithAny(t + ".display", m.anyOf()) + "))";
+      String onTokens = "select " + t + ".res_pk from " + tables.table(ParamKind.TOKEN) + " " + t + " where "
+          + keyIn(t, keys) + " and (" + startsWithAny(t + ".display", m.anyOf()) + ")";
       String s = alias("i");
-      String onStrings = pk + " in (select " + s + ".res_pk from " + tables.table(ParamKind.STRING) + " " + s
-          + " where " + keyIn(s, m.param().textKeys()) + " and (" + startsWithAny(s + ".norm", m.anyOf()) + "))";
-      return "(" + onTokens + " or " + onStrings + ")";
+      String onStrings = "select " + s + ".res_pk from " + tables.table(ParamKind.STRING) + " " + s + " where "
+          + keyIn(s, m.param().textKeys()) + " and (" + startsWithAny(s + ".norm", m.anyOf()) + ")";
+      // one sub-query, not two or-ed: the planner can make a semi-join of it
+      return pk + " in (" + onTokens + " union all " + onStrings + ")";
     }
 
     /** {@code column} (normalized, byte order) starts with any of the text values, normalized. */
