@@ -87,6 +87,16 @@ class SearchTypeFilterTest {
   }
 
   @Test
+  void text_works_inside_a_type_filter() throws Exception {
+    client.put("{\"resourceType\":\"MedicationRequest\",\"id\":\"" + R + "-m4\",\"status\":\"draft\",\"intent\":\"order\","
+        + "\"medicationCodeableConcept\":{\"coding\":[{\"system\":\"urn:" + R + "\",\"code\":\"c\","
+        + "\"display\":\"Aspirin 81 MG\"}],\"text\":\"Baby aspirin\"},\"subject\":{\"reference\":\"Patient/" + R + "-p\"}}");
+    assertThat(scan("code:text=ASPIRIN")).containsExactly("m4");
+    assertThat(scan("code:text=baby")).containsExactly("m4");
+    assertThat(scan("code:text=aspirin 82", "status=stopped")).containsExactly("m2");
+  }
+
+  @Test
   void a_bad_type_filter_is_a_400_naming_the_parameter() {
     assertThatThrownBy(() -> parser.parse("MedicationRequest", "colour=red"))
         .isInstanceOfSatisfying(FhirException.class, e -> {
