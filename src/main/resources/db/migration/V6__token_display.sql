@@ -1,5 +1,5 @@
 -- The text :text matches on, kept on the token rows instead of rows of its own in idx_string
--- (about one index row in nine on Synthea data): the display of a Coding, or the text of a
+-- (1.4 of the ~12 index rows of a Synthea resource): the display of a Coding, or the text of a
 -- CodeableConcept or of Identifier.type, lower case without accents, first 500 characters.
 -- A text with no token row to carry it (a concept with text only, say) is a row with null
 -- system and code under the parameter's text key ("Type.name:text"), so no other search sees it.
