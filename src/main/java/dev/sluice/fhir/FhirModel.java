@@ -10,7 +10,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,11 +31,12 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 public final class FhirModel {
   // As HAPI's own JSON tree (exact decimals, nothing after the object, no length limit on
   // strings such as base64 attachments), but strict JSON: no single quotes, and a key given
-  // twice in one object is an error where HAPI would keep the last.
+  // twice in one object is an error where HAPI would keep the last. The tree finds a key given
+  // twice as it inserts it, for free; the parser's own duplicate detection keeps a set per object.
   private static final ObjectMapper JSON_TREE = JsonMapper.builder(JsonFactory.builder()
           .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
           .build())
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
       .build();

@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hl7.fhir.exceptions.FHIRException;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.fhirpath.ExpressionNode;
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ParamExpressions {
   private static final Logger log = LoggerFactory.getLogger(ParamExpressions.class);
+  /** {@code (Type.a.b as T)} or {@code Type.a.b.as(T)}. */
+  private static final Pattern CAST = Pattern.compile("\\(([A-Z]\\w*(?:\\.\\w+)+) as (\\w+)\\)|([A-Z]\\w*(?:\\.\\w+)+)\\.as\\((\\w+)\\)");
 
   private final FhirContext context;
   private final FHIRPathEngine engine;
@@ -42,12 +46,13 @@ public final class ParamExpressions {
 
   /**
    * One top-level union part. {@code names} is set when the part is a plain path
-   * {@code Type.a.b} (names only: no function, operator or index); it is then walked directly,
-   * as the engine itself would walk it, which skips the engine's per-step type checks (most
-   * search parameters are such paths; the engine was the bulk of indexing). Anything else goes
-   * to the engine.
+   * {@code Type.a.b} (names only: no function, operator or index), or such a path cast to one
+   * type ({@code (Type.a as T)}, {@code Type.a.as(T)}, then {@code asType} is T); it is then
+   * walked directly, as the engine itself would walk it, which skips the engine's per-step type
+   * checks (most search parameters are such paths; the engine was the bulk of indexing).
+   * Anything else goes to the engine.
    */
-  private record Part(ExpressionNode node, String[] names) {}
+  private record Part(ExpressionNode node, String[] names, String asType) {}
 
   public ParamExpressions(FhirModel fhir) {
     this.context = fhir.context();
@@ -88,7 +93,8 @@ public final class ParamExpressions {
   private List<Base> evaluateOne(Base focus, Part part, boolean direct) {
     try {
       if (direct && part.names() != null && focus.isResource() && part.names()[0].equals(focus.fhirType())) {
-        return walk(focus, part.names());
+        List<Base> values = walk(focus, part.names());
+        return part.asType() == null ? values : cast(values, part.asType());
       }
       return engine.evaluate(focus, part.node());
     } catch (FHIRException | IllegalArgumentException | ClassCastException e) {
@@ -121,6 +127,17 @@ public final class ParamExpressions {
     return work;
   }
 
+  /** The values of exactly type {@code type}, as the engine's {@code as} keeps them (no subtypes: not an Age as Quantity). */
+  private static List<Base> cast(List<Base> values, String type) {
+    List<Base> out = new ArrayList<>(values.size());
+    for (Base v : values) {
+      if (type.equals(v.fhirType())) {
+        out.add(v);
+      }
+    }
+    return out;
+  }
+
   /** The names of a plain path {@code Type.a.b}, or null for anything else. */
   private static String[] plainPath(ExpressionNode node) {
     List<String> names = new ArrayList<>();
@@ -139,7 +156,13 @@ public final class ParamExpressions {
     for (String part : topLevelUnion(expression)) {
       try {
         ExpressionNode node = engine.parse(part);
-        nodes.add(new Part(node, plainPath(node)));
+        Matcher cast = CAST.matcher(part);
+        if (cast.matches()) {
+          String path = cast.group(1) != null ? cast.group(1) : cast.group(3);
+          nodes.add(new Part(node, path.split("\\."), cast.group(1) != null ? cast.group(2) : cast.group(4)));
+        } else {
+          nodes.add(new Part(node, plainPath(node), null));
+        }
       } catch (FHIRException e) {
         // a definition HAPI's engine cannot parse indexes nothing, like HAPI's own extractor
         log.debug("Search parameter expression part '{}' does not parse: {}", part, e.getMessage());

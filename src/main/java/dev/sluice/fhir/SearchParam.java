@@ -52,9 +52,25 @@ public record SearchParam(
     return collect(SearchParam::ofTypeKey);
   }
 
-  /** Index keys of part {@code i} of a composite, as {@link #keys()}. */
+  /**
+   * Index keys of part {@code i} of a composite, as {@link #keys()}: a part that is a plain
+   * parameter's value ({@link Component#plainKey}) is found under that parameter's key too.
+   */
   public List<Integer> componentKeys(int i) {
-    return collect(p -> p.components().get(i).key());
+    List<Integer> keys = new ArrayList<>(collect(p -> p.components().get(i).key()));
+    keys.addAll(collect(p -> p.components().get(i).plainKey()));
+    keys.removeIf(k -> k == 0);
+    return List.copyOf(keys);
+  }
+
+  /**
+   * True when every part of this composite is found under plain parameters' keys, so that it
+   * needs no rows of its own: its only value is the resource itself ({@code code-value-quantity
+   * = Observation} with {@code code} and {@code value-quantity}), and plain rows all have
+   * {@code grp} 0, which joins the parts of one resource as one composite value.
+   */
+  public boolean readsPlainRows() {
+    return !components.isEmpty() && components.stream().allMatch(c -> c.plainKey() != 0);
   }
 
   private List<Integer> collect(ToIntFunction<SearchParam> key) {
@@ -71,10 +87,16 @@ public record SearchParam(
    *
    * @param expression relative to each value of the composite's own expression
    * @param key the index key of this part's rows
+   * @param plainKey the key of the plain parameter of the same values, when the composite's only
+   *     value is the resource itself; 0 otherwise
    */
-  public record Component(ParamKind kind, String expression, int key) {
+  public record Component(ParamKind kind, String expression, int key, int plainKey) {
     public Component {
       expression = expression == null ? "" : expression;
+    }
+
+    public Component(ParamKind kind, String expression, int key) {
+      this(kind, expression, key, 0);
     }
   }
 

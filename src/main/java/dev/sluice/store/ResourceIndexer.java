@@ -64,6 +64,9 @@ final class ResourceIndexer {
           || p.kind() == ParamKind.SPECIAL) {
         continue;
       }
+      if (p.kind() == ParamKind.COMPOSITE && p.readsPlainRows()) {
+        continue;
+      }
       List<Base> values = expressions.evaluate(focus, p.indexed());
       if (p.kind() == ParamKind.COMPOSITE) {
         for (Base item : values) {

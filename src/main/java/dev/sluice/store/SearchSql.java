@@ -123,13 +123,13 @@ public final class SearchSql {
         }
         case Criterion.Match m -> match(m, pk, false, tables);
         case Criterion.Missing m when m.param().name().equals(LAST_UPDATED) -> m.missing() ? "false" : "true";
+        case Criterion.Missing m when m.param().kind() == ParamKind.COMPOSITE ->
+            // a composite has a value where all its parts have one in the same item
+            (m.missing() ? "not " : "") + "exists (" + composite(m.param(), null, pk, tables) + ")";
         case Criterion.Missing m -> {
           String t = alias("m");
-          List<Integer> keys = m.param().kind() == ParamKind.COMPOSITE ? m.param().componentKeys(0) : m.param().keys();
-          ParamKind kind = m.param().kind() == ParamKind.COMPOSITE
-              ? m.param().components().getFirst().kind() : m.param().kind();
-          yield (m.missing() ? "not " : "") + "exists (select 1 from " + tables.table(kind) + " " + t + " where " + t
-              + ".res_pk = " + pk + " and " + keyIn(t, keys) + ")";
+          yield (m.missing() ? "not " : "") + "exists (select 1 from " + tables.table(m.param().kind()) + " " + t
+              + " where " + t + ".res_pk = " + pk + " and " + keyIn(t, m.param().keys()) + ")";
         }
         case Criterion.Chain ch -> {
           String r = alias("r");
@@ -171,7 +171,7 @@ public final class SearchSql {
       if (p.kind() == ParamKind.COMPOSITE) {
         List<String> any = new ArrayList<>();
         for (SearchValue v : m.anyOf()) {
-          any.add(composite(p, (SearchValue.Composite) v, pk, tables));
+          any.add(pk + " in (" + composite(p, (SearchValue.Composite) v, pk, tables) + ")");
         }
         return any.size() == 1 ? any.getFirst() : "(" + String.join(" or ", any) + ")";
       }
@@ -257,7 +257,10 @@ public final class SearchSql {
       return t + ".key in (" + in + ")";
     }
 
-    /** All parts of one composite value, matched within the same composite item (same res_pk and grp). */
+    /**
+     * The res_pk of the resources with an item (rows of the same res_pk and grp) whose parts all
+     * match {@code v}; with {@code v} null, the resource at {@code pk} if it has an item with all parts.
+     */
     private String composite(SearchParam p, SearchValue.Composite v, String pk, IndexTables tables) {
       StringBuilder from = new StringBuilder();
       List<String> where = new ArrayList<>();
@@ -274,9 +277,14 @@ public final class SearchSql {
               .append(first).append(".grp");
         }
         where.add(keyIn(t, p.componentKeys(i)));
-        where.add("(" + value(t, c.kind(), Modifier.NONE, v.parts().get(i)) + ")");
+        if (v != null) {
+          where.add("(" + value(t, c.kind(), Modifier.NONE, v.parts().get(i)) + ")");
+        }
       }
-      return pk + " in (select " + first + ".res_pk from " + from + " where " + String.join(" and ", where) + ")";
+      if (v == null) {
+        where.add(first + ".res_pk = " + pk);
+      }
+      return "select " + first + ".res_pk from " + from + " where " + String.join(" and ", where);
     }
 
     private String value(String t, ParamKind kind, Modifier modifier, SearchValue v) {

@@ -44,6 +44,37 @@ class ParamExpressionsTest {
     assertThat(values).isGreaterThan(50_000);
   }
 
+  @Test
+  void casts_of_every_choice_of_type_give_the_engines_values() {
+    List<String> resources = List.of(
+        "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/1\"},\"onsetAge\":{\"value\":3,"
+            + "\"system\":\"http://unitsofmeasure.org\",\"code\":\"a\"},\"abatementRange\":{\"low\":{\"value\":1}}}",
+        "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/1\"},\"onsetString\":\"young\","
+            + "\"abatementDateTime\":\"2020-01-02\"}",
+        "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/1\"},\"onsetPeriod\":{\"start\":\"2020\"}}",
+        "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},\"valueString\":\"s\","
+            + "\"component\":[{\"code\":{\"text\":\"a\"},\"valueQuantity\":{\"value\":1}},"
+            + "{\"code\":{\"text\":\"b\"},\"valueCodeableConcept\":{\"text\":\"c\"}},"
+            + "{\"code\":{\"text\":\"c\"},\"valueQuantity\":{\"value\":2}}]}",
+        "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"valueSampledData\":{\"origin\":{\"value\":0},\"period\":1,\"dimensions\":1}}",
+        "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},\"valuePeriod\":{\"end\":\"2021\"}}",
+        "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\",\"intent\":\"order\","
+            + "\"subject\":{\"reference\":\"Patient/1\"},\"medicationReference\":{\"reference\":\"Medication/m\"}}");
+    int casts = 0;
+    for (String json : resources) {
+      Base r = (Base) FHIR.parse(json.getBytes(StandardCharsets.UTF_8), Format.JSON);
+      for (SearchParam p : PARAMETERS.of(r.fhirType())) {
+        List<Base> direct = EXPRESSIONS.evaluate(r, p.expression(), true);
+        assertSame(direct, EXPRESSIONS.evaluate(r, p.expression(), false), r.fhirType() + " " + p.expression());
+        if (p.expression().contains(" as ") || p.expression().contains(".as(")) {
+          casts += direct.size();
+        }
+      }
+    }
+    assertThat(casts).isGreaterThan(10);
+  }
+
   private static void assertSame(List<Base> direct, List<Base> engine, String what) {
     assertThat(direct).as(what).hasSameSizeAs(engine);
     for (int i = 0; i < direct.size(); i++) {

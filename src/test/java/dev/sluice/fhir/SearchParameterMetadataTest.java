@@ -33,6 +33,20 @@ class SearchParameterMetadataTest {
   }
 
   @Test
+  void a_composite_of_the_resource_itself_reads_its_parts_from_the_plain_parameters() {
+    SearchParam p = param("Observation", "code-value-quantity");
+    assertThat(p.readsPlainRows()).isTrue();
+    assertThat(p.componentKeys(0)).contains(param("Observation", "code").key());
+    assertThat(p.componentKeys(1)).contains(param("Observation", "value-quantity").key());
+    // still under its own keys too: rows written before are found
+    assertThat(p.componentKeys(0)).contains(p.components().get(0).key());
+    // several items per resource: the parts must come from the same component, so rows of its own
+    assertThat(param("Observation", "component-code-value-quantity").readsPlainRows()).isFalse();
+    assertThat(param("Observation", "combo-code-value-quantity").componentKeys(0))
+        .contains(param("Observation", "code").key());
+  }
+
+  @Test
   void a_union_parameter_indexes_only_what_the_parameters_it_contains_do_not() {
     SearchParam combo = param("Observation", "combo-code");
     assertThat(combo.subsumed()).extracting(SearchParam::name).containsExactlyInAnyOrder("code", "component-code");
