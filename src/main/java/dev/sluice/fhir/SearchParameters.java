@@ -68,7 +68,9 @@ public final class SearchParameters {
    * A reference parameter whose expression is another single-path reference parameter's
    * followed by {@code .where(resolve() is T)} ({@code Observation.patient =
    * Observation.subject.where(resolve() is Patient)}, about 60 in R4) is derived from it: the
-   * other's local rows of type T are its values too.
+   * other's local rows of type T are its values, so its expression is not evaluated (the
+   * engine's slow path) and the same reference is not indexed twice. Only the other's
+   * non-local references ({@code url} rows) still give it rows of its own (ResourceIndexer).
    */
   private static void derive(FhirModel fhir, Map<String, SearchParam> params) {
     Map<String, SearchParam> byExpression = new HashMap<>();
@@ -88,7 +90,7 @@ public final class SearchParameters {
       SearchParam source = byExpression.get(m.group(1));
       if (source != null && fhir.isResourceType(m.group(2))) {
         params.put(p.name(), new SearchParam(p.type(), p.name(), p.kind(), p.expression(), p.targets(),
-            p.components(), p.key(), p.singleValued(), p.indexed(), List.of(),
+            p.components(), p.key(), p.singleValued(), "", List.of(),
             new SearchParam.Derived(source.name(), source.key(), m.group(2))));
       }
     }

@@ -51,6 +51,7 @@ class SearchParameterMetadataTest {
     SearchParam patient = param("Observation", "patient");
     assertThat(patient.derivedFrom())
         .isEqualTo(new SearchParam.Derived("subject", param("Observation", "subject").key(), "Patient"));
+    assertThat(patient.indexed()).isEmpty();
     assertThat(patient.keys()).containsExactly(patient.key());
     assertThat(param("Encounter", "practitioner").derivedFrom())
         .isEqualTo(new SearchParam.Derived("participant", param("Encounter", "participant").key(), "Practitioner"));
