@@ -67,7 +67,7 @@ public final class SearchParameters {
   /**
    * A reference parameter whose expression is another single-path reference parameter's
    * followed by {@code .where(resolve() is T)} ({@code Observation.patient =
-   * Observation.subject.where(resolve() is Patient)}, about 60 in R4) is derived from it: the
+   * Observation.subject.where(resolve() is Patient)}, 47 in R4) is derived from it: the
    * other's local rows of type T are its values, so its expression is not evaluated (the
    * engine's slow path) and the same reference is not indexed twice. Only the other's
    * non-local references ({@code url} rows) still give it rows of its own (ResourceIndexer).
