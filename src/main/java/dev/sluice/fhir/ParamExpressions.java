@@ -171,6 +171,24 @@ public final class ParamExpressions {
     return List.copyOf(nodes);
   }
 
+  /**
+   * The type of the resource {@code resolve()} answers for a reference to {@code url} (so
+   * {@code resolve() is T} holds when it is T): the resource type the URL names, when R4 has
+   * it; null otherwise ({@code urn:uuid:...}, an unknown type).
+   */
+  public String resolvedType(String url) {
+    return resolvedType(context, url);
+  }
+
+  private static String resolvedType(FhirContext context, String url) {
+    if (url == null) {
+      return null;
+    }
+    IdType id = new IdType(url);
+    return id.hasResourceType() && context.getResourceTypes().contains(id.getResourceType())
+        ? id.getResourceType() : null;
+  }
+
   /** Splits {@code a | (b | c) | d} into a, (b | c), d: only unions outside parentheses and quotes. */
   static List<String> topLevelUnion(String expression) {
     List<String> parts = new ArrayList<>();
@@ -204,15 +222,12 @@ public final class ParamExpressions {
 
     @Override
     public Base resolveReference(FHIRPathEngine e, Object appContext, String url, Identifier identifier, Base refContext) {
-      if (url == null) {
+      String type = resolvedType(context, url);
+      if (type == null) {
         return null;
       }
-      IdType id = new IdType(url);
-      if (!id.hasResourceType() || !context.getResourceTypes().contains(id.getResourceType())) {
-        return null;
-      }
-      Resource r = (Resource) context.getResourceDefinition(id.getResourceType()).newInstance();
-      r.setId(id);
+      Resource r = (Resource) context.getResourceDefinition(type).newInstance();
+      r.setId(new IdType(url));
       return r;
     }
 

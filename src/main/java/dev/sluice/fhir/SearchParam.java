@@ -18,10 +18,14 @@ import java.util.function.ToIntFunction;
  *     not already indexed by a {@code subsumed} parameter (empty when there are none left)
  * @param subsumed parameters whose values are all values of this one ({@code code} for
  *     {@code combo-code = code | component.code}): their rows count as this one's too
+ * @param derivedFrom for a reference parameter that is another one restricted to a target type
+ *     ({@code Observation.patient = Observation.subject.where(resolve() is Patient)}): that
+ *     parameter's rows of that type count as this one's; null otherwise
  */
 public record SearchParam(
     String type, String name, ParamKind kind, String expression, List<String> targets,
-    List<Component> components, int key, boolean singleValued, String indexed, List<SearchParam> subsumed) {
+    List<Component> components, int key, boolean singleValued, String indexed, List<SearchParam> subsumed,
+    Derived derivedFrom) {
 
   public SearchParam {
     Objects.requireNonNull(type, "type");
@@ -34,9 +38,41 @@ public record SearchParam(
     subsumed = List.copyOf(subsumed);
   }
 
+  public SearchParam(String type, String name, ParamKind kind, String expression, List<String> targets,
+      List<Component> components, int key, boolean singleValued, String indexed, List<SearchParam> subsumed) {
+    this(type, name, kind, expression, targets, components, key, singleValued, indexed, subsumed, null);
+  }
+
   SearchParam(String type, String name, ParamKind kind, String expression, List<String> targets,
       List<Component> components, int key, boolean singleValued) {
     this(type, name, kind, expression, targets, components, key, singleValued, expression, List.of());
+  }
+
+  /**
+   * The reference parameter {@code source} (index key {@code key}) restricted to references
+   * whose target is a {@code targetType}: its local rows with that target type are this
+   * parameter's values.
+   */
+  public record Derived(String source, int key, String targetType) {
+    public Derived {
+      Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(targetType, "targetType");
+    }
+  }
+
+  /**
+   * The rows of other parameters that count as this one's besides {@link #keys()}: those of the
+   * parameter it is derived from, and of those its subsumed parameters are derived from.
+   */
+  public List<Derived> derivations() {
+    List<Derived> out = new ArrayList<>();
+    if (derivedFrom != null) {
+      out.add(derivedFrom);
+    }
+    for (SearchParam s : subsumed) {
+      out.addAll(s.derivations());
+    }
+    return List.copyOf(out);
   }
 
   /** Index keys holding this parameter's values: its own and those of the parameters it subsumes. */

@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
  */
 public final class SearchParameters {
   private static final Pattern ONE_ELEMENT = Pattern.compile("\\(?(\\w+)\\.(\\w+)(?: as \\w+\\))?");
+  private static final Pattern RESTRICTED = Pattern.compile("(.+)\\.where\\(resolve\\(\\) is (\\w+)\\)");
   private static final Pattern BASE_TYPE = Pattern.compile("(^|\\|\\s*|\\(\\s*)(?:Domain)?Resource\\.");
   private final Map<String, Map<String, SearchParam>> byType;
 
@@ -49,6 +50,7 @@ public final class SearchParameters {
       params.putIfAbsent("_source", new SearchParam(type, "_source", ParamKind.URI, type + ".meta.source",
           List.of(), List.of(), SearchParam.keyOf(type, "_source"), true));
       readPlainRows(type, params);
+      derive(fhir, params);
       subsume(params);
       for (SearchParam p : params.values()) {
         claim(keys, p.key(), type + "." + p.name());
@@ -61,6 +63,38 @@ public final class SearchParameters {
       all.put(type, Collections.unmodifiableMap(params));
     }
     this.byType = Map.copyOf(all);
+  }
+
+  /**
+   * A reference parameter whose expression is another single-path reference parameter's
+   * followed by {@code .where(resolve() is T)} ({@code Observation.patient =
+   * Observation.subject.where(resolve() is Patient)}, 47 in R4) is derived from it: the
+   * other's local rows of type T are its values, so its expression is not evaluated (the
+   * engine's slow path) and the same reference is not indexed twice. Only the other's
+   * non-local references ({@code url} rows) still give it rows of its own (ResourceIndexer).
+   */
+  private static void derive(FhirModel fhir, Map<String, SearchParam> params) {
+    Map<String, SearchParam> byExpression = new HashMap<>();
+    for (SearchParam s : params.values()) {
+      // a union source would make the textual match wrong: the where() binds to its last part only
+      if (s.kind() == ParamKind.REFERENCE && !s.expression().isEmpty()
+          && ParamExpressions.topLevelUnion(s.expression()).size() == 1
+          && !RESTRICTED.matcher(s.expression()).matches()) {
+        byExpression.putIfAbsent(s.expression(), s);
+      }
+    }
+    for (SearchParam p : List.copyOf(params.values())) {
+      Matcher m = RESTRICTED.matcher(p.expression());
+      if (p.kind() != ParamKind.REFERENCE || !m.matches()) {
+        continue;
+      }
+      SearchParam source = byExpression.get(m.group(1));
+      if (source != null && fhir.isResourceType(m.group(2))) {
+        params.put(p.name(), new SearchParam(p.type(), p.name(), p.kind(), p.expression(), p.targets(),
+            p.components(), p.key(), p.singleValued(), "", List.of(),
+            new SearchParam.Derived(source.name(), source.key(), m.group(2))));
+      }
+    }
   }
 
   /**
@@ -105,7 +139,7 @@ public final class SearchParameters {
       }
       if (!taken.isEmpty()) {
         params.put(p.name(), new SearchParam(p.type(), p.name(), p.kind(), p.expression(), p.targets(),
-            p.components(), p.key(), p.singleValued(), String.join(" | ", left), taken));
+            p.components(), p.key(), p.singleValued(), String.join(" | ", left), taken, p.derivedFrom()));
       }
     }
   }

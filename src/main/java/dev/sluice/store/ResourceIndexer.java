@@ -39,7 +39,8 @@ import org.hl7.fhir.r4.model.UriType;
  * Turns a resource into the rows of the search index: every search parameter of its type,
  * values from HAPI's FHIRPath engine, converted per parameter kind as the FHIR search page
  * describes (a CodeableConcept gives one token per coding, a HumanName one string per part,
- * a partial date its whole range, and so on). Duplicate rows are dropped.
+ * a partial date its whole range, and so on). Duplicate rows are dropped. A parameter derived
+ * from another ({@link SearchParam#derivedFrom()}) is not evaluated: its source's rows serve it.
  */
 final class ResourceIndexer {
   private final FhirModel fhir;
@@ -61,7 +62,7 @@ final class ResourceIndexer {
     for (SearchParam p : parameters.of(type)) {
       // _id and _lastUpdated are answered from the resource table itself
       if (p.expression().isEmpty() || p.name().equals("_id") || p.name().equals(SearchSql.LAST_UPDATED)
-          || p.kind() == ParamKind.SPECIAL) {
+          || p.kind() == ParamKind.SPECIAL || p.derivedFrom() != null) {
         continue;
       }
       if (p.kind() == ParamKind.COMPOSITE && p.readsPlainRows()) {
@@ -96,7 +97,31 @@ final class ResourceIndexer {
         add(rows, p.kind(), p.key(), textKey, ofTypeKey, 0, v);
       }
     }
+    // after the loop: a derived parameter needs all of its source's rows (patient sorts before subject)
+    for (SearchParam p : parameters.of(type)) {
+      if (p.derivedFrom() != null) {
+        derived(rows, p);
+      }
+    }
     return List.copyOf(rows);
+  }
+
+  /**
+   * The rows a derived parameter still needs of its own: its source's local rows of its target
+   * type are searched as its values, but a {@code url} row (another server, {@code urn:})
+   * has no target type, so it is copied under this parameter's key when {@code resolve()}
+   * gives the target type, which is when the expression gave this parameter that reference.
+   */
+  private void derived(Set<IndexRow> rows, SearchParam p) {
+    SearchParam.Derived from = p.derivedFrom();
+    List<IndexRow> own = new ArrayList<>();
+    for (IndexRow row : rows) {
+      if (row instanceof IndexRow.Ref r && r.key() == from.key() && r.url() != null
+          && from.targetType().equals(expressions.resolvedType(r.url()))) {
+        own.add(new IndexRow.Ref(p.key(), r.grp(), null, null, r.url()));
+      }
+    }
+    rows.addAll(own);
   }
 
   private void add(java.util.Collection<IndexRow> rows, ParamKind kind, int key, int textKey, int ofTypeKey,

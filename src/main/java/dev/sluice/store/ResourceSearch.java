@@ -3,7 +3,6 @@ package dev.sluice.store;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.ParamKind;
 import dev.sluice.search.SearchQuery;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -147,11 +146,8 @@ public final class ResourceSearch {
       case URI -> "s.uri";
       case COMPOSITE, SPECIAL -> throw FhirException.badRequest("Cannot sort by " + key.param().name(), "_sort");
     };
-    List<Integer> keys = key.param().keys();
-    args.addAll(keys);
     return "(select " + agg + "(" + column + ") from " + SearchSql.table(key.param().kind())
-        + " s where s.res_pk = r.pk and s.key in (" + String.join(", ", Collections.nCopies(keys.size(), "?"))
-        + "))";
+        + " s where s.res_pk = r.pk and " + SearchSql.keyCondition("s", key.param(), args) + ")";
   }
 
   /** The cast that reads a sort value back from the text form it travels in. */
@@ -203,26 +199,28 @@ public final class ResourceSearch {
 
   private static Map<Long, StoredResource> include(Connection c, SearchQuery.Include inc, List<Long> from)
       throws SQLException {
+    List<Object> args = new ArrayList<>();
+    args.add(c.createArrayOf("bigint", from.toArray(Long[]::new)));
     String select = inc.reverse()
         ? """
           select ir.res_pk from resource m join idx_reference ir
               on ir.target_type = m.res_type and ir.target_id = m.res_id
-           where m.pk = any(?) and ir.key = any(?)"""
+           where m.pk = any(?) and\s""" + SearchSql.keyCondition("ir", inc.reference(), args)
             + (inc.targetType() == null ? "" : " and m.res_type = ?")
         : """
           select t.pk from idx_reference ir join resource t
               on t.res_type = ir.target_type and t.res_id = ir.target_id
-           where ir.res_pk = any(?) and ir.key = any(?)"""
+           where ir.res_pk = any(?) and\s""" + SearchSql.keyCondition("ir", inc.reference(), args)
             + (inc.targetType() == null ? "" : " and ir.target_type = ?");
+    if (inc.targetType() != null) {
+      args.add(inc.targetType());
+    }
     String text = "select t.pk, " + COLUMNS + " from resource t join resource_version v on v.pk = t.pk and v.version = t.version"
         + " where not t.deleted and t.pk in (" + select + ") limit " + MAX_INCLUDED;
     Map<Long, StoredResource> out = new LinkedHashMap<>();
     try (PreparedStatement ps = c.prepareStatement(text)) {
-      Array pks = c.createArrayOf("bigint", from.toArray(Long[]::new));
-      ps.setArray(1, pks);
-      ps.setArray(2, c.createArrayOf("integer", inc.reference().keys().toArray(Integer[]::new)));
-      if (inc.targetType() != null) {
-        ps.setString(3, inc.targetType());
+      for (int i = 0; i < args.size(); i++) {
+        ps.setObject(i + 1, args.get(i));
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

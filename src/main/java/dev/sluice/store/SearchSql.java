@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,13 +130,13 @@ public final class SearchSql {
         case Criterion.Missing m -> {
           String t = alias("m");
           yield (m.missing() ? "not " : "") + "exists (select 1 from " + tables.table(m.param().kind()) + " " + t
-              + " where " + t + ".res_pk = " + pk + " and " + keyIn(t, m.param().keys()) + ")";
+              + " where " + t + ".res_pk = " + pk + " and " + keyIn(t, m.param()) + ")";
         }
         case Criterion.Chain ch -> {
           String r = alias("r");
           String x = alias("x");
           String head = pk + " in (select " + r + ".res_pk from " + tables.table(ParamKind.REFERENCE) + " " + r + " where "
-              + keyIn(r, ch.reference().keys()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
+              + keyIn(r, ch.reference()) + " and " + r + ".target_type = " + bind(ch.targetType()) + " and "
               + r + ".target_id in (select " + x + ".res_id from resource " + x + " where " + x + ".res_type = "
               + bind(ch.targetType()) + " and not " + x + ".deleted and ";
           yield head + criterion(ch.targetType(), ch.inner(), x + ".pk", IndexTables.CURRENT) + "))";
@@ -147,7 +148,7 @@ public final class SearchSql {
           // not to every reference to every resource of this type
           String head = pk + " in (select " + t + ".pk from resource " + t + " where " + t + ".res_type = "
               + bind(type) + " and " + t + ".res_id in (select " + r + ".target_id from idx_reference " + r
-              + " where " + keyIn(r, h.reference().keys()) + " and " + r + ".target_type = " + bind(type) + " and ";
+              + " where " + keyIn(r, h.reference()) + " and " + r + ".target_type = " + bind(type) + " and ";
           yield head + criterion(h.sourceType(), h.inner(), r + ".res_pk", IndexTables.CURRENT) + "))";
         }
         case Criterion.AnyOf any -> {
@@ -182,13 +183,9 @@ public final class SearchSql {
         return text(m, pk, tables);
       }
       ParamKind kind = p.kind();
-      List<Integer> keys = p.keys();
-      if (m.modifier() == Modifier.OF_TYPE) {
-        keys = p.ofTypeKeys();
-      }
       String t = alias("i");
+      String keyCondition = m.modifier() == Modifier.OF_TYPE ? keyIn(t, p.ofTypeKeys()) : keyIn(t, p);
       List<String> any = new ArrayList<>();
-      String keyCondition = keyIn(t, keys);
       for (SearchValue v : m.anyOf()) {
         any.add(value(t, kind, m.modifier(), v));
       }
@@ -245,16 +242,14 @@ public final class SearchSql {
           + String.join(" or ", any) + "))";
     }
 
+    /** The rows of {@code p}'s values ({@link #keyCondition}). */
+    private String keyIn(String t, SearchParam p) {
+      return keyCondition(t, p, params);
+    }
+
     /** {@code t.key = ?}, or {@code t.key in (?, ?)} for a parameter that subsumes others. */
     private String keyIn(String t, List<Integer> keys) {
-      if (keys.size() == 1) {
-        return t + ".key = " + bind(keys.getFirst());
-      }
-      StringBuilder in = new StringBuilder();
-      for (Integer key : keys) {
-        in.append(in.isEmpty() ? "" : ", ").append(bind(key));
-      }
-      return t + ".key in (" + in + ")";
+      return keyCondition(t, keys, List.of(), params);
     }
 
     /**
@@ -376,6 +371,34 @@ public final class SearchSql {
         }
       };
     }
+  }
+
+  /**
+   * The condition on the index rows at alias {@code t} that hold {@code p}'s values, binding
+   * into {@code params}: its keys ({@link SearchParam#keys()}), or-ed with the rows of each
+   * parameter it is derived from that point to its target type
+   * ({@code (t.key = ? or (t.key = ? and t.target_type = ?))}). Its own key stays in: rows
+   * written before it was derived, one per local reference, still count.
+   */
+  static String keyCondition(String t, SearchParam p, List<Object> params) {
+    return keyCondition(t, p.keys(), p.derivations(), params);
+  }
+
+  private static String keyCondition(String t, List<Integer> keys, List<SearchParam.Derived> derived,
+      List<Object> params) {
+    String own = keys.size() == 1 ? t + ".key = ?"
+        : t + ".key in (" + String.join(", ", Collections.nCopies(keys.size(), "?")) + ")";
+    params.addAll(keys);
+    if (derived.isEmpty()) {
+      return own;
+    }
+    StringBuilder sb = new StringBuilder("(").append(own);
+    for (SearchParam.Derived d : derived) {
+      sb.append(" or (").append(t).append(".key = ? and ").append(t).append(".target_type = ?)");
+      params.add(d.key());
+      params.add(d.targetType());
+    }
+    return sb.append(')').toString();
   }
 
   private static String likeEscape(String s) {

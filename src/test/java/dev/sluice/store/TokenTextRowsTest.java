@@ -16,7 +16,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The rows the indexer makes for the texts of tokens ({@code :text}), without a server. */
-class ResourceIndexerTest {
+class TokenTextRowsTest {
   private static final FhirModel fhir = new FhirModel();
   private static final SearchParameters parameters = new SearchParameters(fhir);
   private static final ResourceIndexer indexer =
