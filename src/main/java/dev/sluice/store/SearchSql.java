@@ -375,10 +375,12 @@ public final class SearchSql {
 
   /**
    * The condition on the index rows at alias {@code t} that hold {@code p}'s values, binding
-   * into {@code params}: its keys ({@link SearchParam#keys()}), or-ed with the rows of each
-   * parameter it is derived from that point to its target type
-   * ({@code (t.key = ? or (t.key = ? and t.target_type = ?))}). Its own key stays in: rows
-   * written before it was derived, one per local reference, still count.
+   * into {@code params}: its keys ({@link SearchParam#keys()}), and the rows of each parameter
+   * it is derived from that point to its target type. Its own key stays in: rows written before
+   * it was derived, one per local reference, still count. All keys go first in one list
+   * ({@code t.key in (?, ?) and (t.key = ? or (t.key = ? and t.target_type = ?))}): one index
+   * range per key, the type read from the index, where an or of two conditions made two bitmap
+   * scans and a visit of every row.
    */
   static String keyCondition(String t, SearchParam p, List<Object> params) {
     return keyCondition(t, p.keys(), p.derivations(), params);
@@ -386,19 +388,24 @@ public final class SearchSql {
 
   private static String keyCondition(String t, List<Integer> keys, List<SearchParam.Derived> derived,
       List<Object> params) {
-    String own = keys.size() == 1 ? t + ".key = ?"
-        : t + ".key in (" + String.join(", ", Collections.nCopies(keys.size(), "?")) + ")";
-    params.addAll(keys);
     if (derived.isEmpty()) {
-      return own;
+      return keyList(t, keys, params);
     }
-    StringBuilder sb = new StringBuilder("(").append(own);
+    List<Integer> all = new ArrayList<>(keys);
+    derived.forEach(d -> all.add(d.key()));
+    StringBuilder sb = new StringBuilder(keyList(t, all, params)).append(" and (").append(keyList(t, keys, params));
     for (SearchParam.Derived d : derived) {
       sb.append(" or (").append(t).append(".key = ? and ").append(t).append(".target_type = ?)");
       params.add(d.key());
       params.add(d.targetType());
     }
     return sb.append(')').toString();
+  }
+
+  private static String keyList(String t, List<Integer> keys, List<Object> params) {
+    params.addAll(keys);
+    return keys.size() == 1 ? t + ".key = ?"
+        : t + ".key in (" + String.join(", ", Collections.nCopies(keys.size(), "?")) + ")";
   }
 
   private static String likeEscape(String s) {
