@@ -47,6 +47,16 @@ class PlannerStatisticsTest {
   }
 
   @Test
+  void token_keys_codes_and_systems_have_statistics_together() throws SQLException {
+    // most-common combinations and dependencies: a code says which key and system it goes with
+    assertThat(one("select stxkind::text from pg_statistic_ext where stxname = 'idx_token_value_stats'"))
+        .contains("m", "f");
+    assertThat(one("select string_agg(a.attname, ',' order by a.attnum) from pg_statistic_ext e"
+        + " join pg_attribute a on a.attrelid = e.stxrelid and a.attnum = any(e.stxkeys)"
+        + " where e.stxname = 'idx_token_value_stats'")).isEqualTo("key,system,code");
+  }
+
+  @Test
   void tables_are_analyzed_within_seconds_once_a_bulk_write_is_over() throws Exception {
     String before = one("select now()::text");
     StringBuilder bundle = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[");
