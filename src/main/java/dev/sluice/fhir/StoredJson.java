@@ -84,18 +84,10 @@ public final class StoredJson {
    */
   private record Member(int nameAt, int valueAt, int end) {
     boolean is(byte[] json, String name) {
-      int length = valueAt - nameAt - 3;
-      if (length != name.length()) {
-        return false;
-      }
-      for (int i = 0; i < length; i++) {
-        if (json[nameAt + 1 + i] != name.charAt(i)) {
-          return false;
-        }
-      }
-      return true;
+      return JsonBytes.stringIs(json, nameAt, valueAt - 1, name);
     }
   }
+
 
   /**
    * The elements of the object opening at {@code open}; null when whitespace stands outside a
@@ -111,8 +103,8 @@ public final class StoredJson {
       return members;
     }
     while (i < json.length && json[i] == '"') {
-      int nameEnd = stringEnd(json, i);
-      if (nameEnd < 0 || nameEnd >= json.length || json[nameEnd] != ':' || indexOf(json, (byte) '\\', i, nameEnd) >= 0) {
+      int nameEnd = JsonBytes.stringEnd(json, i);
+      if (nameEnd < 0 || nameEnd >= json.length || json[nameEnd] != ':' || JsonBytes.hasEscape(json, i, nameEnd)) {
         return null;
       }
       int end = valueEnd(json, nameEnd + 1);
@@ -131,18 +123,6 @@ public final class StoredJson {
     return null;
   }
 
-  /** Just past the closing quote of the string opening at {@code at}; -1 when it does not close. */
-  private static int stringEnd(byte[] json, int at) {
-    for (int i = at + 1; i < json.length; i++) {
-      byte b = json[i];
-      if (b == '\\') {
-        i++;
-      } else if (b == '"') {
-        return i + 1;
-      }
-    }
-    return -1;
-  }
 
   /** Just past the value starting at {@code at}: its comma or closing brace; -1 on whitespace or no end. */
   private static int valueEnd(byte[] json, int at) {
@@ -150,7 +130,7 @@ public final class StoredJson {
     for (int i = at; i < json.length; i++) {
       switch (json[i]) {
         case '"' -> {
-          int after = stringEnd(json, i);
+          int after = JsonBytes.stringEnd(json, i);
           if (after < 0) {
             return -1;
           }
@@ -177,14 +157,6 @@ public final class StoredJson {
     return -1;
   }
 
-  private static int indexOf(byte[] json, byte b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (json[i] == b) {
-        return i;
-      }
-    }
-    return -1;
-  }
 
   /** A growing byte buffer without the synchronization of ByteArrayOutputStream. */
   private static final class Out {

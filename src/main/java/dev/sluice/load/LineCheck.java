@@ -1,6 +1,7 @@
 package dev.sluice.load;
 
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.JsonBytes;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -50,7 +51,7 @@ final class LineCheck {
         if (i == line.length || line[i] != '"') {
           return MALFORMED;
         }
-        int nameEnd = stringEnd(line, i);
+        int nameEnd = JsonBytes.stringEnd(line, i);
         if (nameEnd < 0) {
           return MALFORMED;
         }
@@ -63,12 +64,12 @@ final class LineCheck {
         if (end < 0) {
           return MALFORMED;
         }
-        boolean isType = is(line, i, nameEnd, "resourceType");
-        if (isType || is(line, i, nameEnd, "id")) {
+        boolean isType = JsonBytes.stringIs(line, i, nameEnd, "resourceType");
+        if (isType || JsonBytes.stringIs(line, i, nameEnd, "id")) {
           if (line[value] != '"') {
             return new Invalid("'" + (isType ? "resourceType" : "id") + "' is not a string");
           }
-          if (indexOf(line, (byte) '\\', value, end) >= 0) {
+          if (JsonBytes.hasEscape(line, value, end)) {
             return tokenized(line);
           }
           String text = new String(line, value + 1, end - value - 2, StandardCharsets.UTF_8);
@@ -77,7 +78,7 @@ final class LineCheck {
           } else {
             id = text;
           }
-        } else if (indexOf(line, (byte) '\\', i, nameEnd) >= 0) {
+        } else if (JsonBytes.hasEscape(line, i, nameEnd)) {
           return tokenized(line);
         }
         i = space(line, end);
@@ -135,17 +136,6 @@ final class LineCheck {
     return i;
   }
 
-  /** Just past the closing quote of the string opening at {@code at}; -1 when it does not close. */
-  private static int stringEnd(byte[] line, int at) {
-    for (int i = at + 1; i < line.length; i++) {
-      if (line[i] == '\\') {
-        i++;
-      } else if (line[i] == '"') {
-        return i + 1;
-      }
-    }
-    return -1;
-  }
 
   /**
    * Just past the value starting at {@code at}; -1 when a string does not close, brackets do not
@@ -157,7 +147,7 @@ final class LineCheck {
     }
     byte first = line[at];
     if (first == '"') {
-      return stringEnd(line, at);
+      return JsonBytes.stringEnd(line, at);
     }
     if (first != '{' && first != '[') {
       return literalEnd(line, at);
@@ -168,7 +158,7 @@ final class LineCheck {
     for (int i = at; i < line.length; i++) {
       byte b = line[i];
       if (b == '"') {
-        i = stringEnd(line, i) - 1;
+        i = JsonBytes.stringEnd(line, i) - 1;
         if (i < 0) {
           return -1;
         }
@@ -207,27 +197,7 @@ final class LineCheck {
     return i > at ? i : -1;
   }
 
-  private static boolean is(byte[] line, int nameAt, int nameEnd, String name) {
-    int length = nameEnd - nameAt - 2;
-    if (length != name.length()) {
-      return false;
-    }
-    for (int i = 0; i < length; i++) {
-      if (line[nameAt + 1 + i] != name.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
-  }
 
-  private static int indexOf(byte[] line, byte b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (line[i] == b) {
-        return i;
-      }
-    }
-    return -1;
-  }
 
   /** The same check by Jackson's tokens, for lines with escapes in the names or values it reads. */
   private static Result tokenized(byte[] line) {
