@@ -200,13 +200,18 @@ final class ResourceIndexer {
    */
   private static void concept(java.util.Collection<IndexRow> rows, int key, int textKey, int grp, CodeableConcept cc) {
     String text = textKey != 0 ? display(cc.getText()) : null;
-    for (Coding c : cc.getCoding()) {
-      if (text != null && text.equals(display(c.getDisplay()))) {
+    List<Coding> codings = cc.getCoding();
+    // each display normalized once, not once per comparison
+    String[] displays = new String[codings.size()];
+    for (int i = 0; i < displays.length; i++) {
+      displays[i] = textKey != 0 ? display(codings.get(i).getDisplay()) : null;
+      if (text != null && text.equals(displays[i])) {
         text = null;
       }
     }
-    for (Coding c : cc.getCoding()) {
-      String display = textKey != 0 ? display(c.getDisplay()) : null;
+    for (int i = 0; i < displays.length; i++) {
+      Coding c = codings.get(i);
+      String display = displays[i];
       if (display == null && text != null && (c.hasCode() || c.hasSystem())) {
         display = text;
         text = null;
