@@ -13,7 +13,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.Base;
@@ -47,6 +49,16 @@ final class ResourceIndexer {
   private final SearchParameters parameters;
   private final ParamExpressions expressions;
   private final OwnBases ownBases;
+  private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+
+  /**
+   * What indexing a type takes, worked out once per type instead of for every resource: the
+   * parameters evaluated (with the hashed keys of their texts and identifier types) and the
+   * derived ones, whose rows come from their sources'.
+   */
+  private record Plan(List<Evaluated> evaluated, List<SearchParam> derived) {}
+
+  private record Evaluated(SearchParam param, int textKey, int ofTypeKey) {}
 
   ResourceIndexer(FhirModel fhir, SearchParameters parameters, ParamExpressions expressions, OwnBases ownBases) {
     this.fhir = fhir;
@@ -59,15 +71,9 @@ final class ResourceIndexer {
     Base focus = (Base) resource;
     Set<IndexRow> rows = new LinkedHashSet<>();
     int grp = 0;
-    for (SearchParam p : parameters.of(type)) {
-      // _id and _lastUpdated are answered from the resource table itself
-      if (p.expression().isEmpty() || p.name().equals("_id") || p.name().equals(SearchSql.LAST_UPDATED)
-          || p.kind() == ParamKind.SPECIAL || p.derivedFrom() != null) {
-        continue;
-      }
-      if (p.kind() == ParamKind.COMPOSITE && p.readsPlainRows()) {
-        continue;
-      }
+    Plan plan = plans.computeIfAbsent(type, this::plan);
+    for (Evaluated e : plan.evaluated()) {
+      SearchParam p = e.param();
       List<Base> values = expressions.evaluate(focus, p.indexed());
       if (p.kind() == ParamKind.COMPOSITE) {
         for (Base item : values) {
@@ -90,21 +96,34 @@ final class ResourceIndexer {
       if (values.isEmpty()) {
         continue;
       }
-      // derived keys are hashed from strings: only for the tokens that use them
-      int textKey = p.kind() == ParamKind.TOKEN ? p.textKey() : 0;
-      int ofTypeKey = p.kind() == ParamKind.TOKEN ? p.ofTypeKey() : 0;
       for (Base v : values) {
-        add(rows, p.kind(), p.key(), textKey, ofTypeKey, 0, v);
+        add(rows, p.kind(), p.key(), e.textKey(), e.ofTypeKey(), 0, v);
       }
     }
     // after the loop: a derived parameter needs all of its source's rows (patient sorts before subject)
-    for (SearchParam p : parameters.of(type)) {
-      if (p.derivedFrom() != null) {
-        derived(rows, p);
-      }
+    for (SearchParam p : plan.derived()) {
+      derived(rows, p);
     }
     return List.copyOf(rows);
   }
+
+  private Plan plan(String type) {
+    List<Evaluated> evaluated = new ArrayList<>();
+    List<SearchParam> derived = new ArrayList<>();
+    for (SearchParam p : parameters.of(type)) {
+      // _id and _lastUpdated are answered from the resource table itself
+      boolean noRows = p.expression().isEmpty() || p.name().equals("_id") || p.name().equals(SearchSql.LAST_UPDATED)
+          || p.kind() == ParamKind.SPECIAL || p.kind() == ParamKind.COMPOSITE && p.readsPlainRows();
+      if (p.derivedFrom() != null) {
+        derived.add(p);
+      } else if (!noRows) {
+        boolean token = p.kind() == ParamKind.TOKEN;
+        evaluated.add(new Evaluated(p, token ? p.textKey() : 0, token ? p.ofTypeKey() : 0));
+      }
+    }
+    return new Plan(List.copyOf(evaluated), List.copyOf(derived));
+  }
+
 
   /**
    * The rows a derived parameter still needs of its own: its source's local rows of its target
