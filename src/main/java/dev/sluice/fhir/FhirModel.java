@@ -132,7 +132,8 @@ public final class FhirModel {
 
   /**
    * What HAPI's JSON parser does not check: it fails with a NullPointerException on an
-   * extension that is not an object, and keeps arrays inside arrays as they are.
+   * extension that is not an object, keeps arrays inside arrays as they are, and takes
+   * control characters in strings, which FHIR forbids (and PostgreSQL refuses NUL in text).
    */
   private static void requireFhirShape(JsonNode node, String path) {
     if (node.isObject()) {
@@ -140,6 +141,9 @@ public final class FhirModel {
         JsonNode value = field.getValue();
         String name = field.getKey();
         boolean extension = name.equals("extension") || name.equals("modifierExtension");
+        if (value.isTextual()) {
+          requireNoControlCharacters(value.textValue(), path + "." + name);
+        }
         if (!value.isContainerNode() && !extension) {
           continue;
         }
@@ -157,7 +161,20 @@ public final class FhirModel {
         }
         if (item.isObject()) {
           requireFhirShape(item, path + "[" + i + "]");
+        } else if (item.isTextual()) {
+          requireNoControlCharacters(item.textValue(), path + "[" + i + "]");
         }
+      }
+    }
+  }
+
+  /** FHIR strings hold no character below U+0020 but tab, line feed and carriage return. */
+  private static void requireNoControlCharacters(String text, String path) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        throw FhirException.badRequest(String.format("Invalid JSON resource: '%s' holds the control character U+%04X,"
+            + " which FHIR strings may not contain", path, (int) c), path);
       }
     }
   }

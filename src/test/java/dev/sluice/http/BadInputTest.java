@@ -195,6 +195,15 @@ class BadInputTest {
         + "}]}"), 400, "extension");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"\\u0000", "\\u0001", "\\u001f"})
+  void a_control_character_in_a_string_answers_400_naming_the_element(String escape) {
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"http://s\","
+        + "\"value\":\"a" + escape + "b\"}]}"), 400, "Patient.identifier[0].value", "control character");
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a" + escape
+        + "\"]}]}"), 400, "Patient.name[0].given[0]");
+  }
+
   @Test
   void a_batch_entry_with_a_bad_extension_fails_alone() throws IOException {
     String good = UUID.randomUUID().toString();

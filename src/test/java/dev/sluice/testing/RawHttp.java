@@ -87,7 +87,7 @@ public final class RawHttp {
       } catch (IOException e) {
         throw new DroppedConnection("no answer: " + e, writeFailure != null ? writeFailure : e);
       }
-      return parse(raw, writeFailure);
+      return parse(raw, writeFailure, startsWith(request, "HEAD "));
     }
   }
 
@@ -97,22 +97,40 @@ public final class RawHttp {
     return buffer.toByteArray();
   }
 
-  private static Response parse(byte[] raw, IOException writeFailure) throws DroppedConnection {
-    int end = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
-    if (end < 0) {
-      throw new DroppedConnection("the connection ended after " + raw.length + " bytes, before a whole status line"
-          + " and headers", writeFailure);
+  private static boolean startsWith(byte[] bytes, String start) {
+    return bytes.length >= start.length()
+        && new String(bytes, 0, start.length(), StandardCharsets.ISO_8859_1).equals(start);
+  }
+
+  private static Response parse(byte[] raw, IOException writeFailure, boolean head) throws DroppedConnection {
+    int from = 0;
+    while (true) {
+      int end = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), from);
+      if (end < 0) {
+        throw new DroppedConnection("the connection ended after " + raw.length + " bytes, before a whole status"
+            + " line and headers", writeFailure);
+      }
+      String[] lines = new String(raw, from, end - from, StandardCharsets.ISO_8859_1).split("\r\n");
+      int status = Integer.parseInt(lines[0].split(" ", 3)[1]);
+      if (status >= 200) {
+        return response(raw, end, lines, status, writeFailure, head);
+      }
+      // an interim answer (100 Continue): the final one follows
+      from = end + 4;
     }
-    String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
-    String[] statusLine = lines[0].split(" ", 3);
-    int status = Integer.parseInt(statusLine[1]);
+  }
+
+  private static Response response(byte[] raw, int end, String[] lines, int status, IOException writeFailure,
+      boolean head) throws DroppedConnection {
     Map<String, String> headers = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].indexOf(':');
       headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
     }
     byte[] body = Arrays.copyOfRange(raw, end + 4, raw.length);
-    if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+    if (head || status == 204 || status == 304) {
+      body = new byte[0];
+    } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
       body = dechunk(body);
     } else if (headers.containsKey("content-length")) {
       int length = Integer.parseInt(headers.get("content-length"));
