@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.Issue;
@@ -151,13 +152,13 @@ final class BundleRoutes {
   private static FhirException rolledBack(FhirException e) {
     String prefix = "The transaction was rolled back; nothing of it was stored. ";
     return new FhirException(e.status(), e.issues().stream()
-        .map(i -> new Issue(i.severity(), i.code(), prefix + i.diagnostics(), i.expression()))
+        .map(i -> i.rephrased(prefix + i.diagnostics(), i.expression()))
         .toList(), e);
   }
 
   private BundleWriter.Entry failure(FhirException e) {
     return new BundleWriter.Entry(null, null, null, null, null, statusLine(e.status()), null, null, null,
-        OperationOutcomes.json(fhir, e.issues()));
+        OperationOutcomeJson.of(e.issues()));
   }
 
   private StoredResource execute(dev.sluice.store.WriteTransaction tx, BundleEntryRequest r)
@@ -355,7 +356,7 @@ final class BundleRoutes {
       return (Resource) fhir.parse(entry.resource(), Format.JSON);
     } catch (FhirException e) {
       throw new FhirException(e.status(), e.issues().stream()
-          .map(i -> new Issue(i.severity(), i.code(), where + ".resource: " + i.diagnostics(),
+          .map(i -> i.rephrased(where + ".resource: " + i.diagnostics(),
               i.expression() == null ? where + ".resource" : where + ".resource." + i.expression()))
           .toList(), e);
     }
