@@ -2,6 +2,7 @@ package dev.sluice.http;
 
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
+import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
@@ -21,6 +22,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.servlet.FilterHolder;
@@ -45,7 +47,8 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
+      PrometheusMeterRegistry metrics) {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
@@ -54,7 +57,8 @@ public final class FhirServer implements AutoCloseable {
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl);
-    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
+        localExportFiles);
     Capabilities capabilities = new Capabilities(fhir, version,
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
 
@@ -64,7 +68,7 @@ public final class FhirServer implements AutoCloseable {
       config.http.maxRequestSize = settings.maxBodyBytes();
       config.router.ignoreTrailingSlashes = true;
       config.requestLogger.http((ctx, ms) -> record(metrics, ctx, ms));
-      config.jetty.modifyServer(server -> server.setErrorHandler(new JettyOutcomes(fhir)));
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JettyOutcomes()));
       config.jetty.modifyServletContextHandler(handler -> handler.addFilter(
           new FilterHolder(new BoundedBody(settings.maxBodyBytes())), "/*", EnumSet.of(DispatcherType.REQUEST)));
     });
@@ -113,13 +117,14 @@ public final class FhirServer implements AutoCloseable {
     });
     // Jetty's parse of a request part it reads lazily, such as a query string with a bad escape
     app.exception(BadMessageException.class, (e, ctx) -> responses.outcome(ctx, e.getCode(),
-        List.of(Issue.error("invalid", "The request could not be read: " + e.getReason()))));
+        List.of(Issue.error(Issue.Code.INVALID, "The request could not be read: " + e.getReason()))));
     app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
-        List.of(Issue.error(e.getStatus() == 404 ? "not-found" : e.getStatus() == 413 ? "too-costly" : "processing",
+        List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
+            : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
             describe(e, ctx)))));
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
-      responses.outcome(ctx, 500, List.of(Issue.error("exception",
+      responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
   }

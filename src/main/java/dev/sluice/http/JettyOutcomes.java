@@ -1,12 +1,11 @@
 package dev.sluice.http;
 
-import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.OperationOutcomeJson;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.List;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -19,12 +18,6 @@ import org.eclipse.jetty.server.handler.ErrorHandler;
  * this they are HTML pages.
  */
 final class JettyOutcomes extends ErrorHandler {
-  private final FhirModel fhir;
-
-  JettyOutcomes(FhirModel fhir) {
-    this.fhir = fhir;
-  }
-
   @Override
   public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
     if (HttpStatus.hasNoBody(status)) {
@@ -42,9 +35,9 @@ final class JettyOutcomes extends ErrorHandler {
     response.getOutputStream().write(json(code, message));
   }
 
-  private byte[] json(int status, String reason) {
+  private static byte[] json(int status, String reason) {
     String words = reason == null || reason.isBlank() ? HttpStatus.getMessage(status) : reason;
-    return OperationOutcomes.json(fhir, List.of(Issue.error(status == 413 || status == 431 ? "too-costly" : "invalid",
-        "The HTTP request was refused before it reached the FHIR API (" + status + " " + words + ")")));
+    return OperationOutcomeJson.of(Issue.error(status == 413 || status == 431 ? Issue.Code.TOO_COSTLY : Issue.Code.INVALID,
+        "The HTTP request was refused before it reached the FHIR API (" + status + " " + words + ")"));
   }
 }

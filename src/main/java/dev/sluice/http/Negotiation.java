@@ -16,7 +16,7 @@ final class Negotiation {
     if (format != null && !format.isBlank()) {
       Format f = mediaFormat(format.trim());
       if (f == null) {
-        throw new FhirException(406, Issue.error("not-supported",
+        throw new FhirException(406, Issue.error(Issue.Code.NOT_SUPPORTED,
             "_format '" + format + "' is not supported; use json or xml", "_format"));
       }
       return f;
@@ -45,7 +45,7 @@ final class Negotiation {
       // only separators and parameters: no preference stated
       return Format.JSON;
     }
-    throw new FhirException(406, Issue.error("not-supported",
+    throw new FhirException(406, Issue.error(Issue.Code.NOT_SUPPORTED,
         "None of the accepted media types (" + accept + ") is supported; use application/fhir+json or application/fhir+xml",
         "Accept"));
   }
@@ -59,7 +59,7 @@ final class Negotiation {
     int semicolon = type.indexOf(';');
     Format f = mediaFormat((semicolon < 0 ? type : type.substring(0, semicolon)).trim());
     if (f == null) {
-      throw new FhirException(415, Issue.error("not-supported",
+      throw new FhirException(415, Issue.error(Issue.Code.NOT_SUPPORTED,
           "Content-Type '" + type + "' is not supported; send application/fhir+json or application/fhir+xml",
           "Content-Type"));
     }

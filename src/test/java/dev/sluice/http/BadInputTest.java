@@ -268,6 +268,8 @@ class BadInputTest {
     assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":" + deep + "}"), 400);
     String deepObject = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
     assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[" + deepObject + "]}"), 400);
+    assertOutcome(server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + deepObject + "}]}"), 400, "nesting depth");
     String deepXml = "<a>".repeat(5000) + "</a>".repeat(5000);
     assertOutcome(server.post("Patient", "<Patient xmlns=\"http://hl7.org/fhir\">" + deepXml + "</Patient>",
         "Content-Type", "application/fhir+xml"), 400);
