@@ -10,7 +10,11 @@ seed="${1:-20261204}"
 requests="${2:-10000}"
 mkdir -p "$here/bench/work"
 log="$here/bench/work/fuzz.log"
-"$here/run-tests" -Dtest=FuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
+# shellcheck source=bin/jdk.sh
+source "$here/bin/jdk.sh"
+cd "$here"
+# mvn test, not run-tests (verify): no jar to build afterwards
+mvn -B test -Dtest=FuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dsluice.fuzz.seed="$seed" -Dsluice.fuzz.requests="$requests" > "$log" 2>&1
 status=$?
 grep -E -A25 '^FuzzTest:|^seed ' "$log" | grep -v '^\s*at \|^--$' | head -200
