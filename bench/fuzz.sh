@@ -17,7 +17,9 @@ cd "$here"
 mvn -B test -Dtest=FuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dsluice.fuzz.seed="$seed" -Dsluice.fuzz.requests="$requests" > "$log" 2>&1
 status=$?
-grep -E -A25 '^FuzzTest:|^seed ' "$log" | grep -v '^\s*at \|^--$' | head -200
+grep -E '^FuzzTest: seed .*replays' "$log"
+# the figures, then each kind of failure with one request that shows it
+sed -n '/^FuzzTest: seed .* requests in/,/^FuzzTest: .* failures of/p' "$log" | head -300
 grep -E 'Tests run:' "$log" | tail -1
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status

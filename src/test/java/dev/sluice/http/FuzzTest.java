@@ -78,6 +78,7 @@ class FuzzTest {
       failures.forEach(f -> kinds.computeIfAbsent(f.substring(f.indexOf("->"), Math.min(f.length(), f.indexOf("->") + 160))
           .split("\n")[0], k -> new java.util.ArrayList<>()).add(f));
       kinds.values().stream().limit(REPORTED).forEach(k -> System.out.println(k.size() + " x " + k.getFirst()));
+      System.out.println("FuzzTest: " + failures.size() + " failures of " + kinds.size() + " kinds");
 
       assertThat(next.get()).as("requests sent before the time limit of " + LIMIT).isGreaterThanOrEqualTo(REQUESTS);
       assertThat(failures).as("seed " + SEED + ": " + failures.size() + " requests answered 5xx or not at all;"
