@@ -1,9 +1,7 @@
 package dev.sluice.store;
 
+import dev.sluice.fhir.Sha256;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * A text value as the B-tree indexes of the search index hold it. PostgreSQL refuses an index
@@ -32,7 +30,7 @@ final class IndexValue {
     if (utf8.length <= MAX_BYTES) {
       return value;
     }
-    return prefix(value) + HASH_MARK + HexFormat.of().formatHex(sha256(utf8));
+    return prefix(value) + HASH_MARK + Sha256.hex(utf8);
   }
 
   /** The longest start of {@code value} of at most PREFIX_BYTES in UTF-8, not splitting a surrogate pair. */
@@ -49,13 +47,5 @@ final class IndexValue {
       i += Character.charCount(cp);
     }
     return value.substring(0, i);
-  }
-
-  private static byte[] sha256(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 }
