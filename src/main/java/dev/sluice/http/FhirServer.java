@@ -61,7 +61,8 @@ public final class FhirServer implements AutoCloseable {
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
-    app.get("/health", ctx -> health(ctx, database));
+    app.get("/health", ctx -> ctx.json(java.util.Map.of("status", "UP")));
+    app.get("/health/ready", ctx -> ready(ctx, database, responses));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
     app.post("/fhir", bundles::handle);
@@ -115,9 +116,16 @@ public final class FhirServer implements AutoCloseable {
     };
   }
 
-  private static void health(Context ctx, Database database) {
-    boolean db = database.isReachable();
-    ctx.status(db ? 200 : 503).json(java.util.Map.of("status", db ? "UP" : "DOWN", "database", db ? "UP" : "DOWN"));
+  /** Readiness: 200 only when the database accepts a new connection (liveness is /health). */
+  private static void ready(Context ctx, Database database, Responses responses) {
+    java.util.Optional<String> refused = database.refusesNewConnections();
+    if (refused.isEmpty()) {
+      ctx.json(java.util.Map.of("status", "UP", "database", "UP"));
+      return;
+    }
+    log.warn("Not ready: the database refuses new connections: {}", refused.get());
+    responses.outcome(ctx, 503, List.of(Issue.error("transient",
+        "Not ready: the database does not accept new connections (" + refused.get() + ")")));
   }
 
   private static void record(PrometheusMeterRegistry metrics, Context ctx, float ms) {
