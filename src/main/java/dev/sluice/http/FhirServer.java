@@ -18,6 +18,8 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.CustomRequestLog;
+import org.eclipse.jetty.server.Slf4jRequestLogWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +29,15 @@ public final class FhirServer implements AutoCloseable {
 
   /**
    * @param publicBaseUrl the base URL for links (ending in /fhir), or null to derive it per request
+   * @param accessLog one line per request on the logger {@code sluice.access}
    */
-  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes) {}
+  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, boolean accessLog) {}
+
+  /**
+   * The access log's line, in Jetty's CustomRequestLog format: method, path without the query
+   * string (which can carry search values), status, duration and bytes sent (Jetty 11 has no body-only size); no body, no header.
+   */
+  static final String ACCESS_LOG_FORMAT = "%m %U %s %{ms}T ms %O bytes";
 
   /** What search needs: the parser, the engine that runs queries, and the metadata behind them. */
   public record Search(
@@ -58,6 +67,11 @@ public final class FhirServer implements AutoCloseable {
       config.http.maxRequestSize = settings.maxBodyBytes();
       config.router.ignoreTrailingSlashes = true;
       config.requestLogger.http((ctx, ms) -> record(metrics, ctx, ms));
+      if (settings.accessLog()) {
+        Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
+        writer.setLoggerName("sluice.access");
+        config.jetty.modifyServer(server -> server.setRequestLog(new CustomRequestLog(writer, ACCESS_LOG_FORMAT)));
+      }
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.

@@ -73,14 +73,15 @@ public final class Database implements AutoCloseable {
   }
 
   private static void migrate(DataSource dataSource) {
-    var result =
-        Flyway.configure()
-            .dataSource(dataSource)
-            .locations("classpath:db/migration")
-            .load()
-            .migrate();
+    Flyway flyway = Flyway.configure()
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .load();
+    var result = flyway.migrate();
+    // targetSchemaVersion is null when nothing was applied: the version comes from the history
+    var current = flyway.info().current();
     log.info("Database schema at version {} ({} migrations applied now)",
-        result.targetSchemaVersion, result.migrationsExecuted);
+        current == null ? "none" : current.getVersion(), result.migrationsExecuted);
   }
 
   public DataSource dataSource() {
