@@ -2,6 +2,7 @@ package dev.sluice.http;
 
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
+import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
@@ -17,6 +18,7 @@ import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.Slf4jRequestLogWriter;
@@ -48,7 +50,8 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
+      PrometheusMeterRegistry metrics) {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
@@ -57,7 +60,8 @@ public final class FhirServer implements AutoCloseable {
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl);
-    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
+        localExportFiles);
     Capabilities capabilities = new Capabilities(fhir, version,
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
 
@@ -111,11 +115,12 @@ public final class FhirServer implements AutoCloseable {
       responses.outcome(ctx, e.status(), e.issues());
     });
     app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
-        List.of(Issue.error(e.getStatus() == 404 ? "not-found" : e.getStatus() == 413 ? "too-costly" : "processing",
+        List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
+            : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
             describe(e, ctx)))));
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
-      responses.outcome(ctx, 500, List.of(Issue.error("exception",
+      responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
   }
@@ -138,7 +143,7 @@ public final class FhirServer implements AutoCloseable {
       return;
     }
     log.warn("Not ready: the database refuses new connections: {}", refused.get());
-    responses.outcome(ctx, 503, List.of(Issue.error("transient",
+    responses.outcome(ctx, 503, List.of(Issue.error(Issue.Code.TRANSIENT,
         "Not ready: the database does not accept new connections (" + refused.get() + ")")));
   }
 
