@@ -88,9 +88,11 @@ class FuzzTest {
     assertThat(next.get()).as("requests sent before the time limit of " + LIMIT).isGreaterThanOrEqualTo(REQUESTS);
     assertThat(failures).as("seed " + SEED + ": " + failures.size() + " requests answered 5xx or not at all;"
         + " see the kinds printed above").isEmpty();
-    var health = server.get("/health");
-    assertThat(health.statusCode()).isEqualTo(200);
-    assertThat(health.body()).contains("\"status\":\"UP\"");
+    for (String health : new String[] {"/health", "/health/ready"}) {
+      var r = server.get(health);
+      assertThat(r.statusCode()).as(health + ": " + r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("\"status\":\"UP\"");
+    }
     String after = "after-fuzz-" + SEED;
     var written = server.put("Patient/" + after, "{\"resourceType\":\"Patient\",\"id\":\"" + after + "\"}");
     assertThat(written.statusCode()).as(written.body()).isIn(200, 201);
