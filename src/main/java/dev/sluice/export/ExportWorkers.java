@@ -92,10 +92,17 @@ public final class ExportWorkers implements AutoCloseable {
           idle(settings.poll());
         }
       } catch (InterruptedException e) {
+        if (!stopping.get()) {
+          log.warn("Export worker interrupted while not shutting down; it stops", e);
+        }
         return;
       } catch (Exception e) {
         log.warn("Export worker: claiming work failed: {}", e.toString());
         pause();
+      } catch (Error e) {
+        // the loop ends here: say so, or the process silently exports with fewer workers
+        log.error("Export worker stopped by {}", e.toString(), e);
+        throw e;
       }
     }
   }
