@@ -88,11 +88,17 @@ final class ServeCommand implements Callable<Integer> {
           + " (env SLUICE_EXPORT_REQUIRE_ASYNC_HEADERS; default ${DEFAULT-VALUE}).")
   boolean exportRequireAsyncHeaders;
 
+  @Option(names = "--export-store-retries", defaultValue = "${env:SLUICE_EXPORT_STORE_RETRIES:-10}",
+      description = "Attempts of a planning or a part that finds the output store unreachable, 1 s apart at first,"
+          + " doubling up to 30 s; then the job fails (env SLUICE_EXPORT_STORE_RETRIES; default ${DEFAULT-VALUE},"
+          + " about two and a half minutes).")
+  int exportStoreRetries;
+
   Config config() {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
-            exportRequireAsyncHeaders))
+            exportRequireAsyncHeaders, exportStoreRetries))
         .validate();
   }
 

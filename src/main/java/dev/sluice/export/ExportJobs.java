@@ -90,8 +90,8 @@ public final class ExportJobs {
           ? request.until() : snapshot.transactionTime();
       String container = request.container() != null ? request.container()
           : ExportNames.defaultContainer(snapshot.transactionTime(), id);
-      ExportJobRow job = new ExportJobRow(id, client, key, request.requestUrl(), request.toJson(), ExportJobStatus.QUEUED,
-          at, snapshot.inProgressXids(), container, null, null, null, null, null);
+      ExportJobRow job = ExportJobRow.queued(id, client, key, request.requestUrl(), request.toJson(), at,
+          snapshot.inProgressXids(), container);
       if (!jobs.insert(job, anonymizationConfig)) {
         // an identical kick-off of the same client won the race
         return jobs.findActive(client, key).map(ExportJobRow::id).orElseThrow(() -> FhirException.conflict(
@@ -143,9 +143,11 @@ public final class ExportJobs {
             job.expiresAt()));
         case FAILED -> {
           int status = job.errorStatus() == null ? 500 : job.errorStatus();
-          yield Optional.of(new ExportStatus.Failed(status, Issue.error(
-              status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION, "The export failed: " + job.errorText())
-              .withMessage(MessageCode.EXPORT_FAILED)));
+          MessageCode message = MessageCode.ofCode(job.errorCode()).orElse(MessageCode.EXPORT_FAILED);
+          Issue.Code code = message == MessageCode.EXPORT_STORE_UNREACHABLE ? Issue.Code.NO_STORE
+              : status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION;
+          yield Optional.of(new ExportStatus.Failed(status,
+              Issue.error(code, "The export failed: " + job.errorText()).withMessage(message)));
         }
         case CANCELLED -> Optional.empty();
       };
