@@ -30,8 +30,6 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Files as block blobs {@code <job id>/<name>} in the container, which planning creates. The
@@ -44,7 +42,6 @@ import org.slf4j.LoggerFactory;
  * other than 408 and 429) is an ordinary error.
  */
 public final class AzureBlobOutputStore implements OutputStore {
-  private static final Logger log = LoggerFactory.getLogger(AzureBlobOutputStore.class);
   /** Tries per call, 0.5 s then 1 s apart; a try may take up to two minutes (an 8 MB block on a slow link). */
   private static final RequestRetryOptions RETRIES = new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 3,
       Duration.ofMinutes(2), Duration.ofMillis(500), Duration.ofSeconds(2), null);
@@ -140,15 +137,15 @@ public final class AzureBlobOutputStore implements OutputStore {
   }
 
   /**
-   * A failure to reach the store as {@link StoreUnreachable}, in words, with the SDK's
-   * exception logged (its class, status and XML body are for operators, not clients).
+   * A failure to reach the store as {@link StoreUnreachable}, in words; the SDK's exception
+   * (its class, status and XML body are for operators, not clients) is its cause, which the
+   * export logs with the job's id.
    */
   private IOException classified(String what, Exception e) {
     String reason = unreachable(e);
     if (reason == null) {
       return e instanceof IOException io ? io : new IOException("Azure Blob storage failed to " + what, e);
     }
-    log.warn("Azure Blob storage at {}: could not {} ({})", service.getAccountUrl(), what, reason, e);
     return new StoreUnreachable("Azure Blob storage at " + service.getAccountUrl() + " could not be reached ("
         + reason + ")", e);
   }

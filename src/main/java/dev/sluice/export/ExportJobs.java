@@ -13,6 +13,8 @@ import dev.sluice.store.ResourceStore;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -153,6 +155,47 @@ public final class ExportJobs {
       };
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A page of the export jobs, newest first.
+   *
+   * @param cursor where the page starts (from the previous page's {@code next}); null for the first page
+   * @throws FhirException 400 when the cursor is not one this server made
+   */
+  public ExportJobList list(String cursor, int count) {
+    ExportJobList.Cursor after = null;
+    if (cursor != null) {
+      after = ExportJobList.Cursor.decode(cursor).orElseThrow(() -> FhirException.badRequest(
+          "'" + cursor + "' is not a cursor of the list of exports; follow the list's next link", "_cursor"));
+    }
+    try {
+      List<ExportJobTable.Listed> rows = jobs.list(after == null ? null : after.created(),
+          after == null ? null : after.id(), count + 1);
+      List<ExportJobList.Job> page = new ArrayList<>();
+      for (ExportJobTable.Listed l : rows.subList(0, Math.min(count, rows.size()))) {
+        ExportJobRow j = l.job();
+        page.add(new ExportJobList.Job(j.id(), j.status().sqlName(), level(j),
+            j.requestUrl(), l.partsDone(), l.parts(), l.resources(), j.createdAt(), j.expiresAt(),
+            j.status() == ExportJobStatus.FAILED ? j.errorText() : null));
+      }
+      Optional<String> next = rows.size() > count
+          ? Optional.of(new ExportJobList.Cursor(rows.get(count - 1).job().createdAt(), rows.get(count - 1).job().id())
+              .encode())
+          : Optional.empty();
+      return new ExportJobList(page, next);
+    } catch (SQLException e) {
+      throw FhirException.internal("Reading the export jobs failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static String level(ExportJobRow job) {
+    try {
+      return ExportRequest.fromJson(job.requestJson()).level().code();
+    } catch (RuntimeException e) {
+      // a request this version cannot read (its job fails at planning): the list still shows it
+      return "unknown";
     }
   }
 

@@ -25,7 +25,7 @@ public final class ExportMetrics {
     this.registry = registry;
     this.resources = Counter.builder("sluice.export.resources.written")
         .description("Resources written into export files by this process").register(registry);
-    this.bytes = Counter.builder("sluice.export.bytes.written").baseUnit("bytes")
+    this.bytes = Counter.builder("sluice.export.written").baseUnit("bytes")
         .description("Bytes written into export files by this process").register(registry);
     this.files = Counter.builder("sluice.export.files.written")
         .description("Export files completed by this process").register(registry);

@@ -171,15 +171,13 @@ public final class ExportWorkers implements AutoCloseable {
                 + " s; the last time " + unreachable.getMessage()).withMessage(MessageCode.EXPORT_STORE_UNREACHABLE)
             : Issue.error(Issue.Code.EXCEPTION, "Planning the export failed " + attempts + " times; the last error was: "
                 + e.getMessage()).withMessage(MessageCode.EXPORT_PLANNING_FAILED));
-        if (unreachable == null) {
-          log.error("Export {}: planning failed {} times", job.id(), attempts, e);
-        }
+        log.error("Export {}: planning failed {} times", job.id(), attempts, e);
         return;
       }
       Duration wait = unreachable != null ? retry.backoff(attempts) : settings.poll();
       if (unreachable != null) {
-        log.warn("Export {}: the export store was unreachable at planning ({} of {} attempts); retried in {} ms",
-            job.id(), attempts, retry.attempts(), wait.toMillis());
+        log.warn("Export {}: the export store was unreachable at planning ({} of {} attempts); retried in {} ms: {}",
+            job.id(), attempts, retry.attempts(), wait.toMillis(), unreachable.getCause());
       } else {
         log.warn("Export {}: planning attempt {} of {} failed; it will be retried", job.id(), attempts,
             settings.maxAttempts(), e);

@@ -138,13 +138,14 @@ public final class PartWorker {
       int outages = part.outages() + 1;
       StoreRetry retry = settings.storeRetry();
       if (retry.exhausted(outages)) {
+        log.error("Export {} part {}: the export store stayed unreachable", job.id(), part.partNo(), unreachable);
         ends.fail(job.id(), 500, Issue.error(Issue.Code.NO_STORE, "The export store was unreachable: exporting "
             + what + " was tried " + outages + " times over " + retry.patience().toSeconds() + " s; the last time "
             + unreachable.getMessage()).withMessage(MessageCode.EXPORT_STORE_UNREACHABLE));
       } else {
-        // the store already logged what the SDK said
-        log.warn("Export {} part {}: the export store was unreachable ({} of {} attempts); retried in {} ms", job.id(),
-            part.partNo(), outages, retry.attempts(), retry.backoff(outages).toMillis());
+        log.warn("Export {} part {}: the export store was unreachable ({} of {} attempts); retried in {} ms: {}",
+            job.id(), part.partNo(), outages, retry.attempts(), retry.backoff(outages).toMillis(),
+            unreachable.getCause());
         metrics.partRetried("store-unreachable");
         retryLater(part, retry.backoff(outages));
       }

@@ -117,6 +117,19 @@ public final class ExportJobTable {
         from export_job j where j.id = ?
       """;
 
+  // newest first, keyset-paged on (created_at, id); progress from the parts, one index scan per job
+  private static final String LIST =
+      """
+      select %s,
+             (select count(*) from export_part p where p.job_id = j.id),
+             (select count(*) from export_part p where p.job_id = j.id and p.status = 'done'),
+             (select coalesce(sum(p.resources), 0) from export_part p where p.job_id = j.id and p.status = 'done')
+        from export_job j
+       where (?::timestamptz is null or (j.created_at, j.id) < (?::timestamptz, ?::uuid))
+       order by j.created_at desc, j.id desc
+       limit ?
+      """.formatted(COLUMNS.replaceAll("(^|, )", "$1j."));
+
   private static final String BY_STATE = "select status, count(*) from export_job group by status";
 
   // cancelled jobs stay one lease long, so that workers elsewhere notice and remove their files
@@ -361,6 +374,31 @@ public final class ExportJobTable {
         long millis = rs.getLong(1);
         return new Summary(rs.wasNull() ? null : Duration.ofMillis(millis), rs.getLong(2), rs.getLong(3), rs.getLong(4));
       }
+    }
+  }
+
+  /** A job as the list of jobs shows it: its row and its parts' progress. */
+  public record Listed(ExportJobRow job, long parts, long partsDone, long resources) {}
+
+  /**
+   * One page of jobs, newest first.
+   *
+   * @param after the {@code created_at} and id of the last job of the previous page; null for the first page
+   */
+  public List<Listed> list(Instant afterCreated, UUID afterId, int limit) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(LIST)) {
+      Timestamp t = afterCreated == null ? null : Timestamp.from(afterCreated);
+      ps.setTimestamp(1, t);
+      ps.setTimestamp(2, t);
+      ps.setObject(3, afterId);
+      ps.setInt(4, limit);
+      List<Listed> jobs = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          jobs.add(new Listed(row(rs), rs.getLong(17), rs.getLong(18), rs.getLong(19)));
+        }
+      }
+      return jobs;
     }
   }
 

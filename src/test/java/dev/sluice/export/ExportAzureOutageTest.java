@@ -121,6 +121,8 @@ class ExportAzureOutageTest {
     HttpResponse<String> done = client.await(status);
     assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
     assertExact(ExportClient.read(done.body()));
+    assertThat(client.get(server.root() + "/metrics").body())
+        .contains("sluice_export_part_retries_total{reason=\"store-unreachable\"}");
   }
 
   @Test
