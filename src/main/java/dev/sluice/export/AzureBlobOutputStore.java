@@ -74,36 +74,37 @@ public final class AzureBlobOutputStore implements OutputStore {
     return new FilterOutputStream(blob) {
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
-        try {
-          out.write(b, off, len);
-        } catch (IOException | RuntimeException e) {
-          throw classified(what, e);
-        }
+        guarded(what, () -> out.write(b, off, len));
       }
 
       @Override
       public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
+        guarded(what, () -> out.write(b));
       }
 
       @Override
       public void flush() throws IOException {
-        try {
-          out.flush();
-        } catch (IOException | RuntimeException e) {
-          throw classified(what, e);
-        }
+        guarded(what, out::flush);
       }
 
       @Override
       public void close() throws IOException {
-        try {
-          out.close();
-        } catch (IOException | RuntimeException e) {
-          throw classified(what, e);
-        }
+        guarded(what, out::close);
       }
     };
+  }
+
+  /** An operation on an upload stream. */
+  private interface StreamCall {
+    void run() throws IOException;
+  }
+
+  private void guarded(String what, StreamCall call) throws IOException {
+    try {
+      call.run();
+    } catch (IOException | RuntimeException e) {
+      throw classified(what, e);
+    }
   }
 
   @Override
