@@ -7,6 +7,8 @@ import dev.sluice.export.ExportSettings;
 import dev.sluice.export.ExportTypes;
 import dev.sluice.export.ExportWorkers;
 import dev.sluice.export.GroupMembers;
+import dev.sluice.export.ExportMetrics;
+import dev.sluice.export.JobEnds;
 import dev.sluice.export.JobPlanner;
 import dev.sluice.export.LeaseKeeper;
 import dev.sluice.export.ExportTables;
@@ -130,12 +132,14 @@ public final class Application implements AutoCloseable {
       String owner = processId();
       exportLoops = named(executors, "export-worker-");
       ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
+      ExportMetrics exportMetrics = new ExportMetrics(metrics);
+      JobEnds jobEnds = new JobEnds(exportJobs, exportSettings, exportMetrics);
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
-              exportTypes, owner),
+              exportTypes, output, jobEnds, owner),
           new PartWorker(exportSettings, exportTables, exportScan, output, fhir, compartment, parser, anonymizations,
-              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), owner),
-          exportLoops.executor(), owner).start();
+              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), jobEnds, exportMetrics, owner),
+          jobEnds, exportMetrics, exportLoops.executor(), owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations,
           exportWorkers::wake);
 

@@ -88,6 +88,12 @@ final class ServeCommand implements Callable<Integer> {
           + " (env SLUICE_EXPORT_REQUIRE_ASYNC_HEADERS; default ${DEFAULT-VALUE}).")
   boolean exportRequireAsyncHeaders;
 
+  @Option(names = "--export-store-retries", defaultValue = "${env:SLUICE_EXPORT_STORE_RETRIES:-10}",
+      description = "Attempts of a planning or a part that finds the output store unreachable, 1 s apart at first,"
+          + " doubling up to 30 s; then the job fails (env SLUICE_EXPORT_STORE_RETRIES; default ${DEFAULT-VALUE},"
+          + " about two and a half minutes).")
+  int exportStoreRetries;
+
   @Option(names = "--log-format", defaultValue = "${env:SLUICE_LOG_FORMAT:-text}",
       description = "Console log format: text or json, one JSON object per line (env SLUICE_LOG_FORMAT; default ${DEFAULT-VALUE}).")
   LogConfig.Format logFormat;
@@ -106,7 +112,7 @@ final class ServeCommand implements Callable<Integer> {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
-            exportRequireAsyncHeaders),
+            exportRequireAsyncHeaders, exportStoreRetries),
         new LogConfig(logFormat, accessLog))
         .validate();
   }

@@ -32,6 +32,15 @@ public final class LocalOutputStore implements OutputStore {
   }
 
   @Override
+  public void prepare(String container) throws IOException {
+    if (!ExportNames.isContainer(container)) {
+      throw new IllegalArgumentException("not an export container: " + container);
+    }
+    // job directories are made with their first file
+    Files.createDirectories(root.resolve(container));
+  }
+
+  @Override
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
     Files.createDirectories(p.getParent());

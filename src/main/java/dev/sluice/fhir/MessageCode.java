@@ -27,6 +27,16 @@ public enum MessageCode {
     this.number = number;
   }
 
+  /** The message of a code that {@link #code()} gave; empty for codes this version does not know. */
+  public static java.util.Optional<MessageCode> ofCode(String code) {
+    for (MessageCode m : values()) {
+      if (m.code().equals(code)) {
+        return java.util.Optional.of(m);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** {@code SLUICE-<number>}: what logs, docs and {@code details.coding.code} show. */
   public String code() {
     return "SLUICE-" + number;

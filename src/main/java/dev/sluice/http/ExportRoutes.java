@@ -1,5 +1,8 @@
 package dev.sluice.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.sluice.export.ExportJobList;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportRequest;
@@ -12,6 +15,7 @@ import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.Sha256;
 import io.javalin.http.Context;
 import org.hl7.fhir.r4.model.CapabilityStatement;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -177,6 +181,94 @@ final class ExportRoutes {
       }
       case ExportStatus.Failed f -> throw new FhirException(f.status(), f.issue());
     }
+  }
+
+  /** Largest and default page of the list of jobs. */
+  private static final int MAX_LIST = 500;
+  private static final int DEFAULT_LIST = 50;
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /**
+   * {@code GET [base]/_operations/export}: the export jobs, newest first, as a searchset Bundle
+   * of Parameters, one per job (docs/export.md, "The list of jobs").
+   */
+  void list(Context ctx) throws IOException {
+    int count = DEFAULT_LIST;
+    String countParam = ctx.queryParam("_count");
+    if (countParam != null) {
+      try {
+        count = Integer.parseInt(countParam.trim());
+      } catch (NumberFormatException e) {
+        count = 0;
+      }
+      if (count < 1 || count > MAX_LIST) {
+        throw FhirException.badRequest("_count must be a number from 1 to " + MAX_LIST + ", got '" + countParam + "'",
+            "_count");
+      }
+    }
+    ExportJobList page = exports.list(ctx.queryParam("_cursor"), count);
+    String base = baseUrl.of(ctx);
+    String self = base + "/_operations/export?_count=" + count;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(1024 + 512 * page.jobs().size());
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("resourceType", "Bundle");
+      g.writeStringField("type", "searchset");
+      g.writeArrayFieldStart("link");
+      link(g, "self", self + (ctx.queryParam("_cursor") == null ? "" : "&_cursor=" + ctx.queryParam("_cursor")));
+      if (page.next().isPresent()) {
+        link(g, "next", self + "&_cursor=" + page.next().get());
+      }
+      g.writeEndArray();
+      g.writeArrayFieldStart("entry");
+      for (ExportJobList.Job job : page.jobs()) {
+        g.writeStartObject();
+        g.writeStringField("fullUrl", base + "/_operations/export/" + job.id());
+        g.writeObjectFieldStart("resource");
+        g.writeStringField("resourceType", "Parameters");
+        g.writeArrayFieldStart("parameter");
+        parameter(g, "id", "valueString", job.id().toString());
+        parameter(g, "status", "valueCode", job.status());
+        parameter(g, "level", "valueCode", job.level());
+        parameter(g, "request", "valueUri", job.request());
+        parameter(g, "progress", "valueString", (job.parts() == 0 ? 0 : job.partsDone() * 100 / job.parts())
+            + "% (" + job.partsDone() + " of " + job.parts() + " parts, " + job.resources() + " resources written)");
+        g.writeStartObject();
+        g.writeStringField("name", "resourcesWritten");
+        g.writeNumberField("valueDecimal", job.resources());
+        g.writeEndObject();
+        parameter(g, "created", "valueInstant", job.created().toString());
+        if (job.expires() != null) {
+          parameter(g, "expires", "valueInstant", job.expires().toString());
+        }
+        if (job.error() != null) {
+          parameter(g, "error", "valueString", job.error());
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeObjectFieldStart("search");
+        g.writeStringField("mode", "match");
+        g.writeEndObject();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    responses.send(ctx, 200, out.toByteArray());
+  }
+
+  private static void link(JsonGenerator g, String relation, String url) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("relation", relation);
+    g.writeStringField("url", url);
+    g.writeEndObject();
+  }
+
+  private static void parameter(JsonGenerator g, String name, String valueType, String value) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("name", name);
+    g.writeStringField(valueType, value);
+    g.writeEndObject();
   }
 
   void cancel(Context ctx) {

@@ -106,6 +106,7 @@ public final class FhirServer implements AutoCloseable {
     app.post("/fhir/Patient/$export", export::patients);
     app.get("/fhir/Group/{id}/$export", export::group);
     app.post("/fhir/Group/{id}/$export", export::group);
+    app.get("/fhir/_operations/export", export::list);
     app.get("/fhir/_operations/export/{id}", export::status);
     app.delete("/fhir/_operations/export/{id}", export::cancel);
     app.get("/fhir/_operations/export/{id}/{file}", export::download);
