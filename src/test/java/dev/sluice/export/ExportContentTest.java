@@ -159,6 +159,51 @@ class ExportContentTest {
   }
 
   @Test
+  void elements_keeps_the_variant_of_every_required_choice_so_the_subset_stays_valid_r4() {
+    // required choices in R4 (HAPI's metadata): MedicationRequest, MedicationAdministration,
+    // MedicationDispense and MedicationStatement medication[x], MedicationAdministration
+    // effective[x], Immunization occurrence[x]
+    client.put("MedicationAdministration/elements-ma", "{\"resourceType\":\"MedicationAdministration\",\"id\":\"elements-ma\","
+        + "\"status\":\"completed\",\"medicationReference\":{\"reference\":\"Medication/m1\"},"
+        + "\"subject\":{\"reference\":\"Patient/elements-none\"},\"effectivePeriod\":{\"start\":\"2020-01-01\"},"
+        + "\"note\":[{\"text\":\"x\"}]}");
+    client.put("MedicationDispense/elements-md", "{\"resourceType\":\"MedicationDispense\",\"id\":\"elements-md\","
+        + "\"status\":\"completed\",\"medicationCodeableConcept\":{\"text\":\"aspirin\"},\"note\":[{\"text\":\"x\"}]}");
+    client.put("MedicationStatement/elements-ms", "{\"resourceType\":\"MedicationStatement\",\"id\":\"elements-ms\","
+        + "\"status\":\"active\",\"medicationCodeableConcept\":{\"text\":\"aspirin\"},"
+        + "\"subject\":{\"reference\":\"Patient/elements-none\"},\"effectiveDateTime\":\"2020-01-01\"}");
+    JsonNode m = client.manifest("$export?_type=MedicationRequest,MedicationAdministration,MedicationDispense,"
+        + "MedicationStatement,Immunization,Observation&_elements=id,Observation.value");
+    Map<String, Set<String>> required = Map.of(
+        "MedicationRequest", Set.of("status", "intent", "medicationCodeableConcept", "subject"),
+        "MedicationAdministration", Set.of("status", "medicationReference", "subject", "effectivePeriod"),
+        "MedicationDispense", Set.of("status", "medicationCodeableConcept"),
+        "MedicationStatement", Set.of("status", "medicationCodeableConcept", "subject"),
+        "Immunization", Set.of("status", "vaccineCode", "patient", "occurrenceDateTime"));
+    required.forEach((type, names) -> {
+      List<String> lines = client.lines(m, "output", type);
+      assertThat(lines).as(type).isNotEmpty();
+      for (String line : lines) {
+        Set<String> fields = new HashSet<>();
+        ExportClient.read(line).fieldNames().forEachRemaining(fields::add);
+        Set<String> expected = new HashSet<>(names);
+        expected.addAll(List.of("resourceType", "id", "meta"));
+        assertThat(fields).as(type).isEqualTo(expected);
+      }
+    });
+    // a listed choice keeps whichever variant a resource has
+    List<String> observations = client.lines(m, "output", "Observation");
+    for (String line : observations) {
+      Set<String> fields = new HashSet<>();
+      ExportClient.read(line).fieldNames().forEachRemaining(fields::add);
+      fields.removeAll(List.of("resourceType", "id", "meta", "status", "code"));
+      assertThat(fields).as(line).allMatch(f -> f.startsWith("value"));
+    }
+    assertThat(observations).anySatisfy(l -> assertThat(l).contains("\"valueQuantity\""))
+        .anySatisfy(l -> assertThat(l).contains("\"valueCodeableConcept\""));
+  }
+
+  @Test
   void running_export_reports_progress_and_when_to_come_back() throws IOException {
     String status = client.start("$export?_type=Observation,Claim,ExplanationOfBenefit");
     HttpResponse<String> r = client.get(status);
