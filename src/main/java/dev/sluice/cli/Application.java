@@ -7,6 +7,7 @@ import dev.sluice.export.ExportSettings;
 import dev.sluice.export.ExportTypes;
 import dev.sluice.export.ExportWorkers;
 import dev.sluice.export.GroupMembers;
+import dev.sluice.export.JobNotes;
 import dev.sluice.export.JobPlanner;
 import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
@@ -119,13 +120,14 @@ public final class Application implements AutoCloseable {
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
+      GroupMembers groupMembers = new GroupMembers(fhir, exportScan, ownBases);
       ExecutorService exportLoops = named(executors, "export-worker-");
       ExecutorService leaseKeepers = named(executors, "export-lease-");
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
-          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
+          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, groupMembers,
               exportTypes, owner),
           new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
-              leaseKeepers, owner, parser, anonymizations),
+              leaseKeepers, owner, parser, anonymizations, new JobNotes(groupMembers, anonymizations)),
           exportLoops, owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
           anonymizations, exportWorkers::wake);

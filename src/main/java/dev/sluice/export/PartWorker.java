@@ -52,10 +52,12 @@ public final class PartWorker {
   private final String owner;
   private final SearchParser search;
   private final AnonymizationConfigs anonymizations;
+  private final JobNotes notes;
 
   public PartWorker(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
       ExportScan scan, OutputStore store, FhirModel fhir, PatientCompartment compartment,
-      ExecutorService leaseKeepers, String owner, SearchParser search, AnonymizationConfigs anonymizations) {
+      ExecutorService leaseKeepers, String owner, SearchParser search, AnonymizationConfigs anonymizations,
+      JobNotes notes) {
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -68,6 +70,7 @@ public final class PartWorker {
     this.owner = owner;
     this.search = search;
     this.anonymizations = anonymizations;
+    this.notes = notes;
   }
 
   /** What a finished attempt wrote. */
@@ -260,9 +263,8 @@ public final class PartWorker {
 
   private Written notes(ExportJobRow job, ExportRequest request, ExportPartRow part) throws Exception {
     try (NdjsonWriter errors = errorWriter(job, part)) {
-      for (String name : request.ignored()) {
-        errors.write(outcome("warning", "not-supported",
-            "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)"));
+      for (JobNotes.Note note : notes.of(job, request)) {
+        errors.write(outcome("warning", note.code(), note.diagnostics()));
       }
       return new Written(0, 0);
     }

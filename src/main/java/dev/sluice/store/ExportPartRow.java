@@ -11,6 +11,6 @@ import java.util.UUID;
 public record ExportPartRow(UUID jobId, int partNo, String kind, String resType, long pkFrom, long pkTo, int attempt) {
   public static final String RESOURCES = "resources";
   public static final String DELETED = "deleted";
-  /** the OperationOutcomes of parameters ignored under Prefer: handling=lenient */
+  /** the warnings of the job (export.JobNotes), OperationOutcomes in its error files */
   public static final String NOTES = "notes";
 }
