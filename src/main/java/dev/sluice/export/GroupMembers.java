@@ -3,6 +3,8 @@ package dev.sluice.export;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
+import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
 import dev.sluice.fhir.OwnBases;
 import dev.sluice.store.ExportScan;
 import java.sql.SQLException;
@@ -95,19 +97,23 @@ public final class GroupMembers {
           patients.add(target);
         } else if (type.equals("Group") && seen.add(target)) {
           if (next.depth() + 1 > MAX_NESTING) {
-            throw FhirException.unprocessable("Group/" + groupId + " nests Groups deeper than " + MAX_NESTING
-                + " levels (Group/" + next.id() + " names Group/" + target + "); the export follows at most "
-                + MAX_NESTING, null);
+            throw tooDeep("Group/" + groupId + " nests Groups deeper than " + MAX_NESTING + " levels (Group/"
+                + next.id() + " names Group/" + target + "); the export follows at most " + MAX_NESTING);
           }
           if (seen.size() > MAX_GROUPS) {
-            throw FhirException.unprocessable("Group/" + groupId + " names more than " + MAX_GROUPS
-                + " Groups through its nested Groups; the export follows at most " + MAX_GROUPS, null);
+            throw tooDeep("Group/" + groupId + " names more than " + MAX_GROUPS
+                + " Groups through its nested Groups; the export follows at most " + MAX_GROUPS);
           }
           todo.add(new Nested(target, next.depth() + 1));
         }
       }
     }
     return new Members(patients, elsewhere);
+  }
+
+  private static FhirException tooDeep(String diagnostics) {
+    return new FhirException(422, Issue.error(Issue.Code.TOO_COSTLY, diagnostics)
+        .withMessage(MessageCode.EXPORT_GROUP_TOO_DEEP));
   }
 
   private static boolean covers(Period period, Instant at) {

@@ -3,6 +3,8 @@ package dev.sluice.export;
 import dev.sluice.deid.AnonymizationConfig;
 import dev.sluice.deid.Method;
 import dev.sluice.deid.Rule;
+import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
 import dev.sluice.store.ExportJobRow;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -23,35 +25,35 @@ public final class JobNotes {
     this.anonymizations = anonymizations;
   }
 
-  /** One warning: an OperationOutcome issue's code and diagnostics. */
-  record Note(String code, String diagnostics) {}
-
   /** Whether an export may have notes: it is then planned a notes part, which may find none. */
   static boolean mayHave(ExportRequest request) {
     return !request.ignored().isEmpty() || request.level() instanceof ExportLevel.Group
         || request.anonymization() != null;
   }
 
-  List<Note> of(ExportJobRow job, ExportRequest request) throws SQLException {
-    List<Note> notes = new ArrayList<>();
+  List<Issue> of(ExportJobRow job, ExportRequest request) throws SQLException {
+    List<Issue> notes = new ArrayList<>();
     for (String name : request.ignored()) {
-      notes.add(new Note("not-supported",
-          "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)"));
+      notes.add(Issue.warning(Issue.Code.NOT_SUPPORTED,
+          "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)", name)
+          .withMessage(MessageCode.EXPORT_PARAMETER_IGNORED));
     }
     if (request.level() instanceof ExportLevel.Group g) {
       // the same members planning found: the Group as it was at transactionTime
       for (String member : groups.of(g.groupId(), job.transactionTime(), request.base()).elsewhere()) {
-        notes.add(new Note("not-found", "The member " + member + " is not a resource of this server; only relative"
-            + " references and references under this server's base are followed, so it was not exported"));
+        notes.add(Issue.warning(Issue.Code.NOT_FOUND, "The member " + member + " is not a resource of this server;"
+            + " only relative references and references under this server's base are followed, so it was not exported",
+            null).withMessage(MessageCode.EXPORT_GROUP_MEMBER_ELSEWHERE));
       }
     }
     if (request.anonymization() != null) {
       AnonymizationConfig config = anonymizations.of(job.id(), request.anonymization()).config();
       for (String key : config.parameters().randomKeys()) {
         if (uses(config, key, request)) {
-          notes.add(new Note("informational", "The anonymization configuration '" + request.anonymization().config()
-              + "' leaves " + key + " empty, so a random key was chosen when it was loaded: " + effect(key)
-              + ". Set " + key + " in the configuration to avoid this."));
+          notes.add(Issue.warning(Issue.Code.INFORMATIONAL, "The anonymization configuration '"
+              + request.anonymization().config() + "' leaves " + key + " empty, so a random key was chosen when it"
+              + " was loaded: " + effect(key) + ". Set " + key + " in the configuration to avoid this.", null)
+              .withMessage(MessageCode.EXPORT_DEID_RANDOM_KEY));
         }
       }
     }

@@ -1,14 +1,12 @@
 package dev.sluice.export;
 
+import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -98,11 +96,7 @@ public final class LocalOutputStore implements OutputStore {
 
   /** The local ETag of a configuration: {@code "<sha-256 hex>"}. */
   public static String etag(byte[] bytes) {
-    try {
-      return '"' + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)) + '"';
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+    return '"' + Sha256.hex(bytes) + '"';
   }
 
   /** ETags are compared quoted, as Azure does: a client may leave the quotes out. */

@@ -2,9 +2,8 @@ package dev.sluice.store;
 
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Sha256;
 import dev.sluice.fhir.StoredJson;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -364,7 +363,7 @@ public final class WriteTransaction {
     String at = setMeta(id, 1, clock(), resource);
     byte[] content = json == null ? fhir.encodeJson(resource) : StoredJson.stamp(json, type, id, "1", at);
     int bodyStart = StoredJson.bodyStart(content, type, id, "1", at);
-    return new Stamped(content, bodyStart, compare && bodyStart > 0 ? sha256(content, bodyStart) : null);
+    return new Stamped(content, bodyStart, compare && bodyStart > 0 ? Sha256.digest(content, bodyStart) : null);
   }
 
   /** The stored JSON of the version a write made: the stamped content, re-stamped when it is not version 1 at the clock. */
@@ -385,16 +384,6 @@ public final class WriteTransaction {
     byte[] content = StoredJson.restamp(stamped.content(), stamped.bodyStart(), type, id,
         Integer.toString(row.version()), at);
     return new StoredResource(type, id, row.version(), row.at().toInstant(), false, content, false);
-  }
-
-  private static byte[] sha256(byte[] content, int from) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      digest.update(content, from, content.length - from);
-      return digest.digest();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 
   private StoredResource storeVersion(String type, String id, Row row, IBaseResource resource, Stamped stamped,

@@ -1,0 +1,34 @@
+package dev.sluice.fhir;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Lowercase hex SHA-256, the one way Sluice fingerprints bytes (ETags, request keys, clients, configurations). */
+public final class Sha256 {
+  private Sha256() {}
+
+  public static String hex(byte[] bytes) {
+    return HexFormat.of().formatHex(digest(bytes));
+  }
+
+  public static String hex(String text) {
+    return hex(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The 32 bytes of the SHA-256 of {@code bytes[from..bytes.length)}. */
+  public static byte[] digest(byte[] bytes, int from) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(bytes, from, bytes.length - from);
+      return digest.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  private static byte[] digest(byte[] bytes) {
+    return digest(bytes, 0);
+  }
+}
