@@ -27,7 +27,8 @@ import org.hl7.fhir.r4.model.Resource;
  * version is closed at the new one's time, and the search index follows in the same
  * transaction. An update whose content equals the current version's (its versionId and
  * lastUpdated aside) keeps that version and answers with it, as HAPI does: the comparison of
- * the bodies' lengths and SHA-256 runs in the statement that writes, no extra round trip. Obtained from {@link ResourceStore#write}.
+ * the bodies' lengths and SHA-256 runs in the statement that writes, no extra round trip.
+ * Obtained from {@link ResourceStore#write}.
  *
  * <p>Timestamps come from the database clock after the transaction has its xid, so that
  * an export can wait for every transaction that could still commit a version stamped at or
@@ -67,7 +68,8 @@ public final class WriteTransaction {
   // the unchanged keep theirs (written = false). Sorted so that concurrent bulk writes lock
   // rows in one order.
   private static final String UPSERT_MANY =
-      "with u as (select * from unnest(?::text[], ?::text[], ?::int[], ?::int[], ?::bytea[]) as u(t, i, head, body, digest)),\n"
+      "with u as (select * from unnest(?::text[], ?::text[], ?::int[], ?::int[], ?::bytea[])"
+      + " as u(t, i, head, body, digest)),\n"
       + SAME + ")," + """
       written as (
         insert into resource (res_type, res_id, version, last_updated, deleted)
@@ -84,7 +86,8 @@ public final class WriteTransaction {
       """;
 
   private static final String UPDATE_IF_MATCH =
-      "with u as (select ?::text as t, ?::text as i, ?::int as head, ?::int as body, ?::bytea as digest, ?::int as expected),\n"
+      "with u as (select ?::text as t, ?::text as i, ?::int as head, ?::int as body, ?::bytea as digest,"
+      + " ?::int as expected),\n"
       + SAME + " and r.version = u.expected)," + """
       written as (
         update resource
@@ -200,7 +203,9 @@ public final class WriteTransaction {
               "If-Match version " + ifMatch + " does not match the current version of " + type + "/" + id);
         }
         Row row = new Row(rs.getLong(1), rs.getInt(2), rs.getTimestamp(3), rs.getBoolean(4));
-        return row.written() ? storeVersion(type, id, row, resource, stamped, false) : unchanged(type, id, row, resource, stamped);
+        return row.written()
+            ? storeVersion(type, id, row, resource, stamped, false)
+            : unchanged(type, id, row, resource, stamped);
       }
     }
   }
@@ -366,7 +371,7 @@ public final class WriteTransaction {
     return new Stamped(content, bodyStart, compare && bodyStart > 0 ? Sha256.digest(content, bodyStart) : null);
   }
 
-  /** The stored JSON of the version a write made: the stamped content, re-stamped when it is not version 1 at the clock. */
+  /** The stored JSON of the version a write made: the stamped content, re-stamped unless version 1 at the clock. */
   private byte[] content(String type, String id, Row row, IBaseResource resource, Stamped stamped)
       throws SQLException {
     if (row.version() == 1 && row.at().equals(clock())) {
