@@ -85,8 +85,11 @@ public final class LocalOutputStore implements OutputStore {
   public ConfigRead readConfig(String name, String ifMatch, long maxBytes) throws IOException {
     Path dir = root.resolve(ExportNames.ANONYMIZATION_CONTAINER);
     Path p = dir.resolve(name).normalize();
-    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir) || !Files.isRegularFile(p)) {
-      return new ConfigRead.Missing();
+    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir)) {
+      return new ConfigRead.Missing("in " + dir.toAbsolutePath());
+    }
+    if (!Files.isRegularFile(p)) {
+      return new ConfigRead.Missing("at " + p.toAbsolutePath());
     }
     long size = Files.size(p);
     if (size > maxBytes) {
