@@ -2,6 +2,13 @@ package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
 import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.ClientKeys;
+import dev.sluice.auth.SigningKeys;
+import dev.sluice.auth.SmartAuthority;
+import dev.sluice.auth.SmartTokenVerifier;
+import dev.sluice.store.AssertionJtiTable;
+import dev.sluice.store.ClientTable;
+import dev.sluice.store.SigningKeyTable;
 import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
@@ -135,7 +142,7 @@ public final class Application implements AutoCloseable {
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, exportTypes, authenticator(config), metrics).start();
+          exports, exportTypes, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
       return new Application(database, server, gcMetrics, exportWorkers, executors);
     } catch (RuntimeException e) {
@@ -148,15 +155,42 @@ public final class Application implements AutoCloseable {
     }
   }
 
-  private static Authenticator authenticator(Config config) {
-    if (config.auth().mode() == AuthMode.NONE && config.auth().openBeyondLoopback(config.host())) {
-      log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change and"
-          + " export every record", config.host());
-    }
-    return switch (config.auth().mode()) {
-      case NONE -> Authenticator.none();
-      case SMART, OIDC -> throw new IllegalStateException("--auth " + config.auth().mode() + " is not wired yet");
+  private static FhirServer.Security security(Config config, Database database) {
+    AuthConfig auth = config.auth();
+    return switch (auth.mode()) {
+      case NONE -> {
+        if (auth.openBeyondLoopback(config.host())) {
+          log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change"
+              + " and export every record", config.host());
+        }
+        yield FhirServer.Security.none();
+      }
+      case SMART -> {
+        SigningKeyTable keyTable = new SigningKeyTable(database.dataSource());
+        String issuer = issuer(config, keyTable);
+        Duration lifetime = Duration.ofSeconds(auth.tokenLifetimeSeconds());
+        SigningKeys keys = new SigningKeys(keyTable, AuthConfig.LONGEST_TOKEN_LIFETIME, Clock.systemUTC());
+        keys.current();
+        SmartAuthority authority = new SmartAuthority(new ClientTable(database.dataSource()),
+            new AssertionJtiTable(database.dataSource()), new ClientKeys(), keys, issuer, lifetime, Clock.systemUTC());
+        log.info("--auth smart: tokens issued as {}, {} s each", issuer, lifetime.toSeconds());
+        yield FhirServer.Security.smart(
+            Authenticator.bearer(AuthMode.SMART, new SmartTokenVerifier(keys, issuer, Clock.systemUTC())), authority);
+      }
+      case OIDC -> throw new IllegalStateException("--auth oidc is not wired yet");
     };
+  }
+
+  /** The configured public base URL names the issuer; without one, the installation's own id does. */
+  private static String issuer(Config config, SigningKeyTable keys) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return config.publicBaseUrl().replaceAll("/+$", "");
+    }
+    try {
+      return keys.installationIssuer();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("Reading the installation's issuer failed: " + e.getMessage(), e);
+    }
   }
 
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */

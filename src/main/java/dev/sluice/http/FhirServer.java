@@ -3,6 +3,7 @@ package dev.sluice.http;
 import dev.sluice.auth.Authenticator;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.InvalidTokenException;
+import dev.sluice.auth.SmartAuthority;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
 import dev.sluice.fhir.FhirException;
@@ -38,6 +39,25 @@ public final class FhirServer implements AutoCloseable {
   public record Search(
       SearchParser parser, ResourceSearch search, SearchParameters parameters, PatientCompartment compartment) {}
 
+  /**
+   * Who may call: the filter's {@link Authenticator}, and in {@code smart} mode the
+   * authorization server whose token endpoint, keys and discovery document the server serves.
+   */
+  public record Security(Authenticator authenticator, SmartAuthority smart) {
+    public static Security none() {
+      return new Security(Authenticator.none(), null);
+    }
+
+    public static Security smart(Authenticator authenticator, SmartAuthority authority) {
+      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"));
+    }
+
+    /** Tokens of an external identity provider: nothing to serve here but the filter. */
+    public static Security external(Authenticator authenticator) {
+      return new Security(authenticator, null);
+    }
+  }
+
   /** A route behind the authorization filter: it gets the caller the request's token stands for. */
   @FunctionalInterface
   interface CallerRoute {
@@ -50,11 +70,13 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, Authenticator authenticator, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, ExportTypes exportTypes, Security security, PrometheusMeterRegistry metrics) {
     this.settings = settings;
-    this.authenticator = authenticator;
+    this.authenticator = security.authenticator();
+
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
+    SmartRoutes smart = security.smart() == null ? null : new SmartRoutes(security.smart(), baseUrl);
     ConditionalMatch conditional = new ConditionalMatch(search.parser(), search.search(), store);
     ScopeConstraints constraints = new ScopeConstraints(search.parser(), search.search());
     ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl, constraints);
@@ -63,7 +85,8 @@ public final class FhirServer implements AutoCloseable {
         baseUrl, constraints);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
     Capabilities capabilities = new Capabilities(fhir, version,
-        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
+        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
+        smart == null ? List.of() : List.of(SmartRoutes::declare));
 
     this.app = Javalin.create(config -> {
       config.useVirtualThreads = true;
@@ -77,7 +100,12 @@ public final class FhirServer implements AutoCloseable {
     // Open without a token: probes, the CapabilityStatement (it says how to get one).
     app.get("/health", ctx -> health(ctx, database));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
-    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
+    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
+    if (smart != null) {
+      app.get("/fhir/.well-known/smart-configuration", smart::configuration);
+      app.post("/fhir" + SmartRoutes.TOKEN_PATH, smart::token);
+      app.get("/fhir" + SmartRoutes.JWKS_PATH, smart::jwks);
+    }
     // Everything else goes through the authorization filter (guarded).
     app.post("/fhir", guarded(bundles::handle));
     app.get("/fhir/$export", guarded(export::system));
