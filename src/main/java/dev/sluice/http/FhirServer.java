@@ -6,6 +6,7 @@ import dev.sluice.auth.InvalidTokenException;
 import dev.sluice.auth.SmartAuthority;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
+import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
@@ -22,6 +23,7 @@ import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +72,8 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, Security security, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
+      Security security, PrometheusMeterRegistry metrics) {
     this.settings = settings;
     this.authenticator = security.authenticator();
 
@@ -83,7 +86,8 @@ public final class FhirServer implements AutoCloseable {
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl, constraints);
-    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
+        localExportFiles);
     Capabilities capabilities = new Capabilities(fhir, version,
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
         smart == null ? List.of() : List.of(SmartRoutes::declare));
@@ -136,7 +140,7 @@ public final class FhirServer implements AutoCloseable {
       // RFC 6750 section 3; the description is ours, never the token
       ctx.header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\""
           + e.getMessage().replace("\"", "'") + "\"");
-      responses.outcome(ctx, 401, List.of(Issue.error("login", e.getMessage())));
+      responses.outcome(ctx, 401, List.of(Issue.error(Issue.Code.LOGIN, e.getMessage())));
     });
     app.exception(FhirException.class, (e, ctx) -> {
       if (e.status() >= 500) {
@@ -145,11 +149,12 @@ public final class FhirServer implements AutoCloseable {
       responses.outcome(ctx, e.status(), e.issues());
     });
     app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
-        List.of(Issue.error(e.getStatus() == 404 ? "not-found" : e.getStatus() == 413 ? "too-costly" : "processing",
+        List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
+            : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
             describe(e, ctx)))));
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
-      responses.outcome(ctx, 500, List.of(Issue.error("exception",
+      responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
   }
