@@ -19,7 +19,6 @@ public final class LocalOutputStore implements OutputStore {
   private final Path root;
   private final boolean protectedByTokens;
 
-
   /** Files downloaded without a token, from a server without authorization ({@code --auth none}). */
   public LocalOutputStore(Path root) {
     this(root, false);
