@@ -162,4 +162,27 @@ final class TestClient {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** Polls an export's status URL with a token until the job leaves 202; returns the manifest. */
+  static JsonNode awaitManifest(TestServer server, String statusUrl, String authorization) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      HttpResponse<String> r = server.get(statusUrl, "Authorization", authorization);
+      if (r.statusCode() != 202) {
+        if (r.statusCode() != 200) {
+          throw new AssertionError("export status " + r.statusCode() + ": " + r.body());
+        }
+        return json(r);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("export still running after 60 s");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
 }
