@@ -68,6 +68,18 @@ final class TestClient {
     }
   }
 
+  /** The same client naming its key by another kid (the thumbprint {@code sluice clients add --public-key} gives it). */
+  TestClient withKid(String kid) {
+    try {
+      JWK renamed = key instanceof com.nimbusds.jose.jwk.RSAKey rsa
+          ? new com.nimbusds.jose.jwk.RSAKey.Builder(rsa).keyID(kid).build()
+          : new com.nimbusds.jose.jwk.ECKey.Builder(key.toECKey()).keyID(kid).build();
+      return new TestClient(id, renamed, algorithm);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   String id() {
     return id;
   }
