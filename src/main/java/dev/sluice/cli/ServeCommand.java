@@ -1,10 +1,10 @@
 package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sluice serve}: runs the FHIR server until stopped. */
@@ -20,21 +20,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "HTTP port, 0 for any free port (env SLUICE_PORT; default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--data-dir", defaultValue = "${env:SLUICE_DATA_DIR:-./data}",
-      description = "Directory for the embedded database and local exports (env SLUICE_DATA_DIR; default ${DEFAULT-VALUE}).")
-  Path dataDir;
-
-  @Option(names = "--db-url", defaultValue = "${env:SLUICE_DB_URL}",
-      description = "JDBC URL of an external PostgreSQL 14+ instead of the embedded one (env SLUICE_DB_URL).")
-  String dbUrl;
-
-  @Option(names = "--db-user", defaultValue = "${env:SLUICE_DB_USER}",
-      description = "Database user for --db-url (env SLUICE_DB_USER).")
-  String dbUser;
-
-  @Option(names = "--db-password", defaultValue = "${env:SLUICE_DB_PASSWORD}",
-      description = "Database password for --db-url (env SLUICE_DB_PASSWORD).")
-  String dbPassword;
+  @Mixin
+  DatabaseOptions database;
 
   @Option(names = "--db-pool-size", defaultValue = "${env:SLUICE_DB_POOL_SIZE:-16}",
       description = "Database connections (env SLUICE_DB_POOL_SIZE; default ${DEFAULT-VALUE}).")
@@ -104,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
   int tokenLifetimeSeconds;
 
   Config config() {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
+    return new Config(host, port, database.dataDir, database.dbUrl, database.dbUser, database.dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders),
