@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything the server is configured with, built once from flags, environment variables
- * and defaults (in that order of precedence) and validated before anything starts.
+ * Everything the server is configured with, built once from flags, environment variables, the
+ * configuration file and defaults (in that order of precedence) and validated before anything
+ * starts.
  */
 public record Config(
     String host,
@@ -19,19 +20,20 @@ public record Config(
     String publicBaseUrl,
     long maxBodyBytes,
     ExportConfig export,
+    LogConfig log,
     AuthConfig auth) {
 
-  /** Without authorization ({@code --auth none}): a server on a loopback address, as tests and tools start one. */
+  /** With the default logging (text, no access log) and without authorization ({@code --auth none}). */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        AuthConfig.none());
+        LogConfig.defaults(), AuthConfig.none());
   }
 
   /** The same configuration with other authorization settings. */
   public Config with(AuthConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        other);
+        log, other);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -50,6 +52,7 @@ public record Config(
       problems.add("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }
     export.validate(problems);
+    log.validate(problems);
     auth.validate(problems, host);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
@@ -63,6 +66,7 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], auth[" + auth + "]]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log
+        + ", auth[" + auth + "]]";
   }
 }

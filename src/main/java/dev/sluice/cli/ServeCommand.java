@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -90,11 +91,27 @@ final class ServeCommand implements Callable<Integer> {
       description = "--auth smart: seconds an access token lives (env SLUICE_AUTH_TOKEN_LIFETIME; default ${DEFAULT-VALUE}).")
   int tokenLifetimeSeconds;
 
+  @Option(names = "--log-format", defaultValue = "${env:SLUICE_LOG_FORMAT:-text}",
+      description = "Console log format: text or json, one JSON object per line (env SLUICE_LOG_FORMAT; default ${DEFAULT-VALUE}).")
+  LogConfig.Format logFormat;
+
+  @Option(names = "--access-log", defaultValue = "${env:SLUICE_ACCESS_LOG:-false}", arity = "1",
+      description = "Log one line per request: method, path, status, duration, bytes (env SLUICE_ACCESS_LOG; default ${DEFAULT-VALUE}).")
+  boolean accessLog;
+
+  /** Read before the other options are parsed (Main); declared here for --help and parsing. */
+  @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:SLUICE_CONFIG}",
+      description = "A properties file of settings named as the options without '--' (port=8080);"
+          + " flags and environment variables win over it (env SLUICE_CONFIG).")
+  Path configFile;
+
   Config config() {
-    return new Config(host, port, database.dataDir, database.dbUrl, database.dbUser, database.dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
+    return new Config(host, port, database.dataDir, database.dbUrl, database.dbUser, database.dbPassword, dbPoolSize,
+        publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders),
+        new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds))
         .validate();
   }
@@ -108,6 +125,7 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("sluice serve: " + e.getMessage());
       return 2;
     }
+    LogOutput.use(config.log().format());
     Application app = Application.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
