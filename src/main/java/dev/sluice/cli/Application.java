@@ -1,5 +1,14 @@
 package dev.sluice.cli;
 
+import dev.sluice.auth.AuthMode;
+import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.ClientKeys;
+import dev.sluice.auth.SigningKeys;
+import dev.sluice.auth.SmartAuthority;
+import dev.sluice.auth.SmartTokenVerifier;
+import dev.sluice.store.AssertionJtiTable;
+import dev.sluice.store.ClientTable;
+import dev.sluice.store.SigningKeyTable;
 import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
@@ -119,7 +128,7 @@ public final class Application implements AutoCloseable {
       ExportSettings exportSettings = config.export().settings();
       // the local store's files are served by this server; Azure's by Azure
       Optional<LocalOutputStore> localFiles = config.export().storage().equals("azure") ? Optional.empty()
-          : Optional.of(new LocalOutputStore(config.dataDir().resolve("exports")));
+          : Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE));
       OutputStore output = localFiles.isPresent() ? localFiles.get()
           : new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
               ExportConfig.AZURE_UPLOAD_CONCURRENCY);
@@ -143,14 +152,14 @@ public final class Application implements AutoCloseable {
               new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), new JobNotes(groupMembers, anonymizations),
               jobEnds, exportMetrics, owner),
           jobEnds, exportMetrics, exportLoops.executor(), owner).start();
-      ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations,
+      ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations, exportTypes,
           exportWorkers::wake);
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
               config.log().accessLog()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, localFiles, exportTypes, metrics).start();
+          exports, localFiles, exportTypes, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
       // parts in progress notice shutdown at their next lease tick, then give themselves back
       Duration exportStop = exportSettings.renewEvery().multipliedBy(2).plus(EXECUTOR_STOP);
@@ -162,6 +171,44 @@ public final class Application implements AutoCloseable {
       stop(executors);
       database.close();
       throw e;
+    }
+  }
+
+  private static FhirServer.Security security(Config config, Database database) {
+    AuthConfig auth = config.auth();
+    return switch (auth.mode()) {
+      case NONE -> {
+        if (auth.openBeyondLoopback(config.host())) {
+          log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change"
+              + " and export every record", config.host());
+        }
+        yield FhirServer.Security.none();
+      }
+      case SMART -> {
+        SigningKeyTable keyTable = new SigningKeyTable(database.dataSource());
+        String issuer = issuer(config, keyTable);
+        Duration lifetime = Duration.ofSeconds(auth.tokenLifetimeSeconds());
+        SigningKeys keys = new SigningKeys(keyTable, AuthConfig.LONGEST_TOKEN_LIFETIME, Clock.systemUTC());
+        keys.current();
+        SmartAuthority authority = new SmartAuthority(new ClientTable(database.dataSource()),
+            new AssertionJtiTable(database.dataSource()), new ClientKeys(), keys, issuer, lifetime, Clock.systemUTC());
+        log.info("--auth smart: tokens issued as {}, {} s each", issuer, lifetime.toSeconds());
+        yield FhirServer.Security.smart(
+            Authenticator.bearer(AuthMode.SMART, new SmartTokenVerifier(keys, issuer, Clock.systemUTC())), authority);
+      }
+      case OIDC -> throw new IllegalStateException("--auth oidc is not wired yet");
+    };
+  }
+
+  /** The configured public base URL names the issuer; without one, the installation's own id does. */
+  private static String issuer(Config config, SigningKeyTable keys) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return config.publicBaseUrl().replaceAll("/+$", "");
+    }
+    try {
+      return keys.installationIssuer();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("Reading the installation's issuer failed: " + e.getMessage(), e);
     }
   }
 

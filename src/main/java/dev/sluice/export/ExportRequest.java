@@ -150,6 +150,12 @@ public record ExportRequest(
   }
 
   /** The same request, with the configuration it applies resolved at kick-off. */
+  /** The same request for these types only (an export limited to what its client may read). */
+  public ExportRequest withTypes(List<String> only) {
+    return new ExportRequest(level, only, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
+        anonymization);
+  }
+
   public ExportRequest with(Anonymization resolved) {
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
         resolved);

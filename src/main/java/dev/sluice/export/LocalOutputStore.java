@@ -17,9 +17,17 @@ import java.util.stream.Stream;
  */
 public final class LocalOutputStore implements OutputStore {
   private final Path root;
+  private final boolean protectedByTokens;
 
+  /** Files downloaded without a token, from a server without authorization ({@code --auth none}). */
   public LocalOutputStore(Path root) {
+    this(root, false);
+  }
+
+  /** @param protectedByTokens downloads need an access token of the job's client (any --auth but none) */
+  public LocalOutputStore(Path root, boolean protectedByTokens) {
     this.root = root.toAbsolutePath().normalize();
+    this.protectedByTokens = protectedByTokens;
   }
 
   /** The file's path; refuses anything that would leave the export directory. */
@@ -120,8 +128,8 @@ public final class LocalOutputStore implements OutputStore {
 
   @Override
   public boolean requiresAccessToken() {
-    // The guide: true when the files are protected like the API itself. The server has no
-    // authorisation yet, so a client needs no token to download; this turns true with auth.
-    return false;
+    // The guide: true when the files are protected like the API itself, as they are with
+    // authorization on: a download goes through the same filter and owner check as the status.
+    return protectedByTokens;
   }
 }

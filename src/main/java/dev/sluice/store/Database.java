@@ -27,6 +27,7 @@ public final class Database implements AutoCloseable {
    */
   public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
 
+  private static final String EMBEDDED_USER = "postgres";
   /** How long /health/ready waits for a new connection and its query, at most. */
   private static final int READY_TIMEOUT_SECONDS = 5;
 
@@ -46,7 +47,7 @@ public final class Database implements AutoCloseable {
     if (url == null || url.isBlank()) {
       embedded = EmbeddedPostgresServer.start(settings.dataDir());
       url = embedded.jdbcUrl();
-      user = "postgres";
+      user = EMBEDDED_USER;
       password = null;
     }
     try {
@@ -70,6 +71,23 @@ public final class Database implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * For command-line tools that work on a server's database ({@code sluice clients}): the
+   * embedded PostgreSQL of a server running on the data directory when there is one (reached,
+   * never started twice), else as {@link #open}.
+   */
+  public static Database openForTool(Settings settings, MeterRegistry registry) {
+    if (settings.jdbcUrl() == null || settings.jdbcUrl().isBlank()) {
+      Optional<RunningPostgres.Address> running = RunningPostgres.of(settings.dataDir());
+      if (running.isPresent()) {
+        log.info("Using the PostgreSQL of the server running on {}", settings.dataDir());
+        return open(new Settings(settings.dataDir(), running.get().jdbcUrl(), EMBEDDED_USER, running.get().password(),
+            settings.poolSize()), registry);
+      }
+    }
+    return open(settings, registry);
   }
 
   private static void migrate(DataSource dataSource) {
