@@ -59,7 +59,7 @@ public class ExportBench {
       }
       Matcher m = Pattern.compile("Embedded PostgreSQL started on port (\\d+)").matcher(Files.readString(log));
       m.find();
-      String jdbc = "jdbc:postgresql://localhost:" + m.group(1) + "/postgres";
+      String jdbc = "jdbc:postgresql://127.0.0.1:" + m.group(1) + "/postgres";
       String query = "";
       if (deidConfig != null) {
         Path dir = work.resolve("server/exports/anonymization");
@@ -68,7 +68,8 @@ public class ExportBench {
         query = "?_container=bench-deid&_anonymizationConfig=" + deidConfig.getFileName();
         System.out.println("de-identified with " + deidConfig.getFileName());
       }
-      try (Connection c = DriverManager.getConnection(jdbc, "postgres", null)) {
+      try (Connection c = DriverManager.getConnection(jdbc, "postgres",
+          Files.readString(work.resolve("server/postgres.password")).trim())) {
         long loaded = load(c, data);
         run(c, server, port, loaded, work, query);
       }

@@ -76,6 +76,8 @@ public final class Application implements AutoCloseable {
 
   public static Application start(Config config) {
     log.info("Starting Sluice {} with {}", Version.current(), config);
+    PortInUse.check(config.host(), config.port());
+    warnIfLinksFollowHost(config);
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new ClassLoaderMetrics().bindTo(metrics);
     new JvmMemoryMetrics().bindTo(metrics);
@@ -87,7 +89,8 @@ public final class Application implements AutoCloseable {
 
     FhirModel fhir = new FhirModel();
     Database database = Database.open(
-        new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
+        new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
+            config.port()),
         metrics);
     List<ExecutorService> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
@@ -143,6 +146,26 @@ public final class Application implements AutoCloseable {
       stop(executors);
       database.close();
       throw e;
+    }
+  }
+
+  /**
+   * Without --base-url, links in answers (Content-Location, export manifests) are built from
+   * each request's Host header, which any client chooses: fine on loopback, not in front of others.
+   */
+  private static void warnIfLinksFollowHost(Config config) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return;
+    }
+    boolean loopback;
+    try {
+      loopback = java.net.InetAddress.getByName(config.host()).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      loopback = false;
+    }
+    if (!loopback) {
+      log.warn("Listening on {} without --base-url: links in responses and export manifests follow each request's"
+          + " Host header, which the client chooses; set --base-url to the server's public FHIR base", config.host());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.store.DataDirRefused;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -105,7 +106,13 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("sluice serve: " + e.getMessage());
       return 2;
     }
-    Application app = Application.start(config);
+    Application app;
+    try {
+      app = Application.start(config);
+    } catch (PortInUse | DataDirRefused e) {
+      System.err.println("sluice serve: " + e.getMessage());
+      return 2;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       app.close();

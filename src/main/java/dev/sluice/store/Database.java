@@ -22,8 +22,9 @@ public final class Database implements AutoCloseable {
 
   /**
    * @param jdbcUrl null for the embedded PostgreSQL under {@code dataDir}
+   * @param httpPort the server's port, named to a second server that finds the data directory locked
    */
-  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
+  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize, int httpPort) {}
 
   private final EmbeddedPostgresServer embedded;
   private final HikariDataSource pool;
@@ -39,10 +40,10 @@ public final class Database implements AutoCloseable {
     String user = settings.user();
     String password = settings.password();
     if (url == null || url.isBlank()) {
-      embedded = EmbeddedPostgresServer.start(settings.dataDir());
+      embedded = EmbeddedPostgresServer.start(settings.dataDir(), settings.httpPort());
       url = embedded.jdbcUrl();
-      user = "postgres";
-      password = null;
+      user = EmbeddedPostgresServer.USER;
+      password = embedded.password();
     }
     try {
       HikariConfig config = new HikariConfig();
