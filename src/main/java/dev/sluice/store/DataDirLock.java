@@ -38,10 +38,10 @@ public final class DataDirLock implements AutoCloseable {
   }
 
   /**
-   * @param httpPort the HTTP port this process serves, written for whoever tries next
-   * @throws DataDirRefused naming the holder's pid and port
+   * @param role what this process does with the directory ("port 8080"), written for whoever tries next
+   * @throws DataDirRefused naming the holder's pid and role
    */
-  public static DataDirLock acquire(Path dataDir, int httpPort) {
+  public static DataDirLock acquire(Path dataDir, String role) {
     Path dir;
     try {
       Files.createDirectories(dataDir);
@@ -50,7 +50,7 @@ public final class DataDirLock implements AutoCloseable {
       throw new UncheckedIOException("cannot create the data directory " + dataDir, e);
     }
     if (!HELD.add(dir)) {
-      throw inUse(dataDir, ProcessHandle.current().pid() + " " + httpPort + " (this process)");
+      throw inUse(dataDir, ProcessHandle.current().pid() + "\n" + role + " (this process)");
     }
     FileChannel channel = null;
     try {
@@ -61,7 +61,7 @@ public final class DataDirLock implements AutoCloseable {
         throw inUse(dataDir, holder(channel));
       }
       channel.truncate(0);
-      channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + " " + httpPort + "\n")
+      channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n" + role + "\n")
           .getBytes(StandardCharsets.US_ASCII)), 0);
       channel.force(false);
       return new DataDirLock(dir, channel, lock);
@@ -75,18 +75,18 @@ public final class DataDirLock implements AutoCloseable {
     }
   }
 
-  /** What the holder wrote: "pid port"; read through the same channel (see {@link #HELD}). */
+  /** What the holder wrote: pid and role on two lines; read through the same channel (see {@link #HELD}). */
   private static String holder(FileChannel channel) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(64);
+    ByteBuffer buf = ByteBuffer.allocate(256);
     channel.read(buf, 0);
     return new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
   }
 
   private static DataDirRefused inUse(Path dataDir, String holder) {
-    String[] parts = holder.split(" ", 2);
+    String[] parts = holder.split("\n", 2);
     String pid = parts[0].isEmpty() ? "unknown" : parts[0];
-    String port = parts.length > 1 ? parts[1] : "unknown";
-    return new DataDirRefused("another Sluice, pid " + pid + ", port " + port + ", uses " + dataDir);
+    String role = parts.length > 1 ? parts[1].trim() : "starting";
+    return new DataDirRefused("another Sluice, pid " + pid + ", " + role + ", uses " + dataDir);
   }
 
   private static void closeQuietly(FileChannel channel) {

@@ -47,7 +47,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
    *     older major version; nothing was changed then
    */
   static EmbeddedPostgresServer start(Path dataDir, int httpPort) {
-    DataDirLock lock = DataDirLock.acquire(dataDir, httpPort);
+    DataDirLock lock = DataDirLock.acquire(dataDir, "port " + httpPort);
     Path pgData = dataDir.resolve("postgres");
     try {
       refuseOtherMajor(dataDir, pgData);
