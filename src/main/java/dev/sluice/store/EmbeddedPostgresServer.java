@@ -56,34 +56,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
       String password = PasswordFile.readOrCreate(passwordFile);
       stopOrphanedPostmaster(pgData);
       boolean trusting = Files.exists(pgData.resolve("postgresql.conf")) && PgHba.trusts(pgData);
-      EmbeddedPostgres pg =
-          EmbeddedPostgres.builder()
-              .setDataDirectory(pgData)
-              .setCleanDataDirectory(false)
-              .setPGStartupWait(Duration.ofSeconds(120))
-              // The library runs initdb with "-A trust" and appends these as "--name=value": the
-              // later option wins, so a new cluster asks for the password from its first start.
-              .setLocaleConfig("auth", "scram-sha-256")
-              .setLocaleConfig("pwfile", passwordFile.toAbsolutePath().toString())
-              .setConnectConfig("password", password)
-              .setServerConfig("listen_addresses", "127.0.0.1")
-              // no Unix socket: TCP on loopback with a password is the only way in
-              .setServerConfig("unix_socket_directories", "")
-              // The library starts PostgreSQL with -F (fsync off) and synchronous_commit=off, tuned for
-              // throwaway test databases; here what the server acknowledged must survive a crash.
-              // A -c after -F wins, so both are switched back on.
-              .setServerConfig("fsync", "on")
-              .setServerConfig("synchronous_commit", "on")
-              .setServerConfig("max_connections", "100")
-              // Every write inserts into the search index's value B-trees at random places: with
-              // 256MB they did not stay in shared buffers at a few hundred thousand resources, and
-              // the backends spent their time evicting and re-reading pages. A bulk load writes about
-              // 6 kB of WAL per resource; 4GB keeps it from forcing checkpoints (and the full-page
-              // images after each). bench/load.sh: PostgreSQL 53 -> 43 CPU seconds for 318,780 resources.
-              .setServerConfig("shared_buffers", "1GB")
-              .setServerConfig("max_wal_size", "4GB")
-              .setServerConfig("checkpoint_timeout", "15min")
-              .start();
+      EmbeddedPostgres pg = builder(pgData, passwordFile, password).start();
       EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, password, lock);
       if (trusting) {
         server.switchToPassword(pgData);
@@ -99,8 +72,45 @@ final class EmbeddedPostgresServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The cluster in {@code pgData} as Sluice runs it; a new one is made with the password in
+   * {@code passwordFile}.
+   */
+  static EmbeddedPostgres.Builder builder(Path pgData, Path passwordFile, String password) {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(pgData)
+        .setCleanDataDirectory(false)
+        .setPGStartupWait(Duration.ofSeconds(120))
+        // The library runs initdb with "-A trust" and appends these as "--name=value": the
+        // later option wins, so a new cluster asks for the password from its first start.
+        .setLocaleConfig("auth", "scram-sha-256")
+        .setLocaleConfig("pwfile", passwordFile.toAbsolutePath().toString())
+        .setConnectConfig("password", password)
+        .setServerConfig("listen_addresses", "127.0.0.1")
+        // no Unix socket: TCP on loopback with a password is the only way in
+        .setServerConfig("unix_socket_directories", "")
+        // The library starts PostgreSQL with -F (fsync off) and synchronous_commit=off, tuned for
+        // throwaway test databases; here what the server acknowledged must survive a crash.
+        // A -c after -F wins, so both are switched back on.
+        .setServerConfig("fsync", "on")
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("max_connections", "100")
+        // Every write inserts into the search index's value B-trees at random places: with
+        // 256MB they did not stay in shared buffers at a few hundred thousand resources, and
+        // the backends spent their time evicting and re-reading pages. A bulk load writes about
+        // 6 kB of WAL per resource; 4GB keeps it from forcing checkpoints (and the full-page
+        // images after each). bench/load.sh: PostgreSQL 53 -> 43 CPU seconds for 318,780 resources.
+        .setServerConfig("shared_buffers", "1GB")
+        .setServerConfig("max_wal_size", "4GB")
+        .setServerConfig("checkpoint_timeout", "15min");
+  }
+
   /** A cluster from another major version is refused before anything touches it. */
   private static void refuseOtherMajor(Path dataDir, Path pgData) throws IOException {
+    if (!Files.exists(pgData) && Files.exists(dataDir.resolve(DataDirUpgrade.NEW_CLUSTER))) {
+      throw new DataDirRefused("an upgrade of " + dataDir + " was interrupted; nothing was changed. Finish it with: "
+          + "sluice upgrade-data-dir --data-dir " + dataDir);
+    }
     Path versionFile = pgData.resolve("PG_VERSION");
     if (!Files.exists(versionFile)) {
       return;
@@ -145,7 +155,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
    * from a shutdown hook), a postmaster killed with -9 leaves backends until they notice. A
    * new postmaster would refuse to start next to either.
    */
-  private static void stopOrphanedPostmaster(Path pgData) throws IOException {
+  static void stopOrphanedPostmaster(Path pgData) throws IOException {
     Path pidFile = pgData.resolve("postmaster.pid");
     if (Files.exists(pidFile)) {
       List<String> lines = Files.readAllLines(pidFile);
