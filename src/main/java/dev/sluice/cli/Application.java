@@ -8,6 +8,8 @@ import dev.sluice.export.ExportTypes;
 import dev.sluice.export.ExportWorkers;
 import dev.sluice.export.GroupMembers;
 import dev.sluice.export.JobPlanner;
+import dev.sluice.export.LeaseKeeper;
+import dev.sluice.export.ExportTables;
 import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartWorker;
@@ -43,6 +45,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,14 +68,18 @@ public final class Application implements AutoCloseable {
   private final FhirServer server;
   private final JvmGcMetrics gcMetrics;
   private final ExportWorkers exportWorkers;
-  private final List<ExecutorService> executors;
+  private final NamedExecutor exportLoops;
+  private final Duration exportStop;
+  private final List<NamedExecutor> executors;
 
   private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
-      List<ExecutorService> executors) {
+      NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors) {
     this.database = database;
     this.server = server;
     this.gcMetrics = gcMetrics;
     this.exportWorkers = exportWorkers;
+    this.exportLoops = exportLoops;
+    this.exportStop = exportStop;
     this.executors = executors;
   }
 
@@ -94,8 +101,9 @@ public final class Application implements AutoCloseable {
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
             config.port()),
         metrics);
-    List<ExecutorService> executors = new ArrayList<>();
+    List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
+    NamedExecutor exportLoops;
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
       SearchParameters parameters = new SearchParameters(fhir);
@@ -107,40 +115,43 @@ public final class Application implements AutoCloseable {
       SearchParser parser = new SearchParser(fhir, parameters, ownBases);
       SearchSql searchSql = new SearchSql(Clock.systemUTC());
       ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
-      named(executors, "post-load-analyzer-").submit(new PostLoadAnalyzer(database.dataSource(), ANALYZE_LOOK));
+      named(executors, "post-load-analyzer-").executor().submit(new PostLoadAnalyzer(database.dataSource(), ANALYZE_LOOK));
 
       // export: durable jobs in the database, worked by every process that shares it
       ExportSettings exportSettings = config.export().settings();
-      OutputStore output = switch (config.export().storage()) {
-        case "azure" -> new AzureBlobOutputStore(config.export().azureConnectionString(),
-            ExportConfig.AZURE_BLOCK_BYTES, ExportConfig.AZURE_UPLOAD_CONCURRENCY);
-        default -> new LocalOutputStore(config.dataDir().resolve("exports"));
-      };
+      // the local store's files are served by this server; Azure's by Azure
+      Optional<LocalOutputStore> localFiles = config.export().storage().equals("azure") ? Optional.empty()
+          : Optional.of(new LocalOutputStore(config.dataDir().resolve("exports")));
+      OutputStore output = localFiles.isPresent() ? localFiles.get()
+          : new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
+              ExportConfig.AZURE_UPLOAD_CONCURRENCY);
       ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
-      ExportFileTable exportFiles = new ExportFileTable(database.dataSource());
+      ExportTables exportTables = new ExportTables(exportJobs, exportParts, new ExportFileTable(database.dataSource()));
       ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
           new PastVersionSearch(fhir, parameters, expressions, ownBases, searchSql), ExportConfig.REPLACED_BATCH);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
-      ExecutorService exportLoops = named(executors, "export-worker-");
-      ExecutorService leaseKeepers = named(executors, "export-lease-");
+      exportLoops = named(executors, "export-worker-");
+      ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
               exportTypes, owner),
-          new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
-              leaseKeepers, owner, parser, anonymizations),
-          exportLoops, owner).start();
-      ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
-          anonymizations, exportWorkers::wake);
+          new PartWorker(exportSettings, exportTables, exportScan, output, fhir, compartment, parser, anonymizations,
+              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), owner),
+          exportLoops.executor(), owner).start();
+      ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations,
+          exportWorkers::wake);
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, exportTypes, metrics).start();
+          exports, localFiles, exportTypes, metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
-      return new Application(database, server, gcMetrics, exportWorkers, executors);
+      // parts in progress notice shutdown at their next lease tick, then give themselves back
+      Duration exportStop = exportSettings.renewEvery().multipliedBy(2).plus(EXECUTOR_STOP);
+      return new Application(database, server, gcMetrics, exportWorkers, exportLoops, exportStop, executors);
     } catch (RuntimeException e) {
       if (exportWorkers != null) {
         exportWorkers.close();
@@ -171,9 +182,26 @@ public final class Application implements AutoCloseable {
     }
   }
 
+  /** An executor and the name its threads carry, for the log when it does not stop. */
+  private record NamedExecutor(String name, ExecutorService executor) {
+    /** Waits for the tasks to end by themselves; false (and a WARN) when they did not within {@code limit}. */
+    boolean await(Duration limit) {
+      try {
+        if (executor.awaitTermination(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+          return true;
+        }
+        log.warn("Executor {} did not stop within {} ms", name, limit.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return false;
+    }
+  }
+
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */
-  private static ExecutorService named(List<ExecutorService> executors, String prefix) {
-    ExecutorService e = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory());
+  private static NamedExecutor named(List<NamedExecutor> executors, String prefix) {
+    NamedExecutor e = new NamedExecutor(prefix + "*",
+        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory()));
     executors.add(e);
     return e;
   }
@@ -189,19 +217,13 @@ public final class Application implements AutoCloseable {
     return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static void stop(List<ExecutorService> executors) {
-    for (ExecutorService e : executors.reversed()) {
-      e.shutdownNow();
+  /** Interrupts what still runs, in reverse order of creation, and waits for each a bounded time. */
+  private static void stop(List<NamedExecutor> executors) {
+    for (NamedExecutor e : executors.reversed()) {
+      e.executor().shutdownNow();
     }
-    for (ExecutorService e : executors.reversed()) {
-      try {
-        if (!e.awaitTermination(EXECUTOR_STOP.toMillis(), TimeUnit.MILLISECONDS)) {
-          log.warn("An executor did not stop within {} s", EXECUTOR_STOP.toSeconds());
-        }
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    for (NamedExecutor e : executors.reversed()) {
+      e.await(EXECUTOR_STOP);
     }
   }
 
@@ -214,21 +236,14 @@ public final class Application implements AutoCloseable {
     return server.port();
   }
 
-  private static long exportWorkerGrace() {
-    return 1_200;
-  }
-
   @Override
   public void close() {
     log.info("Stopping Sluice");
     server.close();
     // parts in progress notice at their next lease tick and give themselves back
     exportWorkers.close();
-    try {
-      Thread.sleep(exportWorkerGrace());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    exportLoops.executor().shutdown();
+    exportLoops.await(exportStop);
     stop(executors);
     gcMetrics.close();
     database.close();

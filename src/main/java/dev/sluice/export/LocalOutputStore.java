@@ -1,5 +1,6 @@
 package dev.sluice.export;
 
+import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -11,11 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -130,11 +128,7 @@ public final class LocalOutputStore implements OutputStore {
 
   /** The local ETag of a configuration: {@code "<sha-256 hex>"}. */
   public static String etag(byte[] bytes) {
-    try {
-      return '"' + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)) + '"';
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+    return '"' + Sha256.hex(bytes) + '"';
   }
 
   /** ETags are compared quoted, as Azure does: a client may leave the quotes out. */

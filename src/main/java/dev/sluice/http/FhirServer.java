@@ -2,6 +2,7 @@ package dev.sluice.http;
 
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
+import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
@@ -17,6 +18,7 @@ import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +41,8 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
+      PrometheusMeterRegistry metrics) {
     this.settings = settings;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
@@ -48,7 +51,8 @@ public final class FhirServer implements AutoCloseable {
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl);
-    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
+        localExportFiles);
     Capabilities capabilities = new Capabilities(fhir, version,
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
 
@@ -96,11 +100,12 @@ public final class FhirServer implements AutoCloseable {
       responses.outcome(ctx, e.status(), e.issues());
     });
     app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
-        List.of(Issue.error(e.getStatus() == 404 ? "not-found" : e.getStatus() == 413 ? "too-costly" : "processing",
+        List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
+            : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
             describe(e, ctx)))));
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
-      responses.outcome(ctx, 500, List.of(Issue.error("exception",
+      responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
   }

