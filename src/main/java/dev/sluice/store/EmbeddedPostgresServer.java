@@ -53,9 +53,14 @@ final class EmbeddedPostgresServer implements AutoCloseable {
       refuseOtherMajor(dataDir, pgData);
       Files.createDirectories(pgData);
       Path passwordFile = dataDir.resolve(PASSWORD_FILE);
+      boolean exists = Files.exists(pgData.resolve("postgresql.conf"));
+      boolean trusting = exists && PgHba.trusts(pgData);
+      if (exists && !trusting && !Files.exists(passwordFile)) {
+        throw new DataDirRefused(passwordFile + " is missing, and the database in " + pgData
+            + " opens only with the password it held; restore the file");
+      }
       String password = PasswordFile.readOrCreate(passwordFile);
       stopOrphanedPostmaster(pgData);
-      boolean trusting = Files.exists(pgData.resolve("postgresql.conf")) && PgHba.trusts(pgData);
       EmbeddedPostgres pg = builder(pgData, passwordFile, password).start();
       EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, password, lock);
       if (trusting) {

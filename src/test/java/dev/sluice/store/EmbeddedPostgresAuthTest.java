@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 class EmbeddedPostgresAuthTest {
 
   @Test
-  void a_new_data_dir_asks_for_the_password_kept_in_a_file_only_its_owner_reads() throws Exception {
-    try (TestServer server = TestServer.startFresh()) {
+  void a_new_data_dir_asks_for_the_password_kept_in_a_file_only_its_owner_reads_and_without_the_file_is_refused() throws Exception {
+    Path dataDir = Files.createTempDirectory("sluice-password");
+    try (TestServer server = TestServer.start(dataDir)) {
       HikariDataSource pool = (HikariDataSource) server.app().dataSource();
       assertRefusesWithoutPassword(pool.getJdbcUrl());
       Path passwordFile = server.dataDir().resolve("postgres.password");
@@ -36,6 +37,14 @@ class EmbeddedPostgresAuthTest {
       }
       assertThat(PgHba.trusts(server.dataDir().resolve("postgres"))).isFalse();
       assertThat(Files.readString(server.dataDir().resolve("postgres/PG_VERSION")).trim()).isEqualTo("17");
+    }
+    try {
+      Files.delete(dataDir.resolve("postgres.password"));
+      assertThatThrownBy(() -> TestServer.start(dataDir)).isInstanceOf(DataDirRefused.class)
+          .hasMessage(dataDir.resolve("postgres.password") + " is missing, and the database in "
+              + dataDir.resolve("postgres") + " opens only with the password it held; restore the file");
+    } finally {
+      TestServer.deleteTree(dataDir);
     }
   }
 
