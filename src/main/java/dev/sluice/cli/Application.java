@@ -145,7 +145,8 @@ public final class Application implements AutoCloseable {
           exportWorkers::wake);
 
       FhirServer server = new FhirServer(
-          new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
+          new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
+              config.log().accessLog()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
           exports, localFiles, exportTypes, metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());

@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything the server is configured with, built once from flags, environment variables
- * and defaults (in that order of precedence) and validated before anything starts.
+ * Everything the server is configured with, built once from flags, environment variables, the
+ * configuration file and defaults (in that order of precedence) and validated before anything
+ * starts.
  */
 public record Config(
     String host,
@@ -18,7 +19,15 @@ public record Config(
     int dbPoolSize,
     String publicBaseUrl,
     long maxBodyBytes,
-    ExportConfig export) {
+    ExportConfig export,
+    LogConfig log) {
+
+  /** With the default logging (text, no access log). */
+  public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
+      String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
+    this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        LogConfig.defaults());
+  }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
   public Config validate() {
@@ -36,6 +45,7 @@ public record Config(
       problems.add("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }
     export.validate(problems);
+    log.validate(problems);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -48,6 +58,6 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "]]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log + "]";
   }
 }
