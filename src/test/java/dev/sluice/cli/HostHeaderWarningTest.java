@@ -10,6 +10,7 @@ import dev.sluice.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -38,8 +39,12 @@ class HostHeaderWarningTest {
 
   /** Starts and stops a server configured as {@code sluice serve args}; the Application's warnings meanwhile. */
   private static List<String> warningsAtStart(String... args) {
-    ServeCommand serve = new ServeCommand();
-    new CommandLine(serve).parseArgs(args);
+    String[] line = new String[args.length + 1];
+    line[0] = "serve";
+    System.arraycopy(args, 0, line, 1, args.length);
+    CommandLine main = Main.commandLine(Map.of(), line);
+    main.parseArgs(line);
+    ServeCommand serve = main.getSubcommands().get("serve").getCommand();
     Logger logger = (Logger) LoggerFactory.getLogger(Application.class);
     ListAppender<ILoggingEvent> events = new ListAppender<>();
     events.start();

@@ -42,9 +42,11 @@ class UpgradeDataDirTest {
       try (EmbeddedPostgres pg14 = EmbeddedPostgres.builder()
           .setPgBinaryResolver((system, hardware) -> archive(PG14))
           .setDataDirectory(dataDir.resolve("postgres")).setCleanDataDirectory(false).start()) {
-        ServeCommand serve = new ServeCommand();
-        new CommandLine(serve).parseArgs("--port", "0", "--data-dir", scratch.toString(),
-            "--db-url", "jdbc:postgresql://127.0.0.1:" + pg14.getPort() + "/postgres", "--db-user", "postgres");
+        String[] args = {"serve", "--port", "0", "--data-dir", scratch.toString(),
+            "--db-url", "jdbc:postgresql://127.0.0.1:" + pg14.getPort() + "/postgres", "--db-user", "postgres"};
+        CommandLine line = Main.commandLine(Map.of(), args);
+        line.parseArgs(args);
+        ServeCommand serve = line.getSubcommands().get("serve").getCommand();
         try (Application app = Application.start(serve.config())) {
           String base = "http://127.0.0.1:" + app.port() + "/fhir/";
           for (int i = 0; i < 5; i++) {
