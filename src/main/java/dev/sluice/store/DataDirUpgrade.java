@@ -119,8 +119,9 @@ public final class DataDirUpgrade {
     try (Statement s = to.createStatement()) {
       // rows arrive table by table: foreign keys and triggers would see them out of order
       s.execute("set session_replication_role = replica");
-      if (tables.contains("flyway_schema_history")) {
-        s.execute("truncate flyway_schema_history");
+      // migrations may seed rows (the SMART issuer, V9): the old cluster's rows replace them
+      if (!tables.isEmpty()) {
+        s.execute("truncate " + String.join(", ", tables.stream().map(DataDirUpgrade::quoted).toList()));
       }
     }
     for (String table : tables) {
@@ -172,7 +173,7 @@ public final class DataDirUpgrade {
         }
       }
     }
-    String target = "public.\"" + table.replace("\"", "\"\"") + "\" (" + String.join(", ", columns) + ")";
+    String target = quoted(table) + " (" + String.join(", ", columns) + ")";
     CopyOut reader = from.unwrap(PGConnection.class).getCopyAPI()
         .copyOut("copy " + target + " to stdout (format binary)");
     CopyIn writer = to.unwrap(PGConnection.class).getCopyAPI().copyIn("copy " + target + " from stdin (format binary)");
@@ -189,7 +190,7 @@ public final class DataDirUpgrade {
 
   private static long count(Connection c, String table) throws SQLException {
     try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("select count(*) from public.\"" + table.replace("\"", "\"\"") + '"')) {
+        ResultSet rs = s.executeQuery("select count(*) from " + quoted(table))) {
       rs.next();
       return rs.getLong(1);
     }
@@ -226,5 +227,10 @@ public final class DataDirUpgrade {
         Files.delete(p);
       }
     }
+  }
+
+  /** A table of the public schema as SQL names it; table names come from the old cluster's catalog, never a request. */
+  private static String quoted(String table) {
+    return "public.\"" + table.replace("\"", "\"\"") + '"';
   }
 }

@@ -25,11 +25,11 @@ class HostHeaderWarningTest {
   void listening_beyond_loopback_without_base_url_warns_at_start_and_with_it_does_not() throws Exception {
     Path dataDir = Files.createTempDirectory("sluice-host");
     try {
-      assertThat(warningsAtStart("--host", "0.0.0.0", "--port", "0", "--data-dir", dataDir.toString()))
+      assertThat(warningsAtStart("--host", "0.0.0.0", "--auth", "smart", "--port", "0", "--data-dir", dataDir.toString()))
           .singleElement().asString()
           .startsWith("Listening on 0.0.0.0 without --base-url: links in responses and export manifests follow"
               + " each request's Host header");
-      assertThat(warningsAtStart("--host", "0.0.0.0", "--port", "0", "--data-dir", dataDir.toString(),
+      assertThat(warningsAtStart("--host", "0.0.0.0", "--auth", "smart", "--port", "0", "--data-dir", dataDir.toString(),
           "--base-url", "https://fhir.example.org/fhir")).isEmpty();
       assertThat(warningsAtStart("--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir.toString())).isEmpty();
     } finally {

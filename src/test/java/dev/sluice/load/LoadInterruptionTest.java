@@ -47,7 +47,8 @@ class LoadInterruptionTest {
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < 21; i++) {
       String id = i == 10 ? "load-held" : "load-" + i;
-      lines.add("{\"resourceType\":\"Device\",\"id\":\"" + id + "\"}");
+      // the held one differs from what hold() stored: an unchanged update would not wait for the row
+      lines.add("{\"resourceType\":\"Device\",\"id\":\"" + id + "\",\"status\":\"active\"}");
     }
     Path file = dir.resolve("devices.ndjson");
     Files.write(file, lines);
