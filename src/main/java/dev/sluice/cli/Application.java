@@ -1,5 +1,7 @@
 package dev.sluice.cli;
 
+import dev.sluice.auth.AuthMode;
+import dev.sluice.auth.Authenticator;
 import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
@@ -133,7 +135,7 @@ public final class Application implements AutoCloseable {
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, exportTypes, metrics).start();
+          exports, exportTypes, authenticator(config), metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
       return new Application(database, server, gcMetrics, exportWorkers, executors);
     } catch (RuntimeException e) {
@@ -144,6 +146,17 @@ public final class Application implements AutoCloseable {
       database.close();
       throw e;
     }
+  }
+
+  private static Authenticator authenticator(Config config) {
+    if (config.auth().mode() == AuthMode.NONE && config.auth().openBeyondLoopback(config.host())) {
+      log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change and"
+          + " export every record", config.host());
+    }
+    return switch (config.auth().mode()) {
+      case NONE -> Authenticator.none();
+      case SMART, OIDC -> throw new IllegalStateException("--auth " + config.auth().mode() + " is not wired yet");
+    };
   }
 
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */

@@ -18,7 +18,21 @@ public record Config(
     int dbPoolSize,
     String publicBaseUrl,
     long maxBodyBytes,
-    ExportConfig export) {
+    ExportConfig export,
+    AuthConfig auth) {
+
+  /** Without authorization ({@code --auth none}): a server on a loopback address, as tests and tools start one. */
+  public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
+      String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
+    this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        AuthConfig.none());
+  }
+
+  /** The same configuration with other authorization settings. */
+  public Config with(AuthConfig other) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        other);
+  }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
   public Config validate() {
@@ -36,6 +50,7 @@ public record Config(
       problems.add("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }
     export.validate(problems);
+    auth.validate(problems, host);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -48,6 +63,6 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "]]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], auth[" + auth + "]]";
   }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.auth.AuthMode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -88,11 +89,26 @@ final class ServeCommand implements Callable<Integer> {
           + " (env SLUICE_EXPORT_REQUIRE_ASYNC_HEADERS; default ${DEFAULT-VALUE}).")
   boolean exportRequireAsyncHeaders;
 
+  @Option(names = "--auth", defaultValue = "${env:SLUICE_AUTH:-none}",
+      description = "Who may call the FHIR API: none (loopback only), smart (SMART Backend Services, clients from"
+          + " 'sluice clients add') or oidc (tokens of an identity provider) (env SLUICE_AUTH; default ${DEFAULT-VALUE}).")
+  AuthMode auth;
+
+  @Option(names = "--allow-unauthenticated", defaultValue = "${env:SLUICE_ALLOW_UNAUTHENTICATED:-false}",
+      description = "Allow --auth none on an address other than loopback; anyone who reaches it can read and change"
+          + " everything (env SLUICE_ALLOW_UNAUTHENTICATED; default ${DEFAULT-VALUE}).")
+  boolean allowUnauthenticated;
+
+  @Option(names = "--auth-token-lifetime", defaultValue = "${env:SLUICE_AUTH_TOKEN_LIFETIME:-300}",
+      description = "--auth smart: seconds an access token lives (env SLUICE_AUTH_TOKEN_LIFETIME; default ${DEFAULT-VALUE}).")
+  int tokenLifetimeSeconds;
+
   Config config() {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
-            exportRequireAsyncHeaders))
+            exportRequireAsyncHeaders),
+        new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds))
         .validate();
   }
 

@@ -1,5 +1,7 @@
 package dev.sluice.http;
 
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
@@ -39,7 +41,7 @@ final class BundleRoutes {
     this.baseUrl = baseUrl;
   }
 
-  void handle(Context ctx) {
+  void handle(Context ctx, Caller caller) {
     BundleJson.Envelope bundle = BundleJson.read(ctx.bodyAsBytes(), fhir, Negotiation.requestFormat(ctx));
     if (!"Bundle".equals(bundle.resourceType())) {
       throw FhirException.badRequest(
@@ -58,7 +60,7 @@ final class BundleRoutes {
     Map<String, BundleEntryRequest.Create> createdBy = transaction ? new HashMap<>() : null;
     for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(entry, resolved, base, createdBy));
+        requests.add(toRequest(caller, entry, resolved, base, createdBy));
       } catch (FhirException e) {
         if (transaction) {
           throw rolledBack(e);
@@ -203,8 +205,8 @@ final class BundleRoutes {
    * @param createdBy in a transaction, the entry that creates for each conditional create's
    *     type and criteria; null in a batch, whose entries do not depend on each other
    */
-  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved, String base,
-      Map<String, BundleEntryRequest.Create> createdBy) {
+  private BundleEntryRequest toRequest(Caller caller, BundleJson.Entry entry, Map<String, String> resolved,
+      String base, Map<String, BundleEntryRequest.Create> createdBy) {
     int i = entry.index();
     String where = "Bundle.entry[" + i + "]";
     if (entry.method() == null || entry.url() == null) {
@@ -219,6 +221,8 @@ final class BundleRoutes {
     if (!fhir.isResourceType(type)) {
       throw FhirException.badRequest(where + ": '" + type + "' is not a FHIR R4 resource type", where + ".request.url");
     }
+    authorize(caller, method, type, parts, criteria != null || (method.equals("POST") && entry.ifNoneExist() != null),
+        where);
     Resource resource = entry.resource() == null || !(method.equals("POST") || method.equals("PUT"))
         ? null : parseResource(entry, where);
     Integer ifMatch = entry.ifMatch() != null ? Params.etagVersion(entry.ifMatch(), where + ".request.ifMatch") : null;
@@ -310,6 +314,35 @@ final class BundleRoutes {
             where + ".request.url");
       }
       default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles", where + ".request.method");
+    }
+  }
+
+  /**
+   * Every entry is checked as the same request on its own would be: a batch answers a refused
+   * entry with 403 alone, a transaction is refused whole.
+   *
+   * @param conditional the entry searches (conditional update or delete, If-None-Exist)
+   */
+  private static void authorize(Caller caller, String method, String type, String[] parts, boolean conditional,
+      String where) {
+    Interaction interaction = switch (method) {
+      case "POST" -> Interaction.CREATE;
+      case "PUT" -> Interaction.UPDATE;
+      case "DELETE" -> Interaction.DELETE;
+      case "GET" -> parts.length == 4 ? Interaction.VREAD : Interaction.READ;
+      default -> null;
+    };
+    try {
+      if (interaction != null) {
+        caller.requireWhole(interaction, type);
+      }
+      if (conditional) {
+        caller.requireWhole(Interaction.SEARCH, type);
+      }
+    } catch (FhirException e) {
+      throw new FhirException(e.status(), e.issues().stream()
+          .map(i -> new Issue(i.severity(), i.code(), where + ": " + i.diagnostics(), where + ".request"))
+          .toList(), e);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import dev.sluice.auth.Caller;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportRequest;
@@ -14,16 +15,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.zip.GZIPOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -48,23 +45,23 @@ final class ExportRoutes {
     this.baseUrl = baseUrl;
   }
 
-  void system(Context ctx) {
-    kickOff(ctx, new ExportLevel.System());
+  void system(Context ctx, Caller caller) {
+    kickOff(ctx, caller, new ExportLevel.System());
   }
 
-  void patients(Context ctx) {
-    kickOff(ctx, new ExportLevel.Patients());
+  void patients(Context ctx, Caller caller) {
+    kickOff(ctx, caller, new ExportLevel.Patients());
   }
 
-  void group(Context ctx) {
+  void group(Context ctx, Caller caller) {
     String id = ctx.pathParam("id");
     if (!dev.sluice.fhir.FhirModel.isValidId(id)) {
       throw FhirException.badRequest("'" + id + "' is not a valid Group id", "id");
     }
-    kickOff(ctx, new ExportLevel.Group(id));
+    kickOff(ctx, caller, new ExportLevel.Group(id));
   }
 
-  private void kickOff(Context ctx, ExportLevel level) {
+  private void kickOff(Context ctx, Caller caller, ExportLevel level) {
     List<String> prefer = prefer(ctx);
     if (exports.settings().requireAsyncHeaders()) {
       String accept = ctx.header("Accept");
@@ -85,7 +82,7 @@ final class ExportRoutes {
     String query = ctx.queryString();
     String requestUrl = base + ctx.path().substring("/fhir".length()) + (query == null ? "" : "?" + query);
     ExportRequest request = params.parse(level, raw, lenient, requestUrl);
-    ExportJobRow job = exports.kickOff(request, client(ctx));
+    ExportJobRow job = exports.kickOff(request, caller.clientId());
     ctx.status(202);
     ctx.header("Content-Location", base + "/_operations/export/" + job.id());
     if (lenient) {
@@ -125,24 +122,6 @@ final class ExportRoutes {
       + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"
       + " left out) and their compartments; with _since, only resources changed since then.";
 
-  /**
-   * Who asked: a hash of the Authorization header (never the credential itself), else the
-   * remote address. Until authorisation exists this is what keeps one client's jobs apart
-   * from another's.
-   */
-  static String client(Context ctx) {
-    String auth = ctx.header("Authorization");
-    if (auth != null && !auth.isBlank()) {
-      try {
-        byte[] digest = MessageDigest.getInstance("SHA-256").digest(auth.trim().getBytes(StandardCharsets.UTF_8));
-        return "auth:" + HexFormat.of().formatHex(digest, 0, 16);
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("SHA-256 is part of every JDK", e);
-      }
-    }
-    return "addr:" + ctx.ip();
-  }
-
   private static List<String> prefer(Context ctx) {
     List<String> tokens = new ArrayList<>();
     for (String header : Collections.list(ctx.req().getHeaders("Prefer"))) {
@@ -155,7 +134,7 @@ final class ExportRoutes {
     return tokens;
   }
 
-  void status(Context ctx) {
+  void status(Context ctx, Caller caller) {
     ExportJobRow job = job(ctx);
     switch (job.status()) {
       case ExportJobRow.QUEUED -> {
@@ -187,7 +166,7 @@ final class ExportRoutes {
     }
   }
 
-  void cancel(Context ctx) {
+  void cancel(Context ctx, Caller caller) {
     UUID id = id(ctx);
     if (!exports.cancel(id)) {
       throw notFound(ctx);
@@ -195,7 +174,7 @@ final class ExportRoutes {
     responses.outcome(ctx, 202, List.of(Issue.information("Export " + id + " cancelled; its files are removed")));
   }
 
-  void download(Context ctx) throws IOException {
+  void download(Context ctx, Caller caller) throws IOException {
     ExportJobRow job = job(ctx);
     String name = ctx.pathParam("file");
     if (!job.status().equals(ExportJobRow.COMPLETED) || !(exports.store() instanceof LocalOutputStore local)) {

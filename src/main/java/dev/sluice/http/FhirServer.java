@@ -1,5 +1,8 @@
 package dev.sluice.http;
 
+import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.InvalidTokenException;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
 import dev.sluice.fhir.FhirException;
@@ -13,6 +16,7 @@ import dev.sluice.store.Database;
 import dev.sluice.store.ResourceStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -34,20 +38,29 @@ public final class FhirServer implements AutoCloseable {
   public record Search(
       SearchParser parser, ResourceSearch search, SearchParameters parameters, PatientCompartment compartment) {}
 
+  /** A route behind the authorization filter: it gets the caller the request's token stands for. */
+  @FunctionalInterface
+  interface CallerRoute {
+    void handle(Context ctx, Caller caller) throws Exception;
+  }
+
   private final Javalin app;
   private final Settings settings;
+  private final Authenticator authenticator;
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, ExportTypes exportTypes, Authenticator authenticator, PrometheusMeterRegistry metrics) {
     this.settings = settings;
+    this.authenticator = authenticator;
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
     ConditionalMatch conditional = new ConditionalMatch(search.parser(), search.search(), store);
-    ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl);
+    ScopeConstraints constraints = new ScopeConstraints(search.parser(), search.search());
+    ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl, constraints);
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
-        baseUrl);
+        baseUrl, constraints);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
     Capabilities capabilities = new Capabilities(fhir, version,
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
@@ -61,34 +74,42 @@ public final class FhirServer implements AutoCloseable {
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
+    // Open without a token: probes, the CapabilityStatement (it says how to get one).
     app.get("/health", ctx -> health(ctx, database));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
-    app.post("/fhir", bundles::handle);
-    app.get("/fhir/$export", export::system);
-    app.post("/fhir/$export", export::system);
-    app.get("/fhir/Patient/$export", export::patients);
-    app.post("/fhir/Patient/$export", export::patients);
-    app.get("/fhir/Group/{id}/$export", export::group);
-    app.post("/fhir/Group/{id}/$export", export::group);
-    app.get("/fhir/_operations/export/{id}", export::status);
-    app.delete("/fhir/_operations/export/{id}", export::cancel);
-    app.get("/fhir/_operations/export/{id}/{file}", export::download);
-    app.get("/fhir/_history", resources::systemHistory);
-    app.get("/fhir/{type}/_history", resources::typeHistory);
-    app.get("/fhir/{type}", searches::searchType);
-    app.post("/fhir/{type}/_search", searches::searchPost);
-    app.post("/fhir/{type}", resources::create);
-    app.put("/fhir/{type}", resources::conditionalUpdate);
-    app.delete("/fhir/{type}", resources::conditionalDelete);
-    app.get("/fhir/{type}/{id}", resources::read);
-    app.put("/fhir/{type}/{id}", resources::update);
-    app.delete("/fhir/{type}/{id}", resources::delete);
-    app.get("/fhir/{type}/{id}/_history", resources::instanceHistory);
-    app.get("/fhir/{type}/{id}/_history/{vid}", resources::vread);
+    // Everything else goes through the authorization filter (guarded).
+    app.post("/fhir", guarded(bundles::handle));
+    app.get("/fhir/$export", guarded(export::system));
+    app.post("/fhir/$export", guarded(export::system));
+    app.get("/fhir/Patient/$export", guarded(export::patients));
+    app.post("/fhir/Patient/$export", guarded(export::patients));
+    app.get("/fhir/Group/{id}/$export", guarded(export::group));
+    app.post("/fhir/Group/{id}/$export", guarded(export::group));
+    app.get("/fhir/_operations/export/{id}", guarded(export::status));
+    app.delete("/fhir/_operations/export/{id}", guarded(export::cancel));
+    app.get("/fhir/_operations/export/{id}/{file}", guarded(export::download));
+    app.get("/fhir/_history", guarded(resources::systemHistory));
+    app.get("/fhir/{type}/_history", guarded(resources::typeHistory));
+    app.get("/fhir/{type}", guarded(searches::searchType));
+    app.post("/fhir/{type}/_search", guarded(searches::searchPost));
+    app.post("/fhir/{type}", guarded(resources::create));
+    app.put("/fhir/{type}", guarded(resources::conditionalUpdate));
+    app.delete("/fhir/{type}", guarded(resources::conditionalDelete));
+    app.get("/fhir/{type}/{id}", guarded(resources::read));
+    app.put("/fhir/{type}/{id}", guarded(resources::update));
+    app.delete("/fhir/{type}/{id}", guarded(resources::delete));
+    app.get("/fhir/{type}/{id}/_history", guarded(resources::instanceHistory));
+    app.get("/fhir/{type}/{id}/_history/{vid}", guarded(resources::vread));
     // after the _history routes, which it would otherwise shadow
-    app.get("/fhir/Patient/{id}/{type}", searches::searchCompartment);
+    app.get("/fhir/Patient/{id}/{type}", guarded(searches::searchCompartment));
 
+    app.exception(InvalidTokenException.class, (e, ctx) -> {
+      // RFC 6750 section 3; the description is ours, never the token
+      ctx.header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\""
+          + e.getMessage().replace("\"", "'") + "\"");
+      responses.outcome(ctx, 401, List.of(Issue.error("login", e.getMessage())));
+    });
     app.exception(FhirException.class, (e, ctx) -> {
       if (e.status() >= 500) {
         log.error("{} {} failed: {}", ctx.method(), ctx.path(), e.getMessage(), e);
@@ -103,6 +124,11 @@ public final class FhirServer implements AutoCloseable {
       responses.outcome(ctx, 500, List.of(Issue.error("exception",
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
+  }
+
+  /** The authorization filter in front of a route: the caller, or 401 before the route runs. */
+  private Handler guarded(CallerRoute route) {
+    return ctx -> route.handle(ctx, authenticator.caller(ctx.header("Authorization"), ctx.ip()));
   }
 
   private String describe(HttpResponseException e, Context ctx) {
