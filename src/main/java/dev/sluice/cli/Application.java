@@ -2,6 +2,11 @@ package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
 import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.OidcProvider;
+import dev.sluice.auth.OidcTokenVerifier;
+import dev.sluice.auth.RoleScopes;
+import dev.sluice.auth.VerifiedTokenCache;
+import java.net.http.HttpClient;
 import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
@@ -60,6 +65,8 @@ public final class Application implements AutoCloseable {
   private static final Duration EXECUTOR_STOP = Duration.ofSeconds(10);
   /** How often PostLoadAnalyzer looks whether a load is over: the planner's lag after one, at most twice this. */
   private static final Duration ANALYZE_LOOK = Duration.ofSeconds(5);
+  /** Verified tokens remembered until they expire: far more than clients a server has at once. */
+  private static final int VERIFIED_TOKENS = 10_000;
 
   private final Database database;
   private final FhirServer server;
@@ -87,6 +94,7 @@ public final class Application implements AutoCloseable {
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
 
+    config.edge().auditFile().ifPresent(AuditFile::attach);
     FhirModel fhir = new FhirModel();
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
@@ -133,10 +141,12 @@ public final class Application implements AutoCloseable {
           anonymizations, exportWorkers::wake);
 
       FhirServer server = new FhirServer(
-          new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes()),
+          new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
+              config.edge().tls()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
           exports, exportTypes, authenticator(config), metrics).start();
-      log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
+      log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",
+          config.host(), server.port());
       return new Application(database, server, gcMetrics, exportWorkers, executors);
     } catch (RuntimeException e) {
       if (exportWorkers != null) {
@@ -155,8 +165,21 @@ public final class Application implements AutoCloseable {
     }
     return switch (config.auth().mode()) {
       case NONE -> Authenticator.none();
-      case SMART, OIDC -> throw new IllegalStateException("--auth " + config.auth().mode() + " is not wired yet");
+      case SMART -> throw new IllegalStateException("--auth " + config.auth().mode() + " is not wired yet");
+      case OIDC -> Authenticator.bearer(AuthMode.OIDC, new VerifiedTokenCache(oidcVerifier(config.edge().oidc()),
+          Clock.systemUTC(), VERIFIED_TOKENS));
     };
+  }
+
+  private static OidcTokenVerifier oidcVerifier(EdgeConfig.Oidc oidc) {
+    OidcProvider provider;
+    try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+      provider = OidcProvider.discover(http, oidc.issuer());
+    }
+    log.info("--auth oidc: tokens of {} for audience {}, keys from {}", provider.issuer(), oidc.audience(),
+        provider.jwksUri());
+    return new OidcTokenVerifier(provider, oidc.verifierSettings(),
+        oidc.rolesFile().map(RoleScopes::read).orElse(RoleScopes.none()));
   }
 
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */

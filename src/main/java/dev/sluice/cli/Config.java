@@ -19,19 +19,33 @@ public record Config(
     String publicBaseUrl,
     long maxBodyBytes,
     ExportConfig export,
-    AuthConfig auth) {
+    AuthConfig auth,
+    EdgeConfig edge) {
 
   /** Without authorization ({@code --auth none}): a server on a loopback address, as tests and tools start one. */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        AuthConfig.none());
+        AuthConfig.none(), EdgeConfig.none());
+  }
+
+  /** Plain HTTP, no identity provider, audit lines in the server log. */
+  public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
+      String publicBaseUrl, long maxBodyBytes, ExportConfig export, AuthConfig auth) {
+    this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export, auth,
+        EdgeConfig.none());
   }
 
   /** The same configuration with other authorization settings. */
   public Config with(AuthConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        other);
+        other, edge);
+  }
+
+  /** The same configuration with other identity provider, TLS or audit settings. */
+  public Config with(EdgeConfig other) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        auth, other);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -51,6 +65,7 @@ public record Config(
     }
     export.validate(problems);
     auth.validate(problems, host);
+    edge.validate(problems, auth.mode());
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }

@@ -20,7 +20,14 @@ import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +38,9 @@ public final class FhirServer implements AutoCloseable {
 
   /**
    * @param publicBaseUrl the base URL for links (ending in /fhir), or null to derive it per request
+   * @param tls the certificate and key to serve HTTPS with, or empty for plain HTTP
    */
-  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes) {}
+  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, Optional<TlsFiles> tls) {}
 
   /** What search needs: the parser, the engine that runs queries, and the metadata behind them. */
   public record Search(
@@ -65,12 +73,29 @@ public final class FhirServer implements AutoCloseable {
     Capabilities capabilities = new Capabilities(fhir, version,
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
 
+    AuditLog audit = new AuditLog(Clock.systemUTC());
     this.app = Javalin.create(config -> {
       config.useVirtualThreads = true;
       config.showJavalinBanner = false;
       config.http.maxRequestSize = settings.maxBodyBytes();
       config.router.ignoreTrailingSlashes = true;
-      config.requestLogger.http((ctx, ms) -> record(metrics, ctx, ms));
+      config.requestLogger.http((ctx, ms) -> {
+        record(metrics, ctx, ms);
+        audit.record(ctx);
+      });
+      settings.tls().ifPresent(tls -> {
+        // the only connector: Javalin adds its plain HTTP one only when none is configured
+        var ssl = tls.sslContextFactory();
+        config.jetty.addConnector((server, http) -> {
+          HttpConfiguration https = new HttpConfiguration(http);
+          https.addCustomizer(new SecureRequestCustomizer());
+          ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+              new HttpConnectionFactory(https));
+          connector.setHost(settings.host());
+          connector.setPort(settings.port());
+          return connector;
+        });
+      });
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
@@ -128,7 +153,11 @@ public final class FhirServer implements AutoCloseable {
 
   /** The authorization filter in front of a route: the caller, or 401 before the route runs. */
   private Handler guarded(CallerRoute route) {
-    return ctx -> route.handle(ctx, authenticator.caller(ctx.header("Authorization"), ctx.ip()));
+    return ctx -> {
+      Caller caller = authenticator.caller(ctx.header("Authorization"), ctx.ip());
+      ctx.attribute(AuditLog.CALLER, caller);
+      route.handle(ctx, caller);
+    };
   }
 
   private String describe(HttpResponseException e, Context ctx) {
