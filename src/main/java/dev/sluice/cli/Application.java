@@ -48,6 +48,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -73,9 +74,11 @@ public final class Application implements AutoCloseable {
   private final JvmGcMetrics gcMetrics;
   private final ExportWorkers exportWorkers;
   private final List<ExecutorService> executors;
+  private final Optional<AuditFile> auditFile;
 
   private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
-      List<ExecutorService> executors) {
+      List<ExecutorService> executors, Optional<AuditFile> auditFile) {
+    this.auditFile = auditFile;
     this.database = database;
     this.server = server;
     this.gcMetrics = gcMetrics;
@@ -94,7 +97,7 @@ public final class Application implements AutoCloseable {
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
 
-    config.edge().auditFile().ifPresent(AuditFile::attach);
+    Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     FhirModel fhir = new FhirModel();
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
@@ -147,13 +150,14 @@ public final class Application implements AutoCloseable {
           exports, exportTypes, authenticator(config), metrics).start();
       log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",
           config.host(), server.port());
-      return new Application(database, server, gcMetrics, exportWorkers, executors);
+      return new Application(database, server, gcMetrics, exportWorkers, executors, auditFile);
     } catch (RuntimeException e) {
       if (exportWorkers != null) {
         exportWorkers.close();
       }
       stop(executors);
       database.close();
+      auditFile.ifPresent(AuditFile::close);
       throw e;
     }
   }
@@ -243,5 +247,6 @@ public final class Application implements AutoCloseable {
     stop(executors);
     gcMetrics.close();
     database.close();
+    auditFile.ifPresent(AuditFile::close);
   }
 }

@@ -9,12 +9,18 @@ import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
 /** {@code --audit-log FILE}: the {@code sluice.audit} lines go to that file (appended), and only there. */
-final class AuditFile {
+final class AuditFile implements AutoCloseable {
   static final String LOGGER = "sluice.audit";
 
-  private AuditFile() {}
+  private final Logger audit;
+  private final FileAppender<ILoggingEvent> appender;
 
-  static void attach(Path file) {
+  private AuditFile(Logger audit, FileAppender<ILoggingEvent> appender) {
+    this.audit = audit;
+    this.appender = appender;
+  }
+
+  static AuditFile attach(Path file) {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
@@ -28,8 +34,16 @@ final class AuditFile {
     appender.setEncoder(encoder);
     appender.start();
     Logger audit = context.getLogger(LOGGER);
-    audit.detachAppender("sluice-audit-file");
     audit.addAppender(appender);
     audit.setAdditive(false);
+    return new AuditFile(audit, appender);
+  }
+
+  /** The lines go back to the server log. */
+  @Override
+  public void close() {
+    audit.detachAppender(appender);
+    audit.setAdditive(true);
+    appender.stop();
   }
 }

@@ -1,6 +1,9 @@
 package dev.sluice.cli;
 
+import dev.sluice.client.Credentials;
+import dev.sluice.client.SmartTokenSource;
 import dev.sluice.load.Loader;
+import java.time.Clock;
 import java.io.Console;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -43,6 +46,25 @@ final class LoadCommand implements Callable<Integer> {
       description = "Batch requests in flight (env SLUICE_LOAD_CONCURRENCY; default ${DEFAULT-VALUE}).")
   int concurrency;
 
+  @Option(names = "--client-id", defaultValue = "${env:SLUICE_CLIENT_ID}",
+      description = "SMART Backend Services: the client id the server knows this client by (env SLUICE_CLIENT_ID;"
+          + " with --private-key).")
+  String clientId;
+
+  @Option(names = "--private-key", defaultValue = "${env:SLUICE_PRIVATE_KEY}",
+      description = "SMART Backend Services: the client's private key, PEM (PKCS#8, RSA signs RS384, EC P-384 signs"
+          + " ES384) or a private JWK (env SLUICE_PRIVATE_KEY).")
+  Path privateKey;
+
+  @Option(names = "--key-id", defaultValue = "${env:SLUICE_KEY_ID}",
+      description = "The kid the client's key is registered under (env SLUICE_KEY_ID; default: a JWK's own kid, or"
+          + " an RSA key's RFC 7638 thumbprint).")
+  String keyId;
+
+  @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.write}",
+      description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
+  String scope;
+
   /** Bytes of resource JSON per request; well under the server's default 64 MB body limit. */
   private static final long BATCH_BYTES = 16L * 1024 * 1024;
 
@@ -59,10 +81,20 @@ final class LoadCommand implements Callable<Integer> {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10))
         .build();
+    Credentials credentials;
+    try {
+      credentials = credentials(http);
+      // a first token now: a client that cannot get one learns why before anything is read
+      credentials.authorization();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      spec.commandLine().getErr().println("sluice load: " + e.getMessage());
+      http.close();
+      return 2;
+    }
     ExecutorService workers = Executors.newFixedThreadPool(concurrency,
         Thread.ofPlatform().name("sluice-load-", 1).daemon().factory());
     try {
-      Loader loader = new Loader(settings, http, workers, spec.commandLine().getOut(),
+      Loader loader = new Loader(settings, http, credentials, workers, spec.commandLine().getOut(),
           spec.commandLine().getErr(), isTerminal());
       return switch (loader.load(paths)) {
         case ALL_LOADED -> 0;
@@ -77,6 +109,17 @@ final class LoadCommand implements Callable<Integer> {
       }
       http.close();
     }
+  }
+
+  private Credentials credentials(HttpClient http) {
+    if (clientId == null && privateKey == null) {
+      return Credentials.none();
+    }
+    if (clientId == null || privateKey == null) {
+      throw new IllegalArgumentException("--client-id and --private-key come together");
+    }
+    return new SmartTokenSource(new SmartTokenSource.Settings(server, clientId,
+        SmartTokenSource.readKey(privateKey, keyId), scope), http, Clock.systemUTC());
   }
 
   /**

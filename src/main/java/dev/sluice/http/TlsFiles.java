@@ -14,13 +14,13 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 public record TlsFiles(Path certificate, Path privateKey) {
   private static final char[] IN_MEMORY = new char[0];
 
-  /** @throws IllegalArgumentException when a file is unreadable or the key does not match the certificate */
+  /** @throws IllegalArgumentException when a file is unreadable, or the key is not of the certificate's kind */
   SslContextFactory.Server sslContextFactory() {
     PrivateKey key = PemFiles.privateKey(privateKey);
     X509Certificate[] chain = PemFiles.certificates(certificate).toArray(X509Certificate[]::new);
     if (!chain[0].getPublicKey().getAlgorithm().equals(key.getAlgorithm())) {
-      throw new IllegalArgumentException("--tls-key " + privateKey + " (" + key.getAlgorithm()
-          + ") is not the key of the certificate in --tls-cert " + certificate);
+      throw new IllegalArgumentException("--tls-key " + privateKey + " is an " + key.getAlgorithm()
+          + " key, the certificate in --tls-cert " + certificate + " is for " + chain[0].getPublicKey().getAlgorithm());
     }
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");

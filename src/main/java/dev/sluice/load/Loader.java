@@ -1,5 +1,6 @@
 package dev.sluice.load;
 
+import dev.sluice.client.Credentials;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -46,14 +47,16 @@ public final class Loader {
   private final PrintWriter out;
   private final PrintWriter err;
   private final boolean terminal;
+  private final Credentials credentials;
 
   /**
    * @param workers runs the requests; owned by the caller, at least {@code concurrency} threads
    * @param out where the summary goes
    * @param err where progress goes
    */
-  public Loader(Settings settings, HttpClient http, ExecutorService workers, PrintWriter out, PrintWriter err,
-      boolean terminal) {
+  public Loader(Settings settings, HttpClient http, Credentials credentials, ExecutorService workers, PrintWriter out,
+      PrintWriter err, boolean terminal) {
+    this.credentials = credentials;
     this.settings = settings;
     this.http = http;
     this.workers = workers;
@@ -171,8 +174,8 @@ public final class Loader {
     int status = response.statusCode();
     if (status == 200) {
       record(lines, response.body(), report);
-    } else if (lines.size() > 1 && (status >= 400 && status < 500 || status == 500)) {
-      // the request as a whole was refused: find the lines at fault by halving
+    } else if (lines.size() > 1 && status != 401 && status != 403 && (status >= 400 && status < 500 || status == 500)) {
+      // the request as a whole was refused (not for want of a token or scope): find the lines at fault by halving
       int half = lines.size() / 2;
       send(lines.subList(0, half), report);
       send(lines.subList(half, lines.size()), report);
@@ -205,23 +208,30 @@ public final class Loader {
   }
 
   private HttpResponse<byte[]> post(byte[] body) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(settings.base())
-        .timeout(Duration.ofMinutes(10))
-        .header("Content-Type", "application/fhir+json")
-        .header("Accept", "application/fhir+json")
-        .header("Prefer", "return=minimal")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build();
     IOException last = null;
     long pauseMillis = 1000;
+    boolean renewed = false;
     for (int attempt = 0; attempt <= RETRIES; attempt++) {
       if (attempt > 0) {
         Thread.sleep(pauseMillis);
         pauseMillis *= 2;
       }
+      HttpRequest.Builder request = HttpRequest.newBuilder(settings.base())
+          .timeout(Duration.ofMinutes(10))
+          .header("Content-Type", "application/fhir+json")
+          .header("Accept", "application/fhir+json")
+          .header("Prefer", "return=minimal")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      credentials.authorization().ifPresent(value -> request.header("Authorization", value));
       try {
-        HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         int status = response.statusCode();
+        if (status == 401 && !renewed) {
+          // a token the server no longer takes (revoked, its keys rotated): once more with a new one
+          credentials.rejected();
+          renewed = true;
+          continue;
+        }
         if (status != 502 && status != 503 && status != 504) {
           return response;
         }
