@@ -83,6 +83,6 @@ public record Caller(String clientId, Scopes scopes, boolean authenticated) {
   }
 
   public static FhirException forbidden(String diagnostics) {
-    return new FhirException(403, Issue.error("forbidden", diagnostics));
+    return new FhirException(403, Issue.error(Issue.Code.FORBIDDEN, diagnostics));
   }
 }

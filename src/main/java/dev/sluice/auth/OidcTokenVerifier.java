@@ -89,7 +89,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
       // expired, wrong issuer or audience, bad signature, unknown key, refused algorithm: Nimbus says which
       throw new InvalidTokenException("The access token was refused: " + e.getMessage());
     } catch (KeySourceException e) {
-      throw new FhirException(503, List.of(Issue.error("transient",
+      throw new FhirException(503, List.of(Issue.error(Issue.Code.TRANSIENT,
           "The identity provider's signing keys cannot be fetched; try again later")), e);
     } catch (JOSEException e) {
       throw new InvalidTokenException("The access token's signature cannot be checked: " + e.getMessage());

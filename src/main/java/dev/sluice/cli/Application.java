@@ -7,6 +7,13 @@ import dev.sluice.auth.OidcTokenVerifier;
 import dev.sluice.auth.RoleScopes;
 import dev.sluice.auth.VerifiedTokenCache;
 import java.net.http.HttpClient;
+import dev.sluice.auth.ClientKeys;
+import dev.sluice.auth.SigningKeys;
+import dev.sluice.auth.SmartAuthority;
+import dev.sluice.auth.SmartTokenVerifier;
+import dev.sluice.store.AssertionJtiTable;
+import dev.sluice.store.ClientTable;
+import dev.sluice.store.SigningKeyTable;
 import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
@@ -15,6 +22,8 @@ import dev.sluice.export.ExportTypes;
 import dev.sluice.export.ExportWorkers;
 import dev.sluice.export.GroupMembers;
 import dev.sluice.export.JobPlanner;
+import dev.sluice.export.LeaseKeeper;
+import dev.sluice.export.ExportTables;
 import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartWorker;
@@ -73,16 +82,20 @@ public final class Application implements AutoCloseable {
   private final FhirServer server;
   private final JvmGcMetrics gcMetrics;
   private final ExportWorkers exportWorkers;
-  private final List<ExecutorService> executors;
+  private final NamedExecutor exportLoops;
+  private final Duration exportStop;
+  private final List<NamedExecutor> executors;
   private final Optional<AuditFile> auditFile;
 
   private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
-      List<ExecutorService> executors, Optional<AuditFile> auditFile) {
+      NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors, Optional<AuditFile> auditFile) {
     this.auditFile = auditFile;
     this.database = database;
     this.server = server;
     this.gcMetrics = gcMetrics;
     this.exportWorkers = exportWorkers;
+    this.exportLoops = exportLoops;
+    this.exportStop = exportStop;
     this.executors = executors;
   }
 
@@ -97,13 +110,14 @@ public final class Application implements AutoCloseable {
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
 
-    Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     FhirModel fhir = new FhirModel();
+    Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
         metrics);
-    List<ExecutorService> executors = new ArrayList<>();
+    List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
+    NamedExecutor exportLoops;
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
       SearchParameters parameters = new SearchParameters(fhir);
@@ -115,42 +129,45 @@ public final class Application implements AutoCloseable {
       SearchParser parser = new SearchParser(fhir, parameters, ownBases);
       SearchSql searchSql = new SearchSql(Clock.systemUTC());
       ResourceSearch search = new ResourceSearch(database.dataSource(), searchSql);
-      named(executors, "post-load-analyzer-").submit(new PostLoadAnalyzer(database.dataSource(), ANALYZE_LOOK));
+      named(executors, "post-load-analyzer-").executor().submit(new PostLoadAnalyzer(database.dataSource(), ANALYZE_LOOK));
 
       // export: durable jobs in the database, worked by every process that shares it
       ExportSettings exportSettings = config.export().settings();
-      OutputStore output = switch (config.export().storage()) {
-        case "azure" -> new AzureBlobOutputStore(config.export().azureConnectionString(),
-            ExportConfig.AZURE_BLOCK_BYTES, ExportConfig.AZURE_UPLOAD_CONCURRENCY);
-        default -> new LocalOutputStore(config.dataDir().resolve("exports"));
-      };
+      // the local store's files are served by this server; Azure's by Azure
+      Optional<LocalOutputStore> localFiles = config.export().storage().equals("azure") ? Optional.empty()
+          : Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE));
+      OutputStore output = localFiles.isPresent() ? localFiles.get()
+          : new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
+              ExportConfig.AZURE_UPLOAD_CONCURRENCY);
       ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
-      ExportFileTable exportFiles = new ExportFileTable(database.dataSource());
+      ExportTables exportTables = new ExportTables(exportJobs, exportParts, new ExportFileTable(database.dataSource()));
       ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
           new PastVersionSearch(fhir, parameters, expressions, ownBases, searchSql), ExportConfig.REPLACED_BATCH);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
-      ExecutorService exportLoops = named(executors, "export-worker-");
-      ExecutorService leaseKeepers = named(executors, "export-lease-");
+      exportLoops = named(executors, "export-worker-");
+      ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
               exportTypes, owner),
-          new PartWorker(exportSettings, exportJobs, exportParts, exportFiles, exportScan, output, fhir, compartment,
-              leaseKeepers, owner, parser, anonymizations),
-          exportLoops, owner).start();
-      ExportJobs exports = new ExportJobs(exportSettings, exportJobs, exportParts, exportFiles, output, store,
-          anonymizations, exportWorkers::wake);
+          new PartWorker(exportSettings, exportTables, exportScan, output, fhir, compartment, parser, anonymizations,
+              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), owner),
+          exportLoops.executor(), owner).start();
+      ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations, exportTypes,
+          exportWorkers::wake);
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
               config.edge().tls()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, exportTypes, authenticator(config), metrics).start();
+          exports, localFiles, exportTypes, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",
           config.host(), server.port());
-      return new Application(database, server, gcMetrics, exportWorkers, executors, auditFile);
+      // parts in progress notice shutdown at their next lease tick, then give themselves back
+      Duration exportStop = exportSettings.renewEvery().multipliedBy(2).plus(EXECUTOR_STOP);
+      return new Application(database, server, gcMetrics, exportWorkers, exportLoops, exportStop, executors, auditFile);
     } catch (RuntimeException e) {
       if (exportWorkers != null) {
         exportWorkers.close();
@@ -162,16 +179,30 @@ public final class Application implements AutoCloseable {
     }
   }
 
-  private static Authenticator authenticator(Config config) {
-    if (config.auth().mode() == AuthMode.NONE && config.auth().openBeyondLoopback(config.host())) {
-      log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change and"
-          + " export every record", config.host());
-    }
-    return switch (config.auth().mode()) {
-      case NONE -> Authenticator.none();
-      case SMART -> throw new IllegalStateException("--auth " + config.auth().mode() + " is not wired yet");
-      case OIDC -> Authenticator.bearer(AuthMode.OIDC, new VerifiedTokenCache(oidcVerifier(config.edge().oidc()),
-          Clock.systemUTC(), VERIFIED_TOKENS));
+  private static FhirServer.Security security(Config config, Database database) {
+    AuthConfig auth = config.auth();
+    return switch (auth.mode()) {
+      case NONE -> {
+        if (auth.openBeyondLoopback(config.host())) {
+          log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change"
+              + " and export every record", config.host());
+        }
+        yield FhirServer.Security.none();
+      }
+      case SMART -> {
+        SigningKeyTable keyTable = new SigningKeyTable(database.dataSource());
+        String issuer = issuer(config, keyTable);
+        Duration lifetime = Duration.ofSeconds(auth.tokenLifetimeSeconds());
+        SigningKeys keys = new SigningKeys(keyTable, AuthConfig.LONGEST_TOKEN_LIFETIME, Clock.systemUTC());
+        keys.current();
+        SmartAuthority authority = new SmartAuthority(new ClientTable(database.dataSource()),
+            new AssertionJtiTable(database.dataSource()), new ClientKeys(), keys, issuer, lifetime, Clock.systemUTC());
+        log.info("--auth smart: tokens issued as {}, {} s each", issuer, lifetime.toSeconds());
+        yield FhirServer.Security.smart(Authenticator.bearer(AuthMode.SMART, new VerifiedTokenCache(
+            new SmartTokenVerifier(keys, issuer, Clock.systemUTC()), Clock.systemUTC(), VERIFIED_TOKENS)), authority);
+      }
+      case OIDC -> FhirServer.Security.external(Authenticator.bearer(AuthMode.OIDC,
+          new VerifiedTokenCache(oidcVerifier(config.edge().oidc()), Clock.systemUTC(), VERIFIED_TOKENS)));
     };
   }
 
@@ -186,9 +217,38 @@ public final class Application implements AutoCloseable {
         oidc.rolesFile().map(RoleScopes::read).orElse(RoleScopes.none()));
   }
 
+  /** The configured public base URL names the issuer; without one, the installation's own id does. */
+  private static String issuer(Config config, SigningKeyTable keys) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return config.publicBaseUrl().replaceAll("/+$", "");
+    }
+    try {
+      return keys.installationIssuer();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("Reading the installation's issuer failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** An executor and the name its threads carry, for the log when it does not stop. */
+  private record NamedExecutor(String name, ExecutorService executor) {
+    /** Waits for the tasks to end by themselves; false (and a WARN) when they did not within {@code limit}. */
+    boolean await(Duration limit) {
+      try {
+        if (executor.awaitTermination(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+          return true;
+        }
+        log.warn("Executor {} did not stop within {} ms", name, limit.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return false;
+    }
+  }
+
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */
-  private static ExecutorService named(List<ExecutorService> executors, String prefix) {
-    ExecutorService e = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory());
+  private static NamedExecutor named(List<NamedExecutor> executors, String prefix) {
+    NamedExecutor e = new NamedExecutor(prefix + "*",
+        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory()));
     executors.add(e);
     return e;
   }
@@ -204,19 +264,13 @@ public final class Application implements AutoCloseable {
     return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static void stop(List<ExecutorService> executors) {
-    for (ExecutorService e : executors.reversed()) {
-      e.shutdownNow();
+  /** Interrupts what still runs, in reverse order of creation, and waits for each a bounded time. */
+  private static void stop(List<NamedExecutor> executors) {
+    for (NamedExecutor e : executors.reversed()) {
+      e.executor().shutdownNow();
     }
-    for (ExecutorService e : executors.reversed()) {
-      try {
-        if (!e.awaitTermination(EXECUTOR_STOP.toMillis(), TimeUnit.MILLISECONDS)) {
-          log.warn("An executor did not stop within {} s", EXECUTOR_STOP.toSeconds());
-        }
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    for (NamedExecutor e : executors.reversed()) {
+      e.await(EXECUTOR_STOP);
     }
   }
 
@@ -229,21 +283,14 @@ public final class Application implements AutoCloseable {
     return server.port();
   }
 
-  private static long exportWorkerGrace() {
-    return 1_200;
-  }
-
   @Override
   public void close() {
     log.info("Stopping Sluice");
     server.close();
     // parts in progress notice at their next lease tick and give themselves back
     exportWorkers.close();
-    try {
-      Thread.sleep(exportWorkerGrace());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    exportLoops.executor().shutdown();
+    exportLoops.await(exportStop);
     stop(executors);
     gcMetrics.close();
     database.close();

@@ -16,6 +16,8 @@ import java.util.List;
  */
 public record AuthConfig(AuthMode mode, boolean allowUnauthenticated, int tokenLifetimeSeconds) {
   public static final int DEFAULT_TOKEN_LIFETIME = 300;
+  /** The longest --auth-token-lifetime: how long a retired signing key must still verify. */
+  static final java.time.Duration LONGEST_TOKEN_LIFETIME = java.time.Duration.ofSeconds(3600);
 
   public static AuthConfig none() {
     return new AuthConfig(AuthMode.NONE, false, DEFAULT_TOKEN_LIFETIME);
@@ -36,7 +38,7 @@ public record AuthConfig(AuthMode mode, boolean allowUnauthenticated, int tokenL
           + " tokens to clients registered with 'sluice clients add') or --auth oidc (tokens of your identity"
           + " provider), or listen on --host 127.0.0.1; --allow-unauthenticated overrides this at your own risk");
     }
-    if (tokenLifetimeSeconds < 10 || tokenLifetimeSeconds > 3600) {
+    if (tokenLifetimeSeconds < 10 || tokenLifetimeSeconds > LONGEST_TOKEN_LIFETIME.toSeconds()) {
       problems.add("--auth-token-lifetime (SLUICE_AUTH_TOKEN_LIFETIME) must be between 10 and 3600 seconds, got "
           + tokenLifetimeSeconds);
     }

@@ -1,5 +1,6 @@
 package dev.sluice.deid;
 
+import dev.sluice.fhir.Sha256;
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -7,11 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -61,7 +59,7 @@ final class ConfigReader {
         for (int i = 0; i < rules.size(); i++) {
             compiled.add(rule(i, rules.get(i), compiler));
         }
-        return new AnonymizationConfig(fhirVersion.isEmpty() ? "" : "R4", processingErrors, parameters, sha256(bytes), compiled);
+        return new AnonymizationConfig(fhirVersion.isEmpty() ? "" : "R4", processingErrors, parameters, Sha256.hex(bytes), compiled);
     }
 
     private static CompiledRule rule(int index, JsonNode json, PathEngine compiler) {
@@ -268,7 +266,7 @@ final class ConfigReader {
     private static String randomKey() {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
+        return java.util.HexFormat.of().formatHex(bytes);
     }
 
     private static String text(JsonNode json) {
@@ -312,11 +310,4 @@ final class ConfigReader {
         return bytes;
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-    }
 }

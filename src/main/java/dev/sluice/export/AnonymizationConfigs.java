@@ -63,7 +63,7 @@ public final class AnonymizationConfigs {
       case ConfigRead.Missing m -> throw FhirException.badRequest("There is no anonymization configuration '"
           + asked.config() + "' in the container '" + ExportNames.ANONYMIZATION_CONTAINER + "' of the export store",
           "_anonymizationConfig");
-      case ConfigRead.Changed c -> throw new FhirException(412, Issue.error("conflict", "The anonymization"
+      case ConfigRead.Changed c -> throw new FhirException(412, Issue.error(Issue.Code.CONFLICT, "The anonymization"
           + " configuration '" + asked.config() + "' does not have the ETag " + asked.etag() + " (it changed)",
           "_anonymizationConfigEtag"));
       case ConfigRead.TooLarge t -> throw FhirException.badRequest("The anonymization configuration '" + asked.config()

@@ -1,5 +1,8 @@
 package dev.sluice.export;
 
+import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
+import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.deid.AnonymizationException;
 import dev.sluice.deid.Anonymizer;
 import dev.sluice.deid.ProcessingErrors;
@@ -81,8 +84,9 @@ final class Deidentifier {
     if (anonymizer.config().processingErrors() == ProcessingErrors.RAISE) {
       throw new Failed(which + " could not be de-identified (processingErrors: raise): " + e.getMessage());
     }
-    errors.write(PartWorker.outcome("error", "processing",
-        which + " could not be de-identified and was left out (processingErrors: skip): " + e.getMessage()));
+    errors.write(OperationOutcomeJson.of(Issue.error(Issue.Code.PROCESSING,
+        which + " could not be de-identified and was left out (processingErrors: skip): " + e.getMessage())
+        .withMessage(MessageCode.EXPORT_DEID_RESOURCE_LEFT_OUT)));
     return null;
   }
 

@@ -1,16 +1,23 @@
 package dev.sluice.export;
 
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
 import dev.sluice.store.ExportFileRow;
 import dev.sluice.store.ExportFileTable;
 import dev.sluice.store.ExportJobRow;
+import dev.sluice.store.ExportJobStatus;
 import dev.sluice.store.ExportJobTable;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ResourceStore;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,39 +34,44 @@ public final class ExportJobs {
   private final ResourceStore resources;
   private final Runnable wake;
   private final AnonymizationConfigs anonymizations;
+  private final ExportTypes types;
+  private static final Duration QUEUED_RETRY = Duration.ofSeconds(2);
 
   /**
    * @param wake called when a job is queued, to wake this process's idle workers
    */
-  public ExportJobs(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportFileTable files,
-      OutputStore store, ResourceStore resources, AnonymizationConfigs anonymizations, Runnable wake) {
+  public ExportJobs(ExportSettings settings, ExportTables tables, OutputStore store, ResourceStore resources,
+      AnonymizationConfigs anonymizations, ExportTypes types, Runnable wake) {
+    this.types = types;
     this.settings = settings;
-    this.jobs = jobs;
-    this.parts = parts;
-    this.files = files;
+    this.jobs = tables.jobs();
+    this.parts = tables.parts();
+    this.files = tables.files();
     this.store = store;
     this.resources = resources;
     this.wake = wake;
     this.anonymizations = anonymizations;
   }
 
-  public ExportSettings settings() {
-    return settings;
-  }
-
-  public OutputStore store() {
-    return store;
+  /** Whether kick-off requires {@code Accept} and {@code Prefer: respond-async}. */
+  public boolean requireAsyncHeaders() {
+    return settings.requireAsyncHeaders();
   }
 
   /**
    * Queues an export, or returns the queued or running job of the same client for the same
    * request (never another client's).
    *
-   * @param client who asks (see docs/export.md, "Clients")
+   * @return the job's id
+   *
+   * @param caller who asks: the job is theirs, and holds only types their scopes allow
    * @throws FhirException 404 when the Group or a {@code patient} does not exist; 400 or 412
-   *     when the anonymization configuration is missing, invalid or not of the ETag asked for
+   *     when the anonymization configuration is missing, invalid or not of the ETag asked for;
+   *     403 when the scopes do not allow a type asked for, or the level
    */
-  public ExportJobRow kickOff(ExportRequest asked, String client) {
+  public UUID kickOff(ExportRequest unscoped, Caller caller) {
+    String client = caller.clientId();
+    ExportRequest asked = scoped(unscoped, caller);
     ExportRequest request = asked;
     byte[] anonymizationConfig = null;
     if (asked.anonymization() != null) {
@@ -79,7 +91,7 @@ public final class ExportJobs {
       Optional<ExportJobRow> running = jobs.findActive(client, key);
       if (running.isPresent()) {
         log.info("Export {}: the same request again from the same client; returning the running job", running.get().id());
-        return running.get();
+        return running.get().id();
       }
       ExportJobTable.Snapshot snapshot = jobs.snapshot();
       UUID id = UUID.randomUUID();
@@ -87,11 +99,11 @@ public final class ExportJobs {
           ? request.until() : snapshot.transactionTime();
       String container = request.container() != null ? request.container()
           : ExportNames.defaultContainer(snapshot.transactionTime(), id);
-      ExportJobRow job = new ExportJobRow(id, client, key, request.requestUrl(), request.toJson(), ExportJobRow.QUEUED,
+      ExportJobRow job = new ExportJobRow(id, client, key, request.requestUrl(), request.toJson(), ExportJobStatus.QUEUED,
           at, snapshot.inProgressXids(), container, null, null, null, null, null);
       if (!jobs.insert(job, anonymizationConfig)) {
         // an identical kick-off of the same client won the race
-        return jobs.findActive(client, key).orElseThrow(() -> FhirException.conflict(
+        return jobs.findActive(client, key).map(ExportJobRow::id).orElseThrow(() -> FhirException.conflict(
             "An identical export of yours started and ended at this moment; please send the request again"));
       }
       log.info("Export {} queued: {} level, {} types, since {}{}", id, request.level().code(),
@@ -99,10 +111,41 @@ public final class ExportJobs {
           request.anonymization() == null ? "" : ", de-identified with " + request.anonymization().config()
               + " (sha256 " + request.anonymization().sha256() + ")");
       wake.run();
-      return job;
+      return id;
     } catch (SQLException e) {
       throw FhirException.internal("The export could not be queued: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The request limited to what the caller's scopes allow: Patient and Group level need the
+   * Patient (and Group) type whole; an explicit {@code _type} beyond the scopes is refused;
+   * without one, the job holds the types of its level that the scopes allow, recorded in the
+   * job's request.
+   */
+  private ExportRequest scoped(ExportRequest request, Caller caller) {
+    switch (request.level()) {
+      case ExportLevel.System s -> { }
+      case ExportLevel.Patients p -> caller.requireWhole(Interaction.EXPORT, "Patient");
+      case ExportLevel.Group g -> {
+        caller.requireWhole(Interaction.EXPORT, "Patient");
+        caller.requireWhole(Interaction.EXPORT, "Group");
+      }
+    }
+    if (!request.types().isEmpty()) {
+      List<String> refused = request.types().stream().filter(t -> !caller.mayWhole(Interaction.EXPORT, t)).toList();
+      if (!refused.isEmpty()) {
+        throw Caller.forbidden("_type asks for " + String.join(", ", refused) + ", which the token's scopes ("
+            + caller.scopes().text() + ") do not allow to export (search-constrained scopes never do)");
+      }
+      return request;
+    }
+    Set<String> level = types.forLevel(request.level());
+    List<String> allowed = level.stream().filter(t -> caller.mayWhole(Interaction.EXPORT, t)).sorted().toList();
+    if (allowed.isEmpty()) {
+      throw Caller.forbidden("The token's scopes (" + caller.scopes().text() + ") allow no type of this export");
+    }
+    return allowed.size() == level.size() ? request : request.withTypes(allowed);
   }
 
   private void requireExisting(String type, String id, int status, String parameter) {
@@ -113,30 +156,56 @@ public final class ExportJobs {
     }
   }
 
-  public Optional<ExportJobRow> find(UUID id) {
+  /**
+   * The status of a job a client may see; empty when there is none (never started,
+   * cancelled, or expired).
+   *
+   * @param fhirBase the base of the manifest's download URLs
+   */
+  public Optional<ExportStatus> status(UUID id, Caller caller, String fhirBase) {
     try {
-      return jobs.find(id);
+      Optional<ExportJobRow> found = find(id, caller);
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      ExportJobRow job = found.get();
+      return switch (job.status()) {
+        case QUEUED -> Optional.of(new ExportStatus.Queued(QUEUED_RETRY));
+        case RUNNING -> {
+          ExportPartTable.Progress p = parts.progress(id);
+          long remaining = p.parts() - p.done();
+          // about one poll per round of parts, never more often than every second nor rarer than every 10
+          Duration retry = Duration.ofSeconds(Math.min(10, 1 + remaining / Math.max(1, 4L * settings.workers())));
+          yield Optional.of(new ExportStatus.Running(p.done(), p.parts(), p.resources(), retry));
+        }
+        case COMPLETED -> Optional.of(new ExportStatus.Completed(
+            Manifest.of(job, ExportRequest.fromJson(job.requestJson()), files.done(id), store, fhirBase),
+            job.expiresAt()));
+        case FAILED -> {
+          int status = job.errorStatus() == null ? 500 : job.errorStatus();
+          yield Optional.of(new ExportStatus.Failed(status, Issue.error(
+              status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION, "The export failed: " + job.errorText())
+              .withMessage(MessageCode.EXPORT_FAILED)));
+        }
+        case CANCELLED -> Optional.empty();
+      };
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }
   }
 
-  public ExportPartTable.Progress progress(UUID id) {
+  /** The container of a completed job's files; empty while it has none to download. */
+  public Optional<String> completedContainer(UUID id, Caller caller) {
     try {
-      return parts.progress(id);
+      return find(id, caller).filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
     } catch (SQLException e) {
-      throw FhirException.internal("Reading the export's progress failed: " + e.getMessage(), e);
+      throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }
   }
 
-  /** The manifest of a completed job. */
-  public byte[] manifest(ExportJobRow job, String fhirBase) {
-    try {
-      List<ExportFileRow> done = files.done(job.id());
-      return Manifest.of(job, ExportRequest.fromJson(job.requestJson()), done, store, fhirBase);
-    } catch (SQLException e) {
-      throw FhirException.internal("Reading the export's files failed: " + e.getMessage(), e);
-    }
+  /** A job the caller started (another client's job is as absent as one never started). */
+  private Optional<ExportJobRow> find(UUID id, Caller caller) throws SQLException {
+    return jobs.find(id).filter(j -> caller.owns(j.client()));
   }
 
   /**
@@ -145,10 +214,10 @@ public final class ExportJobs {
    *
    * @return false when there is no such job
    */
-  public boolean cancel(UUID id) {
+  public boolean cancel(UUID id, Caller caller) {
     try {
-      Optional<ExportJobRow> job = jobs.find(id);
-      if (job.isEmpty() || job.get().status().equals(ExportJobRow.CANCELLED)) {
+      Optional<ExportJobRow> job = find(id, caller);
+      if (job.isEmpty() || job.get().status() == ExportJobStatus.CANCELLED) {
         return false;
       }
       jobs.cancel(id);

@@ -1,17 +1,14 @@
 package dev.sluice.export;
 
+import dev.sluice.fhir.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -118,12 +115,7 @@ public record ExportRequest(
   public String key() {
     ObjectNode n = (ObjectNode) readTree(toJson());
     n.remove("requestUrl");
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(n.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+    return Sha256.hex(n.toString());
   }
 
   private static JsonNode readTree(String json) {
@@ -147,6 +139,12 @@ public record ExportRequest(
   }
 
   /** The same request, with the configuration it applies resolved at kick-off. */
+  /** The same request for these types only (an export limited to what its client may read). */
+  public ExportRequest withTypes(List<String> only) {
+    return new ExportRequest(level, only, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
+        anonymization);
+  }
+
   public ExportRequest with(Anonymization resolved) {
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
         resolved);

@@ -3,7 +3,7 @@ package dev.sluice.export;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.store.ExportJobRow;
 import dev.sluice.store.ExportJobTable;
-import dev.sluice.store.ExportPartRow;
+import dev.sluice.store.ExportPartKind;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportPartTable.NewPart;
 import dev.sluice.store.ExportScan;
@@ -70,14 +70,14 @@ public final class JobPlanner {
       long span = t.maxPk() - t.minPk() + 1;
       long width = (span + n - 1) / n;
       for (long from = t.minPk(); from <= t.maxPk(); from += width) {
-        plan.add(new NewPart(ExportPartRow.RESOURCES, t.type(), from, Math.min(t.maxPk(), from + width - 1)));
+        plan.add(new NewPart(ExportPartKind.RESOURCES, t.type(), from, Math.min(t.maxPk(), from + width - 1)));
       }
     }
     if (request.since() != null) {
-      plan.add(new NewPart(ExportPartRow.DELETED, null, 0, 0));
+      plan.add(new NewPart(ExportPartKind.DELETED, null, 0, 0));
     }
     if (!request.ignored().isEmpty()) {
-      plan.add(new NewPart(ExportPartRow.NOTES, null, 0, 0));
+      plan.add(new NewPart(ExportPartKind.NOTES, null, 0, 0));
     }
     boolean planned = parts.plan(job.id(), owner, members, plan);
     if (planned) {

@@ -1,14 +1,12 @@
 package dev.sluice.export;
 
+import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -19,9 +17,17 @@ import java.util.stream.Stream;
  */
 public final class LocalOutputStore implements OutputStore {
   private final Path root;
+  private final boolean protectedByTokens;
 
+  /** Files downloaded without a token, from a server without authorization ({@code --auth none}). */
   public LocalOutputStore(Path root) {
+    this(root, false);
+  }
+
+  /** @param protectedByTokens downloads need an access token of the job's client (any --auth but none) */
+  public LocalOutputStore(Path root, boolean protectedByTokens) {
     this.root = root.toAbsolutePath().normalize();
+    this.protectedByTokens = protectedByTokens;
   }
 
   /** The file's path; refuses anything that would leave the export directory. */
@@ -95,11 +101,7 @@ public final class LocalOutputStore implements OutputStore {
 
   /** The local ETag of a configuration: {@code "<sha-256 hex>"}. */
   public static String etag(byte[] bytes) {
-    try {
-      return '"' + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)) + '"';
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+    return '"' + Sha256.hex(bytes) + '"';
   }
 
   /** ETags are compared quoted, as Azure does: a client may leave the quotes out. */
@@ -114,8 +116,8 @@ public final class LocalOutputStore implements OutputStore {
 
   @Override
   public boolean requiresAccessToken() {
-    // The guide: true when the files are protected like the API itself. The server has no
-    // authorisation yet, so a client needs no token to download; this turns true with auth.
-    return false;
+    // The guide: true when the files are protected like the API itself, as they are with
+    // authorization on: a download goes through the same filter and owner check as the status.
+    return protectedByTokens;
   }
 }

@@ -18,9 +18,7 @@ final class NdjsonWriter implements AutoCloseable {
   private final ExportFileTable files;
   private final ExportPartRow part;
   private final String container;
-  private final String prefix;
-  private final String kind;
-  private final String resType;
+  private final FileSeries series;
   private final ExportSettings limits;
 
   private ExportFileRow current;
@@ -30,15 +28,13 @@ final class NdjsonWriter implements AutoCloseable {
   private long totalResources;
   private long totalBytes;
 
-  NdjsonWriter(OutputStore store, ExportFileTable files, ExportPartRow part, String container, String prefix,
-      String kind, String resType, ExportSettings limits) {
+  NdjsonWriter(OutputStore store, ExportFileTable files, ExportPartRow part, String container, FileSeries series,
+      ExportSettings limits) {
     this.store = store;
     this.files = files;
     this.part = part;
     this.container = container;
-    this.prefix = prefix;
-    this.kind = kind;
-    this.resType = resType;
+    this.series = series;
     this.limits = limits;
   }
 
@@ -49,7 +45,7 @@ final class NdjsonWriter implements AutoCloseable {
       closeFile();
     }
     if (out == null) {
-      current = files.allocate(part, prefix, kind, resType);
+      current = files.allocate(part, series.prefix(), series.kind(), series.resType());
       out = new BufferedOutputStream(store.create(container, part.jobId(), current.name()), limits.writeBufferBytes());
     }
     out.write(b, off, len);
@@ -75,7 +71,8 @@ final class NdjsonWriter implements AutoCloseable {
   private void closeFile() throws IOException, SQLException {
     out.close();
     out = null;
-    files.close(part.jobId(), new ExportFileRow(current.prefix(), current.seq(), kind, resType, fileResources, fileBytes));
+    files.close(part.jobId(), new ExportFileRow(current.prefix(), current.seq(), series.kind(), series.resType(), fileResources,
+        fileBytes));
     fileResources = 0;
     fileBytes = 0;
   }

@@ -33,7 +33,7 @@ public final class FhirException extends RuntimeException {
 
   /** 400 for a request whose parameter or body is wrong; names the offending part. */
   public static FhirException badRequest(String diagnostics, String expression) {
-    return new FhirException(400, Issue.error("invalid", diagnostics, expression));
+    return new FhirException(400, Issue.error(Issue.Code.INVALID, diagnostics, expression));
   }
 
   public static FhirException badRequest(String diagnostics) {
@@ -41,30 +41,30 @@ public final class FhirException extends RuntimeException {
   }
 
   public static FhirException notFound(String diagnostics) {
-    return new FhirException(404, Issue.error("not-found", diagnostics));
+    return new FhirException(404, Issue.error(Issue.Code.NOT_FOUND, diagnostics));
   }
 
   public static FhirException gone(String diagnostics) {
-    return new FhirException(410, Issue.error("deleted", diagnostics));
+    return new FhirException(410, Issue.error(Issue.Code.DELETED, diagnostics));
   }
 
   public static FhirException conflict(String diagnostics) {
-    return new FhirException(409, Issue.error("conflict", diagnostics));
+    return new FhirException(409, Issue.error(Issue.Code.CONFLICT, diagnostics));
   }
 
   public static FhirException preconditionFailed(String diagnostics) {
-    return new FhirException(412, Issue.error("conflict", diagnostics));
+    return new FhirException(412, Issue.error(Issue.Code.CONFLICT, diagnostics));
   }
 
   public static FhirException notSupported(String diagnostics, String expression) {
-    return new FhirException(400, Issue.error("not-supported", diagnostics, expression));
+    return new FhirException(400, Issue.error(Issue.Code.NOT_SUPPORTED, diagnostics, expression));
   }
 
   public static FhirException unprocessable(String diagnostics, String expression) {
-    return new FhirException(422, Issue.error("processing", diagnostics, expression));
+    return new FhirException(422, Issue.error(Issue.Code.PROCESSING, diagnostics, expression));
   }
 
   public static FhirException internal(String diagnostics, Throwable cause) {
-    return new FhirException(500, List.of(Issue.error("exception", diagnostics)), cause);
+    return new FhirException(500, List.of(Issue.error(Issue.Code.EXCEPTION, diagnostics)), cause);
   }
 }

@@ -3,6 +3,7 @@ package dev.sluice.http;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.Issue;
@@ -43,6 +44,24 @@ final class BundleRoutes {
 
   void handle(Context ctx, Caller caller) {
     BundleJson.Envelope bundle = BundleJson.read(ctx.bodyAsBytes(), fhir, Negotiation.requestFormat(ctx));
+    boolean transaction = isTransaction(bundle);
+    String base = baseUrl.of(ctx);
+    boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
+    BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
+    if (transaction) {
+      transaction(caller, bundle, base, minimal, responseEntries);
+    } else {
+      batch(caller, bundle, base, minimal, responseEntries);
+    }
+    BundleWriter out = new BundleWriter(transaction ? "transaction-response" : "batch-response", null);
+    for (BundleWriter.Entry e : responseEntries) {
+      out.entry(e);
+    }
+    responses.send(ctx, 200, out.finish());
+  }
+
+  /** True for a transaction, false for a batch; 400 for anything else. */
+  private static boolean isTransaction(BundleJson.Envelope bundle) {
     if (!"Bundle".equals(bundle.resourceType())) {
       throw FhirException.badRequest(
           "POST to the base URL takes a batch or transaction Bundle, not a " + bundle.resourceType(), "resourceType");
@@ -52,83 +71,82 @@ final class BundleRoutes {
       throw FhirException.badRequest(
           "Bundle.type must be batch or transaction, got " + (type == null ? "nothing" : type), "Bundle.type");
     }
-    boolean transaction = type.equals("transaction");
+    return type.equals("transaction");
+  }
+
+  /** All or nothing: any failing entry rolls the whole transaction back. */
+  private void transaction(Caller caller, BundleJson.Envelope bundle, String base, boolean minimal,
+      BundleWriter.Entry[] responseEntries) {
     List<BundleEntryRequest> requests = new ArrayList<>();
     Map<String, String> resolved = new HashMap<>();
-    BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
-    String base = baseUrl.of(ctx);
-    Map<String, BundleEntryRequest.Create> createdBy = transaction ? new HashMap<>() : null;
+    Map<String, BundleEntryRequest.Create> createdBy = new HashMap<>();
+    try {
+      for (BundleJson.Entry entry : bundle.entries()) {
+        requests.add(toRequest(caller, entry, resolved, base, createdBy));
+      }
+      requireDistinctTargets(requests);
+    } catch (FhirException e) {
+      throw rolledBack(e);
+    }
+    requests = rewriteReferences(requests, resolved);
+    List<ResourcePut> puts = asPuts(requests);
+    List<BundleEntryRequest> ordered = new ArrayList<>(requests);
+    ordered.sort(Comparator.comparingInt(BundleEntryRequest::transactionOrder));
+    try {
+      if (puts != null) {
+        List<StoredResource> stored = store.writeAll(puts);
+        for (int i = 0; i < stored.size(); i++) {
+          responseEntries[requests.get(i).index()] = respond(requests.get(i), stored.get(i), base, minimal);
+        }
+      } else {
+        store.write(tx -> {
+          for (BundleEntryRequest r : ordered) {
+            responseEntries[r.index()] = respond(r, execute(tx, r), base, minimal);
+          }
+          return null;
+        });
+      }
+    } catch (FhirException e) {
+      throw rolledBack(e);
+    }
+    for (BundleEntryRequest r : requests) {
+      if (r instanceof BundleEntryRequest.SameAs same) {
+        responseEntries[same.index()] = responseEntries[same.first()].asRepeat();
+      }
+    }
+  }
+
+  /** Each entry on its own: the ones that fail are answered with their OperationOutcome. */
+  private void batch(Caller caller, BundleJson.Envelope bundle, String base, boolean minimal,
+      BundleWriter.Entry[] responseEntries) {
+    List<BundleEntryRequest> requests = new ArrayList<>();
+    // a batch's entries do not refer to each other: what they resolve is not used
+    Map<String, String> resolved = new HashMap<>();
     for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(caller, entry, resolved, base, createdBy));
+        requests.add(toRequest(caller, entry, resolved, base, null));
       } catch (FhirException e) {
-        if (transaction) {
-          throw rolledBack(e);
-        }
         responseEntries[entry.index()] = failure(e);
       }
     }
-    if (transaction) {
-      try {
-        requireDistinctTargets(requests);
-      } catch (FhirException e) {
-        throw rolledBack(e);
-      }
-      requests = rewriteReferences(requests, resolved);
-    }
-    boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
     List<ResourcePut> puts = asPuts(requests);
-    if (transaction) {
-      List<BundleEntryRequest> ordered = new ArrayList<>(requests);
-      ordered.sort(Comparator.comparingInt(BundleEntryRequest::transactionOrder));
-      try {
-        if (puts != null) {
-          List<StoredResource> stored = store.writeAll(puts);
-          for (int i = 0; i < stored.size(); i++) {
-            responseEntries[requests.get(i).index()] = respond(requests.get(i), stored.get(i), base, minimal);
-          }
-        } else {
-          store.write(tx -> {
-            for (BundleEntryRequest r : ordered) {
-              responseEntries[r.index()] = respond(r, execute(tx, r), base, minimal);
-            }
-            return null;
-          });
-        }
-      } catch (FhirException e) {
-        throw rolledBack(e);
-      }
-      for (BundleEntryRequest r : requests) {
-        if (r instanceof BundleEntryRequest.SameAs same) {
-          BundleWriter.Entry e = responseEntries[same.first()];
-          responseEntries[same.index()] = new BundleWriter.Entry(e.fullUrl(), e.resource(), null, null, null,
-              "200 OK", e.location(), e.etag(), e.lastModified(), null);
-        }
-      }
+    List<ResourceStore.Outcome<StoredResource>> outcomes;
+    if (puts != null) {
+      outcomes = store.writeBatch(puts);
     } else {
-      List<ResourceStore.Outcome<StoredResource>> outcomes;
-      if (puts != null) {
-        outcomes = store.writeBatch(puts);
-      } else {
-        List<ResourceStore.Work<StoredResource>> units = new ArrayList<>();
-        for (BundleEntryRequest r : requests) {
-          units.add(tx -> execute(tx, r));
-        }
-        outcomes = store.writeEach(units);
+      List<ResourceStore.Work<StoredResource>> units = new ArrayList<>();
+      for (BundleEntryRequest r : requests) {
+        units.add(tx -> execute(tx, r));
       }
-      for (int i = 0; i < requests.size(); i++) {
-        var outcome = outcomes.get(i);
-        BundleEntryRequest request = requests.get(i);
-        responseEntries[request.index()] = outcome.error() == null
-            ? respond(request, outcome.value(), base, minimal)
-            : failure(outcome.error());
-      }
+      outcomes = store.writeEach(units);
     }
-    BundleWriter out = new BundleWriter(transaction ? "transaction-response" : "batch-response", null);
-    for (BundleWriter.Entry e : responseEntries) {
-      out.entry(e);
+    for (int i = 0; i < requests.size(); i++) {
+      var outcome = outcomes.get(i);
+      BundleEntryRequest request = requests.get(i);
+      responseEntries[request.index()] = outcome.error() == null
+          ? respond(request, outcome.value(), base, minimal)
+          : failure(outcome.error());
     }
-    responses.send(ctx, 200, out.finish());
   }
 
   /**
@@ -153,13 +171,12 @@ final class BundleRoutes {
   private static FhirException rolledBack(FhirException e) {
     String prefix = "The transaction was rolled back; nothing of it was stored. ";
     return new FhirException(e.status(), e.issues().stream()
-        .map(i -> new Issue(i.severity(), i.code(), prefix + i.diagnostics(), i.expression()))
+        .map(i -> i.rephrased(prefix + i.diagnostics(), i.expression()))
         .toList(), e);
   }
 
-  private BundleWriter.Entry failure(FhirException e) {
-    return new BundleWriter.Entry(null, null, null, null, null, statusLine(e.status()), null, null, null,
-        OperationOutcomes.json(fhir, e.issues()));
+  private static BundleWriter.Entry failure(FhirException e) {
+    return BundleWriter.Entry.failure(statusLine(e.status()), OperationOutcomeJson.of(e.issues()));
   }
 
   private StoredResource execute(dev.sluice.store.WriteTransaction tx, BundleEntryRequest r)
@@ -168,12 +185,12 @@ final class BundleRoutes {
       case BundleEntryRequest.Create c -> tx.put(new ResourcePut(c.type(), c.id(), c.resource(), c.json(), true));
       case BundleEntryRequest.Update u -> tx.update(u.type(), u.id(), u.resource(), u.ifMatch(), u.json());
       case BundleEntryRequest.Delete d -> tx.delete(d.type(), d.id(), d.ifMatch())
-          .orElse(new StoredResource(d.type(), d.id(), 0, null, true, null, false));
+          .orElse(StoredResource.absent(d.type(), d.id()));
       case BundleEntryRequest.Matched m -> m.existing();
       // answered from the entry it stands for once the transaction is written
       case BundleEntryRequest.SameAs same -> null;
       // nothing to delete: respond() answers 204 without looking at this
-      case BundleEntryRequest.NoMatch n -> new StoredResource("", "", 0, null, true, null, false);
+      case BundleEntryRequest.NoMatch n -> StoredResource.absent(null, null);
       case BundleEntryRequest.Read rd -> {
         var found = rd.version() == null ? store.read(rd.type(), rd.id()) : store.vread(rd.type(), rd.id(), rd.version());
         StoredResource s = found.orElseThrow(() -> FhirException.notFound(rd.type() + "/" + rd.id() + " is not known"));
@@ -187,16 +204,14 @@ final class BundleRoutes {
 
   private BundleWriter.Entry respond(BundleEntryRequest r, StoredResource s, String base, boolean minimal) {
     return switch (r) {
-      case BundleEntryRequest.Delete d -> new BundleWriter.Entry(null, null, null, null, null,
-          "204 No Content", null, s.version() > 0 ? s.etag() : null, null, null);
-      case BundleEntryRequest.NoMatch n -> new BundleWriter.Entry(null, null, null, null, null,
-          "204 No Content", null, null, null, null);
+      case BundleEntryRequest.Delete d -> BundleWriter.Entry.noContent(s.version() > 0 ? s.etag() : null);
+      case BundleEntryRequest.NoMatch n -> BundleWriter.Entry.noContent(null);
       case BundleEntryRequest.SameAs same -> null;
-      case BundleEntryRequest.Read rd -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), s.content(),
-          null, null, null, "200 OK", null, s.etag(), s.lastUpdated(), null);
-      default -> new BundleWriter.Entry(base + "/" + s.relativeUrl(), minimal ? null : s.content(), null, null, null,
+      case BundleEntryRequest.Read rd -> BundleWriter.Entry.read(base + "/" + s.relativeUrl(), s.content(), s.etag(),
+          s.lastUpdated());
+      default -> BundleWriter.Entry.written(base + "/" + s.relativeUrl(), minimal ? null : s.content(),
           s.created() ? "201 Created" : "200 OK", s.relativeUrl() + "/_history/" + s.version(), s.etag(),
-          s.lastUpdated(), null);
+          s.lastUpdated());
     };
   }
 
@@ -226,95 +241,15 @@ final class BundleRoutes {
     Resource resource = entry.resource() == null || !(method.equals("POST") || method.equals("PUT"))
         ? null : parseResource(entry, where);
     Integer ifMatch = entry.ifMatch() != null ? Params.etagVersion(entry.ifMatch(), where + ".request.ifMatch") : null;
-    switch (method) {
-      case "POST" -> {
-        if (parts.length != 1 || criteria != null) {
-          throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + entry.url() + "'",
-              where + ".request.url");
-        }
-        requireResource(where, resource, type);
-        String key = entry.ifNoneExist() == null ? null : type + "?" + ConditionalMatch.query(entry.ifNoneExist());
-        if (key != null) {
-          var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist", base);
-          if (existing.isPresent()) {
-            // references to this entry's fullUrl now point at the resource that already exists
-            if (entry.fullUrl() != null) {
-              resolved.put(entry.fullUrl(), existing.get().relativeUrl());
-            }
-            return new BundleEntryRequest.Matched(i, existing.get());
-          }
-          BundleEntryRequest.Create first = createdBy == null ? null : createdBy.get(key);
-          if (first != null) {
-            if (entry.fullUrl() != null) {
-              resolved.put(entry.fullUrl(), first.type() + "/" + first.id());
-            }
-            return new BundleEntryRequest.SameAs(i, first.index());
-          }
-        }
-        String id = UUID.randomUUID().toString();
-        if (entry.fullUrl() != null) {
-          resolved.put(entry.fullUrl(), type + "/" + id);
-        }
-        var create = new BundleEntryRequest.Create(i, type, id, resource, entry.resource());
-        if (key != null && createdBy != null) {
-          createdBy.put(key, create);
-        }
-        return create;
-      }
-      case "PUT" -> {
-        if (parts.length != (criteria == null ? 2 : 1)) {
-          throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
-              + entry.url() + "'", where + ".request.url");
-        }
-        requireResource(where, resource, type);
-        String bodyId = resource.getIdElement().getIdPart();
-        String id;
-        if (criteria != null) {
-          id = conditional.updateId(type, criteria, where + ".request.url", base, bodyId, where + ".resource.id");
-        } else {
-          id = FhirModel.requireId(parts[1]);
-          if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
-            throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + url + "'",
-                where + ".resource.id");
-          }
-        }
-        if (entry.fullUrl() != null) {
-          resolved.put(entry.fullUrl(), type + "/" + id);
-        }
-        return new BundleEntryRequest.Update(i, type, id, resource, ifMatch, entry.resource());
-      }
-      case "DELETE" -> {
-        if (parts.length != (criteria == null ? 2 : 1)) {
-          throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
-              + entry.url() + "'", where + ".request.url");
-        }
-        if (criteria == null) {
-          return new BundleEntryRequest.Delete(i, type, FhirModel.requireId(parts[1]), ifMatch);
-        }
-        return conditional.find(type, criteria, where + ".request.url", base)
-            .<BundleEntryRequest>map(m -> new BundleEntryRequest.Delete(i, type, m.id(), ifMatch))
-            .orElse(new BundleEntryRequest.NoMatch(i));
-      }
-      case "GET" -> {
-        if (criteria != null) {
-          throw FhirException.notSupported(where + ": searches ('" + entry.url() + "') are not supported as GET entries",
-              where + ".request.url");
-        }
-        if (parts.length == 2) {
-          return new BundleEntryRequest.Read(i, type, FhirModel.requireId(parts[1]), null);
-        }
-        if (parts.length == 4 && parts[2].equals("_history")) {
-          try {
-            return new BundleEntryRequest.Read(i, type, FhirModel.requireId(parts[1]), Integer.parseInt(parts[3]));
-          } catch (NumberFormatException e) {
-            throw FhirException.badRequest(where + ": '" + parts[3] + "' is not a version number", where + ".request.url");
-          }
-        }
-        throw FhirException.notSupported(where + ": only reads ('Type/id', 'Type/id/_history/n') are supported as GET entries",
-            where + ".request.url");
-      }
-      default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles", where + ".request.method");
-    }
+    Target target = new Target(i, where, entry.url(), url, criteria, parts, type, ifMatch);
+    return switch (method) {
+      case "POST" -> post(target, entry, resource, resolved, base, createdBy);
+      case "PUT" -> put(target, entry, resource, resolved, base);
+      case "DELETE" -> delete(target, base);
+      case "GET" -> get(target);
+      default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles",
+          where + ".request.method");
+    };
   }
 
   /**
@@ -341,9 +276,119 @@ final class BundleRoutes {
       }
     } catch (FhirException e) {
       throw new FhirException(e.status(), e.issues().stream()
-          .map(i -> new Issue(i.severity(), i.code(), where + ": " + i.diagnostics(), where + ".request"))
+          .map(i -> i.rephrased(where + ": " + i.diagnostics(), where + ".request"))
           .toList(), e);
     }
+  }
+
+  /**
+   * Where an entry's request goes.
+   *
+   * @param where the entry, as error messages name it
+   * @param fullUrl the request URL as sent; {@code url} is it without the query, {@code criteria} the query or null
+   * @param parts the path segments of {@code url}; the first is the type
+   */
+  private record Target(int index, String where, String fullUrl, String url, String criteria, String[] parts,
+      String type, Integer ifMatch) {}
+
+  private BundleEntryRequest post(Target t, BundleJson.Entry entry, Resource resource, Map<String, String> resolved,
+      String base, Map<String, BundleEntryRequest.Create> createdBy) {
+    String where = t.where();
+    String type = t.type();
+    if (t.parts().length != 1 || t.criteria() != null) {
+      throw FhirException.badRequest(where + ": POST goes to a type URL such as 'Patient', got '" + t.fullUrl() + "'",
+          where + ".request.url");
+    }
+    requireResource(where, resource, type);
+    String key = entry.ifNoneExist() == null ? null : type + "?" + ConditionalMatch.query(entry.ifNoneExist());
+    if (key != null) {
+      var existing = conditional.find(type, entry.ifNoneExist(), where + ".request.ifNoneExist", base);
+      if (existing.isPresent()) {
+        // references to this entry's fullUrl now point at the resource that already exists
+        if (entry.fullUrl() != null) {
+          resolved.put(entry.fullUrl(), existing.get().relativeUrl());
+        }
+        return new BundleEntryRequest.Matched(t.index(), existing.get());
+      }
+      BundleEntryRequest.Create first = createdBy == null ? null : createdBy.get(key);
+      if (first != null) {
+        if (entry.fullUrl() != null) {
+          resolved.put(entry.fullUrl(), first.type() + "/" + first.id());
+        }
+        return new BundleEntryRequest.SameAs(t.index(), first.index());
+      }
+    }
+    String id = UUID.randomUUID().toString();
+    if (entry.fullUrl() != null) {
+      resolved.put(entry.fullUrl(), type + "/" + id);
+    }
+    var create = new BundleEntryRequest.Create(t.index(), type, id, resource, entry.resource());
+    if (key != null && createdBy != null) {
+      createdBy.put(key, create);
+    }
+    return create;
+  }
+
+  private BundleEntryRequest put(Target t, BundleJson.Entry entry, Resource resource, Map<String, String> resolved,
+      String base) {
+    String where = t.where();
+    String type = t.type();
+    if (t.parts().length != (t.criteria() == null ? 2 : 1)) {
+      throw FhirException.badRequest(where + ": PUT goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
+          + t.fullUrl() + "'", where + ".request.url");
+    }
+    requireResource(where, resource, type);
+    String bodyId = resource.getIdElement().getIdPart();
+    String id;
+    if (t.criteria() != null) {
+      id = conditional.updateId(type, t.criteria(), where + ".request.url", base, bodyId, where + ".resource.id");
+    } else {
+      id = FhirModel.requireId(t.parts()[1]);
+      if (bodyId != null && !bodyId.equals(id) && !(entry.fullUrl() != null && entry.fullUrl().startsWith("urn:"))) {
+        throw FhirException.badRequest(where + ": resource id '" + bodyId + "' does not match the URL '" + t.url() + "'",
+            where + ".resource.id");
+      }
+    }
+    if (entry.fullUrl() != null) {
+      resolved.put(entry.fullUrl(), type + "/" + id);
+    }
+    return new BundleEntryRequest.Update(t.index(), type, id, resource, t.ifMatch(), entry.resource());
+  }
+
+  private BundleEntryRequest delete(Target t, String base) {
+    String where = t.where();
+    if (t.parts().length != (t.criteria() == null ? 2 : 1)) {
+      throw FhirException.badRequest(where + ": DELETE goes to a URL such as 'Patient/123' or 'Patient?identifier=x', got '"
+          + t.fullUrl() + "'", where + ".request.url");
+    }
+    if (t.criteria() == null) {
+      return new BundleEntryRequest.Delete(t.index(), t.type(), FhirModel.requireId(t.parts()[1]), t.ifMatch());
+    }
+    return conditional.find(t.type(), t.criteria(), where + ".request.url", base)
+        .<BundleEntryRequest>map(m -> new BundleEntryRequest.Delete(t.index(), t.type(), m.id(), t.ifMatch()))
+        .orElse(new BundleEntryRequest.NoMatch(t.index()));
+  }
+
+  private static BundleEntryRequest get(Target t) {
+    String where = t.where();
+    String[] parts = t.parts();
+    if (t.criteria() != null) {
+      throw FhirException.notSupported(where + ": searches ('" + t.fullUrl() + "') are not supported as GET entries",
+          where + ".request.url");
+    }
+    if (parts.length == 2) {
+      return new BundleEntryRequest.Read(t.index(), t.type(), FhirModel.requireId(parts[1]), null);
+    }
+    if (parts.length == 4 && parts[2].equals("_history")) {
+      try {
+        return new BundleEntryRequest.Read(t.index(), t.type(), FhirModel.requireId(parts[1]),
+            Integer.parseInt(parts[3]));
+      } catch (NumberFormatException e) {
+        throw FhirException.badRequest(where + ": '" + parts[3] + "' is not a version number", where + ".request.url");
+      }
+    }
+    throw FhirException.notSupported(where + ": only reads ('Type/id', 'Type/id/_history/n') are supported as GET entries",
+        where + ".request.url");
   }
 
   /**
@@ -388,7 +433,7 @@ final class BundleRoutes {
       return (Resource) fhir.parse(entry.resource(), Format.JSON);
     } catch (FhirException e) {
       throw new FhirException(e.status(), e.issues().stream()
-          .map(i -> new Issue(i.severity(), i.code(), where + ".resource: " + i.diagnostics(),
+          .map(i -> i.rephrased(where + ".resource: " + i.diagnostics(),
               i.expression() == null ? where + ".resource" : where + ".resource." + i.expression()))
           .toList(), e);
     }

@@ -133,7 +133,7 @@ final class BundleWriter {
     }
   }
 
-  /** A Bundle entry; null fields are left out. */
+  /** A Bundle entry; null fields are left out. Made by the factories below, one per kind of entry. */
   record Entry(
       String fullUrl,
       byte[] resource,
@@ -156,6 +156,38 @@ final class BundleWriter {
 
     static Entry outcome(byte[] operationOutcome) {
       return new Entry(null, operationOutcome, "outcome", null, null, null, null, null, null, null);
+    }
+
+    /** The answer to a create or update; {@code resource} null under {@code Prefer: return=minimal}. */
+    static Entry written(String fullUrl, byte[] resource, String status, String location, String etag,
+        Instant lastModified) {
+      return new Entry(fullUrl, resource, null, null, null, status, location, etag, lastModified, null);
+    }
+
+    /** The answer to a read. */
+    static Entry read(String fullUrl, byte[] resource, String etag, Instant lastModified) {
+      return new Entry(fullUrl, resource, null, null, null, "200 OK", null, etag, lastModified, null);
+    }
+
+    /** The answer to a delete; {@code etag} of the deletion, null when there was nothing to delete. */
+    static Entry noContent(String etag) {
+      return new Entry(null, null, null, null, null, "204 No Content", null, etag, null, null);
+    }
+
+    /** The answer to an entry that failed: its status line and OperationOutcome. */
+    static Entry failure(String status, byte[] operationOutcome) {
+      return new Entry(null, null, null, null, null, status, null, null, null, operationOutcome);
+    }
+
+    /** One version in a history Bundle, with the request that made it and its status code. */
+    static Entry history(String fullUrl, byte[] resource, String method, String url, String status, String etag,
+        Instant lastModified) {
+      return new Entry(fullUrl, resource, null, method, url, status, null, etag, lastModified, null);
+    }
+
+    /** The same answer again, for an entry that stands for this one: 200, nothing created twice. */
+    Entry asRepeat() {
+      return new Entry(fullUrl, resource, null, null, null, "200 OK", location, etag, lastModified, null);
     }
   }
 }

@@ -43,8 +43,7 @@ final class ConditionalMatch {
       parsed = parser.withBase(requestBase).parse(type, query);
     } catch (FhirException e) {
       throw new FhirException(e.status(), e.issues().stream()
-          .map(i -> new Issue(i.severity(), i.code(), where + ": " + i.diagnostics(),
-              i.expression() == null ? where : i.expression()))
+          .map(i -> i.rephrased(where + ": " + i.diagnostics(), i.expression() == null ? where : i.expression()))
           .toList(), e);
     }
     if (parsed.criteria().isEmpty()) {

@@ -88,32 +88,32 @@ final class ExportParams {
         if (lenient) {
           ignored.add(name);
         } else {
-          problems.add(Issue.error("not-supported", "The parameter '" + name + "' is not supported by $export; supported are "
+          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "The parameter '" + name + "' is not supported by $export; supported are "
               + String.join(", ", KNOWN) + " (or send Prefer: handling=lenient to have unknown ones ignored)", name));
         }
       }
     }
     String format = single(params, "_outputFormat", problems);
     if (format != null && !OUTPUT_FORMATS.contains(format)) {
-      problems.add(Issue.error("not-supported", "_outputFormat '" + format
+      problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "_outputFormat '" + format
           + "' is not supported; use application/fhir+ndjson, application/ndjson or ndjson", "_outputFormat"));
     }
     Instant since = instant(params, "_since", problems);
     Instant until = instant(params, "_until", problems);
     Instant till = instant(params, "_till", problems);
     if (until != null && till != null && !until.equals(till)) {
-      problems.add(Issue.error("invalid", "_until and _till (its Azure name) differ; send one of them", "_until"));
+      problems.add(Issue.error(Issue.Code.INVALID, "_until and _till (its Azure name) differ; send one of them", "_until"));
     }
     until = until != null ? until : till;
     if (since != null && until != null && !since.isBefore(until)) {
-      problems.add(Issue.error("invalid", "_since must be before _until", "_since"));
+      problems.add(Issue.error(Issue.Code.INVALID, "_since must be before _until", "_since"));
     }
     List<String> typeList = new ArrayList<>();
     for (String type : values(params, "_type")) {
       if (!types.isResourceType(type)) {
-        problems.add(Issue.error("invalid", "_type: '" + type + "' is not a FHIR R4 resource type", "_type"));
+        problems.add(Issue.error(Issue.Code.INVALID, "_type: '" + type + "' is not a FHIR R4 resource type", "_type"));
       } else if (!types.forLevel(level).contains(type)) {
-        problems.add(Issue.error("invalid", "_type: a " + type + " is never in a Patient compartment, so a "
+        problems.add(Issue.error(Issue.Code.INVALID, "_type: a " + type + " is never in a Patient compartment, so a "
             + level.code() + "-level export cannot contain any; export it at system level", "_type"));
       } else if (!typeList.contains(type)) {
         typeList.add(type);
@@ -124,31 +124,31 @@ final class ExportParams {
       int q = filter.indexOf('?');
       String type = q < 0 ? filter : filter.substring(0, q);
       if (q < 0 || !types.isResourceType(type)) {
-        problems.add(Issue.error("invalid", "_typeFilter: '" + filter + "' is not a search such as Observation?status=final",
+        problems.add(Issue.error(Issue.Code.INVALID, "_typeFilter: '" + filter + "' is not a search such as Observation?status=final",
             "_typeFilter"));
       } else if (!types.forLevel(level).contains(type) || (!typeList.isEmpty() && !typeList.contains(type))) {
-        problems.add(Issue.error("invalid", "_typeFilter: " + type + " is not among the types this export contains",
+        problems.add(Issue.error(Issue.Code.INVALID, "_typeFilter: " + type + " is not among the types this export contains",
             "_typeFilter"));
       } else {
         try {
           search.parse(type, filter.substring(q + 1));
           typeFilters.computeIfAbsent(type, t -> new ArrayList<>()).add(filter.substring(q + 1));
         } catch (FhirException e) {
-          e.issues().forEach(i -> problems.add(new Issue(i.severity(), i.code(), "_typeFilter '" + filter + "': "
-              + i.diagnostics(), "_typeFilter")));
+          e.issues().forEach(i -> problems.add(i.rephrased("_typeFilter '" + filter + "': " + i.diagnostics(),
+              "_typeFilter")));
         }
       }
     }
     String container = single(params, "_container", problems);
     if (container != null && !ExportNames.isContainer(container)) {
-      problems.add(Issue.error("invalid", "_container '" + container + "' is not a valid container name: use 3 to 63"
+      problems.add(Issue.error(Issue.Code.INVALID, "_container '" + container + "' is not a valid container name: use 3 to 63"
           + " lowercase letters, digits and single hyphens, starting and ending with a letter or digit", "_container"));
     }
     List<String> elements = new ArrayList<>();
     for (String e : values(params, "_elements")) {
       int dot = e.indexOf('.');
       if (!ELEMENT.matcher(e).matches() || (dot > 0 && !types.isResourceType(e.substring(0, dot)))) {
-        problems.add(Issue.error("invalid", "_elements: '" + e + "' is not an element name such as 'status' or"
+        problems.add(Issue.error(Issue.Code.INVALID, "_elements: '" + e + "' is not an element name such as 'status' or"
             + " 'Observation.code'", "_elements"));
       } else {
         elements.add(e);
@@ -157,12 +157,12 @@ final class ExportParams {
     List<String> patients = new ArrayList<>();
     for (String p : values(params, "patient")) {
       if (level instanceof ExportLevel.System) {
-        problems.add(Issue.error("invalid", "patient narrows Patient- and Group-level exports only", "patient"));
+        problems.add(Issue.error(Issue.Code.INVALID, "patient narrows Patient- and Group-level exports only", "patient"));
         break;
       }
       String id = p.startsWith("Patient/") ? p.substring("Patient/".length()) : p;
       if (!FhirModel.isValidId(id)) {
-        problems.add(Issue.error("invalid", "patient: '" + p + "' is not a reference such as Patient/123", "patient"));
+        problems.add(Issue.error(Issue.Code.INVALID, "patient: '" + p + "' is not a reference such as Patient/123", "patient"));
       } else if (!patients.contains(id)) {
         patients.add(id);
       }
@@ -181,17 +181,17 @@ final class ExportParams {
     String etag = single(params, "_anonymizationConfigEtag", problems);
     if (config == null) {
       if (etag != null) {
-        problems.add(Issue.error("invalid", "_anonymizationConfigEtag needs _anonymizationConfig", "_anonymizationConfigEtag"));
+        problems.add(Issue.error(Issue.Code.INVALID, "_anonymizationConfigEtag needs _anonymizationConfig", "_anonymizationConfigEtag"));
       }
       return null;
     }
     if (!ExportNames.isConfigName(config)) {
-      problems.add(Issue.error("invalid", "_anonymizationConfig '" + config + "' is not a file name of the '"
+      problems.add(Issue.error(Issue.Code.INVALID, "_anonymizationConfig '" + config + "' is not a file name of the '"
           + ExportNames.ANONYMIZATION_CONTAINER + "' container: use up to 255 letters, digits, '.', '_' and '-',"
           + " without '..' or '/'", "_anonymizationConfig"));
     }
     if (container == null) {
-      problems.add(Issue.error("required", "A de-identified export (_anonymizationConfig) needs _container",
+      problems.add(Issue.error(Issue.Code.REQUIRED, "A de-identified export (_anonymizationConfig) needs _container",
           "_container"));
     }
     return new Anonymization(config, etag, null);
@@ -214,7 +214,7 @@ final class ExportParams {
   private static String single(Map<String, List<String>> params, String name, List<Issue> problems) {
     List<String> values = values(params, name);
     if (values.size() > 1) {
-      problems.add(Issue.error("invalid", name + " takes one value, got " + values.size(), name));
+      problems.add(Issue.error(Issue.Code.INVALID, name + " takes one value, got " + values.size(), name));
     }
     return values.isEmpty() ? null : values.getFirst();
   }
@@ -228,7 +228,7 @@ final class ExportParams {
       // an unencoded "+01:00" arrives as " 01:00"
       Instant t = Params.parseInstant(raw.replace(' ', '+'), name);
       if (t.isAfter(Instant.now())) {
-        problems.add(Issue.error("invalid", name + " '" + raw + "' is in the future", name));
+        problems.add(Issue.error(Issue.Code.INVALID, name + " '" + raw + "' is in the future", name));
       }
       return t;
     } catch (FhirException e) {

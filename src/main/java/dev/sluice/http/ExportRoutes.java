@@ -4,11 +4,12 @@ import dev.sluice.auth.Caller;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportRequest;
+import dev.sluice.export.ExportStatus;
 import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.Issue;
-import dev.sluice.store.ExportJobRow;
-import dev.sluice.store.ExportPartTable;
+import dev.sluice.fhir.MessageCode;
+import dev.sluice.fhir.OperationOutcomeJson;
 import io.javalin.http.Context;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -37,12 +39,16 @@ final class ExportRoutes {
   private final ExportParams params;
   private final Responses responses;
   private final BaseUrl baseUrl;
+  private final Optional<LocalOutputStore> localFiles;
 
-  ExportRoutes(ExportJobs exports, ExportParams params, Responses responses, BaseUrl baseUrl) {
+  /** @param localFiles the local store whose files this server serves; empty when files go elsewhere */
+  ExportRoutes(ExportJobs exports, ExportParams params, Responses responses, BaseUrl baseUrl,
+      Optional<LocalOutputStore> localFiles) {
     this.exports = exports;
     this.params = params;
     this.responses = responses;
     this.baseUrl = baseUrl;
+    this.localFiles = localFiles;
   }
 
   void system(Context ctx, Caller caller) {
@@ -63,7 +69,7 @@ final class ExportRoutes {
 
   private void kickOff(Context ctx, Caller caller, ExportLevel level) {
     List<String> prefer = prefer(ctx);
-    if (exports.settings().requireAsyncHeaders()) {
+    if (exports.requireAsyncHeaders()) {
       String accept = ctx.header("Accept");
       if (accept == null || !accept.toLowerCase(Locale.ROOT).contains("application/fhir+json")) {
         throw FhirException.badRequest("$export needs the header 'Accept: application/fhir+json' (got "
@@ -82,16 +88,17 @@ final class ExportRoutes {
     String query = ctx.queryString();
     String requestUrl = base + ctx.path().substring("/fhir".length()) + (query == null ? "" : "?" + query);
     ExportRequest request = params.parse(level, raw, lenient, requestUrl);
-    ExportJobRow job = exports.kickOff(request, caller.clientId());
+    UUID job = exports.kickOff(request, caller);
     ctx.status(202);
-    ctx.header("Content-Location", base + "/_operations/export/" + job.id());
+    ctx.header("Content-Location", base + "/_operations/export/" + job);
     if (lenient) {
       ctx.header("Preference-Applied", "handling=lenient");
     }
     // JSON whatever the Accept header says: it may name the NDJSON of the files
     ctx.contentType("application/fhir+json;charset=utf-8");
-    ctx.result(OperationOutcomes.json(responses.fhir(),
-        List.of(Issue.information("Export " + job.id() + " accepted; poll the Content-Location for its status"))));
+    ctx.result(OperationOutcomeJson.of(Issue.information(
+        "Export " + job + " accepted; poll the Content-Location for its status")
+        .withMessage(MessageCode.EXPORT_ACCEPTED)));
   }
 
   /** The three export operations, with their canonical definitions, for the CapabilityStatement. */
@@ -135,59 +142,52 @@ final class ExportRoutes {
   }
 
   void status(Context ctx, Caller caller) {
-    ExportJobRow job = job(ctx);
-    switch (job.status()) {
-      case ExportJobRow.QUEUED -> {
+    ExportStatus status = exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
+    switch (status) {
+      case ExportStatus.Queued q -> {
         ctx.header("X-Progress", "queued: waiting for transactions in progress at kick-off, or for running exports");
-        ctx.header("Retry-After", "2");
+        ctx.header("Retry-After", Long.toString(q.retryAfter().toSeconds()));
         ctx.status(202);
       }
-      case ExportJobRow.RUNNING -> {
-        ExportPartTable.Progress p = exports.progress(job.id());
-        long percent = p.parts() == 0 ? 0 : p.done() * 100 / p.parts();
-        ctx.header("X-Progress", percent + "% (" + p.done() + " of " + p.parts() + " parts, "
-            + p.resources() + " resources written)");
-        long remaining = p.parts() - p.done();
-        ctx.header("Retry-After", Long.toString(Math.min(10, 1 + remaining / Math.max(1, 4L * exports.settings().workers()))));
+      case ExportStatus.Running r -> {
+        ctx.header("X-Progress", r.percent() + "% (" + r.partsDone() + " of " + r.parts() + " parts, "
+            + r.resources() + " resources written)");
+        ctx.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
         ctx.status(202);
       }
-      case ExportJobRow.COMPLETED -> {
-        ctx.header("Expires", DateTimeFormatter.RFC_1123_DATE_TIME.format(job.expiresAt().atOffset(ZoneOffset.UTC)));
+      case ExportStatus.Completed c -> {
+        ctx.header("Expires", DateTimeFormatter.RFC_1123_DATE_TIME.format(c.expires().atOffset(ZoneOffset.UTC)));
         ctx.status(200);
         ctx.contentType("application/json");
-        ctx.result(exports.manifest(job, baseUrl.of(ctx)));
+        ctx.result(c.manifest());
       }
-      case ExportJobRow.FAILED -> {
-        int status = job.errorStatus() == null ? 500 : job.errorStatus();
-        throw new FhirException(status, Issue.error(status < 500 ? "invalid" : "exception",
-            "The export failed: " + job.errorText()));
-      }
-      default -> throw notFound(ctx);
+      case ExportStatus.Failed f -> throw new FhirException(f.status(), f.issue());
     }
   }
 
   void cancel(Context ctx, Caller caller) {
     UUID id = id(ctx);
-    if (!exports.cancel(id)) {
+    if (!exports.cancel(id, caller)) {
       throw notFound(ctx);
     }
     responses.outcome(ctx, 202, List.of(Issue.information("Export " + id + " cancelled; its files are removed")));
   }
 
   void download(Context ctx, Caller caller) throws IOException {
-    ExportJobRow job = job(ctx);
+    UUID id = id(ctx);
     String name = ctx.pathParam("file");
-    if (!job.status().equals(ExportJobRow.COMPLETED) || !(exports.store() instanceof LocalOutputStore local)) {
-      throw FhirException.notFound("Export " + job.id() + " has no file " + name + " to download here");
+    String container = exports.completedContainer(id, caller).orElseThrow(() -> notFound(ctx));
+    if (localFiles.isEmpty()) {
+      throw FhirException.notFound("Export " + id + " has no file " + name + " to download here");
     }
     Path path;
     try {
-      path = local.path(job.container(), job.id(), name);
+      path = localFiles.get().path(container, id, name);
     } catch (IllegalArgumentException e) {
-      throw FhirException.notFound("Export " + job.id() + " has no file '" + name + "'");
+      throw FhirException.notFound("Export " + id + " has no file '" + name + "'");
     }
     if (!Files.isRegularFile(path)) {
-      throw FhirException.notFound("Export " + job.id() + " has no file '" + name + "'");
+      throw FhirException.notFound("Export " + id + " has no file '" + name + "'");
     }
     String acceptEncoding = ctx.header("Accept-Encoding");
     if (ctx.header("Range") == null && acceptEncoding != null && acceptEncoding.toLowerCase(Locale.ROOT).contains("gzip")) {
@@ -212,7 +212,7 @@ final class ExportRoutes {
       // one range of bytes, for resumed downloads: "bytes=a-b", "bytes=a-" or "bytes=-n"
       var m = java.util.regex.Pattern.compile("bytes=(\\d*)-(\\d*)").matcher(range.trim());
       if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
-        throw new FhirException(416, Issue.error("invalid", "Range '" + range + "' is not one byte range", "Range"));
+        throw new FhirException(416, Issue.error(Issue.Code.INVALID, "Range '" + range + "' is not one byte range", "Range"));
       }
       if (m.group(1).isEmpty()) {
         from = Math.max(0, size - Long.parseLong(m.group(2)));
@@ -222,7 +222,7 @@ final class ExportRoutes {
       }
       if (from > to || from >= size) {
         ctx.header("Content-Range", "bytes */" + size);
-        throw new FhirException(416, Issue.error("invalid", "Range '" + range + "' lies outside the file of " + size
+        throw new FhirException(416, Issue.error(Issue.Code.INVALID, "Range '" + range + "' lies outside the file of " + size
             + " bytes", "Range"));
       }
       ctx.status(206);
@@ -248,10 +248,6 @@ final class ExportRoutes {
       out.write(buffer, 0, n);
       left -= n;
     }
-  }
-
-  private ExportJobRow job(Context ctx) {
-    return exports.find(id(ctx)).filter(j -> !j.status().equals(ExportJobRow.CANCELLED)).orElseThrow(() -> notFound(ctx));
   }
 
   private static UUID id(Context ctx) {

@@ -3,8 +3,10 @@ package dev.sluice.http;
 import dev.sluice.auth.Authenticator;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.InvalidTokenException;
+import dev.sluice.auth.SmartAuthority;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
+import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
@@ -46,6 +48,25 @@ public final class FhirServer implements AutoCloseable {
   public record Search(
       SearchParser parser, ResourceSearch search, SearchParameters parameters, PatientCompartment compartment) {}
 
+  /**
+   * Who may call: the filter's {@link Authenticator}, and in {@code smart} mode the
+   * authorization server whose token endpoint, keys and discovery document the server serves.
+   */
+  public record Security(Authenticator authenticator, SmartAuthority smart) {
+    public static Security none() {
+      return new Security(Authenticator.none(), null);
+    }
+
+    public static Security smart(Authenticator authenticator, SmartAuthority authority) {
+      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"));
+    }
+
+    /** Tokens of an external identity provider: nothing to serve here but the filter. */
+    public static Security external(Authenticator authenticator) {
+      return new Security(authenticator, null);
+    }
+  }
+
   /** A route behind the authorization filter: it gets the caller the request's token stands for. */
   @FunctionalInterface
   interface CallerRoute {
@@ -58,20 +79,25 @@ public final class FhirServer implements AutoCloseable {
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
-      ExportJobs exports, ExportTypes exportTypes, Authenticator authenticator, PrometheusMeterRegistry metrics) {
+      ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
+      Security security, PrometheusMeterRegistry metrics) {
     this.settings = settings;
-    this.authenticator = authenticator;
+    this.authenticator = security.authenticator();
+
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
+    SmartRoutes smart = security.smart() == null ? null : new SmartRoutes(security.smart(), baseUrl);
     ConditionalMatch conditional = new ConditionalMatch(search.parser(), search.search(), store);
     ScopeConstraints constraints = new ScopeConstraints(search.parser(), search.search());
     ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl, constraints);
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
         baseUrl, constraints);
-    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl);
+    ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
+        localExportFiles);
     Capabilities capabilities = new Capabilities(fhir, version,
-        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
+        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
+        smart == null ? List.of() : List.of(SmartRoutes::declare));
 
     AuditLog audit = new AuditLog(Clock.systemUTC());
     this.app = Javalin.create(config -> {
@@ -102,7 +128,12 @@ public final class FhirServer implements AutoCloseable {
     // Open without a token: probes, the CapabilityStatement (it says how to get one).
     app.get("/health", ctx -> health(ctx, database));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
-    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
+    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
+    if (smart != null) {
+      app.get("/fhir/.well-known/smart-configuration", smart::configuration);
+      app.post("/fhir" + SmartRoutes.TOKEN_PATH, smart::token);
+      app.get("/fhir" + SmartRoutes.JWKS_PATH, smart::jwks);
+    }
     // Everything else goes through the authorization filter (guarded).
     app.post("/fhir", guarded(bundles::handle));
     app.get("/fhir/$export", guarded(export::system));
@@ -133,7 +164,7 @@ public final class FhirServer implements AutoCloseable {
       // RFC 6750 section 3; the description is ours, never the token
       ctx.header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\""
           + e.getMessage().replace("\"", "'") + "\"");
-      responses.outcome(ctx, 401, List.of(Issue.error("login", e.getMessage())));
+      responses.outcome(ctx, 401, List.of(Issue.error(Issue.Code.LOGIN, e.getMessage())));
     });
     app.exception(FhirException.class, (e, ctx) -> {
       if (e.status() >= 500) {
@@ -142,11 +173,12 @@ public final class FhirServer implements AutoCloseable {
       responses.outcome(ctx, e.status(), e.issues());
     });
     app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
-        List.of(Issue.error(e.getStatus() == 404 ? "not-found" : e.getStatus() == 413 ? "too-costly" : "processing",
+        List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
+            : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
             describe(e, ctx)))));
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
-      responses.outcome(ctx, 500, List.of(Issue.error("exception",
+      responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
   }

@@ -16,7 +16,7 @@ final class Negotiation {
     if (format != null && !format.isBlank()) {
       Format f = mediaFormat(format.trim());
       if (f == null) {
-        throw new FhirException(406, Issue.error("not-supported",
+        throw new FhirException(406, Issue.error(Issue.Code.NOT_SUPPORTED,
             "_format '" + format + "' is not supported; use json or xml", "_format"));
       }
       return f;
@@ -35,7 +35,7 @@ final class Negotiation {
         return f;
       }
     }
-    throw new FhirException(406, Issue.error("not-supported",
+    throw new FhirException(406, Issue.error(Issue.Code.NOT_SUPPORTED,
         "None of the accepted media types (" + accept + ") is supported; use application/fhir+json or application/fhir+xml",
         "Accept"));
   }
@@ -48,7 +48,7 @@ final class Negotiation {
     }
     Format f = mediaFormat(type.split(";")[0].trim());
     if (f == null) {
-      throw new FhirException(415, Issue.error("not-supported",
+      throw new FhirException(415, Issue.error(Issue.Code.NOT_SUPPORTED,
           "Content-Type '" + type + "' is not supported; send application/fhir+json or application/fhir+xml",
           "Content-Type"));
     }

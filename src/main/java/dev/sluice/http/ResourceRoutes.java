@@ -202,8 +202,8 @@ final class ResourceRoutes {
       String method = r.deleted() ? "DELETE" : r.version() == 1 ? "POST" : "PUT";
       String url = r.version() == 1 && !r.deleted() ? r.type() : r.relativeUrl();
       String status = r.deleted() ? "204" : r.version() == 1 ? "201" : "200";
-      bundle.entry(new BundleWriter.Entry(base + "/" + r.relativeUrl(), r.content(), null, method, url,
-          status, null, r.etag(), r.lastUpdated(), null));
+      bundle.entry(BundleWriter.Entry.history(base + "/" + r.relativeUrl(), r.content(), method, url, status, r.etag(),
+          r.lastUpdated()));
     }
     responses.send(ctx, 200, bundle.finish());
   }

@@ -3,6 +3,7 @@ package dev.sluice.http;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.store.StoredResource;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +39,7 @@ public final class Responses {
   }
 
   public void outcome(Context ctx, int status, List<Issue> issues) {
-    byte[] json = OperationOutcomes.json(fhir, issues);
+    byte[] json = OperationOutcomeJson.of(issues);
     Format format;
     try {
       format = Negotiation.responseFormat(ctx);
@@ -49,7 +50,7 @@ public final class Responses {
     ctx.status(status);
     ctx.contentType(format.mediaType() + ";charset=utf-8");
     ctx.result(format == Format.JSON ? json
-        : fhir.encode(OperationOutcomes.of(issues), Format.XML).getBytes(StandardCharsets.UTF_8));
+        : fhir.encode(fhir.parse(json, Format.JSON), Format.XML).getBytes(StandardCharsets.UTF_8));
   }
 
   /** ETag, Last-Modified and (for writes) Location of one version. */

@@ -1,10 +1,12 @@
 package dev.sluice.http;
 
+import dev.sluice.fhir.Issue;
 import ca.uhn.fhir.parser.IParser;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.PatientCompartment;
@@ -61,7 +63,7 @@ final class SearchRoutes {
     String type = fhir.requireType(ctx.pathParam("type"));
     String contentType = ctx.header("Content-Type");
     if (contentType != null && !contentType.startsWith("application/x-www-form-urlencoded")) {
-      throw new FhirException(415, dev.sluice.fhir.Issue.error("not-supported",
+      throw new FhirException(415, dev.sluice.fhir.Issue.error(Issue.Code.NOT_SUPPORTED,
           "POST _search takes a form body (application/x-www-form-urlencoded), not " + contentType, "Content-Type"));
     }
     Map<String, List<String>> params = new LinkedHashMap<>(ctx.queryParamMap());
@@ -134,7 +136,7 @@ final class SearchRoutes {
 
   private void outcome(BundleWriter bundle, SearchQuery query) {
     if (!query.issues().isEmpty()) {
-      bundle.entry(BundleWriter.Entry.outcome(OperationOutcomes.json(fhir, query.issues())));
+      bundle.entry(BundleWriter.Entry.outcome(OperationOutcomeJson.of(query.issues())));
     }
   }
 

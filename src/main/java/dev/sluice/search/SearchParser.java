@@ -115,7 +115,7 @@ public final class SearchParser {
               if (!lenient) {
                 throw FhirException.badRequest(e.getMessage(), name);
               }
-              issues.add(Issue.warning("not-supported", e.getMessage() + "; ignored (Prefer: handling=lenient)", name));
+              issues.add(Issue.warning(Issue.Code.NOT_SUPPORTED, e.getMessage() + "; ignored (Prefer: handling=lenient)", name));
             }
           }
         }

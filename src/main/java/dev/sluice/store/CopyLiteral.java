@@ -5,9 +5,13 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * SQL literals for COPY, which takes no bind parameters. Only values this server typed
- * itself reach here (numbers, instants, uuids, and strings escaped as E'' literals, which
- * mean the same whatever standard_conforming_strings says).
+ * SQL literals for COPY, which takes no bind parameters. Client text reaches here: the values
+ * of an export's {@code _typeFilter} searches (codes, strings, references) are inlined into the
+ * part's COPY. Strings are therefore always E'' literals with every backslash and quote doubled,
+ * which mean the same whatever standard_conforming_strings says and cannot end early; a {@code ?}
+ * or {@code $$} inside a value is plain text in them (values are appended, never scanned again).
+ * NUL, which PostgreSQL text cannot hold, is refused by the search parser with a 400 before a job
+ * exists (ExportTypeFilterLiteralTest); here it is a programming error.
  */
 final class CopyLiteral {
   private CopyLiteral() {}

@@ -10,7 +10,7 @@ public record ExportJobRow(
     String requestKey,
     String requestUrl,
     String requestJson,
-    String status,
+    ExportJobStatus status,
     Instant transactionTime,
     String waitXids,
     String container,
@@ -20,13 +20,7 @@ public record ExportJobRow(
     Integer errorStatus,
     String errorText) {
 
-  public static final String QUEUED = "queued";
-  public static final String RUNNING = "running";
-  public static final String COMPLETED = "completed";
-  public static final String FAILED = "failed";
-  public static final String CANCELLED = "cancelled";
-
   public boolean active() {
-    return status.equals(QUEUED) || status.equals(RUNNING);
+    return status.active();
   }
 }

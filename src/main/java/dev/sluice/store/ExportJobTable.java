@@ -244,11 +244,11 @@ public final class ExportJobTable {
   }
 
   /** Locks the job row for the rest of the transaction; empty when it is gone. */
-  static Optional<String> lock(Connection c, UUID id) throws SQLException {
+  static Optional<ExportJobStatus> lock(Connection c, UUID id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(LOCK)) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        return rs.next() ? Optional.of(ExportJobStatus.ofSql(rs.getString(1))) : Optional.empty();
       }
     }
   }
@@ -340,7 +340,7 @@ public final class ExportJobTable {
     int errorStatus = rs.getInt(13);
     return new ExportJobRow(
         rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        rs.getString(6), instant(rs.getTimestamp(7)), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
+        ExportJobStatus.ofSql(rs.getString(6)), instant(rs.getTimestamp(7)), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
         instant(rs.getTimestamp(11)), instant(rs.getTimestamp(12)), rs.wasNull() ? null : errorStatus,
         rs.getString(14));
   }

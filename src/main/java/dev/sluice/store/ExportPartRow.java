@@ -5,12 +5,8 @@ import java.util.UUID;
 /**
  * One part of an export job, as claimed by a worker.
  *
- * @param kind {@link #RESOURCES} (one type, pks {@code pkFrom..pkTo} inclusive), {@link #DELETED} or {@link #NOTES}
+ * @param resType the type of a {@link ExportPartKind#RESOURCES} part; null for the others
  * @param attempt 1 for the first claim; higher after a lease lapsed
  */
-public record ExportPartRow(UUID jobId, int partNo, String kind, String resType, long pkFrom, long pkTo, int attempt) {
-  public static final String RESOURCES = "resources";
-  public static final String DELETED = "deleted";
-  /** the OperationOutcomes of parameters ignored under Prefer: handling=lenient */
-  public static final String NOTES = "notes";
-}
+public record ExportPartRow(UUID jobId, int partNo, ExportPartKind kind, String resType, long pkFrom, long pkTo,
+    int attempt) {}

@@ -62,7 +62,7 @@ public final class ExportPartTable {
   }
 
   /** A part to insert at planning. */
-  public record NewPart(String kind, String resType, long pkFrom, long pkTo) {}
+  public record NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo) {}
 
   /**
    * Writes the plan of a job and marks it running, in one transaction: a planner that dies
@@ -91,7 +91,7 @@ public final class ExportPartTable {
           for (NewPart p : parts) {
             ps.setObject(1, jobId);
             ps.setInt(2, ++no);
-            ps.setString(3, p.kind());
+            ps.setString(3, p.kind().sqlName());
             ps.setString(4, p.resType());
             ps.setLong(5, p.pkFrom());
             ps.setLong(6, p.pkTo());
@@ -120,7 +120,7 @@ public final class ExportPartTable {
         if (!rs.next()) {
           return Optional.empty();
         }
-        return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), rs.getString(3),
+        return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), ExportPartKind.ofSql(rs.getString(3)),
             rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7)));
       }
     }
@@ -149,8 +149,8 @@ public final class ExportPartTable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        Optional<String> status = ExportJobTable.lock(c, part.jobId());
-        if (status.isEmpty() || !status.get().equals(ExportJobRow.RUNNING)) {
+        Optional<ExportJobStatus> status = ExportJobTable.lock(c, part.jobId());
+        if (status.isEmpty() || status.get() != ExportJobStatus.RUNNING) {
           c.rollback();
           return false;
         }

@@ -17,6 +17,14 @@ public record StoredResource(
     byte[] content,
     boolean created) {
 
+  /**
+   * No version at all: what deleting a resource that does not exist (or a conditional delete
+   * that matched nothing) stands on. Version 0 has no ETag to answer with.
+   */
+  public static StoredResource absent(String type, String id) {
+    return new StoredResource(type, id, 0, null, true, null, false);
+  }
+
   public String etag() {
     return "W/\"" + version + "\"";
   }

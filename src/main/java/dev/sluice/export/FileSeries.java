@@ -1,0 +1,24 @@
+package dev.sluice.export;
+
+import dev.sluice.store.ExportFileRow;
+
+/**
+ * The numbered files of one prefix that a writer fills, and what the manifest says of them.
+ *
+ * @param prefix the file names' start: {@code <prefix>-<n>.ndjson}
+ * @param kind the manifest array: {@link ExportFileRow#OUTPUT}, {@link ExportFileRow#DELETED} or {@link ExportFileRow#ERROR}
+ * @param resType the type the manifest names for the files
+ */
+record FileSeries(String prefix, String kind, String resType) {
+  static FileSeries output(String type) {
+    return new FileSeries(type, ExportFileRow.OUTPUT, type);
+  }
+
+  static FileSeries deleted() {
+    return new FileSeries("deleted-Bundle", ExportFileRow.DELETED, "Bundle");
+  }
+
+  static FileSeries errors() {
+    return new FileSeries("error-OperationOutcome", ExportFileRow.ERROR, "OperationOutcome");
+  }
+}

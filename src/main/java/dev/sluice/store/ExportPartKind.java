@@ -1,0 +1,30 @@
+package dev.sluice.store;
+
+/** What a part of an export writes, with the names the {@code export_part.kind} column holds. */
+public enum ExportPartKind {
+  /** one type, pks {@code pkFrom..pkTo} inclusive */
+  RESOURCES("resources"),
+  /** the deletions since {@code _since}, as transaction Bundles */
+  DELETED("deleted"),
+  /** the OperationOutcomes of parameters ignored under Prefer: handling=lenient */
+  NOTES("notes");
+
+  private final String sqlName;
+
+  ExportPartKind(String sqlName) {
+    this.sqlName = sqlName;
+  }
+
+  public String sqlName() {
+    return sqlName;
+  }
+
+  public static ExportPartKind ofSql(String name) {
+    for (ExportPartKind k : values()) {
+      if (k.sqlName.equals(name)) {
+        return k;
+      }
+    }
+    throw new IllegalStateException("unknown export part kind '" + name + "'");
+  }
+}
