@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What {@code oidc} mode learns from the identity provider's discovery document
@@ -15,9 +17,12 @@ import java.time.Duration;
  *
  * @param issuer the {@code iss} its tokens carry, exactly as the document states it
  * @param jwksUri where its signing keys are published
- * @param tokenEndpoint where clients get tokens (published in Sluice's smart-configuration)
+ * @param tokenEndpoint where clients get tokens, or null (published in Sluice's smart-configuration)
+ * @param authMethods its {@code token_endpoint_auth_methods_supported}
+ * @param signingAlgorithms its {@code token_endpoint_auth_signing_alg_values_supported}
  */
-public record OidcProvider(String issuer, URI jwksUri, URI tokenEndpoint) {
+public record OidcProvider(String issuer, URI jwksUri, URI tokenEndpoint, List<String> authMethods,
+    List<String> signingAlgorithms) {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
@@ -55,6 +60,14 @@ public record OidcProvider(String issuer, URI jwksUri, URI tokenEndpoint) {
       throw new IllegalArgumentException("--oidc-issuer: " + url + " has no jwks_uri");
     }
     String token = doc.path("token_endpoint").asText("");
-    return new OidcProvider(stated, URI.create(jwks), token.isEmpty() ? null : URI.create(token));
+    return new OidcProvider(stated, URI.create(jwks), token.isEmpty() ? null : URI.create(token),
+        texts(doc.path("token_endpoint_auth_methods_supported")),
+        texts(doc.path("token_endpoint_auth_signing_alg_values_supported")));
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return List.copyOf(out);
   }
 }

@@ -201,20 +201,20 @@ public final class Application implements AutoCloseable {
         yield FhirServer.Security.smart(Authenticator.bearer(AuthMode.SMART, new VerifiedTokenCache(
             new SmartTokenVerifier(keys, issuer, Clock.systemUTC()), Clock.systemUTC(), VERIFIED_TOKENS)), authority);
       }
-      case OIDC -> FhirServer.Security.external(Authenticator.bearer(AuthMode.OIDC,
-          new VerifiedTokenCache(oidcVerifier(config.edge().oidc()), Clock.systemUTC(), VERIFIED_TOKENS)));
+      case OIDC -> {
+        EdgeConfig.Oidc oidc = config.edge().oidc();
+        OidcProvider provider;
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+          provider = OidcProvider.discover(http, oidc.issuer());
+        }
+        log.info("--auth oidc: tokens of {} for audience {}, keys from {}", provider.issuer(), oidc.audience(),
+            provider.jwksUri());
+        OidcTokenVerifier verifier = new OidcTokenVerifier(provider, oidc.verifierSettings(),
+            oidc.rolesFile().map(RoleScopes::read).orElse(RoleScopes.none()));
+        yield FhirServer.Security.external(Authenticator.bearer(AuthMode.OIDC,
+            new VerifiedTokenCache(verifier, Clock.systemUTC(), VERIFIED_TOKENS)), provider);
+      }
     };
-  }
-
-  private static OidcTokenVerifier oidcVerifier(EdgeConfig.Oidc oidc) {
-    OidcProvider provider;
-    try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
-      provider = OidcProvider.discover(http, oidc.issuer());
-    }
-    log.info("--auth oidc: tokens of {} for audience {}, keys from {}", provider.issuer(), oidc.audience(),
-        provider.jwksUri());
-    return new OidcTokenVerifier(provider, oidc.verifierSettings(),
-        oidc.rolesFile().map(RoleScopes::read).orElse(RoleScopes.none()));
   }
 
   /** The configured public base URL names the issuer; without one, the installation's own id does. */

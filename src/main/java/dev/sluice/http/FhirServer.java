@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.OidcProvider;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.InvalidTokenException;
 import dev.sluice.auth.SmartAuthority;
@@ -52,18 +53,18 @@ public final class FhirServer implements AutoCloseable {
    * Who may call: the filter's {@link Authenticator}, and in {@code smart} mode the
    * authorization server whose token endpoint, keys and discovery document the server serves.
    */
-  public record Security(Authenticator authenticator, SmartAuthority smart) {
+  public record Security(Authenticator authenticator, SmartAuthority smart, OidcProvider provider) {
     public static Security none() {
-      return new Security(Authenticator.none(), null);
+      return new Security(Authenticator.none(), null, null);
     }
 
     public static Security smart(Authenticator authenticator, SmartAuthority authority) {
-      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"));
+      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"), null);
     }
 
-    /** Tokens of an external identity provider: nothing to serve here but the filter. */
-    public static Security external(Authenticator authenticator) {
-      return new Security(authenticator, null);
+    /** Tokens of an external identity provider: the filter, and a discovery document naming its token endpoint. */
+    public static Security external(Authenticator authenticator, OidcProvider provider) {
+      return new Security(authenticator, null, java.util.Objects.requireNonNull(provider, "provider"));
     }
   }
 
@@ -129,6 +130,9 @@ public final class FhirServer implements AutoCloseable {
     app.get("/health", ctx -> health(ctx, database));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
+    if (security.provider() != null) {
+      app.get("/fhir/.well-known/smart-configuration", new ProviderDiscovery(security.provider())::configuration);
+    }
     if (smart != null) {
       app.get("/fhir/.well-known/smart-configuration", smart::configuration);
       app.post("/fhir" + SmartRoutes.TOKEN_PATH, smart::token);
