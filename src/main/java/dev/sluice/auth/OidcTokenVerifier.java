@@ -10,6 +10,7 @@ import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
@@ -53,6 +54,10 @@ public final class OidcTokenVerifier implements TokenVerifier {
     }
   }
 
+  /** Nimbus's default is half a second, short for a provider across the internet. */
+  private static final int KEY_FETCH_TIMEOUT_MS = 5_000;
+  private static final int KEY_SET_MAX_BYTES = 512 * 1024;
+
   private final DefaultJWTProcessor<SecurityContext> processor;
   private final RoleScopes roles;
 
@@ -60,7 +65,8 @@ public final class OidcTokenVerifier implements TokenVerifier {
     this.roles = roles;
     JWKSourceBuilder<SecurityContext> keys;
     try {
-      keys = JWKSourceBuilder.create(provider.jwksUri().toURL());
+      keys = JWKSourceBuilder.create(provider.jwksUri().toURL(),
+          new DefaultResourceRetriever(KEY_FETCH_TIMEOUT_MS, KEY_FETCH_TIMEOUT_MS, KEY_SET_MAX_BYTES)).retrying(true);
     } catch (MalformedURLException e) {
       throw new IllegalArgumentException("--oidc-issuer: the jwks_uri " + provider.jwksUri() + " is not a URL", e);
     }

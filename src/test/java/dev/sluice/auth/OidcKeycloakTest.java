@@ -3,7 +3,13 @@ package dev.sluice.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.cli.AuthConfig;
 import dev.sluice.cli.EdgeConfig;
@@ -91,7 +97,7 @@ class OidcKeycloakTest {
     HttpResponse<String> r = server.get("Patient/oidc-p1", auth(token));
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.headers().firstValue("WWW-Authenticate").orElse("")).contains("invalid_token");
-    assertThat(r.body()).contains("audience rejected");
+    assertThat(r.body()).contains("aud claim rejected");
   }
 
   @Test
@@ -129,6 +135,27 @@ class OidcKeycloakTest {
   }
 
   @Test
+  void sluice_load_gets_its_tokens_from_the_identity_provider_with_a_signed_client_assertion() throws Exception {
+    RSAKey key = new RSAKeyGenerator(2048).keyID("loader-key").keyUse(KeyUse.SIGNATURE)
+        .algorithm(JWSAlgorithm.RS384).generate();
+    JsonNode client = keycloak.adminJson("/clients?clientId=loader").get(0);
+    ((ObjectNode) client.path("attributes")).put("jwks.string", new JWKSet(key.toPublicJWK()).toString());
+    keycloak.adminCall("PUT", "/clients/" + client.path("id").asText(), client.toString());
+    Path dir = Files.createTempDirectory("sluice-oidc-load");
+    Path pem = dir.resolve("loader.pem");
+    Files.writeString(pem, SmartLoadTest.pkcs8Pem(key.toPrivateKey().getEncoded()));
+
+    SmartLoadTest.Run run = SmartLoadTest.loadInto(server.base(),
+        SmartLoadTest.patients(dir, "oidc-load-", 4).toString(), "--client-id", "loader", "--private-key",
+        pem.toString(), "--key-id", "loader-key", "--scope", "system/*.cruds");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("Loaded 4 of 4 resources");
+    String reader = keycloak.token("reader", "reader-secret", "system/Patient.rs");
+    assertThat(server.get("Patient/oidc-load-3", auth(reader)).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void a_new_signing_key_is_picked_up_without_a_restart() throws Exception {
     String before = keycloak.token("reader", "reader-secret", "system/Patient.rs");
     assertThat(server.get("Patient/oidc-p1", auth(before)).statusCode()).isEqualTo(200);
@@ -143,7 +170,7 @@ class OidcKeycloakTest {
     for (JsonNode p : providers) {
       if (p.path("providerId").asText().equals("rsa-generated")) {
         // passive: it still verifies the tokens it signed, but signs no new ones
-        ((com.fasterxml.jackson.databind.node.ObjectNode) p.path("config")).putArray("active").add("false");
+        ((ObjectNode) p.path("config")).putArray("active").add("false");
         keycloak.adminCall("PUT", "/components/" + p.path("id").asText(), p.toString());
       }
     }

@@ -41,16 +41,21 @@ class SmartLoadTest {
     server.close();
   }
 
-  private record Run(int exitCode, String out, String err) {}
+  record Run(int exitCode, String out, String err) {}
 
   private static Run load(String... args) {
+    return loadInto(server.base(), args);
+  }
+
+  /** {@code sluice load ARGS --server BASE}, as the command line runs it. */
+  static Run loadInto(String base, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String[] all = new String[args.length + 3];
     all[0] = "load";
     System.arraycopy(args, 0, all, 1, args.length);
     all[args.length + 1] = "--server";
-    all[args.length + 2] = server.base();
+    all[args.length + 2] = base;
     int code = new CommandLine(new Main())
         .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
         .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
@@ -59,6 +64,11 @@ class SmartLoadTest {
   }
 
   private static Path patients(String prefix, int n) throws Exception {
+    return patients(dir, prefix, n);
+  }
+
+  /** An NDJSON file of n Patients with ids prefix0, prefix1, ... */
+  static Path patients(Path dir, String prefix, int n) throws Exception {
     StringBuilder lines = new StringBuilder();
     for (int i = 0; i < n; i++) {
       lines.append("{\"resourceType\":\"Patient\",\"id\":\"").append(prefix).append(i).append("\"}\n");
@@ -69,7 +79,10 @@ class SmartLoadTest {
   }
 
   static String pkcs8Pem(TestClient client) throws JOSEException {
-    byte[] der = client.key().toRSAKey().toPrivateKey().getEncoded();
+    return pkcs8Pem(client.key().toRSAKey().toPrivateKey().getEncoded());
+  }
+
+  static String pkcs8Pem(byte[] der) {
     return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
         + "\n-----END PRIVATE KEY-----\n";
   }
