@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -25,6 +26,8 @@ public final class Database implements AutoCloseable {
    */
   public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
 
+  private static final String EMBEDDED_USER = "postgres";
+
   private final EmbeddedPostgresServer embedded;
   private final HikariDataSource pool;
 
@@ -41,7 +44,7 @@ public final class Database implements AutoCloseable {
     if (url == null || url.isBlank()) {
       embedded = EmbeddedPostgresServer.start(settings.dataDir());
       url = embedded.jdbcUrl();
-      user = "postgres";
+      user = EMBEDDED_USER;
       password = null;
     }
     try {
@@ -65,6 +68,23 @@ public final class Database implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * For command-line tools that work on a server's database ({@code sluice clients}): the
+   * embedded PostgreSQL of a server running on the data directory when there is one (reached,
+   * never started twice), else as {@link #open}.
+   */
+  public static Database openForTool(Settings settings, MeterRegistry registry) {
+    if (settings.jdbcUrl() == null || settings.jdbcUrl().isBlank()) {
+      Optional<RunningPostgres.Address> running = RunningPostgres.of(settings.dataDir());
+      if (running.isPresent()) {
+        log.info("Using the PostgreSQL of the server running on {}", settings.dataDir());
+        return open(new Settings(settings.dataDir(), running.get().jdbcUrl(), EMBEDDED_USER, running.get().password(),
+            settings.poolSize()), registry);
+      }
+    }
+    return open(settings, registry);
   }
 
   private static void migrate(DataSource dataSource) {

@@ -233,7 +233,7 @@ class SmartEnforcementTest {
     HttpResponse<String> r = server.get("$export",
         "Authorization", scoped, "Accept", "application/fhir+json", "Prefer", "respond-async");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-    JsonNode manifest = await(r.headers().firstValue("Content-Location").orElseThrow(), scoped);
+    JsonNode manifest = TestClient.awaitManifest(server, r.headers().firstValue("Content-Location").orElseThrow(), scoped);
     List<String> types = new ArrayList<>();
     manifest.get("output").forEach(f -> types.add(f.get("type").asText()));
     assertThat(types).containsExactly("Patient");
@@ -245,25 +245,6 @@ class SmartEnforcementTest {
     h[headers.length] = "Authorization";
     h[headers.length + 1] = authorization;
     return h;
-  }
-
-  /** Polls a status URL until the job leaves 202; returns the manifest. */
-  static JsonNode await(String statusUrl, String authorization) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (true) {
-      HttpResponse<String> r = server.get(statusUrl, "Authorization", authorization);
-      if (r.statusCode() != 202) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return TestClient.json(r);
-      }
-      assertThat(System.nanoTime()).as("export still running after 60 s").isLessThan(deadline);
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
   }
 
   private static List<String> ids(HttpResponse<String> r) {

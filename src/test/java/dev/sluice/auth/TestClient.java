@@ -68,6 +68,18 @@ final class TestClient {
     }
   }
 
+  /** The same client naming its key by another kid (the thumbprint {@code sluice clients add --public-key} gives it). */
+  TestClient withKid(String kid) {
+    try {
+      JWK renamed = key instanceof com.nimbusds.jose.jwk.RSAKey rsa
+          ? new com.nimbusds.jose.jwk.RSAKey.Builder(rsa).keyID(kid).build()
+          : new com.nimbusds.jose.jwk.ECKey.Builder(key.toECKey()).keyID(kid).build();
+      return new TestClient(id, renamed, algorithm);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   String id() {
     return id;
   }
@@ -160,6 +172,29 @@ final class TestClient {
       return JSON.readTree(r.body());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Polls an export's status URL with a token until the job leaves 202; returns the manifest. */
+  static JsonNode awaitManifest(TestServer server, String statusUrl, String authorization) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      HttpResponse<String> r = server.get(statusUrl, "Authorization", authorization);
+      if (r.statusCode() != 202) {
+        if (r.statusCode() != 200) {
+          throw new AssertionError("export status " + r.statusCode() + ": " + r.body());
+        }
+        return json(r);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("export still running after 60 s");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
     }
   }
 }
