@@ -13,6 +13,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.cli.AuthConfig;
 import dev.sluice.cli.EdgeConfig;
+import dev.sluice.testing.Pem;
 import dev.sluice.testing.TestServer;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -143,7 +144,7 @@ class OidcKeycloakTest {
     keycloak.adminCall("PUT", "/clients/" + client.path("id").asText(), client.toString());
     Path dir = Files.createTempDirectory("sluice-oidc-load");
     Path pem = dir.resolve("loader.pem");
-    Files.writeString(pem, SmartLoadTest.pkcs8Pem(key.toPrivateKey().getEncoded()));
+    Files.writeString(pem, Pem.of("PRIVATE KEY", key.toPrivateKey().getEncoded()));
 
     SmartLoadTest.Run run = SmartLoadTest.loadInto(server.base(),
         SmartLoadTest.patients(dir, "oidc-load-", 4).toString(), "--client-id", "loader", "--private-key",

@@ -6,6 +6,7 @@ import com.nimbusds.jose.JOSEException;
 import dev.sluice.cli.AuthConfig;
 import dev.sluice.cli.Main;
 import dev.sluice.client.SmartTokenSource;
+import dev.sluice.testing.Pem;
 import dev.sluice.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -18,7 +19,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,12 +79,7 @@ class SmartLoadTest {
   }
 
   static String pkcs8Pem(TestClient client) throws JOSEException {
-    return pkcs8Pem(client.key().toRSAKey().toPrivateKey().getEncoded());
-  }
-
-  static String pkcs8Pem(byte[] der) {
-    return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-        + "\n-----END PRIVATE KEY-----\n";
+    return Pem.of("PRIVATE KEY", client.key().toRSAKey().toPrivateKey().getEncoded());
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.cli.EdgeConfig;
+import dev.sluice.testing.Pem;
 import dev.sluice.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -46,8 +46,8 @@ class TlsTest {
     Certificate cert = p12.getCertificate("sluice");
     Path certPem = dir.resolve("cert.pem");
     Path keyPem = dir.resolve("key.pem");
-    Files.writeString(certPem, pem("CERTIFICATE", cert.getEncoded()));
-    Files.writeString(keyPem, pem("PRIVATE KEY", p12.getKey("sluice", "changeit".toCharArray()).getEncoded()));
+    Files.writeString(certPem, Pem.of("CERTIFICATE", cert.getEncoded()));
+    Files.writeString(keyPem, Pem.of("PRIVATE KEY", p12.getKey("sluice", "changeit".toCharArray()).getEncoded()));
     trusted = KeyStore.getInstance("PKCS12");
     trusted.load(null, null);
     trusted.setCertificateEntry("sluice", cert);
@@ -72,11 +72,6 @@ class TlsTest {
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
-  }
-
-  private static String pem(String label, byte[] der) {
-    return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-        + "\n-----END " + label + "-----\n";
   }
 
   private static HttpClient trusting() throws Exception {
