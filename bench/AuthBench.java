@@ -31,7 +31,7 @@ public class AuthBench {
   static final ObjectMapper JSON = new ObjectMapper();
   static final List<String> SEARCHES = List.of(
       "Patient?gender=female&_count=10",
-      "Observation?code=http://loinc.org|8302-2&_count=10",
+      "Observation?code=http://loinc.org%7C8302-2&_count=10",
       "Condition?_count=10",
       "Encounter?_sort=-date&_count=10");
 
