@@ -1,3 +1,5 @@
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
@@ -25,17 +27,21 @@ import java.util.zip.GZIPInputStream;
 import org.postgresql.PGConnection;
 
 /**
- * Starts Sluice (heap capped at 512 MB) on an empty data directory, loads the population
- * with bulk SQL (bench set-up only: COPY into resource and resource_version, meta set as a
- * write would set it; no compartment or search rows, which a system export does not read),
- * measures the raw read COPY (SELECT content FROM resource_version) TO a file, then runs a
- * system $export, downloads every file and prints the figures. With a fifth argument, a
+ * Starts Sluice (heap capped at 512 MB, {@link #WORKERS} export workers) on an empty data
+ * directory, loads the population with bulk SQL (bench set-up only: COPY into resource and
+ * resource_version, meta set as a write would set it; no compartment or search rows, which a
+ * system export does not read), measures the raw read two ways (one serial COPY, and as many
+ * parallel COPYs over pk ranges as the export has workers), then runs a system $export twice,
+ * downloads every file of each round and checks its counts and that no id repeats, and prints
+ * the figures. With a fifth argument, a
  * de-identification configuration, the export is de-identified with it: the file is put in
  * the local store's anonymization container and named by {@code _anonymizationConfig}.
  */
 public class ExportBench {
   static final ObjectMapper JSON = new ObjectMapper();
   static final int STAGE_BATCH = 20_000;
+  /** The server's export workers, and so the number of parallel COPYs of the second baseline. */
+  static final int WORKERS = 2;
 
   public static void main(String[] args) throws Exception {
     String java = args[0];
@@ -49,7 +55,7 @@ public class ExportBench {
     }
     Path log = work.resolve("server.log");
     Process server = new ProcessBuilder(java, "-Xmx512m", "-jar", jar, "serve", "--port", Integer.toString(port),
-        "--data-dir", work.resolve("server").toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        "--data-dir", work.resolve("server").toString(), "--export-workers", Integer.toString(WORKERS)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       while (!Files.readString(log).contains("Sluice FHIR server ready")) {
         if (!server.isAlive()) {
@@ -70,7 +76,7 @@ public class ExportBench {
       }
       try (Connection c = DriverManager.getConnection(jdbc, "postgres", null)) {
         long loaded = load(c, data);
-        run(c, server, port, loaded, work, query);
+        run(c, jdbc, server, port, loaded, work, query);
       }
     } finally {
       server.destroy();
@@ -146,15 +152,16 @@ public class ExportBench {
     return total;
   }
 
-  static void run(Connection c, Process server, int port, long loaded, Path work, String query) throws Exception {
-    // The raw read, three ways; the baseline is the fastest (the hardest to match): plain
-    // text COPY writes bytea as hex (twice the bytes), convert_from writes the JSON text
+  static void run(Connection c, String jdbc, Process server, int port, long loaded, Path work, String query)
+      throws Exception {
+    // The raw read, three ways; the serial baseline is the fastest (the hardest to match):
+    // plain text COPY writes bytea as hex (twice the bytes), convert_from writes the JSON text
     // (escaping backslashes), binary writes the bytes with a little framing.
     Path raw = work.resolve("raw-read.out");
     String[] variants = {
-        "copy (select content from resource_version) to '%s'",
-        "copy (select convert_from(content, 'UTF8') from resource_version) to '%s'",
-        "copy (select content from resource_version) to '%s' (format binary)"};
+        "copy (select content from resource_version%s) to '%s'",
+        "copy (select convert_from(content, 'UTF8') from resource_version%s) to '%s'",
+        "copy (select content from resource_version%s) to '%s' (format binary)"};
     double rawSeconds = Double.MAX_VALUE;
     String rawVariant = null;
     long rawBytes = 0;
@@ -164,26 +171,27 @@ public class ExportBench {
         Files.deleteIfExists(raw);
         long t = System.nanoTime();
         try (Statement s = c.createStatement()) {
-          s.execute(v.formatted(raw.toAbsolutePath()));
+          s.execute(v.formatted("", raw.toAbsolutePath()));
         }
         best = Math.min(best, (System.nanoTime() - t) / 1e9);
       }
-      System.out.printf("raw read %.2f s, %,d bytes: %s%n", best, Files.size(raw), v.formatted("<file>"));
+      System.out.printf("raw read %.2f s, %,d bytes: %s%n", best, Files.size(raw), v.formatted("", "<file>"));
       if (best < rawSeconds) {
         rawSeconds = best;
-        rawVariant = v.formatted("<file>");
+        rawVariant = v;
         rawBytes = Files.size(raw);
       }
     }
     Files.deleteIfExists(raw);
+    double parallelSeconds = parallelRawRead(c, jdbc, work, rawVariant);
+    double baselineSeconds = Math.min(rawSeconds, parallelSeconds);
     String base = "http://127.0.0.1:" + port + "/fhir";
     HttpClient http = HttpClient.newHttpClient();
     double exportSeconds = Double.MAX_VALUE;
     double downloadSeconds = 0;
-    long exported = 0;
-    long downloaded = 0;
     long downloadedBytes = 0;
     double exportCpu = 0;
+    Path downloads = work.resolve("downloads");
     for (int round = 0; round < 2; round++) {
       long t = System.nanoTime();
       double cpuBefore = cpuSeconds(server);
@@ -205,39 +213,35 @@ public class ExportBench {
       double seconds = (System.nanoTime() - t) / 1e9;
       double cpu = cpuSeconds(server) - cpuBefore;
       var manifest = JSON.readTree(r.body());
-      exported = 0;
-      for (var f : manifest.get("output")) {
-        exported += f.get("count").asLong();
-      }
       long d = System.nanoTime();
-      downloaded = 0;
-      downloadedBytes = 0;
+      deleteTree(downloads);
+      Files.createDirectories(downloads);
+      List<Path> files = new ArrayList<>();
+      List<Long> counts = new ArrayList<>();
+      long bytes = 0;
       for (var f : manifest.get("output")) {
-        HttpResponse<InputStream> file = http.send(HttpRequest.newBuilder(URI.create(f.get("url").asText())).build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = file.body()) {
-          byte[] buf = new byte[1 << 16];
-          int n;
-          while ((n = in.read(buf)) > 0) {
-            downloadedBytes += n;
-            for (int i = 0; i < n; i++) {
-              if (buf[i] == '\n') {
-                downloaded++;
-              }
-            }
-          }
+        Path file = downloads.resolve(files.size() + ".ndjson");
+        HttpResponse<Path> got = http.send(HttpRequest.newBuilder(URI.create(f.get("url").asText())).build(),
+            HttpResponse.BodyHandlers.ofFile(file));
+        if (got.statusCode() != 200) {
+          throw new IllegalStateException("download of " + f.get("url").asText() + ": " + got.statusCode());
         }
+        bytes += Files.size(file);
+        files.add(file);
+        counts.add(f.get("count").asLong());
       }
+      double download = (System.nanoTime() - d) / 1e9;
+      // checked after the clock stops: every round, not only the last
+      check(round + 1, files, counts, loaded);
+      deleteTree(downloads);
       if (seconds < exportSeconds) {
         exportSeconds = seconds;
         exportCpu = cpu;
-        downloadSeconds = (System.nanoTime() - d) / 1e9;
+        downloadSeconds = download;
+        downloadedBytes = bytes;
       }
-      System.out.printf("round %d: export %.2f s (server CPU %.1f s), download %.2f s%n", round + 1, seconds, cpu,
-          (System.nanoTime() - d) / 1e9);
-    }
-    if (exported != loaded || downloaded != loaded) {
-      throw new IllegalStateException("exported " + exported + ", downloaded " + downloaded + ", loaded " + loaded);
+      System.out.printf("round %d: export %.2f s (server CPU %.1f s), download %.2f s, %,d resources, ids unique%n",
+          round + 1, seconds, cpu, download, loaded);
     }
     long rss = 0;
     for (String l : Files.readAllLines(Path.of("/proc/" + server.pid() + "/status"))) {
@@ -245,19 +249,146 @@ public class ExportBench {
         rss = Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024;
       }
     }
-    double rawRate = loaded / rawSeconds;
-    double exportRate = exported / exportSeconds;
-    double withDownload = exported / (exportSeconds + downloadSeconds);
+    double exportRate = loaded / exportSeconds;
+    double withDownload = loaded / (exportSeconds + downloadSeconds);
     System.out.printf("%nresources                  %,d (%,d bytes of NDJSON)%n", loaded, downloadedBytes);
-    System.out.printf("raw read (fastest COPY)    %.2f s  %,.0f resources/s  (%,d bytes; %s)%n", rawSeconds, rawRate, rawBytes,
-        rawVariant);
-    System.out.printf("export (kick-off→manifest) %.2f s  %,.0f resources/s%s%n", exportSeconds, exportRate,
-        query.isEmpty() ? "" : "  (de-identified)");
+    System.out.printf("raw read, 1 COPY           %.2f s  %,.0f resources/s  (%,d bytes; %s)%n", rawSeconds,
+        loaded / rawSeconds, rawBytes, rawVariant.formatted("", "<file>"));
+    System.out.printf("raw read, %d COPYs by pk    %.2f s  %,.0f resources/s  (the same format, in parallel)%n",
+        WORKERS, parallelSeconds, loaded / parallelSeconds);
+    System.out.printf("export (kick-off→manifest) %.2f s  %,.0f resources/s  (%d workers)%s%n", exportSeconds,
+        exportRate, WORKERS, query.isEmpty() ? "" : "  (de-identified)");
     // the machine may be shared: CPU seconds of the server JVM (PostgreSQL not included) do not depend on its load
     System.out.printf("export server CPU          %.1f s  %,.0f resources per CPU-second%n", exportCpu,
-        exported / exportCpu);
+        loaded / exportCpu);
     System.out.printf("export + download          %.2f s  %,.0f resources/s%n", exportSeconds + downloadSeconds, withDownload);
-    System.out.printf("ratio export / raw read    %.0f %%%n", 100 * exportRate / rawRate);
+    System.out.printf("ratio export / raw read    %.0f %%  (to the faster raw read: %s)%n",
+        100 * baselineSeconds / exportSeconds, baselineSeconds == rawSeconds ? "1 COPY" : WORKERS + " COPYs");
     System.out.printf("server peak RSS (VmHWM)    %,d MB  (heap capped at 512 MB)%n", rss);
+  }
+
+  /**
+   * The raw read split as the export splits its work: {@link #WORKERS} COPYs over equal pk
+   * ranges, each on its own connection, all at once; best of two.
+   */
+  static double parallelRawRead(Connection c, String jdbc, Path work, String variant) throws Exception {
+    long min;
+    long max;
+    try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select min(pk), max(pk) from resource_version")) {
+      r.next();
+      min = r.getLong(1);
+      max = r.getLong(2);
+    }
+    long step = (max - min) / WORKERS + 1;
+    double best = Double.MAX_VALUE;
+    for (int attempt = 0; attempt < 2; attempt++) {
+      List<Connection> connections = new ArrayList<>();
+      List<Thread> threads = new ArrayList<>();
+      List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+      try {
+        for (int i = 0; i < WORKERS; i++) {
+          connections.add(DriverManager.getConnection(jdbc, "postgres", null));
+        }
+        long t = System.nanoTime();
+        for (int i = 0; i < WORKERS; i++) {
+          Connection own = connections.get(i);
+          Path out = work.resolve("raw-read-" + i + ".out");
+          String sql = variant.formatted(" where pk >= " + (min + i * step) + " and pk < " + (min + (i + 1) * step),
+              out.toAbsolutePath());
+          threads.add(Thread.ofPlatform().start(() -> {
+            try (Statement s = own.createStatement()) {
+              Files.deleteIfExists(out);
+              s.execute(sql);
+            } catch (Exception e) {
+              failures.add(e);
+            }
+          }));
+        }
+        for (Thread thread : threads) {
+          thread.join();
+        }
+        best = Math.min(best, (System.nanoTime() - t) / 1e9);
+      } finally {
+        for (Connection own : connections) {
+          own.close();
+        }
+      }
+      if (!failures.isEmpty()) {
+        throw failures.getFirst();
+      }
+    }
+    long bytes = 0;
+    for (int i = 0; i < WORKERS; i++) {
+      Path out = work.resolve("raw-read-" + i + ".out");
+      bytes += Files.size(out);
+      Files.delete(out);
+    }
+    System.out.printf("raw read %.2f s, %,d bytes: %d COPYs over pk ranges at once%n", best, bytes, WORKERS);
+    return best;
+  }
+
+  /** Each file holds the count its manifest entry says; all hold every loaded resource once. */
+  static void check(int round, List<Path> files, List<Long> counts, long loaded) throws Exception {
+    var seen = new java.util.HashSet<String>();
+    long total = 0;
+    long repeated = 0;
+    for (int i = 0; i < files.size(); i++) {
+      long lines = 0;
+      try (BufferedReader r = Files.newBufferedReader(files.get(i), StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.isEmpty()) {
+            continue;
+          }
+          lines++;
+          if (!seen.add(typeAndId(line))) {
+            repeated++;
+          }
+        }
+      }
+      if (lines != counts.get(i)) {
+        throw new IllegalStateException("round " + round + ": " + files.get(i) + " holds " + lines
+            + " resources, its manifest entry says " + counts.get(i));
+      }
+      total += lines;
+    }
+    if (total != loaded || repeated != 0 || seen.size() != loaded) {
+      throw new IllegalStateException("round " + round + ": exported " + total + " resources, " + seen.size()
+          + " distinct, " + repeated + " repeated, loaded " + loaded);
+    }
+  }
+
+  /** "Type/id" from the top-level fields of one NDJSON line, skipping everything else. */
+  static String typeAndId(String line) throws Exception {
+    try (JsonParser p = JSON.getFactory().createParser(line)) {
+      String type = null;
+      String id = null;
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new IllegalStateException("not a JSON object: " + line.substring(0, Math.min(80, line.length())));
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME && (type == null || id == null)) {
+        String name = p.currentName();
+        p.nextToken();
+        switch (name) {
+          case "resourceType" -> type = p.getText();
+          case "id" -> id = p.getText();
+          default -> p.skipChildren();
+        }
+      }
+      if (type == null || id == null) {
+        throw new IllegalStateException("no resourceType or id: " + line.substring(0, Math.min(80, line.length())));
+      }
+      return type + "/" + id;
+    }
+  }
+
+  static void deleteTree(Path dir) throws Exception {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 }

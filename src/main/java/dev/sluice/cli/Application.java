@@ -160,7 +160,7 @@ public final class Application implements AutoCloseable {
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
-              config.edge().tls()),
+              config.log().accessLog(), config.edge().tls()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
           exports, localFiles, exportTypes, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",

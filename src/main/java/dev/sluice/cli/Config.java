@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything the server is configured with, built once from flags, environment variables
- * and defaults (in that order of precedence) and validated before anything starts.
+ * Everything the server is configured with, built once from flags, environment variables, the
+ * configuration file and defaults (in that order of precedence) and validated before anything
+ * starts.
  */
 public record Config(
     String host,
@@ -20,32 +21,33 @@ public record Config(
     long maxBodyBytes,
     ExportConfig export,
     AuthConfig auth,
-    EdgeConfig edge) {
+    EdgeConfig edge,
+    LogConfig log) {
 
   /** Without authorization ({@code --auth none}): a server on a loopback address, as tests and tools start one. */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        AuthConfig.none(), EdgeConfig.none());
+        AuthConfig.none(), EdgeConfig.none(), LogConfig.defaults());
   }
 
-  /** Plain HTTP, no identity provider, audit lines in the server log. */
+  /** Plain HTTP, no identity provider, audit lines in the server log, the default logging. */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export, AuthConfig auth) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export, auth,
-        EdgeConfig.none());
+        EdgeConfig.none(), LogConfig.defaults());
   }
 
   /** The same configuration with other authorization settings. */
   public Config with(AuthConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        other, edge);
+        other, edge, log);
   }
 
   /** The same configuration with other identity provider, TLS or audit settings. */
   public Config with(EdgeConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        auth, other);
+        auth, other, log);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -66,6 +68,7 @@ public record Config(
     export.validate(problems);
     auth.validate(problems, host);
     edge.validate(problems, auth.mode());
+    log.validate(problems);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -78,6 +81,7 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], auth[" + auth + "]]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], auth["
+        + auth + "], edge[" + edge + "], " + log + "]";
   }
 }

@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
     description = {
         "Load NDJSON files (.ndjson, .ndjson.gz) and folders of them into a FHIR server, keeping each resource's id.",
         "Sends batch Bundles of 'PUT Type/id' entries to POST [base]. Exit code 0 when every line loaded,"
-            + " 1 when some failed (listed with file and line), 2 when the load could not start."})
+            + " 1 when some failed (listed with file and line) or were not loaded, 2 when the load could not start.",
+        "Ctrl-C prints the summary so far."})
 final class LoadCommand implements Callable<Integer> {
 
   @Spec
@@ -65,6 +66,11 @@ final class LoadCommand implements Callable<Integer> {
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
   String scope;
 
+  @Option(names = "--unreachable-limit", defaultValue = "${env:SLUICE_LOAD_UNREACHABLE_LIMIT:-30}",
+      description = "Seconds without any answer from the server after which the load stops and counts what it"
+          + " did not load (env SLUICE_LOAD_UNREACHABLE_LIMIT; default ${DEFAULT-VALUE}).")
+  int unreachableLimitSeconds;
+
   /** Bytes of resource JSON per request; well under the server's default 64 MB body limit. */
   private static final long BATCH_BYTES = 16L * 1024 * 1024;
 
@@ -72,7 +78,8 @@ final class LoadCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Loader.Settings settings;
     try {
-      settings = new Loader.Settings(server, batchSize, BATCH_BYTES, concurrency);
+      settings = new Loader.Settings(server, batchSize, BATCH_BYTES, concurrency,
+          Duration.ofSeconds(unreachableLimitSeconds));
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("sluice load: " + e.getMessage());
       return 2;

@@ -128,6 +128,20 @@ final class ServeCommand implements Callable<Integer> {
       description = "Write the audit log (one JSON line per request) to this file instead of the server log (env SLUICE_AUDIT_LOG).")
   Path auditLog;
 
+  @Option(names = "--log-format", defaultValue = "${env:SLUICE_LOG_FORMAT:-text}",
+      description = "Console log format: text or json, one JSON object per line (env SLUICE_LOG_FORMAT; default ${DEFAULT-VALUE}).")
+  LogConfig.Format logFormat;
+
+  @Option(names = "--access-log", defaultValue = "${env:SLUICE_ACCESS_LOG:-false}", arity = "1",
+      description = "Log one line per request: method, path, status, duration, bytes (env SLUICE_ACCESS_LOG; default ${DEFAULT-VALUE}).")
+  boolean accessLog;
+
+  /** Read before the other options are parsed (Main); declared here for --help and parsing. */
+  @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:SLUICE_CONFIG}",
+      description = "A properties file of settings named as the options without '--' (port=8080);"
+          + " flags and environment variables win over it (env SLUICE_CONFIG).")
+  Path configFile;
+
   Config config() {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
@@ -135,7 +149,8 @@ final class ServeCommand implements Callable<Integer> {
             exportRequireAsyncHeaders),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),
-            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)))
+            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)),
+        new LogConfig(logFormat, accessLog))
         .validate();
   }
 
@@ -148,6 +163,7 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("sluice serve: " + e.getMessage());
       return 2;
     }
+    LogOutput.use(config.log().format());
     Application app = Application.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -83,7 +83,8 @@ final class TrainCommand implements Callable<Integer> {
     ExecutorService workers = Executors.newFixedThreadPool(4);
     try {
       StringWriter out = new StringWriter();
-      Loader.Outcome outcome = new Loader(new Loader.Settings(base, 500, 16L * 1024 * 1024, 4), http, Credentials.none(), workers,
+      Loader.Outcome outcome = new Loader(new Loader.Settings(base, 500, 16L * 1024 * 1024, 4, Duration.ofSeconds(30)), http, Credentials.none(),
+          workers,
           new PrintWriter(out), new PrintWriter(out), false).load(List.of(data));
       if (outcome != Loader.Outcome.ALL_LOADED) {
         throw new IllegalStateException("the training load did not store every resource: " + out);

@@ -32,7 +32,7 @@ final class AuditLog {
       return;
     }
     String route = route(ctx);
-    if (route.equals("/health") || route.equals("/metrics")) {
+    if (route.startsWith("/health") || route.equals("/metrics")) {
       return;
     }
     String method = ctx.method().name();

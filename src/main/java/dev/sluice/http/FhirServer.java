@@ -32,6 +32,8 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.CustomRequestLog;
+import org.eclipse.jetty.server.Slf4jRequestLogWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +43,17 @@ public final class FhirServer implements AutoCloseable {
 
   /**
    * @param publicBaseUrl the base URL for links (ending in /fhir), or null to derive it per request
+   * @param accessLog one line per request on the logger {@code sluice.access}
    * @param tls the certificate and key to serve HTTPS with, or empty for plain HTTP
    */
-  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, Optional<TlsFiles> tls) {}
+  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, boolean accessLog,
+      Optional<TlsFiles> tls) {}
+
+  /**
+   * The access log's line, in Jetty's CustomRequestLog format: method, path without the query
+   * string (which can carry search values), status, duration and bytes sent (Jetty 11 has no body-only size); no body, no header.
+   */
+  static final String ACCESS_LOG_FORMAT = "%m %U %s %{ms}T ms %O bytes";
 
   /** What search needs: the parser, the engine that runs queries, and the metadata behind them. */
   public record Search(
@@ -110,6 +120,11 @@ public final class FhirServer implements AutoCloseable {
         record(metrics, ctx, ms);
         audit.record(ctx);
       });
+      if (settings.accessLog()) {
+        Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
+        writer.setLoggerName("sluice.access");
+        config.jetty.modifyServer(server -> server.setRequestLog(new CustomRequestLog(writer, ACCESS_LOG_FORMAT)));
+      }
       settings.tls().ifPresent(tls -> {
         // the only connector: Javalin adds its plain HTTP one only when none is configured
         var ssl = tls.sslContextFactory();
@@ -127,7 +142,8 @@ public final class FhirServer implements AutoCloseable {
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
     // Open without a token: probes, the CapabilityStatement (it says how to get one).
-    app.get("/health", ctx -> health(ctx, database));
+    app.get("/health", ctx -> ctx.json(java.util.Map.of("status", "UP")));
+    app.get("/health/ready", ctx -> ready(ctx, database, responses));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
     if (security.provider() != null) {
@@ -206,9 +222,16 @@ public final class FhirServer implements AutoCloseable {
     };
   }
 
-  private static void health(Context ctx, Database database) {
-    boolean db = database.isReachable();
-    ctx.status(db ? 200 : 503).json(java.util.Map.of("status", db ? "UP" : "DOWN", "database", db ? "UP" : "DOWN"));
+  /** Readiness: 200 only when the database accepts a new connection (liveness is /health). */
+  private static void ready(Context ctx, Database database, Responses responses) {
+    java.util.Optional<String> refused = database.refusesNewConnections();
+    if (refused.isEmpty()) {
+      ctx.json(java.util.Map.of("status", "UP", "database", "UP"));
+      return;
+    }
+    log.warn("Not ready: the database refuses new connections: {}", refused.get());
+    responses.outcome(ctx, 503, List.of(Issue.error(Issue.Code.TRANSIENT,
+        "Not ready: the database does not accept new connections (" + refused.get() + ")")));
   }
 
   private static void record(PrometheusMeterRegistry metrics, Context ctx, float ms) {

@@ -24,6 +24,8 @@ final class LoadReport {
   private final AtomicLong stored = new AtomicLong();
   private final AtomicLong storedBytes = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong notLoaded = new AtomicLong();
+  private volatile String stopped;
 
   void stored(NdjsonLine line) {
     synchronized (storedByType) {
@@ -40,6 +42,25 @@ final class LoadReport {
       }
     }
     failed.incrementAndGet();
+  }
+
+  /** Lines not loaded because the load stopped: never sent, or sent without an answer. */
+  void notLoaded(int lines) {
+    notLoaded.addAndGet(lines);
+  }
+
+  /** The load stopped early, for this reason. */
+  void stopped(String why) {
+    stopped = why;
+  }
+
+  long notLoaded() {
+    return notLoaded.get();
+  }
+
+  /** Lines answered: stored, failed, or given up on. */
+  long done() {
+    return stored.get() + failed.get() + notLoaded.get();
   }
 
   long stored() {
@@ -69,7 +90,7 @@ final class LoadReport {
   void print(PrintWriter out, int files, Duration took) {
     double seconds = Math.max(took.toMillis(), 1) / 1000.0;
     out.printf("Loaded %,d of %,d resources from %d file%s in %.1f s (%,.0f resources/s, %.1f MB/s)%n",
-        stored(), stored() + failed(), files, files == 1 ? "" : "s", seconds, stored() / seconds,
+        stored(), done(), files, files == 1 ? "" : "s", seconds, stored() / seconds,
         storedBytes() / seconds / 1e6);
     synchronized (storedByType) {
       storedByType.forEach((type, n) -> out.printf("  %-32s %,12d%n", type, n));
@@ -82,6 +103,10 @@ final class LoadReport {
       if (failed() > MAX_LISTED_FAILURES) {
         out.printf("  ... and %,d more%n", failed() - MAX_LISTED_FAILURES);
       }
+    }
+    if (notLoaded() > 0) {
+      out.printf("Stopped: %s; %,d resource%s not loaded (not sent, or sent without an answer)%n",
+          stopped == null ? "the load did not finish" : stopped, notLoaded(), notLoaded() == 1 ? " was" : "s were");
     }
   }
 }

@@ -20,21 +20,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * batch Bundles of {@code PUT Type/id} entries to {@code POST [base]}, several requests in
  * flight. A line that fails is reported with its file, line number and reason; the others
  * still load. When the server refuses a whole batch (a 4xx or 500 for the request itself), the
- * batch is split in halves until the lines at fault stand alone.
+ * batch is split in halves until the lines at fault stand alone. A request that gets no answer
+ * is tried again until the server has answered nothing for {@code unreachableLimit}; then the
+ * load stops and counts what it did not load. Ctrl-C prints the summary so far.
  */
 public final class Loader {
-  /** Retries of a request that got no answer or a 502/503/504, with doubling pauses. */
+  /** Retries of a request answered with a 502/503/504, with doubling pauses. */
   static final int RETRIES = 3;
+  /** The longest pause between two attempts of a request that got no answer. */
+  private static final long MAX_PAUSE_MILLIS = 8000;
 
   /**
    * @param batchSize resources per request
    * @param batchBytes bytes of resource JSON per request, at most (a single longer line goes alone)
    * @param concurrency requests in flight
+   * @param unreachableLimit how long no request may get an answer before the load stops
    */
-  public record Settings(URI base, int batchSize, long batchBytes, int concurrency) {
+  public record Settings(URI base, int batchSize, long batchBytes, int concurrency, Duration unreachableLimit) {
     public Settings {
       if (batchSize < 1 || batchBytes < 1 || concurrency < 1) {
         throw new IllegalArgumentException("batch size, batch bytes and concurrency must be positive");
+      }
+      if (unreachableLimit.isNegative() || unreachableLimit.isZero()) {
+        throw new IllegalArgumentException("the unreachable limit must be positive");
       }
       String b = base.toString();
       base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
@@ -48,6 +56,7 @@ public final class Loader {
   private final PrintWriter err;
   private final boolean terminal;
   private final Credentials credentials;
+  private final Reachability reachability;
 
   /**
    * @param workers runs the requests; owned by the caller, at least {@code concurrency} threads
@@ -63,6 +72,7 @@ public final class Loader {
     this.out = out;
     this.err = err;
     this.terminal = terminal;
+    this.reachability = new Reachability(settings.unreachableLimit());
   }
 
   /** The outcome of a load, for the exit code. */
@@ -86,31 +96,55 @@ public final class Loader {
     long start = System.nanoTime();
     LoadReport report = new LoadReport();
     AtomicLong fileBytesRead = new AtomicLong();
-    Progress progress = new Progress(err, terminal, NdjsonFiles.totalSize(files), fileBytesRead, report);
+    AtomicLong linesRead = new AtomicLong();
+    Progress progress = new Progress(err, terminal, NdjsonFiles.totalSize(files), fileBytesRead, linesRead, report);
     Thread ticker = Thread.ofPlatform().daemon().name("sluice-load-progress").start(() -> tick(progress));
+    // Ctrl-C: the JVM runs this hook before it exits, while the load's threads still run
+    Thread interrupted = new Thread(() -> {
+      ticker.interrupt();
+      progress.finish();
+      out.println("Interrupted: the summary so far (lines not answered yet are not counted)");
+      report.print(out, files.size(), Duration.ofNanos(System.nanoTime() - start));
+      out.flush();
+    }, "sluice-load-interrupted");
+    Runtime.getRuntime().addShutdownHook(interrupted);
     Semaphore inFlight = new Semaphore(settings.concurrency());
     try {
       for (Path file : files) {
-        readFile(file, fileBytesRead, report, inFlight);
+        readFile(file, fileBytesRead, linesRead, report, inFlight);
       }
       inFlight.acquire(settings.concurrency());
     } finally {
       ticker.interrupt();
       ticker.join();
+      removeHook(interrupted);
     }
     progress.finish();
+    if (reachability.gaveUp()) {
+      report.stopped("the server at " + settings.base() + " did not answer for "
+          + settings.unreachableLimit().toSeconds() + " s");
+    }
     report.print(out, files.size(), Duration.ofNanos(System.nanoTime() - start));
     out.flush();
-    return report.failed() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
+    return report.failed() == 0 && report.notLoaded() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
   }
 
-  private void readFile(Path file, AtomicLong fileBytesRead, LoadReport report, Semaphore inFlight)
-      throws InterruptedException {
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down: the hook runs, or has run
+    }
+  }
+
+  private void readFile(Path file, AtomicLong fileBytesRead, AtomicLong linesRead, LoadReport report,
+      Semaphore inFlight) throws InterruptedException {
     List<NdjsonLine> batch = new ArrayList<>();
     long batchBytes = 0;
     try (NdjsonReader reader = new NdjsonReader(file, fileBytesRead)) {
       NdjsonReader.RawLine raw;
       while ((raw = reader.next()) != null) {
+        linesRead.incrementAndGet();
         if (raw.bytes() == null) {
           report.failed(file + ":" + raw.number(), "longer than " + NdjsonReader.MAX_LINE_BYTES + " bytes");
           continue;
@@ -142,6 +176,11 @@ public final class Loader {
   }
 
   private void dispatch(List<NdjsonLine> batch, LoadReport report, Semaphore inFlight) throws InterruptedException {
+    if (reachability.gaveUp()) {
+      // the rest of the files is still read, to count what was not loaded
+      report.notLoaded(batch.size());
+      return;
+    }
     inFlight.acquire();
     try {
       workers.execute(() -> {
@@ -163,8 +202,11 @@ public final class Loader {
     HttpResponse<byte[]> response;
     try {
       response = post(BatchBundle.of(lines));
+    } catch (Unanswered e) {
+      report.notLoaded(lines.size());
+      return;
     } catch (IOException e) {
-      failAll(lines, report, "no answer from the server after " + (RETRIES + 1) + " attempts: " + e.getMessage());
+      failAll(lines, report, e.getMessage());
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -208,23 +250,33 @@ public final class Loader {
   }
 
   private HttpResponse<byte[]> post(byte[] body) throws IOException, InterruptedException {
-    IOException last = null;
     long pauseMillis = 1000;
+    int busyAnswers = 0;
     boolean renewed = false;
-    for (int attempt = 0; attempt <= RETRIES; attempt++) {
-      if (attempt > 0) {
-        Thread.sleep(pauseMillis);
-        pauseMillis *= 2;
-      }
-      HttpRequest.Builder request = HttpRequest.newBuilder(settings.base())
+    while (true) {
+      // built for each attempt: the token may have been renewed since the last one
+      HttpRequest.Builder builder = HttpRequest.newBuilder(settings.base())
           .timeout(Duration.ofMinutes(10))
           .header("Content-Type", "application/fhir+json")
           .header("Accept", "application/fhir+json")
           .header("Prefer", "return=minimal")
           .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-      credentials.authorization().ifPresent(value -> request.header("Authorization", value));
+      credentials.authorization().ifPresent(value -> builder.header("Authorization", value));
+      HttpRequest request = builder.build();
+      if (reachability.gaveUp()) {
+        throw new Unanswered();
+      }
+      HttpResponse<byte[]> response = null;
       try {
-        HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      } catch (IOException e) {
+        // no answer (refused, reset, timed out): tried again until the server has been silent too long
+        if (reachability.failed()) {
+          throw new Unanswered();
+        }
+      }
+      if (response != null) {
+        reachability.answered();
         int status = response.statusCode();
         if (status == 401 && !renewed) {
           // a token the server no longer takes (revoked, its keys rotated): once more with a new one
@@ -235,12 +287,21 @@ public final class Loader {
         if (status != 502 && status != 503 && status != 504) {
           return response;
         }
-        last = new IOException("HTTP " + status + ": " + BatchAnswer.outcome(response.body()));
-      } catch (IOException e) {
-        last = e;
+        if (++busyAnswers > RETRIES) {
+          throw new IOException("HTTP " + status + " after " + (RETRIES + 1) + " attempts: "
+              + BatchAnswer.outcome(response.body()));
+        }
       }
+      Thread.sleep(Math.min(pauseMillis, Math.max(1, reachability.left().toMillis())));
+      pauseMillis = Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS);
     }
-    throw last;
+  }
+
+  /** The server has answered nothing for longer than the limit: the batch was not loaded. */
+  private static final class Unanswered extends IOException {
+    Unanswered() {
+      super("the server did not answer");
+    }
   }
 
   private static void failAll(List<NdjsonLine> lines, LoadReport report, String reason) {

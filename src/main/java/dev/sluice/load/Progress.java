@@ -5,23 +5,29 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Shows how far a load is: a bar redrawn in place on a terminal, plain lines every few
- * seconds otherwise (logs, CI). The fraction done is the share of file bytes read; speed
- * counts stored resources and their uncompressed bytes.
+ * seconds otherwise (logs, CI). The fraction done is the share of resources answered (stored
+ * or failed) out of all the lines; until every file is read, that total is estimated from
+ * the lines read so far and the share of file bytes they came from. Reading runs ahead of the
+ * answers by the requests in flight and the bytes buffered, so bytes read alone said 98 %
+ * with 43 % still to store. Speed counts stored resources and their uncompressed bytes.
  */
 final class Progress {
   private final PrintWriter out;
   private final boolean terminal;
   private final long totalFileBytes;
   private final AtomicLong fileBytesRead;
+  private final AtomicLong linesRead;
   private final LoadReport report;
   private final long startNanos = System.nanoTime();
   private int lastWidth;
 
-  Progress(PrintWriter out, boolean terminal, long totalFileBytes, AtomicLong fileBytesRead, LoadReport report) {
+  Progress(PrintWriter out, boolean terminal, long totalFileBytes, AtomicLong fileBytesRead, AtomicLong linesRead,
+      LoadReport report) {
     this.out = out;
     this.terminal = terminal;
     this.totalFileBytes = totalFileBytes;
     this.fileBytesRead = fileBytesRead;
+    this.linesRead = linesRead;
     this.report = report;
   }
 
@@ -32,25 +38,32 @@ final class Progress {
 
   synchronized void show() {
     double seconds = Math.max(System.nanoTime() - startNanos, 1) / 1e9;
-    double fraction = totalFileBytes == 0 ? 1 : Math.min(1.0, (double) fileBytesRead.get() / totalFileBytes);
+    // read in this order: the answers never outnumber the lines read before them
+    long done = report.done();
+    long lines = linesRead.get();
+    double read = totalFileBytes == 0 ? 1 : Math.min(1.0, (double) fileBytesRead.get() / totalFileBytes);
+    long total = read >= 1 ? lines : read > 0 ? Math.max(lines, Math.round(lines / read)) : 0;
+    double fraction = total == 0 ? 0 : Math.min(1.0, (double) done / total);
     long stored = report.stored();
     double perSecond = stored / seconds;
     double mbPerSecond = report.storedBytes() / seconds / 1e6;
-    String left = fraction > 0.01 ? duration(seconds * (1 - fraction) / fraction) : "?";
+    double donePerSecond = done / seconds;
+    String left = fraction > 0.01 && donePerSecond > 0 ? duration((total - done) / donePerSecond) : "?";
     String failed = report.failed() > 0 ? String.format(", %,d failed", report.failed()) : "";
+    String of = (read >= 1 ? " of " : " of ~") + String.format("%,d", total);
     if (terminal) {
       int width = 30;
       int filled = (int) Math.round(fraction * width);
-      String line = String.format("\r[%s%s] %3.0f%% %,d resources%s, %,.0f/s, %.1f MB/s, %s left",
-          "#".repeat(filled), ".".repeat(width - filled), fraction * 100, stored, failed, perSecond,
+      String line = String.format("\r[%s%s] %3.0f%% %,d%s resources%s, %,.0f/s, %.1f MB/s, %s left",
+          "#".repeat(filled), ".".repeat(width - filled), fraction * 100, stored, of, failed, perSecond,
           mbPerSecond, left);
       int pad = Math.max(0, lastWidth - line.length());
       lastWidth = line.length();
       out.print(line + " ".repeat(pad));
       out.flush();
     } else {
-      out.printf("load: %3.0f%% read, %,d resources stored%s, %,.0f resources/s, %.1f MB/s, about %s left%n",
-          fraction * 100, stored, failed, perSecond, mbPerSecond, left);
+      out.printf("load: %3.0f%% done, %,d%s resources stored%s (%.0f%% of the files read), %,.0f resources/s,"
+          + " %.1f MB/s, about %s left%n", fraction * 100, stored, of, failed, read * 100, perSecond, mbPerSecond, left);
     }
   }
 

@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
+import java.util.Properties;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -27,6 +28,8 @@ public final class Database implements AutoCloseable {
   public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
 
   private static final String EMBEDDED_USER = "postgres";
+  /** How long /health/ready waits for a new connection and its query, at most. */
+  private static final int READY_TIMEOUT_SECONDS = 5;
 
   private final EmbeddedPostgresServer embedded;
   private final HikariDataSource pool;
@@ -88,27 +91,48 @@ public final class Database implements AutoCloseable {
   }
 
   private static void migrate(DataSource dataSource) {
-    var result =
-        Flyway.configure()
-            .dataSource(dataSource)
-            .locations("classpath:db/migration")
-            .load()
-            .migrate();
+    Flyway flyway = Flyway.configure()
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .load();
+    var result = flyway.migrate();
+    // targetSchemaVersion is null when nothing was applied: the version comes from the history
+    var current = flyway.info().current();
     log.info("Database schema at version {} ({} migrations applied now)",
-        result.targetSchemaVersion, result.migrationsExecuted);
+        current == null ? "none" : current.getVersion(), result.migrationsExecuted);
   }
 
   public DataSource dataSource() {
     return pool;
   }
 
-  /** True when a trivial query answers: for /health. */
-  public boolean isReachable() {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-      s.setQueryTimeout(5);
-      return s.execute("select 1");
+  /**
+   * For /health/ready: opens a new connection with the pool's settings, outside the pool, and
+   * runs a trivial query. A connection the pool holds can keep working while the database
+   * refuses new ones (stopped, restarting, out of connection slots); a new one cannot.
+   *
+   * @return empty when the database answered, else why not
+   */
+  public Optional<String> refusesNewConnections() {
+    Properties props = new Properties();
+    pool.getDataSourceProperties().forEach(props::put);
+    if (pool.getUsername() != null) {
+      props.setProperty("user", pool.getUsername());
+    }
+    if (pool.getPassword() != null) {
+      props.setProperty("password", pool.getPassword());
+    }
+    props.setProperty("connectTimeout", Integer.toString(READY_TIMEOUT_SECONDS));
+    props.setProperty("loginTimeout", Integer.toString(READY_TIMEOUT_SECONDS));
+    props.setProperty("socketTimeout", Integer.toString(READY_TIMEOUT_SECONDS));
+    props.setProperty("ApplicationName", "sluice-readiness");
+    try (Connection c = new org.postgresql.Driver().connect(pool.getJdbcUrl(), props);
+        Statement s = c.createStatement()) {
+      s.setQueryTimeout(READY_TIMEOUT_SECONDS);
+      s.execute("select 1");
+      return Optional.empty();
     } catch (SQLException e) {
-      return false;
+      return Optional.of(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
   }
 

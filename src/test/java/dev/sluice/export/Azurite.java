@@ -1,5 +1,6 @@
 package dev.sluice.export;
 
+import dev.sluice.testing.ChildServer;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.sluice.export;
 
+import dev.sluice.testing.ChildServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

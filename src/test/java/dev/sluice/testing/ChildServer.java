@@ -1,4 +1,4 @@
-package dev.sluice.export;
+package dev.sluice.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A Sluice server in its own JVM, for tests that kill it with -9. */
-final class ChildServer implements AutoCloseable {
+/** A Sluice server in its own JVM ({@code sluice serve}), for tests that kill it with -9 or read its log. */
+public final class ChildServer implements AutoCloseable {
   private static final Pattern PG_PORT = Pattern.compile("Embedded PostgreSQL started on port (\\d+)");
 
   private final Process process;
@@ -24,7 +24,7 @@ final class ChildServer implements AutoCloseable {
     this.port = port;
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     } catch (IOException e) {
@@ -32,7 +32,7 @@ final class ChildServer implements AutoCloseable {
     }
   }
 
-  static ChildServer start(Path dataDir, int port, String... flags) throws Exception {
+  public static ChildServer start(Path dataDir, int port, String... flags) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
         "dev.sluice.cli.Main", "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
@@ -50,11 +50,16 @@ final class ChildServer implements AutoCloseable {
     return child;
   }
 
-  String base() {
+  /** Everything the server printed (stdout and stderr). */
+  public Path log() {
+    return log;
+  }
+
+  public String base() {
     return "http://127.0.0.1:" + port + "/fhir";
   }
 
-  String jdbcUrl() throws IOException {
+  public String jdbcUrl() throws IOException {
     Matcher m = PG_PORT.matcher(Files.readString(log));
     if (!m.find()) {
       throw new IllegalStateException("no embedded PostgreSQL port in the log");
@@ -62,7 +67,7 @@ final class ChildServer implements AutoCloseable {
     return "jdbc:postgresql://localhost:" + m.group(1) + "/postgres";
   }
 
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
   }
