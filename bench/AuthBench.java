@@ -2,6 +2,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Scopes;
+import dev.sluice.auth.TokenVerifier;
+import dev.sluice.auth.VerifiedTokenCache;
 import dev.sluice.client.Credentials;
 import dev.sluice.client.SmartTokenSource;
 import java.io.InputStream;
@@ -17,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 
@@ -91,10 +102,60 @@ public class AuthBench {
     double smart = median(medians.get(1));
     System.out.printf("median search: none %.2f ms, smart %.2f ms: smart costs %+.2f ms (%+.1f %%)%n", none, smart,
         smart - none, 100 * (smart - none) / none);
+    verificationCost(none);
     double exNone = median(exports.get(0));
     double exSmart = median(exports.get(1));
     System.out.printf("export: none %.0f, smart %.0f resources/s (%+.1f %%)%n", exNone, exSmart,
         100 * (exSmart - exNone) / exNone);
+  }
+
+  /**
+   * In this JVM, apart from the machine's noise: a full check of an RS256 token (parse and
+   * signature, what a verifier does on a cache miss) and a hit of VerifiedTokenCache (what every
+   * later request with the same token costs), against the median search.
+   */
+  static void verificationCost(double medianSearchMs) throws Exception {
+    RSAKey key = new RSAKeyGenerator(2048).keyID("k").generate();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("k").build(),
+        new JWTClaimsSet.Builder().subject("bench").expirationTime(new Date(System.currentTimeMillis() + 3_600_000))
+            .claim("scope", "system/*.rs").build());
+    jwt.sign(new RSASSASigner(key));
+    String token = jwt.serialize();
+    RSASSAVerifier rsa = new RSASSAVerifier(key.toRSAPublicKey());
+    TokenVerifier full = t -> {
+      try {
+        SignedJWT parsed = SignedJWT.parse(t);
+        if (!parsed.verify(rsa)) {
+          throw new IllegalStateException("bad signature");
+        }
+        return Caller.of(parsed.getJWTClaimsSet().getSubject(),
+            Scopes.parse(parsed.getJWTClaimsSet().getStringClaim("scope")));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    VerifiedTokenCache cache = new VerifiedTokenCache(full, Clock.systemUTC(), 10_000);
+    int n = 2_000;
+    double fullUs = perCallMicros(() -> full.verify(token), n);
+    double hitUs = perCallMicros(() -> cache.verify(token), n * 50);
+    System.out.printf("token check in-process: full RS256 check %.1f us (%.3f %% of the median search), cached"
+        + " %.2f us (%.4f %%)%n", fullUs, 100 * fullUs / 1000 / medianSearchMs, hitUs,
+        100 * hitUs / 1000 / medianSearchMs);
+  }
+
+  static double perCallMicros(Runnable call, int n) {
+    for (int i = 0; i < n; i++) {
+      call.run(); // warm-up
+    }
+    List<Double> rounds = new ArrayList<>();
+    for (int r = 0; r < 5; r++) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        call.run();
+      }
+      rounds.add((System.nanoTime() - t0) / 1e3 / n);
+    }
+    return median(rounds);
   }
 
   static String get(HttpClient http, String url, Credentials credentials) throws Exception {
