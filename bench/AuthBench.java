@@ -215,10 +215,12 @@ public class AuthBench {
     return resources / ((System.nanoTime() - t0) / 1e9);
   }
 
+  /** The middle value, or the mean of the two middle ones for an even count (two rounds per mode). */
   static double median(List<Double> values) {
     List<Double> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
-    return sorted.get(sorted.size() / 2);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   static String pem(String label, byte[] der) {

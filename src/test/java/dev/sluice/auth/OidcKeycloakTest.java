@@ -13,6 +13,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.cli.AuthConfig;
 import dev.sluice.cli.EdgeConfig;
+import dev.sluice.testing.LoadRun;
 import dev.sluice.testing.Pem;
 import dev.sluice.testing.TestServer;
 import java.net.http.HttpResponse;
@@ -146,7 +147,7 @@ class OidcKeycloakTest {
     Path pem = dir.resolve("loader.pem");
     Files.writeString(pem, Pem.of("PRIVATE KEY", key.toPrivateKey().getEncoded()));
 
-    SmartLoadTest.Run run = SmartLoadTest.loadInto(server.base(),
+    LoadRun run = LoadRun.into(server.base(),
         SmartLoadTest.patients(dir, "oidc-load-", 4).toString(), "--client-id", "loader", "--private-key",
         pem.toString(), "--key-id", "loader-key", "--scope", "system/*.cruds");
 

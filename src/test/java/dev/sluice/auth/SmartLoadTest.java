@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.nimbusds.jose.JOSEException;
 import dev.sluice.cli.AuthConfig;
-import dev.sluice.cli.Main;
 import dev.sluice.client.SmartTokenSource;
+import dev.sluice.testing.LoadRun;
 import dev.sluice.testing.Pem;
 import dev.sluice.testing.TestServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -22,7 +19,6 @@ import java.time.ZoneOffset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code sluice load} as a SMART Backend Services client of a Sluice under {@code --auth smart}. */
 class SmartLoadTest {
@@ -41,26 +37,8 @@ class SmartLoadTest {
     server.close();
   }
 
-  record Run(int exitCode, String out, String err) {}
-
-  private static Run load(String... args) {
-    return loadInto(server.base(), args);
-  }
-
-  /** {@code sluice load ARGS --server BASE}, as the command line runs it. */
-  static Run loadInto(String base, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] all = new String[args.length + 3];
-    all[0] = "load";
-    System.arraycopy(args, 0, all, 1, args.length);
-    all[args.length + 1] = "--server";
-    all[args.length + 2] = base;
-    int code = new CommandLine(new Main())
-        .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
-        .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
-        .execute(all);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static LoadRun load(String... args) {
+    return LoadRun.into(server.base(), args);
   }
 
   private static Path patients(String prefix, int n) throws Exception {
@@ -88,7 +66,7 @@ class SmartLoadTest {
     Path key = dir.resolve("rsa.pem");
     Files.writeString(key, pkcs8Pem(client));
 
-    Run run = load(patients("smart-load-rsa-", 7).toString(), "--client-id", "loader-rsa", "--private-key",
+    LoadRun run = load(patients("smart-load-rsa-", 7).toString(), "--client-id", "loader-rsa", "--private-key",
         key.toString(), "--key-id", client.key().getKeyID(), "--scope", "system/Patient.cu");
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
@@ -104,7 +82,7 @@ class SmartLoadTest {
     Path key = dir.resolve("ec.jwk");
     Files.writeString(key, client.key().toJSONString());
 
-    Run run = load(patients("smart-load-ec-", 3).toString(), "--client-id", "loader-ec", "--private-key",
+    LoadRun run = load(patients("smart-load-ec-", 3).toString(), "--client-id", "loader-ec", "--private-key",
         key.toString(), "--scope", "system/Patient.cu");
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
@@ -113,7 +91,7 @@ class SmartLoadTest {
 
   @Test
   void without_credentials_a_protected_server_refuses_every_line() throws Exception {
-    Run run = load(patients("smart-load-none-", 2).toString());
+    LoadRun run = load(patients("smart-load-none-", 2).toString());
 
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.out() + run.err()).contains("HTTP 401");
@@ -125,7 +103,7 @@ class SmartLoadTest {
     Path key = dir.resolve("stranger.pem");
     Files.writeString(key, pkcs8Pem(stranger));
 
-    Run run = load(patients("smart-load-stranger-", 1).toString(), "--client-id", "stranger", "--private-key",
+    LoadRun run = load(patients("smart-load-stranger-", 1).toString(), "--client-id", "stranger", "--private-key",
         key.toString());
 
     assertThat(run.exitCode()).isEqualTo(2);
