@@ -1,10 +1,10 @@
 package dev.sluice.cli;
 
 import dev.sluice.client.Credentials;
+import dev.sluice.client.ProgressDisplay;
 import dev.sluice.client.SmartTokenSource;
 import dev.sluice.load.Loader;
 import java.time.Clock;
-import java.io.Console;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -102,7 +102,7 @@ final class LoadCommand implements Callable<Integer> {
         Thread.ofPlatform().name("sluice-load-", 1).daemon().factory());
     try {
       Loader loader = new Loader(settings, http, credentials, workers, spec.commandLine().getOut(),
-          spec.commandLine().getErr(), isTerminal());
+          spec.commandLine().getErr(), ProgressDisplay.onTerminal());
       return switch (loader.load(paths)) {
         case ALL_LOADED -> 0;
         case SOME_FAILED -> 1;
@@ -127,22 +127,5 @@ final class LoadCommand implements Callable<Integer> {
     }
     return new SmartTokenSource(new SmartTokenSource.Settings(server, clientId,
         SmartTokenSource.readKey(privateKey, keyId), scope), http, Clock.systemUTC());
-  }
-
-  /**
-   * A progress bar only on an interactive terminal. From JDK 22 on, System.console() is not
-   * null even when output is redirected, and only Console.isTerminal() (absent from the JDK 21
-   * API this is compiled against) tells; so it is looked up when present.
-   */
-  private static boolean isTerminal() {
-    Console console = System.console();
-    if (console == null) {
-      return false;
-    }
-    try {
-      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
-    } catch (ReflectiveOperationException e) {
-      return true;
-    }
   }
 }

@@ -1,0 +1,214 @@
+package dev.sluice.cli;
+
+import dev.sluice.client.Credentials;
+import dev.sluice.client.ProgressDisplay;
+import dev.sluice.client.SmartTokenSource;
+import dev.sluice.pull.Job;
+import dev.sluice.pull.KickOff;
+import dev.sluice.pull.Level;
+import dev.sluice.pull.Puller;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+    description = "Export from any FHIR server with Bulk Data $export: kick off (or attach to, or resume) an export,"
+        + " poll it, and download its files in parallel into a directory, checked against the manifest.")
+final class ExportCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--server", defaultValue = "${env:SLUICE_SERVER:-http://localhost:8080/fhir}",
+      description = "The FHIR base URL (env SLUICE_SERVER; default ${DEFAULT-VALUE}).")
+  URI server;
+
+  @Option(names = "--out", defaultValue = "${env:SLUICE_EXPORT_OUT:-export}",
+      description = "Directory for the files, manifest.json, deleted/ and error/ (env SLUICE_EXPORT_OUT; default"
+          + " ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--patients", description = "Kick off at Patient level (Patient/$export).")
+  boolean patients;
+
+  @Option(names = "--group", paramLabel = "ID", description = "Kick off at Group level (Group/ID/$export).")
+  String group;
+
+  @Option(names = "--post", description = "Kick off with POST and a Parameters body instead of GET.")
+  boolean post;
+
+  @Option(names = "--type", paramLabel = "TYPES", description = "_type: resource types, comma-separated.")
+  String type;
+
+  @Option(names = "--since", paramLabel = "INSTANT", description = "_since: changed after this instant.")
+  String since;
+
+  @Option(names = "--until", paramLabel = "INSTANT", description = "_until: changed up to this instant.")
+  String until;
+
+  @Option(names = "--type-filter", paramLabel = "QUERY", description = "_typeFilter, e.g. Observation?code=1234-5;"
+      + " may be repeated.")
+  List<String> typeFilters = new ArrayList<>();
+
+  @Option(names = "--elements", paramLabel = "ELEMENTS", description = "_elements: the elements to keep.")
+  String elements;
+
+  @Option(names = "--include-associated-data", paramLabel = "CODES", description = "includeAssociatedData.")
+  String includeAssociatedData;
+
+  @Option(names = "--container", paramLabel = "NAME", description = "_container (Azure's extension).")
+  String container;
+
+  @Option(names = "--anonymization-config", paramLabel = "NAME",
+      description = "_anonymizationConfig: de-identified export (Azure's extension).")
+  String anonymizationConfig;
+
+  @Option(names = "--param", paramLabel = "NAME=VALUE", description = "Any other kick-off parameter; may be repeated.")
+  Map<String, String> params = new java.util.LinkedHashMap<>();
+
+  @Option(names = "--lenient", description = "Ask the server to ignore parameters it does not know"
+      + " (Prefer: handling=lenient).")
+  boolean lenient;
+
+  @Option(names = "--status", paramLabel = "URL", description = "Attach to a running export by its status URL"
+      + " instead of kicking one off.")
+  URI status;
+
+  @Option(names = "--resume", description = "Continue the export an earlier run left in --out: nothing already"
+      + " downloaded is fetched again.")
+  boolean resume;
+
+  @Option(names = "--parallel", defaultValue = "${env:SLUICE_EXPORT_PARALLEL:-4}",
+      description = "Files downloaded at once (env SLUICE_EXPORT_PARALLEL; default ${DEFAULT-VALUE}).")
+  int parallel;
+
+  @Option(names = "--token", defaultValue = "${env:SLUICE_TOKEN}",
+      description = "A bearer token to send as it is (env SLUICE_TOKEN).")
+  String token;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the bearer token.")
+  Path tokenFile;
+
+  @Option(names = "--client-id", defaultValue = "${env:SLUICE_CLIENT_ID}",
+      description = "SMART Backend Services: the client id (env SLUICE_CLIENT_ID; with --private-key).")
+  String clientId;
+
+  @Option(names = "--private-key", defaultValue = "${env:SLUICE_PRIVATE_KEY}",
+      description = "SMART Backend Services: the client's private key, PEM PKCS#8 (RSA signs RS384, EC P-384 signs"
+          + " ES384) or a private JWK (env SLUICE_PRIVATE_KEY).")
+  Path privateKey;
+
+  @Option(names = "--key-id", defaultValue = "${env:SLUICE_KEY_ID}",
+      description = "The kid the client's key is registered under (env SLUICE_KEY_ID).")
+  String keyId;
+
+  @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.read}",
+      description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
+  String scope;
+
+  @Override
+  public Integer call() throws Exception {
+    var err = spec.commandLine().getErr();
+    // redirects are followed by the puller, which drops the token when one leaves the server
+    HttpClient http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
+    try {
+      Job job;
+      Puller.Settings settings;
+      Credentials credentials;
+      try {
+        job = job();
+        settings = new Puller.Settings(server, out, parallel);
+        credentials = credentials(http);
+        // a first token now: a client that cannot get one learns why before anything starts
+        credentials.authorization();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        err.println("sluice export: " + e.getMessage());
+        return 2;
+      }
+      Puller puller = new Puller(settings, http, credentials, spec.commandLine().getOut(), err,
+          ProgressDisplay.onTerminal());
+      return switch (puller.run(job)) {
+        case COMPLETE -> 0;
+        case INCOMPLETE -> 1;
+        case FAILED -> 2;
+      };
+    } finally {
+      http.close();
+    }
+  }
+
+  private Job job() {
+    if (resume && status != null) {
+      throw new IllegalArgumentException("--resume and --status do not go together: --resume reads the status URL"
+          + " from --out");
+    }
+    if (patients && group != null) {
+      throw new IllegalArgumentException("--patients and --group do not go together");
+    }
+    if (resume) {
+      return Job.resume();
+    }
+    if (status != null) {
+      return Job.attach(status);
+    }
+    List<KickOff.Param> list = new ArrayList<>();
+    add(list, "_type", type);
+    add(list, "_since", since);
+    add(list, "_until", until);
+    typeFilters.forEach(f -> add(list, "_typeFilter", f));
+    add(list, "_elements", elements);
+    add(list, "includeAssociatedData", includeAssociatedData);
+    add(list, "_container", container);
+    add(list, "_anonymizationConfig", anonymizationConfig);
+    params.forEach((name, value) -> add(list, name, value));
+    Level level = group != null ? Level.group(group) : patients ? Level.patients() : Level.system();
+    return Job.start(new KickOff(level, post, list, lenient));
+  }
+
+  private static void add(List<KickOff.Param> list, String name, String value) {
+    if (value != null) {
+      list.add(new KickOff.Param(name, value));
+    }
+  }
+
+  private Credentials credentials(HttpClient http) {
+    boolean smart = clientId != null || privateKey != null;
+    int given = (token != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (smart ? 1 : 0);
+    if (given > 1) {
+      throw new IllegalArgumentException("give one of --token, --token-file or --client-id with --private-key");
+    }
+    if (token != null) {
+      return Credentials.bearer(token.strip());
+    }
+    if (tokenFile != null) {
+      try {
+        return Credentials.bearer(Files.readString(tokenFile).strip());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read --token-file " + tokenFile + ": " + e.getMessage(), e);
+      }
+    }
+    if (!smart) {
+      return Credentials.none();
+    }
+    if (clientId == null || privateKey == null) {
+      throw new IllegalArgumentException("--client-id and --private-key come together");
+    }
+    return new SmartTokenSource(new SmartTokenSource.Settings(server, clientId,
+        SmartTokenSource.readKey(privateKey, keyId), scope), http, Clock.systemUTC());
+  }
+}
