@@ -1,0 +1,132 @@
+package dev.sluice.pull;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.testing.Fixtures;
+import dev.sluice.testing.TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code sluice export} against Sluice itself, over real HTTP, at system, Patient and Group level. */
+class SluiceExportTest {
+  private static TestServer server;
+  private static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.startFresh();
+    dir = Files.createTempDirectory("sluice-pull-sluice");
+    MisbehavingServerTest.Run load = loadSmall();
+    assertThat(load.exitCode()).as(load.out() + load.err()).isZero();
+  }
+
+  private static MisbehavingServerTest.Run loadSmall() {
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+    int code = new picocli.CommandLine(new dev.sluice.cli.Main())
+        .setOut(new java.io.PrintWriter(o, true)).setErr(new java.io.PrintWriter(o, true))
+        .execute("load", "--server", server.base(), Fixtures.small().toString());
+    return new MisbehavingServerTest.Run(code, o.toString(), "");
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    TestServer.deleteTree(dir);
+  }
+
+  private static long lines(Path file) throws IOException {
+    try (var s = Files.lines(file)) {
+      return s.filter(l -> !l.isBlank()).count();
+    }
+  }
+
+  /** Lines of every file of a type under the directory (a type can span several files). */
+  private static long linesOf(Path out, String type) throws IOException {
+    long n = 0;
+    for (int i = 1; Files.exists(out.resolve(type + "-" + i + ".ndjson")); i++) {
+      n += lines(out.resolve(type + "-" + i + ".ndjson"));
+    }
+    return n;
+  }
+
+  @Test
+  void a_system_export_downloads_every_resource_of_the_types_asked_for() throws Exception {
+    Path out = dir.resolve("system");
+
+    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(),
+        "--type", "Patient,Observation,Organization", "--parallel", "3");
+
+    assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+    for (String type : List.of("Patient", "Observation", "Organization")) {
+      assertThat(linesOf(out, type)).as(type).isEqualTo(Fixtures.ndjson(Fixtures.small(), type).size());
+    }
+    assertThat(out.resolve("Condition-1.ndjson")).doesNotExist();
+    assertThat(out.resolve("manifest.json")).exists();
+    assertThat(out.resolve("status-url")).exists();
+    assertThat(run.out()).contains("Export complete")
+        .containsPattern("Patient\\s+\\d+\\s+" + Fixtures.ndjson(Fixtures.small(), "Patient").size());
+  }
+
+  @Test
+  void a_patient_export_by_post_downloads_the_compartment_of_every_patient() throws Exception {
+    Path out = dir.resolve("patients");
+
+    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(),
+        "--patients", "--post", "--type", "Patient,Condition");
+
+    assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+    assertThat(linesOf(out, "Patient")).isEqualTo(Fixtures.ndjson(Fixtures.small(), "Patient").size());
+    assertThat(linesOf(out, "Condition")).isEqualTo(Fixtures.ndjson(Fixtures.small(), "Condition").size());
+  }
+
+  @Test
+  void a_group_export_downloads_its_members_only() throws Exception {
+    List<String> patients = Fixtures.ndjson(Fixtures.small(), "Patient");
+    String first = patients.get(0).replaceAll(".*?\"id\":\"([^\"]+)\".*", "$1");
+    String second = patients.get(1).replaceAll(".*?\"id\":\"([^\"]+)\".*", "$1");
+    assertThat(server.put("Group/pull-g", "{\"resourceType\":\"Group\",\"id\":\"pull-g\",\"type\":\"person\","
+        + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"Patient/" + first + "\"}},"
+        + "{\"entity\":{\"reference\":\"Patient/" + second + "\"}}]}").statusCode()).isIn(200, 201);
+    Path out = dir.resolve("group");
+
+    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(),
+        "--group", "pull-g", "--type", "Patient");
+
+    assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+    assertThat(Files.readString(out.resolve("Patient-1.ndjson"))).contains("\"id\":\"" + first + "\"")
+        .contains("\"id\":\"" + second + "\"");
+    assertThat(linesOf(out, "Patient")).isEqualTo(2);
+  }
+
+  @Test
+  void a_second_run_into_the_same_directory_is_refused_and_resume_fetches_nothing_again() throws Exception {
+    Path out = dir.resolve("again");
+    assertThat(MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(), "--type", "Patient")
+        .exitCode()).isZero();
+    byte[] before = Files.readAllBytes(out.resolve("Patient-1.ndjson"));
+
+    MisbehavingServerTest.Run again = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString());
+    MisbehavingServerTest.Run resumed = MisbehavingServerTest.export("--server", server.base(), "--out",
+        out.toString(), "--resume");
+
+    assertThat(again.exitCode()).isEqualTo(2);
+    assertThat(again.err()).contains("holds another export").contains("--resume");
+    assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+    assertThat(resumed.err()).contains("0.0 MB fetched");
+    assertThat(Files.readAllBytes(out.resolve("Patient-1.ndjson"))).isEqualTo(before);
+  }
+
+  @Test
+  void an_export_the_server_refuses_names_the_parameter() {
+    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out",
+        dir.resolve("refused").toString(), "--type", "NoSuchType");
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("was refused: HTTP 400").contains("NoSuchType");
+  }
+}
