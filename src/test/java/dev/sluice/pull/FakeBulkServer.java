@@ -51,6 +51,8 @@ final class FakeBulkServer implements AutoCloseable {
   /** Counted down when a held answer has sent its first half. */
   final CountDownLatch halfSent = new CountDownLatch(1);
   private final HttpServer server;
+  /** Access tokens the token endpoint has issued: tok-1, tok-2, ... */
+  final java.util.concurrent.atomic.AtomicInteger tokens = new java.util.concurrent.atomic.AtomicInteger();
 
   FakeBulkServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -115,7 +117,13 @@ final class FakeBulkServer implements AutoCloseable {
     seen.add(new Seen(ex.getRequestMethod(), path, h.getFirst("Range"), h.getFirst("Authorization"),
         h.getFirst("Accept-Encoding")));
     try (ex) {
-      if (path.endsWith("$export")) {
+      if (path.equals("/fhir/.well-known/smart-configuration")) {
+        answer(ex, new Answer(200, Map.of("Content-Type", "application/json"),
+            "{\"token_endpoint\":\"" + origin() + "/token\"}"));
+      } else if (path.equals("/token")) {
+        answer(ex, new Answer(200, Map.of("Content-Type", "application/json"),
+            "{\"access_token\":\"tok-" + tokens.incrementAndGet() + "\",\"token_type\":\"bearer\",\"expires_in\":300}"));
+      } else if (path.endsWith("$export")) {
         answer(ex, next(kickOffs));
       } else if (path.startsWith("/fhir/status")) {
         answer(ex, ex.getRequestMethod().equals("DELETE") ? Answer.of(202) : next(statuses));

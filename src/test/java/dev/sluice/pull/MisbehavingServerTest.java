@@ -153,4 +153,28 @@ class MisbehavingServerTest {
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("was refused: HTTP 400").contains("_type names an unknown type: Nope");
   }
+
+  @Test
+  void a_token_refused_during_polling_is_replaced_by_a_new_one_from_the_token_endpoint() throws Exception {
+    Path key = out.resolve("client.jwk");
+    Files.writeString(key, new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate().toJSONString());
+    Path files = out.resolve("files");
+    byte[] patients = ndjson("Patient", 2);
+    server.file("/files/Patient.ndjson", patients, FakeBulkServer.FirstAnswer.WHOLE);
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/4"));
+    server.statuses.add(FakeBulkServer.Answer.of(202, "Retry-After", "1"));
+    server.statuses.add(FakeBulkServer.Answer.of(401, "WWW-Authenticate", "Bearer error=\"invalid_token\""));
+    server.statuses.add(new FakeBulkServer.Answer(200, java.util.Map.of(), server.manifest(true,
+        List.<String[]>of(new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "2"}), List.of())));
+
+    Run run = export("--server", server.base(), "--out", files.toString(), "--client-id", "c1", "--private-key",
+        key.toString());
+
+    assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+    List<FakeBulkServer.Seen> polls = server.seen("/fhir/status/4");
+    assertThat(polls).extracting(FakeBulkServer.Seen::authorization)
+        .containsExactly("Bearer tok-1", "Bearer tok-1", "Bearer tok-2");
+    assertThat(server.seen("/files/Patient.ndjson")).singleElement()
+        .satisfies(s -> assertThat(s.authorization()).isEqualTo("Bearer tok-2"));
+  }
 }
