@@ -3,17 +3,13 @@ package dev.sluice.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.cli.AuthConfig;
-import dev.sluice.cli.Main;
+import dev.sluice.testing.ExportRun;
 import dev.sluice.testing.TestServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code sluice export} as a client of a Sluice under {@code --auth smart}: SMART keys, a given token, none. */
 class SmartExportTest {
@@ -38,24 +34,11 @@ class SmartExportTest {
     server.close();
   }
 
-  record Run(int exitCode, String out, String err) {}
-
-  private static Run export(Path out, String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    String[] all = new String[args.length + 6];
-    all[0] = "export";
-    all[1] = "--server";
-    all[2] = server.base();
-    all[3] = "--out";
-    all[4] = out.toString();
-    all[5] = "--type=Patient";
-    System.arraycopy(args, 0, all, 6, args.length);
-    int code = new CommandLine(new Main())
-        .setOut(new PrintWriter(o, true, StandardCharsets.UTF_8))
-        .setErr(new PrintWriter(e, true, StandardCharsets.UTF_8))
-        .execute(all);
-    return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+  private static ExportRun export(Path out, String... args) {
+    String[] all = new String[args.length + 5];
+    System.arraycopy(new String[] {"--server", server.base(), "--out", out.toString(), "--type=Patient"}, 0, all, 0, 5);
+    System.arraycopy(args, 0, all, 5, args.length);
+    return ExportRun.of(all);
   }
 
   private static long patients(Path out) throws Exception {
@@ -70,7 +53,7 @@ class SmartExportTest {
     Files.writeString(key, SmartLoadTest.pkcs8Pem(client));
     Path out = dir.resolve("smart");
 
-    Run run = export(out, "--client-id", "exporter", "--private-key", key.toString(), "--key-id",
+    ExportRun run = export(out, "--client-id", "exporter", "--private-key", key.toString(), "--key-id",
         client.key().getKeyID(), "--scope", "system/Patient.rs");
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
@@ -84,7 +67,7 @@ class SmartExportTest {
     Files.writeString(token, client.token(server, "system/Patient.rs") + "\n");
     Path out = dir.resolve("token-file");
 
-    Run run = export(out, "--token-file", token.toString());
+    ExportRun run = export(out, "--token-file", token.toString());
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
     assertThat(patients(out)).isEqualTo(4);
@@ -92,7 +75,7 @@ class SmartExportTest {
 
   @Test
   void without_credentials_the_kick_off_is_refused_with_401() {
-    Run run = export(dir.resolve("none"));
+    ExportRun run = export(dir.resolve("none"));
 
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("was refused: HTTP 401");

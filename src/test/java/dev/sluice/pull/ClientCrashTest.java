@@ -2,6 +2,7 @@ package dev.sluice.pull;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.ExportRun;
 import dev.sluice.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ class ClientCrashTest {
     server.release.countDown();
     int statusPolls = server.seen("/fhir/status/9").size();
 
-    MisbehavingServerTest.Run resumed = MisbehavingServerTest.export("--server", server.base(), "--out",
+    ExportRun resumed = ExportRun.of("--server", server.base(), "--out",
         out.toString(), "--token", "t9", "--resume");
 
     assertThat(resumed.exitCode()).as(resumed.err() + resumed.out()).isZero();

@@ -2,10 +2,8 @@ package dev.sluice.pull;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.cli.Main;
+import dev.sluice.testing.ExportRun;
 import dev.sluice.testing.TestServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,14 +11,11 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code sluice export} against a server that behaves as other vendors' servers sometimes do. */
 class MisbehavingServerTest {
   private FakeBulkServer server;
   private Path out;
-
-  record Run(int exitCode, String out, String err) {}
 
   @BeforeEach
   void start() throws Exception {
@@ -32,19 +27,6 @@ class MisbehavingServerTest {
   void stop() {
     server.close();
     TestServer.deleteTree(out);
-  }
-
-  static Run export(String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    String[] all = new String[args.length + 1];
-    all[0] = "export";
-    System.arraycopy(args, 0, all, 1, args.length);
-    int code = new CommandLine(new Main())
-        .setOut(new PrintWriter(o, true, StandardCharsets.UTF_8))
-        .setErr(new PrintWriter(e, true, StandardCharsets.UTF_8))
-        .execute(all);
-    return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
   }
 
   static byte[] ndjson(String type, int n) {
@@ -74,7 +56,7 @@ class MisbehavingServerTest {
             new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "500"},
             new String[] {"Observation", server.origin() + "/files/Observation.ndjson", "300"}), List.of())));
 
-    Run run = export("--server", server.base(), "--out", out.toString(), "--token", "t1", "--type",
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(), "--token", "t1", "--type",
         "Patient,Observation");
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
@@ -111,7 +93,7 @@ class MisbehavingServerTest {
         List.<String[]>of(new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "3"}),
         List.<String[]>of(new String[] {"OperationOutcome", server.origin() + "/files/errors.ndjson"}))));
 
-    Run run = export("--server", server.base(), "--out", out.toString(), "--post");
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(), "--post");
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isEqualTo(1);
     assertThat(Files.readAllBytes(out.resolve("Patient-1.ndjson"))).isEqualTo(patients);
@@ -134,7 +116,7 @@ class MisbehavingServerTest {
         new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "4"},
         new String[] {"Condition", server.origin() + "/files/Condition.ndjson"}), List.of())));
 
-    Run run = export("--server", server.base(), "--out", out.toString());
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString());
 
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.out()).contains("Patient-1.ndjson holds 3 resources, the manifest says 4")
@@ -148,7 +130,7 @@ class MisbehavingServerTest {
         "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"invalid\","
             + "\"diagnostics\":\"_type names an unknown type: Nope\"}]}"));
 
-    Run run = export("--server", server.base(), "--out", out.toString(), "--type", "Nope");
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(), "--type", "Nope");
 
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("was refused: HTTP 400").contains("_type names an unknown type: Nope");
@@ -167,7 +149,7 @@ class MisbehavingServerTest {
     server.statuses.add(new FakeBulkServer.Answer(200, java.util.Map.of(), server.manifest(true,
         List.<String[]>of(new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "2"}), List.of())));
 
-    Run run = export("--server", server.base(), "--out", files.toString(), "--client-id", "c1", "--private-key",
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", files.toString(), "--client-id", "c1", "--private-key",
         key.toString());
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();

@@ -2,7 +2,9 @@ package dev.sluice.pull;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.ExportRun;
 import dev.sluice.testing.Fixtures;
+import dev.sluice.testing.LoadRun;
 import dev.sluice.testing.TestServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,16 +23,8 @@ class SluiceExportTest {
   static void start() throws Exception {
     server = TestServer.startFresh();
     dir = Files.createTempDirectory("sluice-pull-sluice");
-    MisbehavingServerTest.Run load = loadSmall();
+    LoadRun load = LoadRun.into(server.base(), Fixtures.small().toString());
     assertThat(load.exitCode()).as(load.out() + load.err()).isZero();
-  }
-
-  private static MisbehavingServerTest.Run loadSmall() {
-    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
-    int code = new picocli.CommandLine(new dev.sluice.cli.Main())
-        .setOut(new java.io.PrintWriter(o, true)).setErr(new java.io.PrintWriter(o, true))
-        .execute("load", "--server", server.base(), Fixtures.small().toString());
-    return new MisbehavingServerTest.Run(code, o.toString(), "");
   }
 
   @AfterAll
@@ -58,7 +52,7 @@ class SluiceExportTest {
   void a_system_export_downloads_every_resource_of_the_types_asked_for() throws Exception {
     Path out = dir.resolve("system");
 
-    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(),
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(),
         "--type", "Patient,Observation,Organization", "--parallel", "3");
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
@@ -76,7 +70,7 @@ class SluiceExportTest {
   void a_patient_export_by_post_downloads_the_compartment_of_every_patient() throws Exception {
     Path out = dir.resolve("patients");
 
-    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(),
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(),
         "--patients", "--post", "--type", "Patient,Condition");
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
@@ -94,7 +88,7 @@ class SluiceExportTest {
         + "{\"entity\":{\"reference\":\"Patient/" + second + "\"}}]}").statusCode()).isIn(200, 201);
     Path out = dir.resolve("group");
 
-    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(),
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(),
         "--group", "pull-g", "--type", "Patient");
 
     assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
@@ -106,12 +100,12 @@ class SluiceExportTest {
   @Test
   void a_second_run_into_the_same_directory_is_refused_and_resume_fetches_nothing_again() throws Exception {
     Path out = dir.resolve("again");
-    assertThat(MisbehavingServerTest.export("--server", server.base(), "--out", out.toString(), "--type", "Patient")
+    assertThat(ExportRun.of("--server", server.base(), "--out", out.toString(), "--type", "Patient")
         .exitCode()).isZero();
     byte[] before = Files.readAllBytes(out.resolve("Patient-1.ndjson"));
 
-    MisbehavingServerTest.Run again = MisbehavingServerTest.export("--server", server.base(), "--out", out.toString());
-    MisbehavingServerTest.Run resumed = MisbehavingServerTest.export("--server", server.base(), "--out",
+    ExportRun again = ExportRun.of("--server", server.base(), "--out", out.toString());
+    ExportRun resumed = ExportRun.of("--server", server.base(), "--out",
         out.toString(), "--resume");
 
     assertThat(again.exitCode()).isEqualTo(2);
@@ -123,7 +117,7 @@ class SluiceExportTest {
 
   @Test
   void an_export_the_server_refuses_names_the_parameter() {
-    MisbehavingServerTest.Run run = MisbehavingServerTest.export("--server", server.base(), "--out",
+    ExportRun run = ExportRun.of("--server", server.base(), "--out",
         dir.resolve("refused").toString(), "--type", "NoSuchType");
 
     assertThat(run.exitCode()).isEqualTo(2);
