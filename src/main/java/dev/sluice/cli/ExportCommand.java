@@ -2,7 +2,6 @@ package dev.sluice.cli;
 
 import dev.sluice.client.Credentials;
 import dev.sluice.client.ProgressDisplay;
-import dev.sluice.client.SmartTokenSource;
 import dev.sluice.pull.Job;
 import dev.sluice.pull.KickOff;
 import dev.sluice.pull.Level;
@@ -12,13 +11,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -100,18 +99,8 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the bearer token.")
   Path tokenFile;
 
-  @Option(names = "--client-id", defaultValue = "${env:SLUICE_CLIENT_ID}",
-      description = "SMART Backend Services: the client id (env SLUICE_CLIENT_ID; with --private-key).")
-  String clientId;
-
-  @Option(names = "--private-key", defaultValue = "${env:SLUICE_PRIVATE_KEY}",
-      description = "SMART Backend Services: the client's private key, PEM PKCS#8 (RSA signs RS384, EC P-384 signs"
-          + " ES384) or a private JWK (env SLUICE_PRIVATE_KEY).")
-  Path privateKey;
-
-  @Option(names = "--key-id", defaultValue = "${env:SLUICE_KEY_ID}",
-      description = "The kid the client's key is registered under (env SLUICE_KEY_ID).")
-  String keyId;
+  @Mixin
+  SmartClientOptions smart;
 
   @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.read}",
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
@@ -187,8 +176,7 @@ final class ExportCommand implements Callable<Integer> {
   }
 
   private Credentials credentials(HttpClient http) {
-    boolean smart = clientId != null || privateKey != null;
-    int given = (token != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (smart ? 1 : 0);
+    int given = (token != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (smart.given() ? 1 : 0);
     if (given > 1) {
       throw new IllegalArgumentException("give one of --token, --token-file or --client-id with --private-key");
     }
@@ -202,13 +190,6 @@ final class ExportCommand implements Callable<Integer> {
         throw new IllegalArgumentException("cannot read --token-file " + tokenFile + ": " + e.getMessage(), e);
       }
     }
-    if (!smart) {
-      return Credentials.none();
-    }
-    if (clientId == null || privateKey == null) {
-      throw new IllegalArgumentException("--client-id and --private-key come together");
-    }
-    return new SmartTokenSource(new SmartTokenSource.Settings(server, clientId,
-        SmartTokenSource.readKey(privateKey, keyId), scope), http, Clock.systemUTC());
+    return smart.credentials(server, scope, http);
   }
 }

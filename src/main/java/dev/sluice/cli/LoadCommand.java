@@ -2,9 +2,7 @@ package dev.sluice.cli;
 
 import dev.sluice.client.Credentials;
 import dev.sluice.client.ProgressDisplay;
-import dev.sluice.client.SmartTokenSource;
 import dev.sluice.load.Loader;
-import java.time.Clock;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -15,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,20 +46,8 @@ final class LoadCommand implements Callable<Integer> {
       description = "Batch requests in flight (env SLUICE_LOAD_CONCURRENCY; default ${DEFAULT-VALUE}).")
   int concurrency;
 
-  @Option(names = "--client-id", defaultValue = "${env:SLUICE_CLIENT_ID}",
-      description = "SMART Backend Services: the client id the server knows this client by (env SLUICE_CLIENT_ID;"
-          + " with --private-key).")
-  String clientId;
-
-  @Option(names = "--private-key", defaultValue = "${env:SLUICE_PRIVATE_KEY}",
-      description = "SMART Backend Services: the client's private key, PEM (PKCS#8, RSA signs RS384, EC P-384 signs"
-          + " ES384) or a private JWK (env SLUICE_PRIVATE_KEY).")
-  Path privateKey;
-
-  @Option(names = "--key-id", defaultValue = "${env:SLUICE_KEY_ID}",
-      description = "The kid the client's key is registered under (env SLUICE_KEY_ID; default: a JWK's own kid, or"
-          + " an RSA key's RFC 7638 thumbprint).")
-  String keyId;
+  @Mixin
+  SmartClientOptions smart;
 
   @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.write}",
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
@@ -90,7 +77,7 @@ final class LoadCommand implements Callable<Integer> {
         .build();
     Credentials credentials;
     try {
-      credentials = credentials(http);
+      credentials = smart.credentials(server, scope, http);
       // a first token now: a client that cannot get one learns why before anything is read
       credentials.authorization();
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -116,16 +103,5 @@ final class LoadCommand implements Callable<Integer> {
       }
       http.close();
     }
-  }
-
-  private Credentials credentials(HttpClient http) {
-    if (clientId == null && privateKey == null) {
-      return Credentials.none();
-    }
-    if (clientId == null || privateKey == null) {
-      throw new IllegalArgumentException("--client-id and --private-key come together");
-    }
-    return new SmartTokenSource(new SmartTokenSource.Settings(server, clientId,
-        SmartTokenSource.readKey(privateKey, keyId), scope), http, Clock.systemUTC());
   }
 }
