@@ -2,6 +2,7 @@ package dev.sluice.cli;
 
 import dev.sluice.client.Credentials;
 import dev.sluice.client.ProgressDisplay;
+import dev.sluice.load.Loader;
 import dev.sluice.pull.Job;
 import dev.sluice.pull.KickOff;
 import dev.sluice.pull.Level;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -92,6 +95,11 @@ final class ExportCommand implements Callable<Integer> {
       description = "Files downloaded at once (env SLUICE_EXPORT_PARALLEL; default ${DEFAULT-VALUE}).")
   int parallel;
 
+  @Option(names = "--into", paramLabel = "URL", description = "Once the export is complete, load its resources"
+      + " into the FHIR server at this base URL (as sluice load does, 4 batches of 500 in flight; without"
+      + " authorization).")
+  URI into;
+
   @Option(names = "--token", defaultValue = "${env:SLUICE_TOKEN}",
       description = "A bearer token to send as it is (env SLUICE_TOKEN).")
   String token;
@@ -105,6 +113,9 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.read}",
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
   String scope;
+
+  private static final int INTO_CONCURRENCY = 4;
+  private static final long INTO_BATCH_BYTES = 16L * 1024 * 1024;
 
   @Override
   public Integer call() throws Exception {
@@ -132,12 +143,34 @@ final class ExportCommand implements Callable<Integer> {
       Puller puller = new Puller(settings, http, credentials, spec.commandLine().getOut(), err,
           ProgressDisplay.onTerminal());
       return switch (puller.run(job)) {
-        case COMPLETE -> 0;
+        case COMPLETE -> into == null ? 0 : loadInto(http);
         case INCOMPLETE -> 1;
         case FAILED -> 2;
       };
     } finally {
       http.close();
+    }
+  }
+
+  /** The output files (not deleted/ nor error/) into the --into server, through the loader. */
+  private int loadInto(HttpClient http) throws IOException, InterruptedException {
+    List<Path> files;
+    try (var list = Files.list(out)) {
+      files = list.filter(f -> f.getFileName().toString().endsWith(".ndjson")).sorted().toList();
+    }
+    spec.commandLine().getOut().println("Loading into " + into);
+    ExecutorService workers = Executors.newFixedThreadPool(INTO_CONCURRENCY,
+        Thread.ofPlatform().name("sluice-export-into-", 1).daemon().factory());
+    try {
+      Loader loader = new Loader(new Loader.Settings(into, 500, INTO_BATCH_BYTES, INTO_CONCURRENCY,
+          Duration.ofSeconds(30)), http, Credentials.none(), workers, spec.commandLine().getOut(),
+          spec.commandLine().getErr(), ProgressDisplay.onTerminal());
+      return switch (loader.load(files)) {
+        case ALL_LOADED -> 0;
+        case SOME_FAILED, NOT_STARTED -> 1;
+      };
+    } finally {
+      workers.shutdownNow();
     }
   }
 

@@ -123,4 +123,19 @@ class SluiceExportTest {
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("was refused: HTTP 400").contains("NoSuchType");
   }
+
+  @Test
+  void into_loads_the_exported_resources_into_another_server() throws Exception {
+    Path out = dir.resolve("into");
+    try (TestServer target = TestServer.startFresh()) {
+      ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(), "--type",
+          "Patient,Condition", "--into", target.base());
+
+      assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+      for (String type : List.of("Patient", "Condition")) {
+        String total = target.get(type + "?_summary=count").body();
+        assertThat(total).as(type).contains("\"total\":" + Fixtures.ndjson(Fixtures.small(), type).size());
+      }
+    }
+  }
 }
