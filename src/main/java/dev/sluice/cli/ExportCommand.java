@@ -36,9 +36,8 @@ final class ExportCommand implements Callable<Integer> {
       description = "The FHIR base URL (env SLUICE_SERVER; default ${DEFAULT-VALUE}).")
   URI server;
 
-  @Option(names = "--out", defaultValue = "${env:SLUICE_EXPORT_OUT:-export}",
-      description = "Directory for the files, manifest.json, deleted/ and error/ (env SLUICE_EXPORT_OUT; default"
-          + " ${DEFAULT-VALUE}).")
+  @Option(names = "--out", defaultValue = "export",
+      description = "Directory for the files, manifest.json, deleted/ and error/ (default ${DEFAULT-VALUE}).")
   Path out;
 
   @Option(names = "--patients", description = "Kick off at Patient level (Patient/$export).")
@@ -91,9 +90,15 @@ final class ExportCommand implements Callable<Integer> {
       + " downloaded is fetched again.")
   boolean resume;
 
-  @Option(names = "--parallel", defaultValue = "${env:SLUICE_EXPORT_PARALLEL:-4}",
-      description = "Files downloaded at once (env SLUICE_EXPORT_PARALLEL; default ${DEFAULT-VALUE}).")
+  @Option(names = "--parallel", defaultValue = "4",
+      description = "Files downloaded at once (default ${DEFAULT-VALUE}).")
   int parallel;
+
+  /** Read before the other options are parsed (Main); declared here for --help and parsing. */
+  @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings named as the"
+      + " options without '--' (server=https://..., type=Patient,Observation); flags and environment variables win"
+      + " over it.")
+  Path configFile;
 
   @Option(names = "--into", paramLabel = "URL", description = "Once the export is complete, load its resources"
       + " into the FHIR server at this base URL (as sluice load does, 4 batches of 500 in flight; without"
