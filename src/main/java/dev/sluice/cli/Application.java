@@ -57,6 +57,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +106,8 @@ public final class Application implements AutoCloseable {
 
   public static Application start(Config config) {
     log.info("Starting Sluice {} with {}", Version.current(), config);
+    PortInUse.check(config.host(), config.port());
+    warnIfLinksFollowHost(config);
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new ClassLoaderMetrics().bindTo(metrics);
     new JvmMemoryMetrics().bindTo(metrics);
@@ -116,7 +120,8 @@ public final class Application implements AutoCloseable {
     FhirModel fhir = new FhirModel();
     Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     Database database = Database.open(
-        new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
+        new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
+            config.port()),
         metrics);
     List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
@@ -233,6 +238,26 @@ public final class Application implements AutoCloseable {
       return keys.installationIssuer();
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException("Reading the installation's issuer failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Without --base-url, links in answers (Content-Location, export manifests) are built from
+   * each request's Host header, which any client chooses: fine on loopback, not in front of others.
+   */
+  private static void warnIfLinksFollowHost(Config config) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return;
+    }
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(config.host()).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      loopback = false;
+    }
+    if (!loopback) {
+      log.warn("Listening on {} without --base-url: links in responses and export manifests follow each request's"
+          + " Host header, which the client chooses; set --base-url to the server's public FHIR base", config.host());
     }
   }
 

@@ -35,7 +35,7 @@ final class DatabaseOptions {
     if (dbUrl != null && !dbUrl.isBlank() && !dbUrl.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }
-    return Database.openForTool(new Database.Settings(dataDir, dbUrl, dbUser, dbPassword, TOOL_POOL_SIZE),
+    return Database.openForTool(new Database.Settings(dataDir, dbUrl, dbUser, dbPassword, TOOL_POOL_SIZE, 0),
         new SimpleMeterRegistry());
   }
 }

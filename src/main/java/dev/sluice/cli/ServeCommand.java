@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
+import dev.sluice.store.DataDirRefused;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -159,7 +160,13 @@ final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     LogOutput.use(config.log().format());
-    Application app = Application.start(config);
+    Application app;
+    try {
+      app = Application.start(config);
+    } catch (PortInUse | DataDirRefused e) {
+      System.err.println("sluice serve: " + e.getMessage());
+      return 2;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       app.close();

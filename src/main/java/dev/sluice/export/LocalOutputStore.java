@@ -3,11 +3,18 @@ package dev.sluice.export;
 import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -16,6 +23,9 @@ import java.util.stream.Stream;
  * {@code [base]/_operations/export/<job id>/<name>}.
  */
 public final class LocalOutputStore implements OutputStore {
+  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+
   private final Path root;
   private final boolean protectedByTokens;
 
@@ -39,6 +49,10 @@ public final class LocalOutputStore implements OutputStore {
     return p;
   }
 
+  /**
+   * Export files hold patient data: only the server's user may read them (0600 in 0700
+   * folders), set after creation because the umask would only ever take bits away.
+   */
   @Override
   public void prepare(String container) throws IOException {
     if (!ExportNames.isContainer(container)) {
@@ -51,8 +65,29 @@ public final class LocalOutputStore implements OutputStore {
   @Override
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
-    Files.createDirectories(p.getParent());
-    return Files.newOutputStream(p);
+    createPrivateDirectories(p.getParent());
+    SeekableByteChannel channel = Files.newByteChannel(p,
+        Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
+        PosixFilePermissions.asFileAttribute(OWNER_FILE));
+    Files.setPosixFilePermissions(p, OWNER_FILE);
+    return Channels.newOutputStream(channel);
+  }
+
+  /** From the export root down to {@code dir}, each folder this store makes is 0700. */
+  private void createPrivateDirectories(Path dir) throws IOException {
+    Path d = root.getParent();
+    for (Path part : root.getParent().relativize(dir)) {
+      d = d.resolve(part);
+      if (Files.isDirectory(d)) {
+        continue;
+      }
+      try {
+        Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_DIR));
+      } catch (FileAlreadyExistsException e) {
+        continue; // another worker made it just now, the same way
+      }
+      Files.setPosixFilePermissions(d, OWNER_DIR);
+    }
   }
 
   @Override

@@ -24,10 +24,10 @@ public final class Database implements AutoCloseable {
 
   /**
    * @param jdbcUrl null for the embedded PostgreSQL under {@code dataDir}
+   * @param httpPort the server's port, named to a second server that finds the data directory locked
    */
-  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
+  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize, int httpPort) {}
 
-  private static final String EMBEDDED_USER = "postgres";
   /** How long /health/ready waits for a new connection and its query, at most. */
   private static final int READY_TIMEOUT_SECONDS = 5;
 
@@ -45,10 +45,10 @@ public final class Database implements AutoCloseable {
     String user = settings.user();
     String password = settings.password();
     if (url == null || url.isBlank()) {
-      embedded = EmbeddedPostgresServer.start(settings.dataDir());
+      embedded = EmbeddedPostgresServer.start(settings.dataDir(), settings.httpPort());
       url = embedded.jdbcUrl();
-      user = EMBEDDED_USER;
-      password = null;
+      user = EmbeddedPostgresServer.USER;
+      password = embedded.password();
     }
     try {
       HikariConfig config = new HikariConfig();
@@ -83,8 +83,8 @@ public final class Database implements AutoCloseable {
       Optional<RunningPostgres.Address> running = RunningPostgres.of(settings.dataDir());
       if (running.isPresent()) {
         log.info("Using the PostgreSQL of the server running on {}", settings.dataDir());
-        return open(new Settings(settings.dataDir(), running.get().jdbcUrl(), EMBEDDED_USER, running.get().password(),
-            settings.poolSize()), registry);
+        return open(new Settings(settings.dataDir(), running.get().jdbcUrl(), EmbeddedPostgresServer.USER,
+            running.get().password(), settings.poolSize(), settings.httpPort()), registry);
       }
     }
     return open(settings, registry);
