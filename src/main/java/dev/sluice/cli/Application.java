@@ -2,6 +2,11 @@ package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
 import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.OidcProvider;
+import dev.sluice.auth.OidcTokenVerifier;
+import dev.sluice.auth.RoleScopes;
+import dev.sluice.auth.VerifiedTokenCache;
+import java.net.http.HttpClient;
 import dev.sluice.auth.ClientKeys;
 import dev.sluice.auth.SigningKeys;
 import dev.sluice.auth.SmartAuthority;
@@ -75,6 +80,8 @@ public final class Application implements AutoCloseable {
   private static final Duration EXECUTOR_STOP = Duration.ofSeconds(10);
   /** How often PostLoadAnalyzer looks whether a load is over: the planner's lag after one, at most twice this. */
   private static final Duration ANALYZE_LOOK = Duration.ofSeconds(5);
+  /** Verified tokens remembered until they expire: far more than clients a server has at once. */
+  private static final int VERIFIED_TOKENS = 10_000;
 
   private final Database database;
   private final FhirServer server;
@@ -83,9 +90,11 @@ public final class Application implements AutoCloseable {
   private final NamedExecutor exportLoops;
   private final Duration exportStop;
   private final List<NamedExecutor> executors;
+  private final Optional<AuditFile> auditFile;
 
   private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
-      NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors) {
+      NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors, Optional<AuditFile> auditFile) {
+    this.auditFile = auditFile;
     this.database = database;
     this.server = server;
     this.gcMetrics = gcMetrics;
@@ -109,6 +118,7 @@ public final class Application implements AutoCloseable {
     new UptimeMetrics().bindTo(metrics);
 
     FhirModel fhir = new FhirModel();
+    Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
             config.port()),
@@ -162,19 +172,21 @@ public final class Application implements AutoCloseable {
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
-              config.log().accessLog()),
+              config.log().accessLog(), config.edge().tls()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
           exports, localFiles, exportTypes, security(config, database), metrics).start();
-      log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
+      log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",
+          config.host(), server.port());
       // parts in progress notice shutdown at their next lease tick, then give themselves back
       Duration exportStop = exportSettings.renewEvery().multipliedBy(2).plus(EXECUTOR_STOP);
-      return new Application(database, server, gcMetrics, exportWorkers, exportLoops, exportStop, executors);
+      return new Application(database, server, gcMetrics, exportWorkers, exportLoops, exportStop, executors, auditFile);
     } catch (RuntimeException e) {
       if (exportWorkers != null) {
         exportWorkers.close();
       }
       stop(executors);
       database.close();
+      auditFile.ifPresent(AuditFile::close);
       throw e;
     }
   }
@@ -198,10 +210,22 @@ public final class Application implements AutoCloseable {
         SmartAuthority authority = new SmartAuthority(new ClientTable(database.dataSource()),
             new AssertionJtiTable(database.dataSource()), new ClientKeys(), keys, issuer, lifetime, Clock.systemUTC());
         log.info("--auth smart: tokens issued as {}, {} s each", issuer, lifetime.toSeconds());
-        yield FhirServer.Security.smart(
-            Authenticator.bearer(AuthMode.SMART, new SmartTokenVerifier(keys, issuer, Clock.systemUTC())), authority);
+        yield FhirServer.Security.smart(Authenticator.bearer(AuthMode.SMART, new VerifiedTokenCache(
+            new SmartTokenVerifier(keys, issuer, Clock.systemUTC()), Clock.systemUTC(), VERIFIED_TOKENS)), authority);
       }
-      case OIDC -> throw new IllegalStateException("--auth oidc is not wired yet");
+      case OIDC -> {
+        EdgeConfig.Oidc oidc = config.edge().oidc();
+        OidcProvider provider;
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+          provider = OidcProvider.discover(http, oidc.issuer());
+        }
+        log.info("--auth oidc: tokens of {} for audience {}, keys from {}", provider.issuer(), oidc.audience(),
+            provider.jwksUri());
+        OidcTokenVerifier verifier = new OidcTokenVerifier(provider, oidc.verifierSettings(),
+            oidc.rolesFile().map(RoleScopes::read).orElse(RoleScopes.none()));
+        yield FhirServer.Security.external(Authenticator.bearer(AuthMode.OIDC,
+            new VerifiedTokenCache(verifier, Clock.systemUTC(), VERIFIED_TOKENS)), provider);
+      }
     };
   }
 
@@ -302,5 +326,6 @@ public final class Application implements AutoCloseable {
     stop(executors);
     gcMetrics.close();
     database.close();
+    auditFile.ifPresent(AuditFile::close);
   }
 }

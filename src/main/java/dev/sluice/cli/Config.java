@@ -21,19 +21,33 @@ public record Config(
     long maxBodyBytes,
     ExportConfig export,
     LogConfig log,
-    AuthConfig auth) {
+    AuthConfig auth,
+    EdgeConfig edge) {
 
   /** With the default logging (text, no access log) and without authorization ({@code --auth none}). */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        LogConfig.defaults(), AuthConfig.none());
+        LogConfig.defaults(), AuthConfig.none(), EdgeConfig.none());
+  }
+
+  /** Plain HTTP, no identity provider, audit lines in the server log, the default logging. */
+  public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
+      String publicBaseUrl, long maxBodyBytes, ExportConfig export, AuthConfig auth) {
+    this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        LogConfig.defaults(), auth, EdgeConfig.none());
   }
 
   /** The same configuration with other authorization settings. */
   public Config with(AuthConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        log, other);
+        log, other, edge);
+  }
+
+  /** The same configuration with other identity provider, TLS or audit settings. */
+  public Config with(EdgeConfig other) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        log, auth, other);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -54,6 +68,7 @@ public record Config(
     export.validate(problems);
     log.validate(problems);
     auth.validate(problems, host);
+    edge.validate(problems, auth.mode());
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -67,6 +82,6 @@ public record Config(
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
         + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log
-        + ", auth[" + auth + "]]";
+        + ", auth[" + auth + "], edge[" + edge + "]]";
   }
 }

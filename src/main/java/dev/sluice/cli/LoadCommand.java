@@ -1,7 +1,8 @@
 package dev.sluice.cli;
 
+import dev.sluice.client.Credentials;
+import dev.sluice.client.ProgressDisplay;
 import dev.sluice.load.Loader;
-import java.io.Console;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -44,6 +46,13 @@ final class LoadCommand implements Callable<Integer> {
       description = "Batch requests in flight (env SLUICE_LOAD_CONCURRENCY; default ${DEFAULT-VALUE}).")
   int concurrency;
 
+  @Mixin
+  SmartClientOptions smart;
+
+  @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.write}",
+      description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
+  String scope;
+
   @Option(names = "--unreachable-limit", defaultValue = "${env:SLUICE_LOAD_UNREACHABLE_LIMIT:-30}",
       description = "Seconds without any answer from the server after which the load stops and counts what it"
           + " did not load (env SLUICE_LOAD_UNREACHABLE_LIMIT; default ${DEFAULT-VALUE}).")
@@ -66,11 +75,21 @@ final class LoadCommand implements Callable<Integer> {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10))
         .build();
+    Credentials credentials;
+    try {
+      credentials = smart.credentials(server, scope, http);
+      // a first token now: a client that cannot get one learns why before anything is read
+      credentials.authorization();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      spec.commandLine().getErr().println("sluice load: " + e.getMessage());
+      http.close();
+      return 2;
+    }
     ExecutorService workers = Executors.newFixedThreadPool(concurrency,
         Thread.ofPlatform().name("sluice-load-", 1).daemon().factory());
     try {
-      Loader loader = new Loader(settings, http, workers, spec.commandLine().getOut(),
-          spec.commandLine().getErr(), isTerminal());
+      Loader loader = new Loader(settings, http, credentials, workers, spec.commandLine().getOut(),
+          spec.commandLine().getErr(), ProgressDisplay.onTerminal());
       return switch (loader.load(paths)) {
         case ALL_LOADED -> 0;
         case SOME_FAILED -> 1;
@@ -83,23 +102,6 @@ final class LoadCommand implements Callable<Integer> {
         workers.shutdownNow();
       }
       http.close();
-    }
-  }
-
-  /**
-   * A progress bar only on an interactive terminal. From JDK 22 on, System.console() is not
-   * null even when output is redirected, and only Console.isTerminal() (absent from the JDK 21
-   * API this is compiled against) tells; so it is looked up when present.
-   */
-  private static boolean isTerminal() {
-    Console console = System.console();
-    if (console == null) {
-      return false;
-    }
-    try {
-      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
-    } catch (ReflectiveOperationException e) {
-      return true;
     }
   }
 }

@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = "A FHIR R4 server built for Bulk Data $export.",
-    subcommands = {ServeCommand.class, LoadCommand.class, ClientsCommand.class, KeysCommand.class, TrainCommand.class,
-        UpgradeDataDirCommand.class,
+    subcommands = {ServeCommand.class, LoadCommand.class, ExportCommand.class, ClientsCommand.class, KeysCommand.class,
+        TrainCommand.class, UpgradeDataDirCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
@@ -19,7 +19,7 @@ public final class Main {
     try {
       code = commandLine(System.getenv(), args).execute(args);
     } catch (IllegalArgumentException e) {
-      System.err.println("sluice serve: " + e.getMessage());
+      System.err.println("sluice " + (args.length > 0 ? args[0] : "") + ": " + e.getMessage());
       code = 2;
     }
     if (code != 0 || args.length == 0 || !"serve".equals(args[0])) {
@@ -29,16 +29,17 @@ public final class Main {
 
   /**
    * The command line for these arguments. For {@code serve}, the configuration file they name
-   * (or SLUICE_CONFIG) is read first: it supplies the defaults the other options are parsed with.
+   * (or SLUICE_CONFIG), for {@code export} the one they name, is read first: it supplies the defaults the other options are parsed with.
    *
    * @throws IllegalArgumentException when that file cannot be read or names an unknown setting
    */
   static CommandLine commandLine(Map<String, String> environment, String... args) {
     CommandLine line = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
-    if (args.length > 0 && "serve".equals(args[0])) {
-      CommandLine serve = line.getSubcommands().get("serve");
-      ConfigFile.named(args, environment).ifPresent(file ->
-          serve.setDefaultValueProvider(ConfigFile.read(file, serve.getCommandSpec(), environment)));
+    if (args.length > 0 && ("serve".equals(args[0]) || "export".equals(args[0]))) {
+      CommandLine command = line.getSubcommands().get(args[0]);
+      // export's file is named by its flag only: SLUICE_CONFIG names the server's
+      ConfigFile.named(args, "serve".equals(args[0]) ? environment : Map.of()).ifPresent(file ->
+          command.setDefaultValueProvider(ConfigFile.read(file, command.getCommandSpec(), environment)));
     }
     return line;
   }

@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import dev.sluice.auth.AuthMode;
 import dev.sluice.store.DataDirRefused;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -98,6 +99,30 @@ final class ServeCommand implements Callable<Integer> {
       description = "--auth smart: seconds an access token lives (env SLUICE_AUTH_TOKEN_LIFETIME; default ${DEFAULT-VALUE}).")
   int tokenLifetimeSeconds;
 
+  @Option(names = "--oidc-issuer", defaultValue = "${env:SLUICE_OIDC_ISSUER}",
+      description = "--auth oidc: the identity provider's issuer URL, exactly as its tokens' iss (env SLUICE_OIDC_ISSUER).")
+  String oidcIssuer;
+
+  @Option(names = "--oidc-audience", defaultValue = "${env:SLUICE_OIDC_AUDIENCE}",
+      description = "--auth oidc: the aud its tokens must carry for Sluice (env SLUICE_OIDC_AUDIENCE).")
+  String oidcAudience;
+
+  @Option(names = "--oidc-roles", defaultValue = "${env:SLUICE_OIDC_ROLES}",
+      description = "--auth oidc: JSON file mapping application roles (roles claim) to SMART scopes (env SLUICE_OIDC_ROLES).")
+  Path oidcRoles;
+
+  @Option(names = "--tls-cert", defaultValue = "${env:SLUICE_TLS_CERT}",
+      description = "Serve HTTPS with this PEM certificate chain, leaf first (env SLUICE_TLS_CERT; with --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:SLUICE_TLS_KEY}",
+      description = "The PEM (PKCS#8) private key of --tls-cert (env SLUICE_TLS_KEY).")
+  Path tlsKey;
+
+  @Option(names = "--audit-log", defaultValue = "${env:SLUICE_AUDIT_LOG}",
+      description = "Write the audit log (one JSON line per request) to this file instead of the server log (env SLUICE_AUDIT_LOG).")
+  Path auditLog;
+
   @Option(names = "--log-format", defaultValue = "${env:SLUICE_LOG_FORMAT:-text}",
       description = "Console log format: text or json, one JSON object per line (env SLUICE_LOG_FORMAT; default ${DEFAULT-VALUE}).")
   LogConfig.Format logFormat;
@@ -119,7 +144,9 @@ final class ServeCommand implements Callable<Integer> {
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders, exportStoreRetries),
         new LogConfig(logFormat, accessLog),
-        new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds))
+        new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
+        new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),
+            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)))
         .validate();
   }
 

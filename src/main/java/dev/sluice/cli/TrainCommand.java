@@ -2,6 +2,7 @@ package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.client.Credentials;
 import dev.sluice.load.Loader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,7 +83,8 @@ final class TrainCommand implements Callable<Integer> {
     ExecutorService workers = Executors.newFixedThreadPool(4);
     try {
       StringWriter out = new StringWriter();
-      Loader.Outcome outcome = new Loader(new Loader.Settings(base, 500, 16L * 1024 * 1024, 4, Duration.ofSeconds(30)), http, workers,
+      Loader.Outcome outcome = new Loader(new Loader.Settings(base, 500, 16L * 1024 * 1024, 4, Duration.ofSeconds(30)), http, Credentials.none(),
+          workers,
           new PrintWriter(out), new PrintWriter(out), false).load(List.of(data));
       if (outcome != Loader.Outcome.ALL_LOADED) {
         throw new IllegalStateException("the training load did not store every resource: " + out);

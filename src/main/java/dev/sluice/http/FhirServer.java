@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.OidcProvider;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.InvalidTokenException;
 import dev.sluice.auth.SmartAuthority;
@@ -22,6 +23,12 @@ import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import java.time.Clock;
 import jakarta.servlet.DispatcherType;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +50,10 @@ public final class FhirServer implements AutoCloseable {
   /**
    * @param publicBaseUrl the base URL for links (ending in /fhir), or null to derive it per request
    * @param accessLog one line per request on the logger {@code sluice.access}
+   * @param tls the certificate and key to serve HTTPS with, or empty for plain HTTP
    */
-  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, boolean accessLog) {}
+  public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, boolean accessLog,
+      Optional<TlsFiles> tls) {}
 
   /**
    * The access log's line, in Jetty's CustomRequestLog format: method, path without the query
@@ -60,18 +69,18 @@ public final class FhirServer implements AutoCloseable {
    * Who may call: the filter's {@link Authenticator}, and in {@code smart} mode the
    * authorization server whose token endpoint, keys and discovery document the server serves.
    */
-  public record Security(Authenticator authenticator, SmartAuthority smart) {
+  public record Security(Authenticator authenticator, SmartAuthority smart, OidcProvider provider) {
     public static Security none() {
-      return new Security(Authenticator.none(), null);
+      return new Security(Authenticator.none(), null, null);
     }
 
     public static Security smart(Authenticator authenticator, SmartAuthority authority) {
-      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"));
+      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"), null);
     }
 
-    /** Tokens of an external identity provider: nothing to serve here but the filter. */
-    public static Security external(Authenticator authenticator) {
-      return new Security(authenticator, null);
+    /** Tokens of an external identity provider: the filter, and a discovery document naming its token endpoint. */
+    public static Security external(Authenticator authenticator, OidcProvider provider) {
+      return new Security(authenticator, null, java.util.Objects.requireNonNull(provider, "provider"));
     }
   }
 
@@ -107,12 +116,16 @@ public final class FhirServer implements AutoCloseable {
         List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
         smart == null ? List.of() : List.of(SmartRoutes::declare));
 
+    AuditLog audit = new AuditLog(Clock.systemUTC());
     this.app = Javalin.create(config -> {
       config.useVirtualThreads = true;
       config.showJavalinBanner = false;
       config.http.maxRequestSize = settings.maxBodyBytes();
       config.router.ignoreTrailingSlashes = true;
-      config.requestLogger.http((ctx, ms) -> record(metrics, ctx, ms));
+      config.requestLogger.http((ctx, ms) -> {
+        record(metrics, ctx, ms);
+        audit.record(ctx);
+      });
       config.jetty.modifyServer(server -> server.setErrorHandler(new JettyOutcomes()));
       config.jetty.modifyServletContextHandler(handler -> handler.addFilter(
           new FilterHolder(new BoundedBody(settings.maxBodyBytes())), "/*", EnumSet.of(DispatcherType.REQUEST)));
@@ -121,6 +134,19 @@ public final class FhirServer implements AutoCloseable {
         writer.setLoggerName("sluice.access");
         config.jetty.modifyServer(server -> server.setRequestLog(new CustomRequestLog(writer, ACCESS_LOG_FORMAT)));
       }
+      settings.tls().ifPresent(tls -> {
+        // the only connector: Javalin adds its plain HTTP one only when none is configured
+        var ssl = tls.sslContextFactory();
+        config.jetty.addConnector((server, http) -> {
+          HttpConfiguration https = new HttpConfiguration(http);
+          https.addCustomizer(new SecureRequestCustomizer());
+          ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+              new HttpConnectionFactory(https));
+          connector.setHost(settings.host());
+          connector.setPort(settings.port());
+          return connector;
+        });
+      });
     });
 
     // before routing, whose decoding of path parameters fails on a bad escape with an IllegalArgumentException,
@@ -136,6 +162,9 @@ public final class FhirServer implements AutoCloseable {
     app.get("/health/ready", ctx -> ready(ctx, database, responses));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
+    if (security.provider() != null) {
+      app.get("/fhir/.well-known/smart-configuration", new ProviderDiscovery(security.provider())::configuration);
+    }
     if (smart != null) {
       app.get("/fhir/.well-known/smart-configuration", smart::configuration);
       app.post("/fhir" + SmartRoutes.TOKEN_PATH, smart::token);
@@ -208,7 +237,11 @@ public final class FhirServer implements AutoCloseable {
 
   /** The authorization filter in front of a route: the caller, or 401 before the route runs. */
   private Handler guarded(CallerRoute route) {
-    return ctx -> route.handle(ctx, authenticator.caller(ctx.header("Authorization"), ctx.ip()));
+    return ctx -> {
+      Caller caller = authenticator.caller(ctx.header("Authorization"), ctx.ip());
+      ctx.attribute(AuditLog.CALLER, caller);
+      route.handle(ctx, caller);
+    };
   }
 
   private String describe(HttpResponseException e, Context ctx) {

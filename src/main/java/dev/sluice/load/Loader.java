@@ -1,5 +1,6 @@
 package dev.sluice.load;
 
+import dev.sluice.client.Credentials;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -54,6 +55,7 @@ public final class Loader {
   private final PrintWriter out;
   private final PrintWriter err;
   private final boolean terminal;
+  private final Credentials credentials;
   private final Reachability reachability;
 
   /**
@@ -61,8 +63,9 @@ public final class Loader {
    * @param out where the summary goes
    * @param err where progress goes
    */
-  public Loader(Settings settings, HttpClient http, ExecutorService workers, PrintWriter out, PrintWriter err,
-      boolean terminal) {
+  public Loader(Settings settings, HttpClient http, Credentials credentials, ExecutorService workers, PrintWriter out,
+      PrintWriter err, boolean terminal) {
+    this.credentials = credentials;
     this.settings = settings;
     this.http = http;
     this.workers = workers;
@@ -213,8 +216,8 @@ public final class Loader {
     int status = response.statusCode();
     if (status == 200) {
       record(lines, response.body(), report);
-    } else if (lines.size() > 1 && (status >= 400 && status < 500 || status == 500)) {
-      // the request as a whole was refused: find the lines at fault by halving
+    } else if (lines.size() > 1 && status != 401 && status != 403 && (status >= 400 && status < 500 || status == 500)) {
+      // the request as a whole was refused (not for want of a token or scope): find the lines at fault by halving
       int half = lines.size() / 2;
       send(lines.subList(0, half), report);
       send(lines.subList(half, lines.size()), report);
@@ -247,16 +250,19 @@ public final class Loader {
   }
 
   private HttpResponse<byte[]> post(byte[] body) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(settings.base())
-        .timeout(Duration.ofMinutes(10))
-        .header("Content-Type", "application/fhir+json")
-        .header("Accept", "application/fhir+json")
-        .header("Prefer", "return=minimal")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build();
     long pauseMillis = 1000;
     int busyAnswers = 0;
+    boolean renewed = false;
     while (true) {
+      // built for each attempt: the token may have been renewed since the last one
+      HttpRequest.Builder builder = HttpRequest.newBuilder(settings.base())
+          .timeout(Duration.ofMinutes(10))
+          .header("Content-Type", "application/fhir+json")
+          .header("Accept", "application/fhir+json")
+          .header("Prefer", "return=minimal")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      credentials.authorization().ifPresent(value -> builder.header("Authorization", value));
+      HttpRequest request = builder.build();
       if (reachability.gaveUp()) {
         throw new Unanswered();
       }
@@ -272,6 +278,12 @@ public final class Loader {
       if (response != null) {
         reachability.answered();
         int status = response.statusCode();
+        if (status == 401 && !renewed) {
+          // a token the server no longer takes (revoked, its keys rotated): once more with a new one
+          credentials.rejected();
+          renewed = true;
+          continue;
+        }
         if (status != 502 && status != 503 && status != 504) {
           return response;
         }

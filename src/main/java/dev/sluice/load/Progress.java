@@ -1,5 +1,6 @@
 package dev.sluice.load;
 
+import dev.sluice.client.ProgressDisplay;
 import java.io.PrintWriter;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -12,19 +13,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * with 43 % still to store. Speed counts stored resources and their uncompressed bytes.
  */
 final class Progress {
-  private final PrintWriter out;
-  private final boolean terminal;
+  private final ProgressDisplay display;
   private final long totalFileBytes;
   private final AtomicLong fileBytesRead;
   private final AtomicLong linesRead;
   private final LoadReport report;
   private final long startNanos = System.nanoTime();
-  private int lastWidth;
 
   Progress(PrintWriter out, boolean terminal, long totalFileBytes, AtomicLong fileBytesRead, AtomicLong linesRead,
       LoadReport report) {
-    this.out = out;
-    this.terminal = terminal;
+    this.display = new ProgressDisplay(out, terminal);
     this.totalFileBytes = totalFileBytes;
     this.fileBytesRead = fileBytesRead;
     this.linesRead = linesRead;
@@ -33,7 +31,7 @@ final class Progress {
 
   /** How often {@link #show()} should run. */
   long intervalMillis() {
-    return terminal ? 250 : 5000;
+    return display.intervalMillis();
   }
 
   synchronized void show() {
@@ -48,22 +46,16 @@ final class Progress {
     double perSecond = stored / seconds;
     double mbPerSecond = report.storedBytes() / seconds / 1e6;
     double donePerSecond = done / seconds;
-    String left = fraction > 0.01 && donePerSecond > 0 ? duration((total - done) / donePerSecond) : "?";
+    String left = fraction > 0.01 && donePerSecond > 0 ? ProgressDisplay.duration((total - done) / donePerSecond) : "?";
     String failed = report.failed() > 0 ? String.format(", %,d failed", report.failed()) : "";
     String of = (read >= 1 ? " of " : " of ~") + String.format("%,d", total);
-    if (terminal) {
-      int width = 30;
-      int filled = (int) Math.round(fraction * width);
-      String line = String.format("\r[%s%s] %3.0f%% %,d%s resources%s, %,.0f/s, %.1f MB/s, %s left",
-          "#".repeat(filled), ".".repeat(width - filled), fraction * 100, stored, of, failed, perSecond,
-          mbPerSecond, left);
-      int pad = Math.max(0, lastWidth - line.length());
-      lastWidth = line.length();
-      out.print(line + " ".repeat(pad));
-      out.flush();
+    if (display.terminal()) {
+      display.show(String.format("%s %3.0f%% %,d%s resources%s, %,.0f/s, %.1f MB/s, %s left",
+          ProgressDisplay.bar(fraction, 30), fraction * 100, stored, of, failed, perSecond, mbPerSecond, left));
     } else {
-      out.printf("load: %3.0f%% done, %,d%s resources stored%s (%.0f%% of the files read), %,.0f resources/s,"
-          + " %.1f MB/s, about %s left%n", fraction * 100, stored, of, failed, read * 100, perSecond, mbPerSecond, left);
+      display.show(String.format("load: %3.0f%% done, %,d%s resources stored%s (%.0f%% of the files read), %,.0f"
+          + " resources/s, %.1f MB/s, about %s left", fraction * 100, stored, of, failed, read * 100, perSecond,
+          mbPerSecond, left));
     }
   }
 
@@ -73,14 +65,6 @@ final class Progress {
    */
   synchronized void finish() {
     show();
-    if (terminal) {
-      out.println();
-    }
-  }
-
-  private static String duration(double seconds) {
-    long s = Math.round(seconds);
-    return s >= 3600 ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-        : String.format("%d:%02d", s / 60, s % 60);
+    display.finish();
   }
 }

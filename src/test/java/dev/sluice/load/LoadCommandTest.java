@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.cli.Main;
 import dev.sluice.testing.Fixtures;
+import dev.sluice.testing.LoadRun;
 import dev.sluice.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,21 +32,8 @@ class LoadCommandTest {
     server.close();
   }
 
-  private record Run(int exitCode, String out, String err) {}
-
-  private static Run load(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] all = new String[args.length + 3];
-    all[0] = "load";
-    System.arraycopy(args, 0, all, 1, args.length);
-    all[args.length + 1] = "--server";
-    all[args.length + 2] = server.base();
-    int code = new CommandLine(new Main())
-        .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
-        .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
-        .execute(all);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static LoadRun load(String... args) {
+    return LoadRun.into(server.base(), args);
   }
 
   private static long count(String type) {
@@ -55,7 +43,7 @@ class LoadCommandTest {
 
   @Test
   void loads_the_small_population_keeping_ids_and_prints_counts_per_type() {
-    Run run = load(Fixtures.small().toString(), "--batch-size", "200");
+    LoadRun run = load(Fixtures.small().toString(), "--batch-size", "200");
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("Loaded 3,302 of 3,302 resources").containsPattern("Observation\\s+1,754")
         .containsPattern("Patient\\s+10");
@@ -82,7 +70,7 @@ class LoadCommandTest {
           "{\"resourceType\":\"Unicorn\",\"id\":\"load-unicorn\"}",
           "{\"resourceType\":\"Device\",\"id\":\"load-good-2\"}").getBytes(StandardCharsets.UTF_8));
     }
-    Run run = load(file.toString(), "--batch-size", "10");
+    LoadRun run = load(file.toString(), "--batch-size", "10");
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.out()).contains("Loaded 2 of 6 resources").contains("4 lines failed")
         .contains(file + ":2: malformed JSON")
@@ -110,7 +98,7 @@ class LoadCommandTest {
 
   @Test
   void a_path_that_does_not_exist_exits_with_2() {
-    Run run = load("/no/such/folder");
+    LoadRun run = load("/no/such/folder");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("/no/such/folder");
   }

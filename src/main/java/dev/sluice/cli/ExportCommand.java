@@ -1,0 +1,233 @@
+package dev.sluice.cli;
+
+import dev.sluice.client.Credentials;
+import dev.sluice.client.ProgressDisplay;
+import dev.sluice.load.Loader;
+import dev.sluice.pull.Job;
+import dev.sluice.pull.KickOff;
+import dev.sluice.pull.Level;
+import dev.sluice.pull.Puller;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+    description = "Export from any FHIR server with Bulk Data $export: kick off (or attach to, or resume) an export,"
+        + " poll it, and download its files in parallel into a directory, checked against the manifest.")
+final class ExportCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--server", defaultValue = "${env:SLUICE_SERVER:-http://localhost:8080/fhir}",
+      description = "The FHIR base URL (env SLUICE_SERVER; default ${DEFAULT-VALUE}).")
+  URI server;
+
+  @Option(names = "--out", defaultValue = "export",
+      description = "Directory for the files, manifest.json, deleted/ and error/ (default ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--patients", description = "Kick off at Patient level (Patient/$export).")
+  boolean patients;
+
+  @Option(names = "--group", paramLabel = "ID", description = "Kick off at Group level (Group/ID/$export).")
+  String group;
+
+  @Option(names = "--post", description = "Kick off with POST and a Parameters body instead of GET.")
+  boolean post;
+
+  @Option(names = "--type", paramLabel = "TYPES", description = "_type: resource types, comma-separated.")
+  String type;
+
+  @Option(names = "--since", paramLabel = "INSTANT", description = "_since: changed after this instant.")
+  String since;
+
+  @Option(names = "--until", paramLabel = "INSTANT", description = "_until: changed up to this instant.")
+  String until;
+
+  @Option(names = "--type-filter", paramLabel = "QUERY", description = "_typeFilter, e.g. Observation?code=1234-5;"
+      + " may be repeated.")
+  List<String> typeFilters = new ArrayList<>();
+
+  @Option(names = "--elements", paramLabel = "ELEMENTS", description = "_elements: the elements to keep.")
+  String elements;
+
+  @Option(names = "--include-associated-data", paramLabel = "CODES", description = "includeAssociatedData.")
+  String includeAssociatedData;
+
+  @Option(names = "--container", paramLabel = "NAME", description = "_container (Azure's extension).")
+  String container;
+
+  @Option(names = "--anonymization-config", paramLabel = "NAME",
+      description = "_anonymizationConfig: de-identified export (Azure's extension).")
+  String anonymizationConfig;
+
+  @Option(names = "--param", paramLabel = "NAME=VALUE", description = "Any other kick-off parameter; may be repeated.")
+  Map<String, String> params = new java.util.LinkedHashMap<>();
+
+  @Option(names = "--lenient", description = "Ask the server to ignore parameters it does not know"
+      + " (Prefer: handling=lenient).")
+  boolean lenient;
+
+  @Option(names = "--status", paramLabel = "URL", description = "Attach to a running export by its status URL"
+      + " instead of kicking one off.")
+  URI status;
+
+  @Option(names = "--resume", description = "Continue the export an earlier run left in --out: nothing already"
+      + " downloaded is fetched again.")
+  boolean resume;
+
+  @Option(names = "--parallel", defaultValue = "4",
+      description = "Files downloaded at once (default ${DEFAULT-VALUE}).")
+  int parallel;
+
+  /** Read before the other options are parsed (Main); declared here for --help and parsing. */
+  @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings named as the"
+      + " options without '--' (server=https://..., type=Patient,Observation); flags and environment variables win"
+      + " over it.")
+  Path configFile;
+
+  @Option(names = "--into", paramLabel = "URL", description = "Once the export is complete, load its resources"
+      + " into the FHIR server at this base URL (as sluice load does, 4 batches of 500 in flight; without"
+      + " authorization).")
+  URI into;
+
+  @Option(names = "--token", defaultValue = "${env:SLUICE_TOKEN}",
+      description = "A bearer token to send as it is (env SLUICE_TOKEN).")
+  String token;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the bearer token.")
+  Path tokenFile;
+
+  @Mixin
+  SmartClientOptions smart;
+
+  @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.read}",
+      description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
+  String scope;
+
+  private static final int INTO_CONCURRENCY = 4;
+  private static final long INTO_BATCH_BYTES = 16L * 1024 * 1024;
+
+  @Override
+  public Integer call() throws Exception {
+    var err = spec.commandLine().getErr();
+    // redirects are followed by the puller, which drops the token when one leaves the server
+    HttpClient http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
+    try {
+      Job job;
+      Puller.Settings settings;
+      Credentials credentials;
+      try {
+        job = job();
+        settings = new Puller.Settings(server, out, parallel);
+        credentials = credentials(http);
+        // a first token now: a client that cannot get one learns why before anything starts
+        credentials.authorization();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        err.println("sluice export: " + e.getMessage());
+        return 2;
+      }
+      Puller puller = new Puller(settings, http, credentials, spec.commandLine().getOut(), err,
+          ProgressDisplay.onTerminal());
+      return switch (puller.run(job)) {
+        case COMPLETE -> into == null ? 0 : loadInto(http);
+        case INCOMPLETE -> 1;
+        case FAILED -> 2;
+      };
+    } finally {
+      http.close();
+    }
+  }
+
+  /** The output files (not deleted/ nor error/) into the --into server, through the loader. */
+  private int loadInto(HttpClient http) throws IOException, InterruptedException {
+    List<Path> files;
+    try (var list = Files.list(out)) {
+      files = list.filter(f -> f.getFileName().toString().endsWith(".ndjson")).sorted().toList();
+    }
+    spec.commandLine().getOut().println("Loading into " + into);
+    ExecutorService workers = Executors.newFixedThreadPool(INTO_CONCURRENCY,
+        Thread.ofPlatform().name("sluice-export-into-", 1).daemon().factory());
+    try {
+      Loader loader = new Loader(new Loader.Settings(into, 500, INTO_BATCH_BYTES, INTO_CONCURRENCY,
+          Duration.ofSeconds(30)), http, Credentials.none(), workers, spec.commandLine().getOut(),
+          spec.commandLine().getErr(), ProgressDisplay.onTerminal());
+      return switch (loader.load(files)) {
+        case ALL_LOADED -> 0;
+        case SOME_FAILED, NOT_STARTED -> 1;
+      };
+    } finally {
+      workers.shutdownNow();
+    }
+  }
+
+  private Job job() {
+    if (resume && status != null) {
+      throw new IllegalArgumentException("--resume and --status do not go together: --resume reads the status URL"
+          + " from --out");
+    }
+    if (patients && group != null) {
+      throw new IllegalArgumentException("--patients and --group do not go together");
+    }
+    if (resume) {
+      return Job.resume();
+    }
+    if (status != null) {
+      return Job.attach(status);
+    }
+    List<KickOff.Param> list = new ArrayList<>();
+    add(list, "_type", type);
+    add(list, "_since", since);
+    add(list, "_until", until);
+    typeFilters.forEach(f -> add(list, "_typeFilter", f));
+    add(list, "_elements", elements);
+    add(list, "includeAssociatedData", includeAssociatedData);
+    add(list, "_container", container);
+    add(list, "_anonymizationConfig", anonymizationConfig);
+    params.forEach((name, value) -> add(list, name, value));
+    Level level = group != null ? Level.group(group) : patients ? Level.patients() : Level.system();
+    return Job.start(new KickOff(level, post, list, lenient));
+  }
+
+  private static void add(List<KickOff.Param> list, String name, String value) {
+    if (value != null) {
+      list.add(new KickOff.Param(name, value));
+    }
+  }
+
+  private Credentials credentials(HttpClient http) {
+    int given = (token != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (smart.given() ? 1 : 0);
+    if (given > 1) {
+      throw new IllegalArgumentException("give one of --token, --token-file or --client-id with --private-key");
+    }
+    if (token != null) {
+      return Credentials.bearer(token.strip());
+    }
+    if (tokenFile != null) {
+      try {
+        return Credentials.bearer(Files.readString(tokenFile).strip());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read --token-file " + tokenFile + ": " + e.getMessage(), e);
+      }
+    }
+    return smart.credentials(server, scope, http);
+  }
+}

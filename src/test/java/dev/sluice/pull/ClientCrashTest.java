@@ -1,0 +1,118 @@
+package dev.sluice.pull;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.testing.ExportRun;
+import dev.sluice.testing.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code sluice export} as its own process, stopped the hard way ({@code kill -9}) and the
+ * polite way (SIGTERM, as Ctrl-C without a terminal), then continued.
+ */
+class ClientCrashTest {
+  private FakeBulkServer server;
+  private Path out;
+  private Path log;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new FakeBulkServer();
+    out = Files.createTempDirectory("sluice-pull-crash");
+    log = Files.createTempFile("sluice-pull-child", ".log");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+    TestServer.deleteTree(out);
+    Files.deleteIfExists(log);
+  }
+
+  private Process child(String... args) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        "dev.sluice.cli.Main", "export"));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /** Waits until the state the test needs is there, or the child has died. */
+  private static void awaitState(Process p, java.util.function.BooleanSupplier state) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!state.getAsBoolean()) {
+      assertThat(p.isAlive()).as("the child is still running").isTrue();
+      assertThat(System.nanoTime()).as("waiting for the child").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void a_client_killed_mid_file_resumes_with_range_and_fetches_no_byte_twice() throws Exception {
+    byte[] patients = MisbehavingServerTest.ndjson("Patient", 2000);
+    byte[] conditions = MisbehavingServerTest.ndjson("Condition", 50);
+    server.file("/files/Patient.ndjson", patients, FakeBulkServer.FirstAnswer.HOLD_HALFWAY);
+    server.file("/files/Condition.ndjson", conditions, FakeBulkServer.FirstAnswer.WHOLE);
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/9"));
+    server.statuses.add(new FakeBulkServer.Answer(200, Map.of(), server.manifest(true, List.of(
+        new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "2000"},
+        new String[] {"Condition", server.origin() + "/files/Condition.ndjson", "50"}), List.of())));
+    Path part = out.resolve("Patient-1.ndjson.part");
+    int half = patients.length / 2;
+
+    Process p = child("--server", server.base(), "--out", out.toString(), "--token", "t9", "--parallel", "2");
+    awaitState(p, () -> server.halfSent.getCount() == 0 && size(part) == half
+        && Files.exists(out.resolve("Condition-1.ndjson")));
+    p.destroyForcibly();
+    p.waitFor();
+    server.release.countDown();
+    int statusPolls = server.seen("/fhir/status/9").size();
+
+    ExportRun resumed = ExportRun.of("--server", server.base(), "--out",
+        out.toString(), "--token", "t9", "--resume");
+
+    assertThat(resumed.exitCode()).as(resumed.err() + resumed.out()).isZero();
+    assertThat(Files.readAllBytes(out.resolve("Patient-1.ndjson"))).isEqualTo(patients);
+    assertThat(Files.readAllBytes(out.resolve("Condition-1.ndjson"))).isEqualTo(conditions);
+    assertThat(part).doesNotExist();
+    // the bytes on disk before the kill were not asked for again; the finished file not at all
+    List<FakeBulkServer.Seen> gets = server.seen("/files/Patient.ndjson");
+    assertThat(gets).hasSize(2);
+    assertThat(gets.get(1).range()).isEqualTo("bytes=" + half + "-");
+    assertThat(server.seen("/files/Condition.ndjson")).hasSize(1);
+    // the manifest came from the directory, not from the server
+    assertThat(server.seen("/fhir/status/9")).hasSize(statusPolls);
+  }
+
+  @Test
+  void interrupted_without_a_terminal_the_export_is_left_running_and_its_status_url_printed() throws Exception {
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/5"));
+    server.statuses.add(FakeBulkServer.Answer.of(202, "X-Progress", "still going", "Retry-After", "1"));
+
+    Process p = child("--server", server.base(), "--out", out.toString());
+    awaitState(p, () -> !server.seen("/fhir/status/5").isEmpty());
+    p.destroy();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    String printed = Files.readString(log);
+    assertThat(printed).contains("the export is left on the server. Status URL: " + server.base() + "/status/5")
+        .contains("--resume --out " + out);
+    assertThat(server.seen("/fhir/status/5")).noneMatch(s -> s.method().equals("DELETE"));
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.exists(file) ? Files.size(file) : -1;
+    } catch (java.io.IOException e) {
+      return -1;
+    }
+  }
+}
