@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * The authorization filter's decision, apart from HTTP: a request's {@code Authorization}
@@ -29,7 +30,7 @@ public final class Authenticator {
     if (mode == AuthMode.NONE) {
       throw new IllegalArgumentException("--auth none has no token verifier");
     }
-    return new Authenticator(mode, java.util.Objects.requireNonNull(verifier, "verifier"));
+    return new Authenticator(mode, Objects.requireNonNull(verifier, "verifier"));
   }
 
   public AuthMode mode() {

@@ -3,6 +3,7 @@ package dev.sluice.auth;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.Issue;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -43,7 +44,7 @@ public record Caller(String clientId, Scopes scopes, boolean authenticated) {
       return new Access.Narrowed(constraints);
     }
     return new Access.Denied("The token's scopes (" + (scopes.isEmpty() ? "none" : scopes.text())
-        + ") do not allow " + interaction.name().toLowerCase(java.util.Locale.ROOT) + " on " + type
+        + ") do not allow " + interaction.name().toLowerCase(Locale.ROOT) + " on " + type
         + (constraints.isEmpty() ? "" : " (a search-constrained scope never allows $export)"));
   }
 
@@ -69,7 +70,7 @@ public record Caller(String clientId, Scopes scopes, boolean authenticated) {
   public void requireWhole(Interaction interaction, String type) {
     Access access = require(interaction, type);
     if (access instanceof Access.Narrowed) {
-      throw forbidden("The token allows " + interaction.name().toLowerCase(java.util.Locale.ROOT) + " on " + type
+      throw forbidden("The token allows " + interaction.name().toLowerCase(Locale.ROOT) + " on " + type
           + " only within search constraints, which this request cannot apply");
     }
   }
@@ -80,6 +81,11 @@ public record Caller(String clientId, Scopes scopes, boolean authenticated) {
    */
   public boolean owns(String owner) {
     return !authenticated || clientId.equals(owner);
+  }
+
+  /** The owner whose jobs this caller may list: every job's under {@code --auth none} (empty), else its own. */
+  public java.util.Optional<String> ownerFilter() {
+    return authenticated ? java.util.Optional.of(clientId) : java.util.Optional.empty();
   }
 
   public static FhirException forbidden(String diagnostics) {

@@ -2,6 +2,7 @@ package dev.sluice.auth;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -69,7 +70,7 @@ public final class SigningKeys {
   /** The public keys that verify tokens, as published at the JWKS URL. */
   public JWKSet publicKeys() {
     reload();
-    return new JWKSet(loaded.values().stream().map(k -> (com.nimbusds.jose.jwk.JWK) k.toPublicJWK()).toList());
+    return new JWKSet(loaded.values().stream().map(k -> (JWK) k.toPublicJWK()).toList());
   }
 
   /** The key with this id that may verify a token, or null (read again from the table now and then). */

@@ -10,27 +10,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code --auth smart}: verifies the access tokens Sluice issued itself at
  * {@code [base]/auth/token} (signed RS384 by one of its {@link SigningKeys}, for its own issuer
- * as issuer and audience). Verified tokens are remembered until they expire, so a client's
- * every request after the first costs a map lookup.
+ * as issuer and audience). Every call checks the signature; remembering verified tokens is
+ * the caller's choice (a cache in front of any verifier).
  */
 public final class SmartTokenVerifier implements TokenVerifier {
   /** Clocks of the processes that share a database may differ this much. */
   static final Duration CLOCK_SKEW = Duration.ofSeconds(10);
-  /** Verified tokens remembered at most; past that, expired ones are dropped, and all if that is not enough. */
-  private static final int CACHE_LIMIT = 10_000;
-
-  private record Verified(Caller caller, Instant expires) {}
-
   private final SigningKeys keys;
   private final String issuer;
   private final Clock clock;
-  private final Map<String, Verified> verified = new ConcurrentHashMap<>();
 
   public SmartTokenVerifier(SigningKeys keys, String issuer, Clock clock) {
     this.keys = keys;
@@ -41,10 +33,6 @@ public final class SmartTokenVerifier implements TokenVerifier {
   @Override
   public Caller verify(String bearerToken) {
     Instant now = clock.instant();
-    Verified known = verified.get(bearerToken);
-    if (known != null && now.isBefore(known.expires().plus(CLOCK_SKEW))) {
-      return known.caller();
-    }
     SignedJWT jwt;
     JWTClaimsSet claims;
     try {
@@ -91,18 +79,6 @@ public final class SmartTokenVerifier implements TokenVerifier {
     if (clientId == null || clientId.isBlank()) {
       throw new InvalidTokenException("The access token names no client_id");
     }
-    Caller caller = Caller.of(clientId, Scopes.parse(scope));
-    remember(bearerToken, new Verified(caller, exp.toInstant()), now);
-    return caller;
-  }
-
-  private void remember(String token, Verified v, Instant now) {
-    if (verified.size() >= CACHE_LIMIT) {
-      verified.values().removeIf(old -> !now.isBefore(old.expires().plus(CLOCK_SKEW)));
-      if (verified.size() >= CACHE_LIMIT) {
-        verified.clear();
-      }
-    }
-    verified.put(token, v);
+    return Caller.of(clientId, Scopes.parse(scope));
   }
 }

@@ -21,6 +21,9 @@ import dev.sluice.export.ExportSettings;
 import dev.sluice.export.ExportTypes;
 import dev.sluice.export.ExportWorkers;
 import dev.sluice.export.GroupMembers;
+import dev.sluice.export.ExportMetrics;
+import dev.sluice.export.JobEnds;
+import dev.sluice.export.JobNotes;
 import dev.sluice.export.JobPlanner;
 import dev.sluice.export.LeaseKeeper;
 import dev.sluice.export.ExportTables;
@@ -147,14 +150,18 @@ public final class Application implements AutoCloseable {
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
+      GroupMembers groupMembers = new GroupMembers(fhir, exportScan, ownBases);
       exportLoops = named(executors, "export-worker-");
       ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
+      ExportMetrics exportMetrics = new ExportMetrics(metrics);
+      JobEnds jobEnds = new JobEnds(exportJobs, exportSettings, exportMetrics);
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
-          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
-              exportTypes, owner),
+          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, groupMembers,
+              exportTypes, output, jobEnds, owner),
           new PartWorker(exportSettings, exportTables, exportScan, output, fhir, compartment, parser, anonymizations,
-              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), owner),
-          exportLoops.executor(), owner).start();
+              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), new JobNotes(groupMembers, anonymizations),
+              jobEnds, exportMetrics, owner),
+          jobEnds, exportMetrics, exportLoops.executor(), owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations, exportTypes,
           exportWorkers::wake);
 

@@ -3,7 +3,9 @@ package dev.sluice.cli;
 import dev.sluice.auth.AuthMode;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The authorization settings of {@link Config} ({@code --auth} and what goes with it; see
@@ -17,7 +19,7 @@ import java.util.List;
 public record AuthConfig(AuthMode mode, boolean allowUnauthenticated, int tokenLifetimeSeconds) {
   public static final int DEFAULT_TOKEN_LIFETIME = 300;
   /** The longest --auth-token-lifetime: how long a retired signing key must still verify. */
-  static final java.time.Duration LONGEST_TOKEN_LIFETIME = java.time.Duration.ofSeconds(3600);
+  static final Duration LONGEST_TOKEN_LIFETIME = Duration.ofSeconds(3600);
 
   public static AuthConfig none() {
     return new AuthConfig(AuthMode.NONE, false, DEFAULT_TOKEN_LIFETIME);
@@ -65,7 +67,7 @@ public record AuthConfig(AuthMode mode, boolean allowUnauthenticated, int tokenL
 
   @Override
   public String toString() {
-    return "mode=" + mode.name().toLowerCase(java.util.Locale.ROOT) + ", allowUnauthenticated=" + allowUnauthenticated
+    return "mode=" + mode.name().toLowerCase(Locale.ROOT) + ", allowUnauthenticated=" + allowUnauthenticated
         + ", tokenLifetime=" + tokenLifetimeSeconds + "s";
   }
 }

@@ -67,7 +67,7 @@ final class ClientsCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
-      try (Database db = database.open()) {
+      try (Database db = database.openForTool()) {
         return run(new ClientTable(db.dataSource()), spec.commandLine().getOut());
       } catch (IllegalArgumentException e) {
         err.println("sluice " + spec.qualifiedName().replace("sluice ", "") + ": " + e.getMessage());

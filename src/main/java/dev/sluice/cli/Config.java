@@ -20,34 +20,30 @@ public record Config(
     String publicBaseUrl,
     long maxBodyBytes,
     ExportConfig export,
+    LogConfig log,
     AuthConfig auth,
-    EdgeConfig edge,
-    LogConfig log) {
+    EdgeConfig edge) {
 
-  /** Without authorization ({@code --auth none}): a server on a loopback address, as tests and tools start one. */
+  /**
+   * With the default logging (text, no access log), without authorization ({@code --auth none}),
+   * plain HTTP and the audit lines in the server log.
+   */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        AuthConfig.none(), EdgeConfig.none(), LogConfig.defaults());
-  }
-
-  /** Plain HTTP, no identity provider, audit lines in the server log, the default logging. */
-  public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
-      String publicBaseUrl, long maxBodyBytes, ExportConfig export, AuthConfig auth) {
-    this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export, auth,
-        EdgeConfig.none(), LogConfig.defaults());
+        LogConfig.defaults(), AuthConfig.none(), EdgeConfig.none());
   }
 
   /** The same configuration with other authorization settings. */
   public Config with(AuthConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        other, edge, log);
+        log, other, edge);
   }
 
   /** The same configuration with other identity provider, TLS or audit settings. */
   public Config with(EdgeConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        auth, other, log);
+        log, auth, other);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -66,9 +62,9 @@ public record Config(
       problems.add("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }
     export.validate(problems);
+    log.validate(problems);
     auth.validate(problems, host);
     edge.validate(problems, auth.mode());
-    log.validate(problems);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -81,7 +77,7 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], auth["
-        + auth + "], edge[" + edge + "], " + log + "]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log
+        + ", auth[" + auth + "], edge[" + edge + "]]";
   }
 }

@@ -5,18 +5,21 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** Where a command-line tool finds the server's database: the data directory's, or an external one. */
+/**
+ * Where the database is: the embedded PostgreSQL under the data directory, or an external one
+ * ({@code sluice serve}, and the tools that work on a server's database).
+ */
 final class DatabaseOptions {
   /** A tool needs few connections. */
   private static final int TOOL_POOL_SIZE = 2;
 
   @Option(names = "--data-dir", defaultValue = "${env:SLUICE_DATA_DIR:-./data}",
-      description = "The server's data directory (env SLUICE_DATA_DIR; default ${DEFAULT-VALUE}); a server may be"
-          + " running on it.")
+      description = "Directory for the embedded database and local exports (env SLUICE_DATA_DIR; default"
+          + " ${DEFAULT-VALUE}).")
   Path dataDir;
 
   @Option(names = "--db-url", defaultValue = "${env:SLUICE_DB_URL}",
-      description = "JDBC URL of the server's external PostgreSQL instead of --data-dir (env SLUICE_DB_URL).")
+      description = "JDBC URL of an external PostgreSQL 14+ instead of the embedded one (env SLUICE_DB_URL).")
   String dbUrl;
 
   @Option(names = "--db-user", defaultValue = "${env:SLUICE_DB_USER}",
@@ -27,8 +30,8 @@ final class DatabaseOptions {
       description = "Database password for --db-url (env SLUICE_DB_PASSWORD).")
   String dbPassword;
 
-  /** The database, reached through the running server's PostgreSQL when one runs on the data directory. */
-  Database open() {
+  /** For a tool: the database, through the PostgreSQL of a server running on the data directory when one does. */
+  Database openForTool() {
     if (dbUrl != null && !dbUrl.isBlank() && !dbUrl.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException("--db-url (SLUICE_DB_URL) must be a jdbc:postgresql: URL");
     }

@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.export.ExportSettings;
+import dev.sluice.export.StoreRetry;
 import dev.sluice.store.ExportScan;
 import java.time.Duration;
 import java.util.List;
@@ -19,7 +20,8 @@ public record ExportConfig(
     long partResources,
     int leaseSeconds,
     long retentionSeconds,
-    boolean requireAsyncHeaders) {
+    boolean requireAsyncHeaders,
+    int storeRetries) {
 
   /** Buffer of each open output file. */
   static final int WRITE_BUFFER_BYTES = 256 * 1024;
@@ -36,9 +38,12 @@ public record ExportConfig(
    */
   static final ExportScan.ReplacedBatch REPLACED_BATCH = new ExportScan.ReplacedBatch(500, 16L * 1024 * 1024);
   static final Duration POLL = Duration.ofMillis(250);
+  /** The first wait after the output store was unreachable, and the longest; doubled in between. */
+  static final Duration STORE_RETRY_FIRST = Duration.ofSeconds(1);
+  static final Duration STORE_RETRY_MAX = Duration.ofSeconds(30);
 
   public static ExportConfig defaults() {
-    return new ExportConfig("local", null, 2, 4, 64L * 1024 * 1024, 1_000_000, 100_000, 30, 86_400, true);
+    return new ExportConfig("local", null, 2, 4, 64L * 1024 * 1024, 1_000_000, 100_000, 30, 86_400, true, 10);
   }
 
   void validate(List<String> problems) {
@@ -66,6 +71,9 @@ public record ExportConfig(
     if (leaseSeconds < 2) {
       problems.add("--export-lease (SLUICE_EXPORT_LEASE) must be at least 2 seconds, got " + leaseSeconds);
     }
+    if (storeRetries < 1) {
+      problems.add("--export-store-retries (SLUICE_EXPORT_STORE_RETRIES) must be at least 1, got " + storeRetries);
+    }
     if (retentionSeconds < 1) {
       problems.add("--export-retention (SLUICE_EXPORT_RETENTION) must be at least 1 second, got " + retentionSeconds);
     }
@@ -76,7 +84,8 @@ public record ExportConfig(
     // renewals also notice cancellation, so they come every second at most
     Duration renew = lease.dividedBy(5).compareTo(Duration.ofSeconds(1)) < 0 ? lease.dividedBy(5) : Duration.ofSeconds(1);
     return new ExportSettings(maxFileBytes, maxFileResources, partResources, workers, maxRunningJobs, lease, renew,
-        Duration.ofSeconds(retentionSeconds), POLL, WRITE_BUFFER_BYTES, MAX_ATTEMPTS, requireAsyncHeaders);
+        Duration.ofSeconds(retentionSeconds), POLL, WRITE_BUFFER_BYTES, MAX_ATTEMPTS,
+        new StoreRetry(storeRetries, STORE_RETRY_FIRST, STORE_RETRY_MAX), requireAsyncHeaders);
   }
 
   @Override
@@ -84,6 +93,7 @@ public record ExportConfig(
     return "storage=" + storage + (azureConnectionString == null ? "" : ", azureConnectionString=****")
         + ", workers=" + workers + ", maxRunningJobs=" + maxRunningJobs + ", maxFileBytes=" + maxFileBytes
         + ", maxFileResources=" + maxFileResources + ", partResources=" + partResources + ", leaseSeconds=" + leaseSeconds
-        + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders;
+        + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders
+        + ", storeRetries=" + storeRetries;
   }
 }

@@ -36,7 +36,7 @@ final class KeysCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Database db = database.open()) {
+      try (Database db = database.openForTool()) {
         String kid = new SigningKeys(new SigningKeyTable(db.dataSource()), AuthConfig.LONGEST_TOKEN_LIFETIME,
             Clock.systemUTC()).rotate();
         spec.commandLine().getOut().println("Access tokens are signed with key " + kid + " from now on");

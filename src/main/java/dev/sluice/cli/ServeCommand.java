@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sluice serve}: runs the FHIR server until stopped. */
@@ -21,21 +22,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "HTTP port, 0 for any free port (env SLUICE_PORT; default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--data-dir", defaultValue = "${env:SLUICE_DATA_DIR:-./data}",
-      description = "Directory for the embedded database and local exports (env SLUICE_DATA_DIR; default ${DEFAULT-VALUE}).")
-  Path dataDir;
-
-  @Option(names = "--db-url", defaultValue = "${env:SLUICE_DB_URL}",
-      description = "JDBC URL of an external PostgreSQL 14+ instead of the embedded one (env SLUICE_DB_URL).")
-  String dbUrl;
-
-  @Option(names = "--db-user", defaultValue = "${env:SLUICE_DB_USER}",
-      description = "Database user for --db-url (env SLUICE_DB_USER).")
-  String dbUser;
-
-  @Option(names = "--db-password", defaultValue = "${env:SLUICE_DB_PASSWORD}",
-      description = "Database password for --db-url (env SLUICE_DB_PASSWORD).")
-  String dbPassword;
+  @Mixin
+  DatabaseOptions database;
 
   @Option(names = "--db-pool-size", defaultValue = "${env:SLUICE_DB_POOL_SIZE:-16}",
       description = "Database connections (env SLUICE_DB_POOL_SIZE; default ${DEFAULT-VALUE}).")
@@ -90,6 +78,12 @@ final class ServeCommand implements Callable<Integer> {
           + " (env SLUICE_EXPORT_REQUIRE_ASYNC_HEADERS; default ${DEFAULT-VALUE}).")
   boolean exportRequireAsyncHeaders;
 
+  @Option(names = "--export-store-retries", defaultValue = "${env:SLUICE_EXPORT_STORE_RETRIES:-10}",
+      description = "Attempts of a planning or a part that finds the output store unreachable, 1 s apart at first,"
+          + " doubling up to 30 s; then the job fails (env SLUICE_EXPORT_STORE_RETRIES; default ${DEFAULT-VALUE},"
+          + " about two and a half minutes).")
+  int exportStoreRetries;
+
   @Option(names = "--auth", defaultValue = "${env:SLUICE_AUTH:-none}",
       description = "Who may call the FHIR API: none (loopback only), smart (SMART Backend Services, clients from"
           + " 'sluice clients add') or oidc (tokens of an identity provider) (env SLUICE_AUTH; default ${DEFAULT-VALUE}).")
@@ -143,14 +137,15 @@ final class ServeCommand implements Callable<Integer> {
   Path configFile;
 
   Config config() {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
+    return new Config(host, port, database.dataDir, database.dbUrl, database.dbUser, database.dbPassword, dbPoolSize,
+        publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
-            exportRequireAsyncHeaders),
+            exportRequireAsyncHeaders, exportStoreRetries),
+        new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),
-            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)),
-        new LogConfig(logFormat, accessLog))
+            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)))
         .validate();
   }
 

@@ -15,60 +15,166 @@ import com.azure.storage.blob.models.ListBlobsOptions;
 import com.azure.storage.blob.models.ParallelTransferOptions;
 import com.azure.storage.blob.sas.BlobSasPermission;
 import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
+import com.azure.storage.common.policy.RequestRetryOptions;
+import com.azure.storage.common.policy.RetryPolicyType;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
- * Files as block blobs {@code <job id>/<name>} in the container, which is created when
- * missing. The manifest gives read-only SAS URLs valid until the export expires (when the
- * connection string holds an account key), so downloads need no FHIR token.
+ * Files as block blobs {@code <job id>/<name>} in the container, which planning creates. The
+ * manifest gives read-only SAS URLs valid until the export expires (when the connection string
+ * holds an account key), so downloads need no FHIR token.
+ *
+ * <p>The SDK retries each call a few times, briefly ({@link #RETRIES}); a store that stays
+ * away longer surfaces as {@link StoreUnreachable}, which planning and parts wait out with
+ * their own, longer backoff ({@link StoreRetry}). Anything else the store answers (a 4xx
+ * other than 408 and 429) is an ordinary error.
  */
 public final class AzureBlobOutputStore implements OutputStore {
+  /** Tries per call, 0.5 s then 1 s apart; a try may take up to two minutes (an 8 MB block on a slow link). */
+  private static final RequestRetryOptions RETRIES = new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 3,
+      Duration.ofMinutes(2), Duration.ofMillis(500), Duration.ofSeconds(2), null);
+
   private final BlobServiceClient service;
   private final ParallelTransferOptions transfer;
-  private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
 
   /**
    * @param blockBytes size of each uploaded block; a file being written holds at most
    *     {@code blockBytes * (concurrency + 1)} in memory
    */
   public AzureBlobOutputStore(String connectionString, long blockBytes, int concurrency) {
-    this.service = new BlobServiceClientBuilder().connectionString(connectionString).buildClient();
+    this.service = new BlobServiceClientBuilder().connectionString(connectionString).retryOptions(RETRIES)
+        .buildClient();
     this.transfer = new ParallelTransferOptions().setBlockSizeLong(blockBytes).setMaxConcurrency(concurrency);
   }
 
-  private BlobContainerClient container(String name) {
-    BlobContainerClient c = service.getBlobContainerClient(name);
-    if (knownContainers.add(name)) {
-      c.createIfNotExists();
-    }
-    return c;
+  @Override
+  public void prepare(String container) throws StoreUnreachable {
+    call("create the container " + container, () -> service.getBlobContainerClient(container).createIfNotExists());
   }
 
   @Override
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
-    return container(container).getBlobClient(blob(jobId, name)).getBlockBlobClient()
-        .getBlobOutputStream(transfer, new BlobHttpHeaders().setContentType("application/fhir+ndjson"), null, null, null);
+    OutputStream blob = call("open " + container + "/" + jobId + "/" + name, () -> service
+        .getBlobContainerClient(container).getBlobClient(blob(jobId, name)).getBlockBlobClient()
+        .getBlobOutputStream(transfer, new BlobHttpHeaders().setContentType("application/fhir+ndjson"), null, null, null));
+    String what = "write " + container + "/" + jobId + "/" + name;
+    // blocks are uploaded while the stream is written and at close: their failures come from there
+    return new FilterOutputStream(blob) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        guarded(what, () -> out.write(b, off, len));
+      }
+
+      @Override
+      public void write(int b) throws IOException {
+        guarded(what, () -> out.write(b));
+      }
+
+      @Override
+      public void flush() throws IOException {
+        guarded(what, out::flush);
+      }
+
+      @Override
+      public void close() throws IOException {
+        guarded(what, out::close);
+      }
+    };
   }
 
-  @Override
-  public void delete(String container, UUID jobId, String name) {
-    service.getBlobContainerClient(container).getBlobClient(blob(jobId, name)).deleteIfExists();
+  /** An operation on an upload stream. */
+  private interface StreamCall {
+    void run() throws IOException;
   }
 
-  @Override
-  public void deleteJob(String container, UUID jobId) {
-    BlobContainerClient c = service.getBlobContainerClient(container);
-    if (!c.exists()) {
-      return;
+  private void guarded(String what, StreamCall call) throws IOException {
+    try {
+      call.run();
+    } catch (IOException | RuntimeException e) {
+      throw classified(what, e);
     }
-    c.listBlobs(new ListBlobsOptions().setPrefix(jobId + "/"), null)
-        .forEach(b -> c.getBlobClient(b.getName()).deleteIfExists());
+  }
+
+  @Override
+  public void delete(String container, UUID jobId, String name) throws StoreUnreachable {
+    call("delete " + container + "/" + jobId + "/" + name,
+        () -> service.getBlobContainerClient(container).getBlobClient(blob(jobId, name)).deleteIfExists());
+  }
+
+  @Override
+  public void deleteJob(String container, UUID jobId) throws StoreUnreachable {
+    call("delete the files of " + container + "/" + jobId, () -> {
+      BlobContainerClient c = service.getBlobContainerClient(container);
+      if (c.exists()) {
+        c.listBlobs(new ListBlobsOptions().setPrefix(jobId + "/"), null)
+            .forEach(b -> c.getBlobClient(b.getName()).deleteIfExists());
+      }
+      return null;
+    });
+  }
+
+  private <T> T call(String what, Supplier<T> action) throws StoreUnreachable {
+    try {
+      return action.get();
+    } catch (RuntimeException e) {
+      IOException classified = classified(what, e);
+      if (classified instanceof StoreUnreachable u) {
+        throw u;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A failure to reach the store as {@link StoreUnreachable}, in words; the SDK's exception
+   * (its class, status and XML body are for operators, not clients) is its cause, which the
+   * export logs with the job's id.
+   */
+  private IOException classified(String what, Exception e) {
+    String reason = unreachable(e);
+    if (reason == null) {
+      return e instanceof IOException io ? io : new IOException("Azure Blob storage failed to " + what, e);
+    }
+    return new StoreUnreachable("Azure Blob storage at " + service.getAccountUrl() + " could not be reached ("
+        + reason + ")", e);
+  }
+
+  /** Why the store counts as unreachable, in words; null when it answered with an ordinary error. */
+  private static String unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BlobStorageException b) {
+        int status = b.getStatusCode();
+        if (status == 408 || status == 429 || status >= 500) {
+          return "it answered HTTP " + status;
+        }
+        return null;
+      }
+      if (t instanceof ConnectException) {
+        return "connection refused";
+      }
+      if (t instanceof UnknownHostException) {
+        return "unknown host";
+      }
+      if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
+        return "timed out";
+      }
+      if (t instanceof SocketException || t.getClass().getName().contains("PrematureClose")) {
+        return "the connection was closed";
+      }
+    }
+    return null;
   }
 
   /**
@@ -78,8 +184,9 @@ public final class AzureBlobOutputStore implements OutputStore {
    */
   @Override
   public ConfigRead readConfig(String name, String ifMatch, long maxBytes) {
+    String place = "in the container '" + ExportNames.ANONYMIZATION_CONTAINER + "' of the Azure Blob store";
     if (!ExportNames.isConfigName(name)) {
-      return new ConfigRead.Missing();
+      return new ConfigRead.Missing(place);
     }
     BlobClient blob = service.getBlobContainerClient(ExportNames.ANONYMIZATION_CONTAINER).getBlobClient(name);
     try {
@@ -95,7 +202,7 @@ public final class AzureBlobOutputStore implements OutputStore {
       return new ConfigRead.Found(content.getValue().toBytes(), etag);
     } catch (BlobStorageException e) {
       return switch (e.getStatusCode()) {
-        case 404 -> new ConfigRead.Missing();
+        case 404 -> new ConfigRead.Missing(place);
         case 412 -> new ConfigRead.Changed();
         default -> throw e;
       };

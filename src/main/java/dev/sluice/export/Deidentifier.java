@@ -27,8 +27,10 @@ final class Deidentifier {
   private final Anonymizer anonymizer;
   private final PatientCompartment compartment;
   private final String container;
+  private final ExportMetrics metrics;
 
-  Deidentifier(Anonymizer anonymizer, PatientCompartment compartment, String container) {
+  Deidentifier(Anonymizer anonymizer, PatientCompartment compartment, String container, ExportMetrics metrics) {
+    this.metrics = metrics;
     this.anonymizer = anonymizer;
     this.compartment = compartment;
     this.container = container;
@@ -81,6 +83,7 @@ final class Deidentifier {
   private byte[] failed(String type, String id, AnonymizationException e, NdjsonWriter errors)
       throws IOException, SQLException {
     String which = "A " + type + (id == null ? "" : " (pseudonym " + pseudonym(id) + ")");
+    metrics.deidError();
     if (anonymizer.config().processingErrors() == ProcessingErrors.RAISE) {
       throw new Failed(which + " could not be de-identified (processingErrors: raise): " + e.getMessage());
     }

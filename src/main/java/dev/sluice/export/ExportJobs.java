@@ -15,6 +15,7 @@ import dev.sluice.store.ResourceStore;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -99,8 +100,8 @@ public final class ExportJobs {
           ? request.until() : snapshot.transactionTime();
       String container = request.container() != null ? request.container()
           : ExportNames.defaultContainer(snapshot.transactionTime(), id);
-      ExportJobRow job = new ExportJobRow(id, client, key, request.requestUrl(), request.toJson(), ExportJobStatus.QUEUED,
-          at, snapshot.inProgressXids(), container, null, null, null, null, null);
+      ExportJobRow job = ExportJobRow.queued(id, client, key, request.requestUrl(), request.toJson(), at,
+          snapshot.inProgressXids(), container);
       if (!jobs.insert(job, anonymizationConfig)) {
         // an identical kick-off of the same client won the race
         return jobs.findActive(client, key).map(ExportJobRow::id).orElseThrow(() -> FhirException.conflict(
@@ -183,14 +184,57 @@ public final class ExportJobs {
             job.expiresAt()));
         case FAILED -> {
           int status = job.errorStatus() == null ? 500 : job.errorStatus();
-          yield Optional.of(new ExportStatus.Failed(status, Issue.error(
-              status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION, "The export failed: " + job.errorText())
-              .withMessage(MessageCode.EXPORT_FAILED)));
+          MessageCode message = MessageCode.ofCode(job.errorCode()).orElse(MessageCode.EXPORT_FAILED);
+          Issue.Code code = message == MessageCode.EXPORT_STORE_UNREACHABLE ? Issue.Code.NO_STORE
+              : status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION;
+          yield Optional.of(new ExportStatus.Failed(status,
+              Issue.error(code, "The export failed: " + job.errorText()).withMessage(message)));
         }
         case CANCELLED -> Optional.empty();
       };
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A page of the export jobs the caller owns, newest first.
+   *
+   * @param cursor where the page starts (from the previous page's {@code next}); null for the first page
+   * @throws FhirException 400 when the cursor is not one this server made
+   */
+  public ExportJobList list(String cursor, int count, Caller caller) {
+    ExportJobList.Cursor after = null;
+    if (cursor != null) {
+      after = ExportJobList.Cursor.decode(cursor).orElseThrow(() -> FhirException.badRequest(
+          "'" + cursor + "' is not a cursor of the list of exports; follow the list's next link", "_cursor"));
+    }
+    try {
+      List<ExportJobTable.Listed> rows = jobs.list(after == null ? null : after.created(),
+          after == null ? null : after.id(), caller.ownerFilter().orElse(null), count + 1);
+      List<ExportJobList.Job> page = new ArrayList<>();
+      for (ExportJobTable.Listed l : rows.subList(0, Math.min(count, rows.size()))) {
+        ExportJobRow j = l.job();
+        page.add(new ExportJobList.Job(j.id(), j.status().sqlName(), level(j),
+            j.requestUrl(), l.partsDone(), l.parts(), l.resources(), j.createdAt(), j.expiresAt(),
+            j.status() == ExportJobStatus.FAILED ? j.errorText() : null));
+      }
+      Optional<String> next = rows.size() > count
+          ? Optional.of(new ExportJobList.Cursor(rows.get(count - 1).job().createdAt(), rows.get(count - 1).job().id())
+              .encode())
+          : Optional.empty();
+      return new ExportJobList(page, next);
+    } catch (SQLException e) {
+      throw FhirException.internal("Reading the export jobs failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static String level(ExportJobRow job) {
+    try {
+      return ExportRequest.fromJson(job.requestJson()).level().code();
+    } catch (RuntimeException e) {
+      // a request this version cannot read (its job fails at planning): the list still shows it
+      return "unknown";
     }
   }
 

@@ -15,7 +15,8 @@ import java.time.Duration;
  * @param retention how long files stay after a job ends ({@code Expires})
  * @param poll how often idle workers look for work
  * @param writeBufferBytes buffer of each open output file
- * @param maxAttempts a part that fails this many times fails its job
+ * @param maxAttempts a part (or a planning) that fails this many times fails its job
+ * @param storeRetry how long planning and parts wait out an unreachable output store
  * @param requireAsyncHeaders whether kick-off requires {@code Accept} and {@code Prefer: respond-async}
  */
 public record ExportSettings(
@@ -30,4 +31,5 @@ public record ExportSettings(
     Duration poll,
     int writeBufferBytes,
     int maxAttempts,
+    StoreRetry storeRetry,
     boolean requireAsyncHeaders) {}

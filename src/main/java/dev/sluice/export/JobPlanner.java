@@ -8,6 +8,8 @@ import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportPartTable.NewPart;
 import dev.sluice.store.ExportScan;
 import dev.sluice.store.ExportScan.TypeStats;
+import dev.sluice.fhir.MessageCode;
+import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns a queued job into parts: waits until every transaction in progress at kick-off has
  * ended (so every version stamped at or before transactionTime is visible), resolves the
- * Group's members at that time, and cuts each type into pk ranges of about
- * {@code partResources} resources. The plan is written in one transaction.
+ * Group's members at that time, creates the job's container in the output store (once, before
+ * any part writes to it), and cuts each type into pk ranges of about {@code partResources}
+ * resources. The plan is written in one transaction.
  */
 public final class JobPlanner {
   private static final Logger log = LoggerFactory.getLogger(JobPlanner.class);
@@ -34,10 +37,14 @@ public final class JobPlanner {
   private final ExportScan scan;
   private final GroupMembers groups;
   private final ExportTypes types;
+  private final OutputStore store;
+  private final JobEnds ends;
   private final String owner;
 
   public JobPlanner(ExportSettings settings, ExportJobTable jobs, ExportPartTable parts, ExportScan scan,
-      GroupMembers groups, ExportTypes types, String owner) {
+      GroupMembers groups, ExportTypes types, OutputStore store, JobEnds ends, String owner) {
+    this.store = store;
+    this.ends = ends;
     this.settings = settings;
     this.jobs = jobs;
     this.parts = parts;
@@ -47,8 +54,11 @@ public final class JobPlanner {
     this.owner = owner;
   }
 
-  /** @return true when the job was planned and runs now */
-  boolean plan(ExportJobRow job) throws SQLException, InterruptedException {
+  /**
+   * @return true when the job was planned and runs now
+   * @throws StoreUnreachable when the output store could not create the job's container
+   */
+  boolean plan(ExportJobRow job) throws SQLException, IOException, InterruptedException {
     long started = System.nanoTime();
     if (!awaitTransactions(job)) {
       return false;
@@ -59,10 +69,10 @@ public final class JobPlanner {
     try {
       members = members(request, at);
     } catch (FhirException e) {
-      jobs.fail(job.id(), e.status(), e.getMessage(), settings.retention());
-      log.info("Export {} failed at planning: {}", job.id(), e.getMessage());
+      ends.fail(job.id(), e.status(), e.issues().getFirst().withMessage(MessageCode.EXPORT_PLANNING_FAILED));
       return false;
     }
+    store.prepare(job.container());
     List<NewPart> plan = new ArrayList<>();
     Set<String> wanted = new TreeSet<>(request.types().isEmpty() ? types.forLevel(request.level()) : request.types());
     for (TypeStats t : scan.typeStats(wanted)) {
@@ -76,7 +86,7 @@ public final class JobPlanner {
     if (request.since() != null) {
       plan.add(new NewPart(ExportPartKind.DELETED, null, 0, 0));
     }
-    if (!request.ignored().isEmpty()) {
+    if (JobNotes.mayHave(request)) {
       plan.add(new NewPart(ExportPartKind.NOTES, null, 0, 0));
     }
     boolean planned = parts.plan(job.id(), owner, members, plan);
@@ -92,7 +102,8 @@ public final class JobPlanner {
       case ExportLevel.System s -> List.of();
       case ExportLevel.Patients p -> request.patients();
       case ExportLevel.Group g -> {
-        Set<String> all = groups.patients(g.groupId(), at);
+        // the members that are not on this server are reported by the notes part
+        Set<String> all = groups.of(g.groupId(), at, request.base()).patients();
         if (!request.patients().isEmpty()) {
           all.retainAll(Set.copyOf(request.patients()));
         }

@@ -40,6 +40,15 @@ public final class LocalOutputStore implements OutputStore {
   }
 
   @Override
+  public void prepare(String container) throws IOException {
+    if (!ExportNames.isContainer(container)) {
+      throw new IllegalArgumentException("not an export container: " + container);
+    }
+    // job directories are made with their first file
+    Files.createDirectories(root.resolve(container));
+  }
+
+  @Override
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
     Files.createDirectories(p.getParent());
@@ -84,8 +93,11 @@ public final class LocalOutputStore implements OutputStore {
   public ConfigRead readConfig(String name, String ifMatch, long maxBytes) throws IOException {
     Path dir = root.resolve(ExportNames.ANONYMIZATION_CONTAINER);
     Path p = dir.resolve(name).normalize();
-    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir) || !Files.isRegularFile(p)) {
-      return new ConfigRead.Missing();
+    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir)) {
+      return new ConfigRead.Missing("in " + dir.toAbsolutePath());
+    }
+    if (!Files.isRegularFile(p)) {
+      return new ConfigRead.Missing("at " + p.toAbsolutePath());
     }
     long size = Files.size(p);
     if (size > maxBytes) {

@@ -27,6 +27,7 @@ final class NdjsonWriter implements AutoCloseable {
   private long fileBytes;
   private long totalResources;
   private long totalBytes;
+  private int fileCount;
 
   NdjsonWriter(OutputStore store, ExportFileTable files, ExportPartRow part, String container, FileSeries series,
       ExportSettings limits) {
@@ -45,6 +46,7 @@ final class NdjsonWriter implements AutoCloseable {
       closeFile();
     }
     if (out == null) {
+      fileCount++;
       current = files.allocate(part, series.prefix(), series.kind(), series.resType());
       out = new BufferedOutputStream(store.create(container, part.jobId(), current.name()), limits.writeBufferBytes());
     }
@@ -66,6 +68,11 @@ final class NdjsonWriter implements AutoCloseable {
 
   long bytes() {
     return totalBytes;
+  }
+
+  /** Files opened so far (each holds at least one line). */
+  int files() {
+    return fileCount;
   }
 
   private void closeFile() throws IOException, SQLException {

@@ -10,7 +10,18 @@ import java.util.UUID;
  * the container and the name are validated before they reach a store.
  */
 public interface OutputStore {
-  /** Opens a file for writing, replacing any file of that name. The caller closes the stream. */
+  /**
+   * Creates the container of a job's files, once, before any part writes to it (planning).
+   *
+   * @throws StoreUnreachable when the store did not answer; planning is tried again later
+   */
+  void prepare(String container) throws IOException;
+
+  /**
+   * Opens a file for writing in a prepared container, replacing any file of that name. The
+   * caller closes the stream. Every method throws {@link StoreUnreachable} when the store did
+   * not answer.
+   */
   OutputStream create(String container, UUID jobId, String name) throws IOException;
 
   void delete(String container, UUID jobId, String name) throws IOException;

@@ -9,6 +9,7 @@ import dev.sluice.store.ExportFileRow;
 import dev.sluice.store.ExportJobRow;
 import dev.sluice.store.ExportJobStatus;
 import dev.sluice.store.ExportPartRow;
+import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportScan;
 import dev.sluice.store.ExportScan.Membership;
 import dev.sluice.search.SearchParser;
@@ -41,11 +42,14 @@ public final class PartWorker {
   private final SearchParser search;
   private final AnonymizationConfigs anonymizations;
   private final LeaseKeeper leases;
+  private final JobNotes notes;
+  private final JobEnds ends;
+  private final ExportMetrics metrics;
   private final String owner;
 
   public PartWorker(ExportSettings settings, ExportTables tables, ExportScan scan, OutputStore store, FhirModel fhir,
       PatientCompartment compartment, SearchParser search, AnonymizationConfigs anonymizations, LeaseKeeper leases,
-      String owner) {
+      JobNotes notes, JobEnds ends, ExportMetrics metrics, String owner) {
     this.settings = settings;
     this.tables = tables;
     this.scan = scan;
@@ -55,11 +59,14 @@ public final class PartWorker {
     this.search = search;
     this.anonymizations = anonymizations;
     this.leases = leases;
+    this.notes = notes;
+    this.ends = ends;
+    this.metrics = metrics;
     this.owner = owner;
   }
 
   /** What a finished attempt wrote. */
-  private record Written(long resources, long bytes) {}
+  private record Written(long resources, long bytes, long files) {}
 
   void run(ExportPartRow part, AtomicBoolean stopping) {
     ExportJobRow job;
@@ -69,10 +76,7 @@ public final class PartWorker {
         return;
       }
       job = found.get();
-      for (ExportFileRow old : tables.files().discardEarlierAttempts(part)) {
-        store.delete(job.container(), job.id(), old.name());
-      }
-    } catch (SQLException | IOException e) {
+    } catch (SQLException e) {
       log.warn("Export {} part {}: could not start ({}); it will be retried", part.jobId(), part.partNo(), e.toString());
       release(part);
       return;
@@ -80,6 +84,9 @@ public final class PartWorker {
     long started = System.nanoTime();
     LeaseKeeper.Lease lease = null;
     try (ExportScan.Session session = scan.open()) {
+      for (ExportFileRow old : tables.files().discardEarlierAttempts(part)) {
+        store.delete(job.container(), job.id(), old.name());
+      }
       Written written;
       lease = leases.keep(part, session, stopping);
       try {
@@ -87,9 +94,18 @@ public final class PartWorker {
       } finally {
         lease.close();
       }
-      if (lease.lost() || !tables.parts().finish(part, owner, written.resources(), written.bytes(), settings.retention())) {
-        discard(job, part);
-        return;
+      ExportPartTable.Finished finished = lease.lost() ? ExportPartTable.Finished.NOT_OURS
+          : tables.parts().finish(part, owner, written.resources(), written.bytes(), settings.retention());
+      switch (finished) {
+        case NOT_OURS -> {
+          discard(job, part);
+          return;
+        }
+        case PART_DONE -> metrics.written(written.resources(), written.bytes(), written.files());
+        case JOB_COMPLETED -> {
+          metrics.written(written.resources(), written.bytes(), written.files());
+          ends.completed(job.id());
+        }
       }
       log.debug("Export {} part {} ({} {}..{}): {} resources, {} bytes in {} ms", job.id(), part.partNo(),
           part.resType(), part.pkFrom(), part.pkTo(), written.resources(), written.bytes(),
@@ -108,19 +124,43 @@ public final class PartWorker {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      if (e instanceof Deidentifier.Failed failed) {
-        // the same configuration fails the same resource again: no retry
-        log.warn("Export {} part {}: de-identification failed; failing the job", job.id(), part.partNo());
-        fail(job, 400, Issue.error(Issue.Code.PROCESSING, failed.getMessage()).withMessage(MessageCode.EXPORT_DEID_FAILED));
-      } else if (part.attempt() >= settings.maxAttempts()) {
-        log.error("Export {} part {} failed {} times; failing the job", job.id(), part.partNo(), part.attempt(), e);
-        fail(job, 500, Issue.error(Issue.Code.EXCEPTION, "Exporting " + (part.resType() == null
-            ? part.kind().sqlName() : part.resType()) + " failed " + part.attempt() + " times; the last error was: "
-            + e.getMessage()).withMessage(MessageCode.EXPORT_PART_FAILED));
+      failed(job, part, e);
+    }
+  }
+
+  /** The retry policy: wait out an unreachable store, retry other errors a few times, never a de-identification. */
+  private void failed(ExportJobRow job, ExportPartRow part, Exception e) {
+    String what = part.resType() == null ? part.kind().sqlName() : part.resType();
+    StoreUnreachable unreachable = StoreUnreachable.in(e);
+    if (e instanceof Deidentifier.Failed deid) {
+      // the same configuration fails the same resource again: no retry
+      ends.fail(job.id(), 400, Issue.error(Issue.Code.PROCESSING, deid.getMessage())
+          .withMessage(MessageCode.EXPORT_DEID_FAILED));
+    } else if (unreachable != null) {
+      int outages = part.outages() + 1;
+      StoreRetry retry = settings.storeRetry();
+      if (retry.exhausted(outages)) {
+        log.error("Export {} part {}: the export store stayed unreachable", job.id(), part.partNo(), unreachable);
+        ends.fail(job.id(), 500, Issue.error(Issue.Code.NO_STORE, "The export store was unreachable: exporting "
+            + what + " was tried " + outages + " times over " + retry.patience().toSeconds() + " s; the last time "
+            + unreachable.getMessage()).withMessage(MessageCode.EXPORT_STORE_UNREACHABLE));
       } else {
-        log.warn("Export {} part {} attempt {} failed; it will be retried", job.id(), part.partNo(), part.attempt(), e);
-        release(part);
+        log.warn("Export {} part {}: the export store was unreachable ({} of {} attempts); retried in {} ms: {}",
+            job.id(), part.partNo(), outages, retry.attempts(), retry.backoff(outages).toMillis(),
+            unreachable.getCause());
+        metrics.partRetried("store-unreachable");
+        retryLater(part, retry.backoff(outages));
       }
+    } else if (part.attempt() - part.outages() >= settings.maxAttempts()) {
+      log.error("Export {} part {} failed {} times; failing the job", job.id(), part.partNo(),
+          part.attempt() - part.outages(), e);
+      ends.fail(job.id(), 500, Issue.error(Issue.Code.EXCEPTION, "Exporting " + what + " failed "
+          + (part.attempt() - part.outages()) + " times; the last error was: " + e.getMessage())
+          .withMessage(MessageCode.EXPORT_PART_FAILED));
+    } else {
+      log.warn("Export {} part {} attempt {} failed; it will be retried", job.id(), part.partNo(), part.attempt(), e);
+      metrics.partRetried("error");
+      release(part);
     }
   }
 
@@ -195,7 +235,7 @@ public final class PartWorker {
         errors.abandon();
         throw e;
       }
-      return new Written(out.resources(), out.bytes());
+      return new Written(out.resources(), out.bytes(), out.files() + errors.files());
     }
   }
 
@@ -211,7 +251,7 @@ public final class PartWorker {
 
   private Deidentifier deidentifier(ExportJobRow job, ExportRequest request) throws SQLException {
     return request.anonymization() == null ? null
-        : new Deidentifier(anonymizations.of(job.id(), request.anonymization()), compartment, job.container());
+        : new Deidentifier(anonymizations.of(job.id(), request.anonymization()), compartment, job.container(), metrics);
   }
 
   private Written deletions(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
@@ -244,18 +284,16 @@ public final class PartWorker {
         out.abandon();
         throw e;
       }
-      return new Written(out.resources(), out.bytes());
+      return new Written(out.resources(), out.bytes(), out.files());
     }
   }
 
   private Written notes(ExportJobRow job, ExportRequest request, ExportPartRow part) throws Exception {
     try (NdjsonWriter errors = errorWriter(job, part)) {
-      for (String name : request.ignored()) {
-        errors.write(OperationOutcomeJson.of(Issue.warning(Issue.Code.NOT_SUPPORTED,
-            "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)", name)
-            .withMessage(MessageCode.EXPORT_PARAMETER_IGNORED)));
+      for (Issue note : notes.of(job, request)) {
+        errors.write(OperationOutcomeJson.of(note));
       }
-      return new Written(0, 0);
+      return new Written(0, 0, errors.files());
     }
   }
 
@@ -283,11 +321,12 @@ public final class PartWorker {
     }
   }
 
-  private void fail(ExportJobRow job, int status, Issue issue) {
+  private void retryLater(ExportPartRow part, java.time.Duration wait) {
     try {
-      tables.jobs().fail(job.id(), status, issue.diagnostics(), settings.retention());
+      tables.parts().retryLater(part, owner, wait);
     } catch (SQLException e) {
-      log.error("Export {}: could not record its failure", job.id(), e);
+      // the lease lapses on its own and another worker takes the part
+      log.warn("Export {} part {}: could not give it back: {}", part.jobId(), part.partNo(), e.toString());
     }
   }
 }

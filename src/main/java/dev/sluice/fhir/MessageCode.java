@@ -16,6 +16,9 @@ public enum MessageCode {
   EXPORT_ELEMENTS_RESOURCE_LEFT_OUT(1008),
   EXPORT_PARAMETER_IGNORED(1009),
   EXPORT_CANCELLED(1010),
+  EXPORT_GROUP_MEMBER_ELSEWHERE(1011),
+  EXPORT_GROUP_TOO_DEEP(1012),
+  EXPORT_DEID_RANDOM_KEY(1013),
   INTERNAL_ERROR(1500);
 
   /** The code system of Sluice's message codes. */
@@ -25,6 +28,16 @@ public enum MessageCode {
 
   MessageCode(int number) {
     this.number = number;
+  }
+
+  /** The message of a code that {@link #code()} gave; empty for codes this version does not know. */
+  public static java.util.Optional<MessageCode> ofCode(String code) {
+    for (MessageCode m : values()) {
+      if (m.code().equals(code)) {
+        return java.util.Optional.of(m);
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** {@code SLUICE-<number>}: what logs, docs and {@code details.coding.code} show. */

@@ -5,7 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Lowercase hex SHA-256, the one way Sluice fingerprints bytes (ETags, request keys, clients, configurations). */
+/** Lowercase hex SHA-256, the one way Sluice fingerprints bytes (ETags, request keys, clients, configurations, long search index values). */
 public final class Sha256 {
   private Sha256() {}
 
@@ -17,11 +17,18 @@ public final class Sha256 {
     return hex(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static byte[] digest(byte[] bytes) {
+  /** The 32 bytes of the SHA-256 of {@code bytes[from..bytes.length)}. */
+  public static byte[] digest(byte[] bytes, int from) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(bytes, from, bytes.length - from);
+      return digest.digest();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
+  }
+
+  private static byte[] digest(byte[] bytes) {
+    return digest(bytes, 0);
   }
 }

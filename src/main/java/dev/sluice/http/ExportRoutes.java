@@ -1,5 +1,8 @@
 package dev.sluice.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.sluice.export.ExportJobList;
 import dev.sluice.auth.Caller;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportLevel;
@@ -12,6 +15,7 @@ import dev.sluice.fhir.MessageCode;
 import dev.sluice.fhir.OperationOutcomeJson;
 import io.javalin.http.Context;
 import org.hl7.fhir.r4.model.CapabilityStatement;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -165,6 +169,94 @@ final class ExportRoutes {
     }
   }
 
+  /** Largest and default page of the list of jobs. */
+  private static final int MAX_LIST = 500;
+  private static final int DEFAULT_LIST = 50;
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /**
+   * {@code GET [base]/_operations/export}: the export jobs, newest first, as a searchset Bundle
+   * of Parameters, one per job (docs/export.md, "The list of jobs").
+   */
+  void list(Context ctx, Caller caller) throws IOException {
+    int count = DEFAULT_LIST;
+    String countParam = ctx.queryParam("_count");
+    if (countParam != null) {
+      try {
+        count = Integer.parseInt(countParam.trim());
+      } catch (NumberFormatException e) {
+        count = 0;
+      }
+      if (count < 1 || count > MAX_LIST) {
+        throw FhirException.badRequest("_count must be a number from 1 to " + MAX_LIST + ", got '" + countParam + "'",
+            "_count");
+      }
+    }
+    ExportJobList page = exports.list(ctx.queryParam("_cursor"), count, caller);
+    String base = baseUrl.of(ctx);
+    String self = base + "/_operations/export?_count=" + count;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(1024 + 512 * page.jobs().size());
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("resourceType", "Bundle");
+      g.writeStringField("type", "searchset");
+      g.writeArrayFieldStart("link");
+      link(g, "self", self + (ctx.queryParam("_cursor") == null ? "" : "&_cursor=" + ctx.queryParam("_cursor")));
+      if (page.next().isPresent()) {
+        link(g, "next", self + "&_cursor=" + page.next().get());
+      }
+      g.writeEndArray();
+      g.writeArrayFieldStart("entry");
+      for (ExportJobList.Job job : page.jobs()) {
+        g.writeStartObject();
+        g.writeStringField("fullUrl", base + "/_operations/export/" + job.id());
+        g.writeObjectFieldStart("resource");
+        g.writeStringField("resourceType", "Parameters");
+        g.writeArrayFieldStart("parameter");
+        parameter(g, "id", "valueString", job.id().toString());
+        parameter(g, "status", "valueCode", job.status());
+        parameter(g, "level", "valueCode", job.level());
+        parameter(g, "request", "valueUri", job.request());
+        parameter(g, "progress", "valueString", (job.parts() == 0 ? 0 : job.partsDone() * 100 / job.parts())
+            + "% (" + job.partsDone() + " of " + job.parts() + " parts, " + job.resources() + " resources written)");
+        g.writeStartObject();
+        g.writeStringField("name", "resourcesWritten");
+        g.writeNumberField("valueDecimal", job.resources());
+        g.writeEndObject();
+        parameter(g, "created", "valueInstant", job.created().toString());
+        if (job.expires() != null) {
+          parameter(g, "expires", "valueInstant", job.expires().toString());
+        }
+        if (job.error() != null) {
+          parameter(g, "error", "valueString", job.error());
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeObjectFieldStart("search");
+        g.writeStringField("mode", "match");
+        g.writeEndObject();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    responses.send(ctx, 200, out.toByteArray());
+  }
+
+  private static void link(JsonGenerator g, String relation, String url) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("relation", relation);
+    g.writeStringField("url", url);
+    g.writeEndObject();
+  }
+
+  private static void parameter(JsonGenerator g, String name, String valueType, String value) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("name", name);
+    g.writeStringField(valueType, value);
+    g.writeEndObject();
+  }
+
   void cancel(Context ctx, Caller caller) {
     UUID id = id(ctx);
     if (!exports.cancel(id, caller)) {
@@ -214,11 +306,16 @@ final class ExportRoutes {
       if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
         throw new FhirException(416, Issue.error(Issue.Code.INVALID, "Range '" + range + "' is not one byte range", "Range"));
       }
-      if (m.group(1).isEmpty()) {
-        from = Math.max(0, size - Long.parseLong(m.group(2)));
-      } else {
-        from = Long.parseLong(m.group(1));
-        to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+      try {
+        if (m.group(1).isEmpty()) {
+          from = Math.max(0, size - Long.parseLong(m.group(2)));
+        } else {
+          from = Long.parseLong(m.group(1));
+          to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+        }
+      } catch (NumberFormatException e) {
+        // more digits than a long holds: far past any file this server writes
+        from = size;
       }
       if (from > to || from >= size) {
         ctx.header("Content-Range", "bytes */" + size);

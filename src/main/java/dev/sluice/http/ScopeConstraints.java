@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.auth.Caller;
+import dev.sluice.fhir.FhirException;
 import dev.sluice.search.Criterion;
 import dev.sluice.search.SearchParser;
 import dev.sluice.search.SearchQuery;
@@ -25,7 +26,7 @@ final class ScopeConstraints {
   /**
    * The query narrowed to what one of the constraints selects.
    *
-   * @throws dev.sluice.fhir.FhirException 403 when the constraints cannot be expressed as one
+   * @throws FhirException 403 when the constraints cannot be expressed as one
    *     condition (several scopes with several criteria each) or are not a valid search
    */
   SearchQuery narrow(SearchQuery query, List<String> constraints, String base) {
@@ -56,7 +57,7 @@ final class ScopeConstraints {
   private List<Criterion> criteria(String type, String constraint, String base) {
     try {
       return parser.withBase(base).parse(type, constraint).criteria();
-    } catch (dev.sluice.fhir.FhirException e) {
+    } catch (FhirException e) {
       throw Caller.forbidden("The token's scope constraint '" + constraint + "' on " + type
           + " is not a search this server can run (" + e.getMessage() + "), so it allows nothing");
     }

@@ -88,6 +88,7 @@ final class SearchRoutes {
     boolean lenient = prefer != null && prefer.contains("handling=lenient");
     String base = baseUrl.of(ctx);
     SearchQuery query = parser.withBase(base).parse(type, params, lenient);
+    query.criteria().forEach(c -> requireSearchable(caller, c));
     if (access instanceof Access.Narrowed narrowed) {
       query = constraints.narrow(query, narrowed.constraints(), base);
     }
@@ -132,6 +133,30 @@ final class SearchRoutes {
     }
     outcome(bundle, query);
     responses.send(ctx, 200, bundle.finish());
+  }
+
+  /**
+   * Chains and {@code _has} search other types: what they match would tell what those
+   * resources hold, so the caller must be allowed to search them whole.
+   */
+  private static void requireSearchable(Caller caller, Criterion criterion) {
+    switch (criterion) {
+      case Criterion.Chain chain -> {
+        List<String> targets = chain.targetType() != null ? List.of(chain.targetType())
+            : chain.reference().targets().isEmpty() ? List.of("*") : chain.reference().targets();
+        targets.forEach(t -> caller.requireWhole(Interaction.SEARCH, t));
+        requireSearchable(caller, chain.inner());
+      }
+      case Criterion.Has has -> {
+        caller.requireWhole(Interaction.SEARCH, has.sourceType());
+        requireSearchable(caller, has.inner());
+      }
+      case Criterion.AnyOf any -> any.anyOf().forEach(c -> requireSearchable(caller, c));
+      case Criterion.Ids ids -> { }
+      case Criterion.Match match -> { }
+      case Criterion.Missing missing -> { }
+      case Criterion.InCompartment in -> { }
+    }
   }
 
   private void outcome(BundleWriter bundle, SearchQuery query) {

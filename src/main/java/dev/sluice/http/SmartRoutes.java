@@ -5,9 +5,11 @@ import dev.sluice.auth.SmartAuthority;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.UriType;
 
@@ -48,7 +50,7 @@ final class SmartRoutes {
 
   private static Map<String, String> form(Context ctx) {
     String type = ctx.header("Content-Type");
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
       throw OAuthError.invalidRequest("The token request must be a form (Content-Type:"
           + " application/x-www-form-urlencoded), got " + (type == null ? "no Content-Type" : type));
     }
@@ -78,8 +80,8 @@ final class SmartRoutes {
     body.put("token_endpoint_auth_methods_supported", List.of("private_key_jwt"));
     body.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384"));
     body.put("grant_types_supported", List.of("client_credentials"));
-    body.put("scopes_supported", List.of("system/*.read", "system/*.write", "system/*.rs", "system/*.cruds",
-        "system/Patient.rs", "system/Observation.rs"));
+    // any system scope of v1 or v2 on any type, constrained ones too; these are the common ones
+    body.put("scopes_supported", List.of("system/*.read", "system/*.write", "system/*.rs", "system/*.cruds"));
     body.put("response_types_supported", List.of("token"));
     body.put("capabilities", List.of("client-confidential-asymmetric", "permission-v1", "permission-v2"));
     ctx.header("Cache-Control", "max-age=300");
@@ -90,7 +92,7 @@ final class SmartRoutes {
   static void declare(CapabilityStatement cs, String base) {
     var security = cs.getRestFirstRep().getSecurity();
     security.setCors(false);
-    security.addService(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding(
+    security.addService(new CodeableConcept().addCoding(new Coding(
         "http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR")));
     security.setDescription("SMART Backend Services (client-confidential-asymmetric): get a token at "
         + base + TOKEN_PATH + " with a client assertion signed RS384 or ES384; see " + base

@@ -8,7 +8,9 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -17,7 +19,7 @@ import javax.sql.DataSource;
 public final class ExportJobTable {
   private static final String COLUMNS =
       "id, client, request_key, request_url, request, status, transaction_time, wait_xids, container,"
-          + " created_at, finished_at, expires_at, error_status, error_text";
+          + " created_at, finished_at, expires_at, error_status, error_text, error_code, plan_attempts";
 
   /**
    * The snapshot of a kick-off. The clock is read before the list of transactions that may
@@ -44,7 +46,7 @@ public final class ExportJobTable {
 
   private static final String INSERT =
       "insert into export_job (" + COLUMNS + ", anonymization_config)"
-          + " values (?, ?, ?, ?, ?, 'queued', ?, ?, ?, now(), null, null, null, null, ?)"
+          + " values (?, ?, ?, ?, ?, 'queued', ?, ?, ?, now(), null, null, null, null, null, 0, ?)"
           + " on conflict (client, request_key) where status in ('queued', 'running') do nothing";
 
   private static final String FIND = "select " + COLUMNS + " from export_job where id = ?";
@@ -93,12 +95,43 @@ public final class ExportJobTable {
 
   private static final String FAIL =
       "update export_job set status = 'failed', finished_at = now(), expires_at = now() + ?::interval,"
-          + " error_status = ?, error_text = ?, owner = null, lease_until = null where id = ? and status in ('queued', 'running')";
+          + " error_status = ?, error_text = ?, error_code = ?, owner = null, lease_until = null"
+          + " where id = ? and status in ('queued', 'running')";
+
+  // the planner gives the job back; no process plans it again before lease_until
+  private static final String RETRY_PLANNING =
+      "update export_job set plan_attempts = plan_attempts + 1, owner = null, lease_until = now() + ?::interval"
+          + " where id = ? and owner = ? and status = 'queued' returning plan_attempts";
 
   private static final String CANCEL =
       "update export_job set status = 'cancelled', finished_at = now() where id = ? returning status";
 
   private static final String DELETE = "delete from export_job where id = ?";
+
+  private static final String SUMMARY =
+      """
+      select (extract(epoch from j.finished_at - j.created_at) * 1000)::bigint,
+             (select coalesce(sum(p.resources), 0) from export_part p where p.job_id = j.id and p.status = 'done'),
+             (select coalesce(sum(p.bytes), 0) from export_part p where p.job_id = j.id and p.status = 'done'),
+             (select count(*) from export_file f where f.job_id = j.id and f.state = 'done' and f.resources > 0)
+        from export_job j where j.id = ?
+      """;
+
+  // newest first, keyset-paged on (created_at, id); progress from the parts, one index scan per job
+  private static final String LIST =
+      """
+      select %s,
+             (select count(*) from export_part p where p.job_id = j.id),
+             (select count(*) from export_part p where p.job_id = j.id and p.status = 'done'),
+             (select coalesce(sum(p.resources), 0) from export_part p where p.job_id = j.id and p.status = 'done')
+        from export_job j
+       where (?::timestamptz is null or (j.created_at, j.id) < (?::timestamptz, ?::uuid))
+         and (?::text is null or j.client = ?)
+       order by j.created_at desc, j.id desc
+       limit ?
+      """.formatted(COLUMNS.replaceAll("(^|, )", "$1j."));
+
+  private static final String BY_STATE = "select status, count(*) from export_job group by status";
 
   // cancelled jobs stay one lease long, so that workers elsewhere notice and remove their files
   private static final String EXPIRED =
@@ -288,13 +321,34 @@ public final class ExportJobTable {
     }
   }
 
-  public boolean fail(UUID id, int status, String text, Duration retention) throws SQLException {
+  /**
+   * @param code the stable code of {@code text} (SLUICE-nnnn)
+   * @return false when the job had ended already
+   */
+  public boolean fail(UUID id, int status, String code, String text, Duration retention) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FAIL)) {
       ps.setString(1, retention.toMillis() + " milliseconds");
       ps.setInt(2, status);
       ps.setString(3, text);
-      ps.setObject(4, id);
+      ps.setString(4, code);
+      ps.setObject(5, id);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Gives a job whose planning failed back to the queue, to be planned again after {@code wait}.
+   *
+   * @return the failed planning attempts so far; empty when the job was no longer this planner's
+   */
+  public Optional<Integer> retryPlanning(UUID id, String owner, Duration wait) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RETRY_PLANNING)) {
+      ps.setString(1, wait.toMillis() + " milliseconds");
+      ps.setObject(2, id);
+      ps.setString(3, owner);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getInt(1)) : Optional.empty();
+      }
     }
   }
 
@@ -306,6 +360,65 @@ public final class ExportJobTable {
         return rs.next();
       }
     }
+  }
+
+  /** What a job did: from kick-off to its end (null while it runs), and what its finished parts wrote. */
+  public record Summary(Duration took, long resources, long bytes, long files) {}
+
+  public Summary summary(UUID id) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SUMMARY)) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return new Summary(null, 0, 0, 0);
+        }
+        long millis = rs.getLong(1);
+        return new Summary(rs.wasNull() ? null : Duration.ofMillis(millis), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+      }
+    }
+  }
+
+  /** A job as the list of jobs shows it: its row and its parts' progress. */
+  public record Listed(ExportJobRow job, long parts, long partsDone, long resources) {}
+
+  /**
+   * One page of jobs, newest first.
+   *
+   * @param after the {@code created_at} and id of the last job of the previous page; null for the first page
+   * @param client only this client's jobs; null for every job
+   */
+  public List<Listed> list(Instant afterCreated, UUID afterId, String client, int limit) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(LIST)) {
+      Timestamp t = afterCreated == null ? null : Timestamp.from(afterCreated);
+      ps.setTimestamp(1, t);
+      ps.setTimestamp(2, t);
+      ps.setObject(3, afterId);
+      ps.setString(4, client);
+      ps.setString(5, client);
+      ps.setInt(6, limit);
+      List<Listed> jobs = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          jobs.add(new Listed(row(rs), rs.getLong(17), rs.getLong(18), rs.getLong(19)));
+        }
+      }
+      return jobs;
+    }
+  }
+
+  /** How many jobs are in each state (every state, 0 when none). */
+  public Map<ExportJobStatus, Long> countByState() throws SQLException {
+    Map<ExportJobStatus, Long> counts = new EnumMap<>(ExportJobStatus.class);
+    for (ExportJobStatus s : ExportJobStatus.values()) {
+      counts.put(s, 0L);
+    }
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(BY_STATE);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        counts.put(ExportJobStatus.ofSql(rs.getString(1)), rs.getLong(2));
+      }
+    }
+    return counts;
   }
 
   public void delete(UUID id) throws SQLException {
@@ -342,7 +455,7 @@ public final class ExportJobTable {
         rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
         ExportJobStatus.ofSql(rs.getString(6)), instant(rs.getTimestamp(7)), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
         instant(rs.getTimestamp(11)), instant(rs.getTimestamp(12)), rs.wasNull() ? null : errorStatus,
-        rs.getString(14));
+        rs.getString(14), rs.getString(15), rs.getInt(16));
   }
 
   private static Instant instant(Timestamp ts) {

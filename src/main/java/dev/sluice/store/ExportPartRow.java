@@ -6,7 +6,8 @@ import java.util.UUID;
  * One part of an export job, as claimed by a worker.
  *
  * @param resType the type of a {@link ExportPartKind#RESOURCES} part; null for the others
- * @param attempt 1 for the first claim; higher after a lease lapsed
+ * @param attempt 1 for the first claim; higher after a lease lapsed or a failure
+ * @param outages the earlier attempts that found the output store unreachable
  */
 public record ExportPartRow(UUID jobId, int partNo, ExportPartKind kind, String resType, long pkFrom, long pkTo,
-    int attempt) {}
+    int attempt, int outages) {}

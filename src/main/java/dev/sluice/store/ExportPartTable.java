@@ -24,10 +24,11 @@ public final class ExportPartTable {
        where (p.job_id, p.part_no) = (
          select p2.job_id, p2.part_no from export_part p2 join export_job j on j.id = p2.job_id
           where j.status = 'running'
-            and (p2.status = 'pending' or (p2.status = 'running' and p2.lease_until < now()))
+            and ((p2.status = 'pending' and (p2.lease_until is null or p2.lease_until < now()))
+                 or (p2.status = 'running' and p2.lease_until < now()))
           order by j.created_at, p2.part_no
           limit 1 for update of p2 skip locked)
-      returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt
+      returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt, p.outages
       """;
 
   private static final String RENEW =
@@ -47,6 +48,11 @@ public final class ExportPartTable {
       "update export_part set status = 'pending', owner = null, lease_until = null"
           + " where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'";
 
+  // pending, but not claimed again before lease_until
+  private static final String RETRY_LATER =
+      "update export_part set status = 'pending', owner = null, lease_until = now() + ?::interval, outages = outages + 1"
+          + " where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'";
+
   private static final String MEMBERS = "select patient_id from export_member where job_id = ?";
 
   private static final String PROGRESS =
@@ -60,6 +66,9 @@ public final class ExportPartTable {
   public ExportPartTable(DataSource dataSource) {
     this.dataSource = dataSource;
   }
+
+  /** What finishing a part did. */
+  public enum Finished { NOT_OURS, PART_DONE, JOB_COMPLETED }
 
   /** A part to insert at planning. */
   public record NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo) {}
@@ -121,7 +130,7 @@ public final class ExportPartTable {
           return Optional.empty();
         }
         return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), ExportPartKind.ofSql(rs.getString(3)),
-            rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7)));
+            rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7), rs.getInt(8)));
       }
     }
   }
@@ -142,9 +151,10 @@ public final class ExportPartTable {
    * Marks the part done and its files done, and completes the job when it was the last
    * part, in one transaction holding the job row (so two last parts cannot both miss it).
    *
-   * @return false when the part was no longer ours (its files must then be discarded)
+   * @return what became of the part; {@link Finished#NOT_OURS} when it was no longer ours (its
+   *     files must then be discarded)
    */
-  public boolean finish(ExportPartRow part, String owner, long resources, long bytes, Duration retention)
+  public Finished finish(ExportPartRow part, String owner, long resources, long bytes, Duration retention)
       throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -152,7 +162,7 @@ public final class ExportPartTable {
         Optional<ExportJobStatus> status = ExportJobTable.lock(c, part.jobId());
         if (status.isEmpty() || status.get() != ExportJobStatus.RUNNING) {
           c.rollback();
-          return false;
+          return Finished.NOT_OURS;
         }
         int updated;
         try (PreparedStatement ps = c.prepareStatement(FINISH)) {
@@ -166,12 +176,12 @@ public final class ExportPartTable {
         }
         if (updated != 1) {
           c.rollback();
-          return false;
+          return Finished.NOT_OURS;
         }
         ExportFileTable.markDone(c, part);
-        ExportJobTable.completeIfDone(c, part.jobId(), retention);
+        boolean completed = ExportJobTable.completeIfDone(c, part.jobId(), retention);
         c.commit();
-        return true;
+        return completed ? Finished.JOB_COMPLETED : Finished.PART_DONE;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -186,6 +196,18 @@ public final class ExportPartTable {
       ps.setInt(2, part.partNo());
       ps.setString(3, owner);
       ps.setInt(4, part.attempt());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Gives the part back after the output store was unreachable, to be claimed again after {@code wait}. */
+  public void retryLater(ExportPartRow part, String owner, Duration wait) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RETRY_LATER)) {
+      ps.setString(1, wait.toMillis() + " milliseconds");
+      ps.setObject(2, part.jobId());
+      ps.setInt(3, part.partNo());
+      ps.setString(4, owner);
+      ps.setInt(5, part.attempt());
       ps.executeUpdate();
     }
   }

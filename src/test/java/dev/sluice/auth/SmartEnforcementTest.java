@@ -201,6 +201,20 @@ class SmartEnforcementTest {
   }
 
   @Test
+  void chains_and_has_need_search_on_the_types_they_look_into() {
+    String obs = bearer("system/Observation.rs");
+    assertThat(server.get("Observation?subject:Patient.family=Lab", "Authorization", obs).statusCode())
+        .isEqualTo(403);
+    assertThat(server.get("Observation?subject.family=Lab", "Authorization", obs).statusCode()).isEqualTo(403);
+    String patients = bearer("system/Patient.rs");
+    assertThat(server.get("Patient?_has:Observation:subject:status=final", "Authorization", patients).statusCode())
+        .isEqualTo(403);
+    String both = bearer("system/Observation.rs system/Patient.rs");
+    assertThat(ids(server.get("Observation?subject:Patient.family=Lab&_id=lab", "Authorization", both)))
+        .containsExactly("Observation/lab");
+  }
+
+  @Test
   void a_batch_answers_each_entry_by_its_own_scope_and_a_transaction_is_refused_whole() {
     String read = bearer("system/Patient.read");
     String entries = "[{\"request\":{\"method\":\"GET\",\"url\":\"Patient/p1\"}},"

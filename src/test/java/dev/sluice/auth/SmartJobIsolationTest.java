@@ -70,6 +70,18 @@ class SmartJobIsolationTest {
   }
 
   @Test
+  void the_list_of_jobs_shows_each_client_only_its_own() {
+    String jobId = statusUrl.substring(statusUrl.lastIndexOf('/') + 1);
+    HttpResponse<String> own = server.get("_operations/export", "Authorization", tokenOf(a));
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+    assertThat(own.body()).contains(jobId);
+    HttpResponse<String> other = server.get("_operations/export", "Authorization", tokenOf(b));
+    assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+    assertThat(other.body()).doesNotContain(jobId).doesNotContain("client-a");
+    assertThat(server.get("_operations/export").statusCode()).isEqualTo(401);
+  }
+
+  @Test
   void a_download_or_status_without_a_token_is_401() {
     HttpResponse<String> file = server.get(fileUrl);
     assertThat(file.statusCode()).isEqualTo(401);

@@ -13,7 +13,7 @@ import picocli.CommandLine;
 /** {@code --auth}: none is for loopback only unless explicitly allowed; the option and its variable. */
 class AuthModeConfigTest {
   private static Config on(String host, AuthConfig auth) {
-    return new Config(host, 8080, Path.of("data"), null, null, null, 8, null, 1 << 20, ExportConfig.defaults(), auth);
+    return new Config(host, 8080, Path.of("data"), null, null, null, 8, null, 1 << 20, ExportConfig.defaults()).with(auth);
   }
 
   @Test

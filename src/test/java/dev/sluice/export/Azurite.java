@@ -14,7 +14,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * A real Azurite (the Azure Storage emulator, npm package {@code azurite}) for the test
  * class: installed with the machine's npm into the git-ignored {@code .tools/azurite} on
- * first use, started on a free port before the class and stopped after it.
+ * first use, started on a free port before the class and stopped after it. A test may
+ * {@link #stop()} it (an outage) and {@link #start()} it again on the same port and data
+ * directory, so the blobs written before the outage are still there.
  */
 final class Azurite implements BeforeAllCallback, AfterAllCallback {
   static final String VERSION = "3.35.0";
@@ -25,6 +27,8 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
   private static Process process;
   private static int port;
+  private static Path bin;
+  private static Path data;
 
   static String connectionString() {
     return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT + ";AccountKey=" + KEY
@@ -45,11 +49,21 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
       run(List.of("npm", "install", "--prefix", home.toString(), "azurite@" + VERSION, "--no-audit", "--no-fund",
           "--loglevel=error"), home);
     }
+    Azurite.bin = bin;
     port = ChildServer.freePort();
-    Path data = Files.createTempDirectory("azurite");
+    data = Files.createTempDirectory("azurite");
+    start();
+  }
+
+  /** Starts Azurite (again) on the same port and data directory; returns once it accepts connections. */
+  static synchronized void start() throws Exception {
+    if (process != null && process.isAlive()) {
+      return;
+    }
     process = new ProcessBuilder(bin.toString(), "--blobHost", "127.0.0.1", "--blobPort", Integer.toString(port),
         "--location", data.toString(), "--silent", "--skipApiVersionCheck", "--loose")
-        .redirectErrorStream(true).redirectOutput(data.resolve("azurite.log").toFile()).start();
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("azurite.log").toFile()))
+        .start();
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
       try (Socket s = new Socket("127.0.0.1", port)) {
@@ -60,6 +74,18 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
         }
         Thread.sleep(100);
       }
+    }
+  }
+
+  /** Stops Azurite: every request to the store is refused until {@link #start()}. */
+  static synchronized void stop() throws Exception {
+    if (process != null) {
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+      process = null;
     }
   }
 
@@ -75,12 +101,6 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
-    if (process != null) {
-      process.destroy();
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-      process = null;
-    }
+    stop();
   }
 }

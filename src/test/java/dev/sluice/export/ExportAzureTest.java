@@ -29,7 +29,7 @@ class ExportAzureTest {
   static void start() {
     server = TestServer.start(ExportFixture.tempDir(), ExportFixture.config(e -> new ExportConfig("azure",
         Azurite.connectionString(), e.workers(), e.maxRunningJobs(), e.maxFileBytes(), 100, e.partResources(),
-        e.leaseSeconds(), e.retentionSeconds(), true)));
+        e.leaseSeconds(), e.retentionSeconds(), true, e.storeRetries())));
     client = new ExportClient(server);
     loaded = client.load(Fixtures.small(), List.of("Patient", "Encounter"));
   }

@@ -58,7 +58,7 @@ final class ExportFixture {
   static java.util.function.Function<Path, Config> config(Tweak tweak) {
     ExportConfig d = ExportConfig.defaults();
     ExportConfig e = tweak.apply(new ExportConfig(d.storage(), d.azureConnectionString(), 2, d.maxRunningJobs(),
-        d.maxFileBytes(), MAX_FILE_RESOURCES, PART_RESOURCES, 4, 3600, true));
+        d.maxFileBytes(), MAX_FILE_RESOURCES, PART_RESOURCES, 4, 3600, true, 10));
     return dir -> {
       Config base = TestServer.config(dir);
       return new Config(base.host(), base.port(), base.dataDir(), base.dbUrl(), base.dbUser(), base.dbPassword(),

@@ -166,7 +166,8 @@ class ExportKickoffTest {
   void a_setting_relaxes_the_async_headers() {
     try (var relaxed = dev.sluice.testing.TestServer.start(ExportFixture.tempDir(), ExportFixture.config(e ->
         new dev.sluice.cli.ExportConfig(e.storage(), e.azureConnectionString(), e.workers(), e.maxRunningJobs(),
-            e.maxFileBytes(), e.maxFileResources(), e.partResources(), e.leaseSeconds(), e.retentionSeconds(), false)))) {
+            e.maxFileBytes(), e.maxFileResources(), e.partResources(), e.leaseSeconds(), e.retentionSeconds(), false,
+            e.storeRetries())))) {
       HttpResponse<String> r = relaxed.get("$export");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
       assertThat(r.headers().firstValue("Content-Location")).isPresent();

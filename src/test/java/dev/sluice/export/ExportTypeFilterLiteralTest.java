@@ -11,6 +11,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import dev.sluice.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +22,20 @@ import org.junit.jupiter.api.Test;
  * select exactly the resources they name, and a NUL is refused at kick-off.
  */
 class ExportTypeFilterLiteralTest {
-  private final ExportClient client = ExportFixture.client();
+  // its own server: other classes count the shared server's Patients
+  private static TestServer server;
+  private static ExportClient client;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start(ExportFixture.tempDir(), ExportFixture.config(e -> e));
+    client = new ExportClient(server);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
 
   private static String patient(String id, String family, String identifier) {
     return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"identifier\":[{\"system\":\"urn:literal\",\"value\":"
