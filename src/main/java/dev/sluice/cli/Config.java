@@ -24,7 +24,10 @@ public record Config(
     AuthConfig auth,
     EdgeConfig edge) {
 
-  /** With the default logging (text, no access log) and without authorization ({@code --auth none}). */
+  /**
+   * With the default logging (text, no access log), without authorization ({@code --auth none}),
+   * plain HTTP and the audit lines in the server log.
+   */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
