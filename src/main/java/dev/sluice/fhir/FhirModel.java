@@ -121,7 +121,71 @@ public final class FhirModel {
           new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
     } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
       throw FhirException.badRequest("Invalid " + format.name() + " resource: " + e.getMessage());
+    } catch (FhirException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // HAPI's parsers fail this way on shapes they do not expect (the checks below catch the known ones)
+      throw FhirException.badRequest("Invalid " + format.name() + " resource: an element holds a value of a kind"
+          + " FHIR does not allow there (" + e.getClass().getSimpleName() + " in the parser)");
     }
+  }
+
+  /**
+   * What HAPI's JSON parser does not check: it fails with a NullPointerException on an
+   * extension that is not an object, keeps arrays inside arrays as they are, and takes
+   * control characters in strings, which FHIR forbids (and PostgreSQL refuses NUL in text).
+   */
+  private static void requireFhirShape(JsonNode node, String path) {
+    if (node.isObject()) {
+      for (var field : node.properties()) {
+        JsonNode value = field.getValue();
+        String name = field.getKey();
+        boolean extension = name.equals("extension") || name.equals("modifierExtension");
+        if (value.isTextual()) {
+          requireNoControlCharacters(value.textValue(), path + "." + name);
+        }
+        if (!value.isContainerNode() && !extension) {
+          continue;
+        }
+        String at = path + "." + name;
+        if (extension && !(value.isArray() && allObjects(value))) {
+          throw FhirException.badRequest("Invalid JSON resource: '" + at + "' must be an array of Extension objects", at);
+        }
+        requireFhirShape(value, at);
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        JsonNode item = node.get(i);
+        if (item.isArray()) {
+          throw FhirException.badRequest("Invalid JSON resource: '" + path + "' holds an array inside an array", path);
+        }
+        if (item.isObject()) {
+          requireFhirShape(item, path + "[" + i + "]");
+        } else if (item.isTextual()) {
+          requireNoControlCharacters(item.textValue(), path + "[" + i + "]");
+        }
+      }
+    }
+  }
+
+  /** FHIR strings hold no character below U+0020 but tab, line feed and carriage return. */
+  private static void requireNoControlCharacters(String text, String path) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        throw FhirException.badRequest(String.format("Invalid JSON resource: '%s' holds the control character U+%04X,"
+            + " which FHIR strings may not contain", path, (int) c), path);
+      }
+    }
+  }
+
+  private static boolean allObjects(JsonNode array) {
+    for (JsonNode item : array) {
+      if (!item.isObject()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static ObjectNode jsonObject(byte[] body) {
@@ -138,6 +202,8 @@ public final class FhirModel {
     if (!(tree instanceof ObjectNode object)) {
       throw FhirException.badRequest("Invalid JSON resource: a resource must be a JSON object");
     }
+    JsonNode type = object.get("resourceType");
+    requireFhirShape(object, type != null && type.isTextual() ? type.asText() : "$");
     return object;
   }
 

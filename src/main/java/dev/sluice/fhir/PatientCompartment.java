@@ -20,6 +20,9 @@ import org.hl7.fhir.instance.model.api.IIdType;
  * HAPI's search parameter metadata carries ({@code getProvidesMembershipInCompartments}).
  */
 public final class PatientCompartment {
+  /** FHIR ids are at most 64 characters (a contained one's "#" aside). */
+  private static final int MAX_ID_LENGTH = 65;
+
   private final FhirContext context;
   private final FhirTerser terser;
   private final Map<String, Boolean> typeHasMembership = new ConcurrentHashMap<>();
@@ -68,7 +71,8 @@ public final class PatientCompartment {
           continue;
         }
         IIdType owner = ownerOf(ref);
-        if (owner != null && owner.hasIdPart()
+        // an id longer than any FHIR id names no patient (and would not fit the compartment's index)
+        if (owner != null && owner.hasIdPart() && owner.getIdPart().length() <= MAX_ID_LENGTH
             && (!owner.hasResourceType() || "Patient".equals(owner.getResourceType()))) {
           ids.add(owner.getIdPart());
         }

@@ -5,7 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Lowercase hex SHA-256, the one way Sluice fingerprints bytes (ETags, request keys, clients, configurations). */
+/** Lowercase hex SHA-256, the one way Sluice fingerprints bytes (ETags, request keys, clients, configurations, long search index values). */
 public final class Sha256 {
   private Sha256() {}
 

@@ -113,8 +113,10 @@ final class BundleJson {
       }
       return new Envelope(resourceType, type, entries);
     } catch (JsonProcessingException e) {
-      throw FhirException.badRequest("Invalid JSON: " + e.getOriginalMessage() + " at line "
-          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+      // a limit of the parser (nesting depth, say) has no location
+      var at = e.getLocation();
+      throw FhirException.badRequest("Invalid JSON: " + e.getOriginalMessage()
+          + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

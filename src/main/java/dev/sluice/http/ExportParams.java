@@ -65,7 +65,13 @@ final class ExportParams {
       throw FhirException.badRequest("The body of a POST $export must be a Parameters resource, not a "
           + fhir.context().getResourceType(parsed), "resourceType");
     }
-    for (ParametersParameterComponent p : parameters.getParameter()) {
+    List<ParametersParameterComponent> list = parameters.getParameter();
+    for (int i = 0; i < list.size(); i++) {
+      ParametersParameterComponent p = list.get(i);
+      String where = "Parameters.parameter[" + i + "]";
+      if (p.getName() == null || p.getName().isBlank()) {
+        throw FhirException.badRequest(where + " has no name", where + ".name");
+      }
       String value;
       if (p.getValue() instanceof Reference ref) {
         value = ref.getReference();
@@ -73,7 +79,11 @@ final class ExportParams {
         value = primitive.getValueAsString();
       } else {
         throw FhirException.badRequest("Parameter '" + p.getName() + "' needs a value[x] of a primitive type"
-            + " (or valueReference for patient)", "Parameters.parameter");
+            + " (or valueReference for patient)", where);
+      }
+      if (value == null || value.isBlank()) {
+        throw FhirException.badRequest("Parameter '" + p.getName() + "' has no value (a valueReference needs a"
+            + " reference, a primitive a value)", where);
       }
       params.computeIfAbsent(p.getName(), n -> new ArrayList<>()).add(value);
     }
@@ -94,6 +104,10 @@ final class ExportParams {
       }
     }
     String format = single(params, "_outputFormat", problems);
+    if (format != null) {
+      // "application/fhir+ndjson" sent unencoded: the query string's '+' arrives as a space
+      format = format.replace(' ', '+');
+    }
     if (format != null && !OUTPUT_FORMATS.contains(format)) {
       problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "_outputFormat '" + format
           + "' is not supported; use application/fhir+ndjson, application/ndjson or ndjson", "_outputFormat"));

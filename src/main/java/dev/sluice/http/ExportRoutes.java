@@ -320,11 +320,16 @@ final class ExportRoutes {
       if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
         throw new FhirException(416, Issue.error(Issue.Code.INVALID, "Range '" + range + "' is not one byte range", "Range"));
       }
-      if (m.group(1).isEmpty()) {
-        from = Math.max(0, size - Long.parseLong(m.group(2)));
-      } else {
-        from = Long.parseLong(m.group(1));
-        to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+      try {
+        if (m.group(1).isEmpty()) {
+          from = Math.max(0, size - Long.parseLong(m.group(2)));
+        } else {
+          from = Long.parseLong(m.group(1));
+          to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+        }
+      } catch (NumberFormatException e) {
+        // more digits than a long holds: far past any file this server writes
+        from = size;
       }
       if (from > to || from >= size) {
         ctx.header("Content-Range", "bytes */" + size);

@@ -17,11 +17,17 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.servlet.DispatcherType;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.Slf4jRequestLogWriter;
+import org.eclipse.jetty.servlet.FilterHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,11 +77,21 @@ public final class FhirServer implements AutoCloseable {
       config.http.maxRequestSize = settings.maxBodyBytes();
       config.router.ignoreTrailingSlashes = true;
       config.requestLogger.http((ctx, ms) -> record(metrics, ctx, ms));
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JettyOutcomes()));
+      config.jetty.modifyServletContextHandler(handler -> handler.addFilter(
+          new FilterHolder(new BoundedBody(settings.maxBodyBytes())), "/*", EnumSet.of(DispatcherType.REQUEST)));
       if (settings.accessLog()) {
         Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
         writer.setLoggerName("sluice.access");
         config.jetty.modifyServer(server -> server.setRequestLog(new CustomRequestLog(writer, ACCESS_LOG_FORMAT)));
       }
+    });
+
+    // before routing, whose decoding of path parameters fails on a bad escape with an IllegalArgumentException,
+    // and before query parameters, whose decoding drops a parameter with a bad escape (a search for all)
+    app.before(ctx -> {
+      requireDecodable(ctx.path(), "URL path");
+      requireDecodable(ctx.queryString(), "query string");
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
@@ -115,6 +131,9 @@ public final class FhirServer implements AutoCloseable {
       }
       responses.outcome(ctx, e.status(), e.issues());
     });
+    // Jetty's parse of a request part it reads lazily, such as a query string with a bad escape
+    app.exception(BadMessageException.class, (e, ctx) -> responses.outcome(ctx, e.getCode(),
+        List.of(Issue.error(Issue.Code.INVALID, "The request could not be read: " + e.getReason()))));
     app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
         List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
             : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
@@ -124,6 +143,18 @@ public final class FhirServer implements AutoCloseable {
       responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
           "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
     });
+  }
+
+  private static void requireDecodable(String part, String name) {
+    if (part == null || part.indexOf('%') < 0) {
+      return;
+    }
+    try {
+      URLDecoder.decode(part, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw FhirException.badRequest("The " + name + " '" + part + "' holds a '%' that is not followed by two hex"
+          + " digits (percent-encoding is %XX of UTF-8 bytes)", "url");
+    }
   }
 
   private String describe(HttpResponseException e, Context ctx) {

@@ -25,8 +25,14 @@ final class Negotiation {
     if (accept == null || accept.isBlank()) {
       return Format.JSON;
     }
+    boolean named = false;
     for (String part : accept.split(",")) {
-      String media = part.split(";")[0].trim();
+      int semicolon = part.indexOf(';');
+      String media = (semicolon < 0 ? part : part.substring(0, semicolon)).trim();
+      if (media.isEmpty()) {
+        continue;
+      }
+      named = true;
       if (media.equals("*/*") || media.equals("application/*")) {
         return Format.JSON;
       }
@@ -34,6 +40,10 @@ final class Negotiation {
       if (f != null) {
         return f;
       }
+    }
+    if (!named) {
+      // only separators and parameters: no preference stated
+      return Format.JSON;
     }
     throw new FhirException(406, Issue.error(Issue.Code.NOT_SUPPORTED,
         "None of the accepted media types (" + accept + ") is supported; use application/fhir+json or application/fhir+xml",
@@ -46,7 +56,8 @@ final class Negotiation {
     if (type == null || type.isBlank()) {
       return Format.JSON;
     }
-    Format f = mediaFormat(type.split(";")[0].trim());
+    int semicolon = type.indexOf(';');
+    Format f = mediaFormat((semicolon < 0 ? type : type.substring(0, semicolon)).trim());
     if (f == null) {
       throw new FhirException(415, Issue.error(Issue.Code.NOT_SUPPORTED,
           "Content-Type '" + type + "' is not supported; send application/fhir+json or application/fhir+xml",

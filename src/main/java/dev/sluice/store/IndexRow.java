@@ -8,10 +8,16 @@ sealed interface IndexRow {
   int key();
 
   /**
+   * @param system as {@link IndexValue} holds it, like {@code code}
    * @param display the text {@code :text} matches on ({@code SearchText.normalize}d), or null.
    *     A row with only a display (null system and code) is under the parameter's text key.
    */
   record Token(int key, int grp, String system, String code, String display) implements IndexRow {
+    public Token {
+      system = IndexValue.of(system);
+      code = IndexValue.of(code);
+    }
+
     Token(int key, int grp, String system, String code) {
       this(key, grp, system, code, null);
     }
@@ -30,7 +36,16 @@ sealed interface IndexRow {
 
   record Qty(int key, int grp, BigDecimal value, String system, String code, String unit) implements IndexRow {}
 
-  record Ref(int key, int grp, String targetType, String targetId, String url) implements IndexRow {}
+  /** {@code url} as {@link IndexValue} holds it. */
+  record Ref(int key, int grp, String targetType, String targetId, String url) implements IndexRow {
+    public Ref {
+      url = IndexValue.of(url);
+    }
+  }
 
-  record Uri(int key, int grp, String uri) implements IndexRow {}
+  record Uri(int key, int grp, String uri) implements IndexRow {
+    public Uri {
+      uri = IndexValue.of(uri);
+    }
+  }
 }

@@ -287,12 +287,12 @@ public final class SearchSql {
         case SearchValue.Token tok -> {
           List<String> c = new ArrayList<>();
           if (tok.system() != null) {
-            c.add(t + ".system = " + bind(tok.system()));
+            c.add(t + ".system = " + bind(IndexValue.of(tok.system())));
           } else if (tok.noSystem()) {
             c.add(t + ".system is null");
           }
           if (tok.code() != null) {
-            c.add(t + ".code = " + bind(tok.code()));
+            c.add(t + ".code = " + bind(IndexValue.of(tok.code())));
           }
           yield String.join(" and ", c);
         }
@@ -304,9 +304,10 @@ public final class SearchSql {
             default -> startsWith(t + ".norm", norm);
           };
         }
+        // a long URI is indexed by its start (IndexValue): :below finds it by prefixes up to that length
         case SearchValue.Uri u -> modifier == Modifier.BELOW
             ? t + ".uri >= " + bind(u.value()) + " and " + t + ".uri < " + bind(u.value() + MAX_CHAR)
-            : t + ".uri = " + bind(u.value());
+            : t + ".uri = " + bind(IndexValue.of(u.value()));
         case SearchValue.Date d -> date(t + ".lo", t + ".hi", d);
         case SearchValue.Number n -> number(t + ".value", n.prefix(), n.value());
         case SearchValue.Quantity q -> {
@@ -321,11 +322,11 @@ public final class SearchSql {
         }
         case SearchValue.Reference r -> {
           if (r.id() == null) {
-            yield t + ".url = " + bind(r.url());
+            yield t + ".url = " + bind(IndexValue.of(r.url()));
           }
           String c = t + ".target_id = " + bind(r.id());
           c = r.type() == null ? c : c + " and " + t + ".target_type = " + bind(r.type());
-          yield r.url() == null ? c : "(" + c + ") or " + t + ".url = " + bind(r.url());
+          yield r.url() == null ? c : "(" + c + ") or " + t + ".url = " + bind(IndexValue.of(r.url()));
         }
         case SearchValue.Composite c -> throw new IllegalStateException("composite values are matched as a whole");
       };

@@ -2,10 +2,17 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.testing.RawHttp;
 import dev.sluice.testing.TestServer;
+import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every kind of bad input gets a 4xx OperationOutcome that names the problem; nothing is stored. */
 class BadInputTest {
@@ -13,7 +20,10 @@ class BadInputTest {
 
   private static void assertOutcome(HttpResponse<String> r, int status, String... named) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"").contains(named);
+    assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"");
+    for (String name : named) {
+      assertThat(r.body()).contains(name);
+    }
   }
 
   @Test
@@ -98,5 +108,226 @@ class BadInputTest {
   @Test
   void unknown_route_answers_404_outcome() {
     assertOutcome(server.get("Patient/1/_history/1/extra"), 404, "OperationOutcome");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"bytes=99999999999999999999-", "bytes=-99999999999999999999", "bytes=0-99999999999999999999"})
+  void a_byte_range_beyond_any_file_answers_416(String range) throws IOException {
+    HttpResponse<String> r = server.get(exportFileUrl(), "Range", range);
+    assertOutcome(r, 416, "Range");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /fhir/%u002e%u002e", "GET /fhir/Patient/%u0041/_history", "GET /fhir/Patient/%u0041",
+      "PUT /fhir/Observation/%u002e%u002e", "DELETE /fhir/$export/%u0041", "GET /fhir/%zz", "GET /fhir/Patient/%",
+      "GET /fhir/Patient/%c0%af", "GET /fhir/_operations/export/%u0041", "GET /fhir/Patient/a%00b"})
+  void percent_escapes_that_decode_to_nothing_answer_400_or_404_with_an_outcome(String request) throws IOException {
+    String[] parts = request.split(" ");
+    byte[] body = parts[0].equals("PUT") ? "{\"resourceType\":\"Observation\"}".getBytes(StandardCharsets.UTF_8) : null;
+    RawHttp.Response r = raw(RawHttp.request(parts[0], parts[1], body, "Content-Type: application/fhir+json"));
+    assertThat(r.status()).as(r.text()).isIn(400, 404);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"");
+  }
+
+  @Test
+  void percent_escapes_in_an_export_file_name_answer_404_with_an_outcome() throws IOException {
+    String url = exportFileUrl();
+    String job = url.substring(url.indexOf("/fhir/"), url.lastIndexOf('/'));
+    for (String name : new String[] {"%u002e%u002e%u2215canary.txt", "%2e%2e%2fcanary.txt", "..%5c..%5ccanary.txt",
+        "%u0041.ndjson"}) {
+      RawHttp.Response r = raw(RawHttp.request("GET", job + "/" + name, null));
+      assertThat(r.status()).as(name + ": " + r.text()).isIn(400, 404);
+      assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"zz", "FFFFFFFFFFFFFFFFFF", "-1", "1;", ""})
+  void a_malformed_chunk_size_answers_400_with_an_outcome(String size) throws IOException {
+    byte[] head = ("POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + "Content-Type: application/fhir+json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + size + "\r\n{\"resourceType\":\"Patient\"}\r\n0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    RawHttp.Response r = raw(head);
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"");
+  }
+
+  @Test
+  void a_chunked_body_over_the_size_limit_answers_413_naming_the_setting() throws IOException {
+    StringBuilder body = new StringBuilder();
+    String chunk = "x".repeat(64 * 1024);
+    for (int i = 0; i < 9 * 16; i++) {
+      body.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+    }
+    body.append("0\r\n\r\n");
+    byte[] request = ("POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + "Content-Type: application/fhir+json\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        .getBytes(StandardCharsets.ISO_8859_1);
+    RawHttp.Response r = raw(request);
+    assertThat(r.status()).as(r.text()).isEqualTo(413);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"").contains("--max-body-size");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/fhir/Patient?name=%zz", "/fhir/Patient?%=1", "/fhir/Patient/_history?_count=%",
+      "/fhir/$export?_type=%u0041"})
+  void a_query_string_with_a_bad_escape_answers_400_with_an_outcome(String target) throws IOException {
+    RawHttp.Response r = raw(RawHttp.request("GET", target, null, "Prefer: respond-async",
+        "Accept: application/fhir+json"));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {";;;", ";", ",", " , ;q=1", ";charset=utf-8"})
+  void an_accept_header_without_a_media_type_gets_json(String accept) {
+    HttpResponse<String> r = server.get("metadata", "Accept", accept);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).contains("json"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"[1]", "[null]", "[[[]]]", "[\"x\"]", "[true]", "1", "{}"})
+  void an_extension_that_is_not_a_list_of_objects_answers_400(String extension) {
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"extension\":" + extension + "}"), 400,
+        "extension");
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"extension\":" + extension
+        + "}]}"), 400, "extension");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"\\u0000", "\\u0001", "\\u001f"})
+  void a_control_character_in_a_string_answers_400_naming_the_element(String escape) {
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"http://s\","
+        + "\"value\":\"a" + escape + "b\"}]}"), 400, "Patient.identifier[0].value", "control character");
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"a" + escape
+        + "\"]}]}"), 400, "Patient.name[0].given[0]");
+  }
+
+  @Test
+  void a_batch_entry_with_a_bad_extension_fails_alone() throws IOException {
+    String good = UUID.randomUUID().toString();
+    String bad = UUID.randomUUID().toString();
+    String body = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"" + bad + "\",\"extension\":[[[]]]},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + bad + "\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"" + good + "\"},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + good + "\"}}]}";
+    HttpResponse<String> r = server.post("", body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entries = new ObjectMapper().readTree(r.body()).path("entry");
+    assertThat(entries.get(0).path("response").path("status").asText()).isEqualTo("400 Bad Request");
+    assertThat(entries.get(0).path("response").path("outcome").toString()).contains("extension");
+    assertThat(entries.get(1).path("response").path("status").asText()).isEqualTo("201 Created");
+    assertThat(server.get("Patient/" + bad).statusCode()).isEqualTo(404);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"resource\":{\"resourceType\":\"Patient\",\"name\":[1]},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"name\":[[[[[[]]]]]]},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"name\":{\"family\":1}},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"contained\":[1]},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":1}]},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{},\"valueQuantity\":[1]},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"_birthDate\":[1]},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"_gender\":1},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"id\":1},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}",
+      "{\"resource\":{\"resourceType\":\"Patient\",\"id\":{}},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/1\"}}"})
+  void a_batch_entry_with_wrong_json_types_fails_alone(String entry) throws IOException {
+    String good = UUID.randomUUID().toString();
+    HttpResponse<String> r = server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entry
+        + ",{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"" + good + "\"},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + good + "\"}}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode entries = new ObjectMapper().readTree(r.body()).path("entry");
+    assertThat(entries.get(0).path("response").path("status").asText()).as(r.body()).isEqualTo("400 Bad Request");
+    assertThat(entries.get(1).path("response").path("status").asText()).isEqualTo("201 Created");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[[[[[]]]]]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":[1]}]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":1,\"url\":2}}]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":{}}",
+      "{\"resourceType\":\"Bundle\",\"type\":[],\"entry\":[]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"PUT\",\"url\":\"Patient/1\"}}]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"GET\",\"url\":\"Patient/1/_history/99999999999\"}}]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"GET\",\"url\":\"/\"}}]}",
+      "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"fullUrl\":\"urn:uuid:1\",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"},\"resource\":{\"resourceType\":\"Patient\",\"extension\":[1]}}]}"})
+  void a_bundle_with_wrong_json_types_answers_400_for_the_bundle_or_the_entry(String bundle) {
+    HttpResponse<String> r = server.post("", bundle);
+    assertThat(r.statusCode()).as(r.body()).isIn(200, 400);
+    assertThat(r.body()).doesNotContain("\"status\":\"5").contains("OperationOutcome");
+  }
+
+  @Test
+  void a_bundle_nested_deeper_than_the_parser_allows_answers_400() {
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    assertOutcome(server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":" + deep + "}"), 400);
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":" + deep + "}"), 400);
+    String deepObject = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[" + deepObject + "]}"), 400);
+    assertOutcome(server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + deepObject + "}]}"), 400, "nesting depth");
+    String deepXml = "<a>".repeat(5000) + "</a>".repeat(5000);
+    assertOutcome(server.post("Patient", "<Patient xmlns=\"http://hl7.org/fhir\">" + deepXml + "</Patient>",
+        "Content-Type", "application/fhir+xml"), 400);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"name\":\"patient\",\"valueReference\":{\"display\":\"no reference\"}}",
+      "{\"name\":\"_type\",\"_valueString\":{\"id\":\"no-value\"}}",
+      "{\"name\":\"_since\",\"_valueInstant\":{\"extension\":[{\"url\":\"http://example.org\",\"valueString\":\"x\"}]}}",
+      "{\"valueString\":\"Patient\"}",
+      "{\"name\":\"_type\"}",
+      "{\"name\":\"_type\",\"part\":[{\"name\":\"x\",\"valueString\":\"y\"}]}"})
+  void export_parameters_without_a_value_answer_400(String parameter) {
+    HttpResponse<String> r = server.post("Patient/$export", "{\"resourceType\":\"Parameters\",\"parameter\":["
+        + parameter + "]}", "Accept", "application/fhir+json", "Prefer", "respond-async");
+    assertOutcome(r, 400);
+  }
+
+  @Test
+  void an_output_format_sent_unencoded_is_accepted() {
+    HttpResponse<String> r = server.get("$export?_type=Organization&_outputFormat=application/fhir+ndjson",
+        "Accept", "application/fhir+json", "Prefer", "respond-async");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    server.delete(r.headers().firstValue("Content-Location").orElseThrow());
+  }
+
+  private RawHttp.Response raw(byte[] request) throws IOException {
+    return RawHttp.exchange(server.app().port(), request);
+  }
+
+  /** The URL of a completed export's file (of one Patient made for it). */
+  private String exportFileUrl() {
+    String id = UUID.randomUUID().toString();
+    server.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"}");
+    HttpResponse<String> kickOff = server.get("$export?_type=Patient&_typeFilter=Patient%3F_id%3D" + id,
+        "Accept", "application/fhir+json", "Prefer", "respond-async");
+    assertThat(kickOff.statusCode()).as(kickOff.body()).isEqualTo(202);
+    String status = kickOff.headers().firstValue("Content-Location").orElseThrow();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    HttpResponse<String> r = server.get(status);
+    while (r.statusCode() == 202 && System.nanoTime() < deadline) {
+      sleep();
+      r = server.get(status);
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    try {
+      return new ObjectMapper().readTree(r.body()).path("output").get(0).path("url").asText();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 }
