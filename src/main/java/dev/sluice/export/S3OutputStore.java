@@ -93,13 +93,18 @@ public final class S3OutputStore implements OutputStore {
     this.presigner = presign.build();
   }
 
-  /** The bucket must exist: containers are key prefixes and need no creating. */
+  /** The bucket must exist and be reachable: containers are key prefixes and need no creating. */
   @Override
   public void prepare(String container) throws IOException {
     if (!ExportNames.isContainer(container)) {
       throw new IllegalArgumentException("not an export container: " + container);
     }
-    call("find the bucket", () -> s3.headBucket(b -> b.bucket(bucket)));
+    try {
+      call("find the bucket", () -> s3.headBucket(b -> b.bucket(bucket)));
+    } catch (S3Exception e) {
+      throw new IOException(where + (e.statusCode() == 404 ? " does not exist" : " cannot be used")
+          + " (HTTP " + e.statusCode() + ")", e);
+    }
   }
 
   @Override
