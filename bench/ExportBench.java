@@ -65,7 +65,9 @@ public class ExportBench {
       }
       Matcher m = Pattern.compile("Embedded PostgreSQL started on port (\\d+)").matcher(Files.readString(log));
       m.find();
-      String jdbc = "jdbc:postgresql://localhost:" + m.group(1) + "/postgres";
+      // the embedded PostgreSQL's password, in the URL for every connection the bench opens
+      String jdbc = "jdbc:postgresql://127.0.0.1:" + m.group(1) + "/postgres?password="
+          + Files.readString(work.resolve("server/postgres.password")).trim();
       String query = "";
       if (deidConfig != null) {
         Path dir = work.resolve("server/exports/anonymization");

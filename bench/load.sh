@@ -2,7 +2,9 @@
 # Load benchmark: scales ../shared/data/medium K times (default 10) into bench/work/, starts a
 # fresh server over an embedded PostgreSQL in a temporary data directory, loads the files with
 # `./sluice load`, and prints resources/s and MB/s, the raw-read baseline of the same files,
-# and whether the server holds every resource. Usage: bench/load.sh [K]
+# and whether the server holds every resource. Usage: bench/load.sh [K] [again]: with `again`, the
+# same files are then loaded a second time into the same server (nothing changed, so nothing is
+# written: docs/ARCHITECTURE.md, "An unchanged update keeps its version") and timed the same way.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
@@ -62,3 +64,20 @@ print(f"CPU seconds during the load: server JVM {server_cpu}, PostgreSQL {pg_cpu
       f" ({cores} cores, {cores} x {took:,.0f} s = {int(cores) * took:,.0f} core-seconds; load average at the end {loadavg})")
 sys.exit(0 if stored == lines and status == 0 else 1)
 PY
+
+if [ "${2:-}" = again ]; then
+  server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu)
+  start=$(date +%s.%N)
+  { time "$here/sluice" load "$data" --server "$base" > "$work/load-again-x$k.out" 2>"$work/load-again-x$k.err"; } \
+    2> "$work/load-again-x$k.time"
+  end=$(date +%s.%N)
+  server_cpu=$(( $(cpu_of "$server") - server_cpu0 )); pg_cpu=$(( $(postgres_cpu) - pg_cpu0 ))
+  loader_cpu=$(awk '{printf "%d", $1 + $2}' "$work/load-again-x$k.time")
+  python3 - "$lines" "$start" "$end" "$server_cpu" "$pg_cpu" "$loader_cpu" <<'PY'
+import sys
+lines, start, end = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+took = end - start
+print(f"the same files again (wall clock, whole command): {took:,.1f} s, {lines/took:,.0f} resources/s;"
+      f" CPU seconds: server JVM {sys.argv[4]}, PostgreSQL {sys.argv[5]}, loader {sys.argv[6]}")
+PY
+fi

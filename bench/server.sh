@@ -26,7 +26,11 @@ start_server() {
   trap stop_server EXIT
   base="http://127.0.0.1:$port/fhir"
   for _ in $(seq 1 240); do
-    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+      # psql connects with the embedded PostgreSQL's password
+      PGPASSWORD="$(cat "$tmp/postgres.password")"; export PGPASSWORD
+      return 0
+    fi
     if ! kill -0 "$server" 2>/dev/null; then echo "bench: the server did not start; see $log" >&2; exit 1; fi
     sleep 0.5
   done

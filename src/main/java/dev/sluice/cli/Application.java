@@ -1,5 +1,14 @@
 package dev.sluice.cli;
 
+import dev.sluice.auth.AuthMode;
+import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.ClientKeys;
+import dev.sluice.auth.SigningKeys;
+import dev.sluice.auth.SmartAuthority;
+import dev.sluice.auth.SmartTokenVerifier;
+import dev.sluice.store.AssertionJtiTable;
+import dev.sluice.store.ClientTable;
+import dev.sluice.store.SigningKeyTable;
 import dev.sluice.export.AnonymizationConfigs;
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportJobs;
@@ -9,6 +18,7 @@ import dev.sluice.export.ExportWorkers;
 import dev.sluice.export.GroupMembers;
 import dev.sluice.export.ExportMetrics;
 import dev.sluice.export.JobEnds;
+import dev.sluice.export.JobNotes;
 import dev.sluice.export.JobPlanner;
 import dev.sluice.export.LeaseKeeper;
 import dev.sluice.export.ExportTables;
@@ -42,6 +52,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,6 +97,8 @@ public final class Application implements AutoCloseable {
 
   public static Application start(Config config) {
     log.info("Starting Sluice {} with {}", Version.current(), config);
+    PortInUse.check(config.host(), config.port());
+    warnIfLinksFollowHost(config);
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new ClassLoaderMetrics().bindTo(metrics);
     new JvmMemoryMetrics().bindTo(metrics);
@@ -96,7 +110,8 @@ public final class Application implements AutoCloseable {
 
     FhirModel fhir = new FhirModel();
     Database database = Database.open(
-        new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize()),
+        new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
+            config.port()),
         metrics);
     List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
@@ -118,7 +133,7 @@ public final class Application implements AutoCloseable {
       ExportSettings exportSettings = config.export().settings();
       // the local store's files are served by this server; Azure's and S3's by them
       Optional<LocalOutputStore> localFiles = config.export().storage().equals("local")
-          ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"))) : Optional.empty();
+          ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE)) : Optional.empty();
       OutputStore output = switch (config.export().storage()) {
         case "azure" -> new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
             ExportConfig.AZURE_UPLOAD_CONCURRENCY);
@@ -133,24 +148,26 @@ public final class Application implements AutoCloseable {
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
+      GroupMembers groupMembers = new GroupMembers(fhir, exportScan, ownBases);
       exportLoops = named(executors, "export-worker-");
       ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
       ExportMetrics exportMetrics = new ExportMetrics(metrics);
       JobEnds jobEnds = new JobEnds(exportJobs, exportSettings, exportMetrics);
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
-          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, new GroupMembers(fhir, exportScan),
+          new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, groupMembers,
               exportTypes, output, jobEnds, owner),
           new PartWorker(exportSettings, exportTables, exportScan, output, fhir, compartment, parser, anonymizations,
-              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), jobEnds, exportMetrics, owner),
+              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), new JobNotes(groupMembers, anonymizations),
+              jobEnds, exportMetrics, owner),
           jobEnds, exportMetrics, exportLoops.executor(), owner).start();
-      ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations,
+      ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations, exportTypes,
           exportWorkers::wake);
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
               config.log().accessLog()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, localFiles, exportTypes, metrics).start();
+          exports, localFiles, exportTypes, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at http://{}:{}/fhir", config.host(), server.port());
       // parts in progress notice shutdown at their next lease tick, then give themselves back
       Duration exportStop = exportSettings.renewEvery().multipliedBy(2).plus(EXECUTOR_STOP);
@@ -162,6 +179,64 @@ public final class Application implements AutoCloseable {
       stop(executors);
       database.close();
       throw e;
+    }
+  }
+
+  private static FhirServer.Security security(Config config, Database database) {
+    AuthConfig auth = config.auth();
+    return switch (auth.mode()) {
+      case NONE -> {
+        if (auth.openBeyondLoopback(config.host())) {
+          log.warn("--auth none on {} with --allow-unauthenticated: anyone who reaches this address can read, change"
+              + " and export every record", config.host());
+        }
+        yield FhirServer.Security.none();
+      }
+      case SMART -> {
+        SigningKeyTable keyTable = new SigningKeyTable(database.dataSource());
+        String issuer = issuer(config, keyTable);
+        Duration lifetime = Duration.ofSeconds(auth.tokenLifetimeSeconds());
+        SigningKeys keys = new SigningKeys(keyTable, AuthConfig.LONGEST_TOKEN_LIFETIME, Clock.systemUTC());
+        keys.current();
+        SmartAuthority authority = new SmartAuthority(new ClientTable(database.dataSource()),
+            new AssertionJtiTable(database.dataSource()), new ClientKeys(), keys, issuer, lifetime, Clock.systemUTC());
+        log.info("--auth smart: tokens issued as {}, {} s each", issuer, lifetime.toSeconds());
+        yield FhirServer.Security.smart(
+            Authenticator.bearer(AuthMode.SMART, new SmartTokenVerifier(keys, issuer, Clock.systemUTC())), authority);
+      }
+      case OIDC -> throw new IllegalStateException("--auth oidc is not wired yet");
+    };
+  }
+
+  /** The configured public base URL names the issuer; without one, the installation's own id does. */
+  private static String issuer(Config config, SigningKeyTable keys) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return config.publicBaseUrl().replaceAll("/+$", "");
+    }
+    try {
+      return keys.installationIssuer();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("Reading the installation's issuer failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Without --base-url, links in answers (Content-Location, export manifests) are built from
+   * each request's Host header, which any client chooses: fine on loopback, not in front of others.
+   */
+  private static void warnIfLinksFollowHost(Config config) {
+    if (config.publicBaseUrl() != null && !config.publicBaseUrl().isBlank()) {
+      return;
+    }
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(config.host()).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      loopback = false;
+    }
+    if (!loopback) {
+      log.warn("Listening on {} without --base-url: links in responses and export manifests follow each request's"
+          + " Host header, which the client chooses; set --base-url to the server's public FHIR base", config.host());
     }
   }
 

@@ -20,13 +20,20 @@ public record Config(
     String publicBaseUrl,
     long maxBodyBytes,
     ExportConfig export,
-    LogConfig log) {
+    LogConfig log,
+    AuthConfig auth) {
 
-  /** With the default logging (text, no access log). */
+  /** With the default logging (text, no access log) and without authorization ({@code --auth none}). */
   public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
       String publicBaseUrl, long maxBodyBytes, ExportConfig export) {
     this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        LogConfig.defaults());
+        LogConfig.defaults(), AuthConfig.none());
+  }
+
+  /** The same configuration with other authorization settings. */
+  public Config with(AuthConfig other) {
+    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
+        log, other);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -46,6 +53,7 @@ public record Config(
     }
     export.validate(problems);
     log.validate(problems);
+    auth.validate(problems, host);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
@@ -58,6 +66,7 @@ public record Config(
     return "Config[host=" + host + ", port=" + port + ", dataDir=" + dataDir
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
-        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log + "]";
+        + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log
+        + ", auth[" + auth + "]]";
   }
 }

@@ -10,7 +10,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = "A FHIR R4 server built for Bulk Data $export.",
-    subcommands = {ServeCommand.class, LoadCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, LoadCommand.class, ClientsCommand.class, KeysCommand.class, TrainCommand.class,
+        UpgradeDataDirCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
     int code;

@@ -1,9 +1,12 @@
 package dev.sluice.cli;
 
+import dev.sluice.auth.AuthMode;
+import dev.sluice.store.DataDirRefused;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sluice serve}: runs the FHIR server until stopped. */
@@ -19,21 +22,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "HTTP port, 0 for any free port (env SLUICE_PORT; default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--data-dir", defaultValue = "${env:SLUICE_DATA_DIR:-./data}",
-      description = "Directory for the embedded database and local exports (env SLUICE_DATA_DIR; default ${DEFAULT-VALUE}).")
-  Path dataDir;
-
-  @Option(names = "--db-url", defaultValue = "${env:SLUICE_DB_URL}",
-      description = "JDBC URL of an external PostgreSQL 14+ instead of the embedded one (env SLUICE_DB_URL).")
-  String dbUrl;
-
-  @Option(names = "--db-user", defaultValue = "${env:SLUICE_DB_USER}",
-      description = "Database user for --db-url (env SLUICE_DB_USER).")
-  String dbUser;
-
-  @Option(names = "--db-password", defaultValue = "${env:SLUICE_DB_PASSWORD}",
-      description = "Database password for --db-url (env SLUICE_DB_PASSWORD).")
-  String dbPassword;
+  @Mixin
+  DatabaseOptions database;
 
   @Option(names = "--db-pool-size", defaultValue = "${env:SLUICE_DB_POOL_SIZE:-16}",
       description = "Database connections (env SLUICE_DB_POOL_SIZE; default ${DEFAULT-VALUE}).")
@@ -119,6 +109,20 @@ final class ServeCommand implements Callable<Integer> {
           + " about two and a half minutes).")
   int exportStoreRetries;
 
+  @Option(names = "--auth", defaultValue = "${env:SLUICE_AUTH:-none}",
+      description = "Who may call the FHIR API: none (loopback only), smart (SMART Backend Services, clients from"
+          + " 'sluice clients add') or oidc (tokens of an identity provider) (env SLUICE_AUTH; default ${DEFAULT-VALUE}).")
+  AuthMode auth;
+
+  @Option(names = "--allow-unauthenticated", defaultValue = "${env:SLUICE_ALLOW_UNAUTHENTICATED:-false}",
+      description = "Allow --auth none on an address other than loopback; anyone who reaches it can read and change"
+          + " everything (env SLUICE_ALLOW_UNAUTHENTICATED; default ${DEFAULT-VALUE}).")
+  boolean allowUnauthenticated;
+
+  @Option(names = "--auth-token-lifetime", defaultValue = "${env:SLUICE_AUTH_TOKEN_LIFETIME:-300}",
+      description = "--auth smart: seconds an access token lives (env SLUICE_AUTH_TOKEN_LIFETIME; default ${DEFAULT-VALUE}).")
+  int tokenLifetimeSeconds;
+
   @Option(names = "--log-format", defaultValue = "${env:SLUICE_LOG_FORMAT:-text}",
       description = "Console log format: text or json, one JSON object per line (env SLUICE_LOG_FORMAT; default ${DEFAULT-VALUE}).")
   LogConfig.Format logFormat;
@@ -134,13 +138,15 @@ final class ServeCommand implements Callable<Integer> {
   Path configFile;
 
   Config config() {
-    return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes,
+    return new Config(host, port, database.dataDir, database.dbUrl, database.dbUser, database.dbPassword, dbPoolSize,
+        publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders, exportStoreRetries,
             new S3Config(s3Bucket, s3Prefix, blankAsNull(s3Region), blankAsNull(s3Endpoint), blankAsNull(s3KmsKeyId),
                 s3PartBytes)),
-        new LogConfig(logFormat, accessLog))
+        new LogConfig(logFormat, accessLog),
+        new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds))
         .validate();
   }
 
@@ -158,7 +164,13 @@ final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     LogOutput.use(config.log().format());
-    Application app = Application.start(config);
+    Application app;
+    try {
+      app = Application.start(config);
+    } catch (PortInUse | DataDirRefused e) {
+      System.err.println("sluice serve: " + e.getMessage());
+      return 2;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       app.close();

@@ -14,6 +14,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Turns configuration bytes into an {@link AnonymizationConfig}, refusing anything the engine could not run. */
 final class ConfigReader {
@@ -202,7 +204,8 @@ final class ConfigReader {
             throw new AnonymizationConfigException("parameters must be a JSON object", null);
         }
         JsonNode p = json == null ? NullNode.getInstance() : json;
-        String dateShiftKey = orRandom(text(p.get("dateShiftKey")));
+        Set<String> randomKeys = new TreeSet<>();
+        String dateShiftKey = orRandom("dateShiftKey", text(p.get("dateShiftKey")), randomKeys);
         DateShiftScope scope = DateShiftScope.RESOURCE;
         JsonNode scopeJson = p.get("dateShiftScope");
         if (scopeJson != null && !scopeJson.isNull()) {
@@ -220,11 +223,9 @@ final class ConfigReader {
                 throw new AnonymizationConfigException("dateShiftFixedOffsetInDays must be an integer, got " + offsetJson, null);
             }
         }
-        String cryptoHashKey = orRandom(text(p.get("cryptoHashKey")));
-        String encryptKey = text(p.get("encryptKey"));
-        if (encryptKey == null || encryptKey.isEmpty()) {
-            encryptKey = randomKey();
-        } else {
+        String cryptoHashKey = orRandom("cryptoHashKey", text(p.get("cryptoHashKey")), randomKeys);
+        String encryptKey = orRandom("encryptKey", text(p.get("encryptKey")), randomKeys);
+        if (!randomKeys.contains("encryptKey")) {
             int bits = encryptKey.getBytes(StandardCharsets.UTF_8).length * 8;
             if (bits != 128 && bits != 192 && bits != 256) {
                 throw new AnonymizationConfigException("encryptKey is " + bits + " bits; AES needs 128, 192 or 256 bits (16, 24 or 32 UTF-8 bytes)", null);
@@ -240,7 +241,7 @@ final class ConfigReader {
         }
         return new AnonymizationParameters(dateShiftKey, scope, fixedOffset, cryptoHashKey, encryptKey,
                 flag(p, "enablePartialAgesForRedact"), flag(p, "enablePartialDatesForRedact"),
-                flag(p, "enablePartialZipCodesForRedact"), zipAreas);
+                flag(p, "enablePartialZipCodesForRedact"), zipAreas, randomKeys);
     }
 
     private static boolean flag(JsonNode parameters, String name) {
@@ -259,8 +260,12 @@ final class ConfigReader {
     }
 
     /** The reference engine picks a random key when none is configured; so does this one, per loaded configuration. */
-    private static String orRandom(String key) {
-        return key == null || key.isEmpty() ? randomKey() : key;
+    private static String orRandom(String name, String key, Set<String> random) {
+        if (key == null || key.isEmpty()) {
+            random.add(name);
+            return randomKey();
+        }
+        return key;
     }
 
     private static String randomKey() {

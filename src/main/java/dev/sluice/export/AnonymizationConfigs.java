@@ -23,8 +23,11 @@ import java.util.UUID;
 public final class AnonymizationConfigs {
   /** Largest configuration read, as Azure. */
   static final long MAX_CONFIG_BYTES = 1024 * 1024;
-  /** Anonymizers kept, least recently used dropped first. */
-  private static final int CACHED = 8;
+  /**
+   * Anonymizers kept, least recently used dropped first (docs/export.md), so that many
+   * configurations cannot grow the heap; a worker rebuilds a dropped one from the job row.
+   */
+  static final int CACHED = 8;
 
   private final FhirModel fhir;
   private final OutputStore store;
@@ -61,8 +64,7 @@ public final class AnonymizationConfigs {
     }
     return switch (read) {
       case ConfigRead.Missing m -> throw FhirException.badRequest("There is no anonymization configuration '"
-          + asked.config() + "' in the container '" + ExportNames.ANONYMIZATION_CONTAINER + "' of the export store",
-          "_anonymizationConfig");
+          + asked.config() + "' " + m.place(), "_anonymizationConfig");
       case ConfigRead.Changed c -> throw new FhirException(412, Issue.error(Issue.Code.CONFLICT, "The anonymization"
           + " configuration '" + asked.config() + "' does not have the ETag " + asked.etag() + " (it changed)",
           "_anonymizationConfigEtag"));

@@ -171,8 +171,9 @@ public final class AzureBlobOutputStore implements OutputStore {
    */
   @Override
   public ConfigRead readConfig(String name, String ifMatch, long maxBytes) {
+    String place = "in the container '" + ExportNames.ANONYMIZATION_CONTAINER + "' of the Azure Blob store";
     if (!ExportNames.isConfigName(name)) {
-      return new ConfigRead.Missing();
+      return new ConfigRead.Missing(place);
     }
     BlobClient blob = service.getBlobContainerClient(ExportNames.ANONYMIZATION_CONTAINER).getBlobClient(name);
     try {
@@ -188,7 +189,7 @@ public final class AzureBlobOutputStore implements OutputStore {
       return new ConfigRead.Found(content.getValue().toBytes(), etag);
     } catch (BlobStorageException e) {
       return switch (e.getStatusCode()) {
-        case 404 -> new ConfigRead.Missing();
+        case 404 -> new ConfigRead.Missing(place);
         case 412 -> new ConfigRead.Changed();
         default -> throw e;
       };

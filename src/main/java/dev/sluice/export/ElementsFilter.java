@@ -16,8 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code _elements}: keeps the listed top-level elements of each resource plus the mandatory
- * ones (id, meta and every element with a minimum cardinality of 1 in R4), and tags the
- * result SUBSETTED. A type that none of the listed elements applies to is exported whole.
+ * ones (id, meta and every element with a minimum cardinality of 1 in R4, a required choice
+ * such as {@code medication[x]} in whichever variant the resource has), and tags the result
+ * SUBSETTED. A choice is listed by its name ({@code value} or {@code value[x]}) and keeps every
+ * variant. A type that none of the listed elements applies to is exported whole.
  * This is the one export path that parses JSON (with Jackson, not HAPI).
  */
 final class ElementsFilter {
@@ -48,15 +50,19 @@ final class ElementsFilter {
       if (listed.isEmpty()) {
         return Set.of();
       }
-      listed.add("resourceType");
-      listed.add("id");
-      listed.add("meta");
+      Set<String> kept = new HashSet<>(listed);
+      kept.add("resourceType");
+      kept.add("id");
+      kept.add("meta");
       for (BaseRuntimeChildDefinition child : fhir.context().getResourceDefinition(t).getChildren()) {
-        if (child.getMin() > 0) {
-          listed.add(child.getElementName());
+        String name = child.getElementName();
+        if (child.getMin() > 0 || listed.contains(name) || listed.contains(name + "[x]")) {
+          kept.add(name);
+          // a choice (medication[x]) is present as one of its variants: keep each of them
+          kept.addAll(child.getValidChildNames());
         }
       }
-      return Set.copyOf(listed);
+      return Set.copyOf(kept);
     });
   }
 
@@ -86,19 +92,7 @@ final class ElementsFilter {
   }
 
   private static boolean keep(Set<String> kept, String name) {
-    if (kept.contains(name)) {
-      return true;
-    }
-    String base = name.startsWith("_") ? name.substring(1) : name;
-    if (kept.contains(base)) {
-      return true; // a primitive's extension element (_birthDate) goes with it
-    }
-    for (String k : kept) {
-      // choice elements: value[x] keeps valueQuantity, valueString, ...
-      if (k.endsWith("[x]") && base.startsWith(k.substring(0, k.length() - 3))) {
-        return true;
-      }
-    }
-    return false;
+    // a primitive's extension element (_birthDate) goes with it
+    return kept.contains(name) || name.startsWith("_") && kept.contains(name.substring(1));
   }
 }

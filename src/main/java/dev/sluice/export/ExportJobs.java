@@ -1,5 +1,7 @@
 package dev.sluice.export;
 
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.MessageCode;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,13 +35,15 @@ public final class ExportJobs {
   private final ResourceStore resources;
   private final Runnable wake;
   private final AnonymizationConfigs anonymizations;
+  private final ExportTypes types;
   private static final Duration QUEUED_RETRY = Duration.ofSeconds(2);
 
   /**
    * @param wake called when a job is queued, to wake this process's idle workers
    */
   public ExportJobs(ExportSettings settings, ExportTables tables, OutputStore store, ResourceStore resources,
-      AnonymizationConfigs anonymizations, Runnable wake) {
+      AnonymizationConfigs anonymizations, ExportTypes types, Runnable wake) {
+    this.types = types;
     this.settings = settings;
     this.jobs = tables.jobs();
     this.parts = tables.parts();
@@ -60,11 +65,14 @@ public final class ExportJobs {
    *
    * @return the job's id
    *
-   * @param client who asks (see docs/export.md, "Clients")
+   * @param caller who asks: the job is theirs, and holds only types their scopes allow
    * @throws FhirException 404 when the Group or a {@code patient} does not exist; 400 or 412
-   *     when the anonymization configuration is missing, invalid or not of the ETag asked for
+   *     when the anonymization configuration is missing, invalid or not of the ETag asked for;
+   *     403 when the scopes do not allow a type asked for, or the level
    */
-  public UUID kickOff(ExportRequest asked, String client) {
+  public UUID kickOff(ExportRequest unscoped, Caller caller) {
+    String client = caller.clientId();
+    ExportRequest asked = scoped(unscoped, caller);
     ExportRequest request = asked;
     byte[] anonymizationConfig = null;
     if (asked.anonymization() != null) {
@@ -110,6 +118,37 @@ public final class ExportJobs {
     }
   }
 
+  /**
+   * The request limited to what the caller's scopes allow: Patient and Group level need the
+   * Patient (and Group) type whole; an explicit {@code _type} beyond the scopes is refused;
+   * without one, the job holds the types of its level that the scopes allow, recorded in the
+   * job's request.
+   */
+  private ExportRequest scoped(ExportRequest request, Caller caller) {
+    switch (request.level()) {
+      case ExportLevel.System s -> { }
+      case ExportLevel.Patients p -> caller.requireWhole(Interaction.EXPORT, "Patient");
+      case ExportLevel.Group g -> {
+        caller.requireWhole(Interaction.EXPORT, "Patient");
+        caller.requireWhole(Interaction.EXPORT, "Group");
+      }
+    }
+    if (!request.types().isEmpty()) {
+      List<String> refused = request.types().stream().filter(t -> !caller.mayWhole(Interaction.EXPORT, t)).toList();
+      if (!refused.isEmpty()) {
+        throw Caller.forbidden("_type asks for " + String.join(", ", refused) + ", which the token's scopes ("
+            + caller.scopes().text() + ") do not allow to export (search-constrained scopes never do)");
+      }
+      return request;
+    }
+    Set<String> level = types.forLevel(request.level());
+    List<String> allowed = level.stream().filter(t -> caller.mayWhole(Interaction.EXPORT, t)).sorted().toList();
+    if (allowed.isEmpty()) {
+      throw Caller.forbidden("The token's scopes (" + caller.scopes().text() + ") allow no type of this export");
+    }
+    return allowed.size() == level.size() ? request : request.withTypes(allowed);
+  }
+
   private void requireExisting(String type, String id, int status, String parameter) {
     var found = resources.read(type, id);
     if (found.isEmpty() || found.get().deleted()) {
@@ -124,9 +163,9 @@ public final class ExportJobs {
    *
    * @param fhirBase the base of the manifest's download URLs
    */
-  public Optional<ExportStatus> status(UUID id, String fhirBase) {
+  public Optional<ExportStatus> status(UUID id, Caller caller, String fhirBase) {
     try {
-      Optional<ExportJobRow> found = jobs.find(id);
+      Optional<ExportJobRow> found = find(id, caller);
       if (found.isEmpty()) {
         return Optional.empty();
       }
@@ -159,12 +198,12 @@ public final class ExportJobs {
   }
 
   /**
-   * A page of the export jobs, newest first.
+   * A page of the export jobs the caller owns, newest first.
    *
    * @param cursor where the page starts (from the previous page's {@code next}); null for the first page
    * @throws FhirException 400 when the cursor is not one this server made
    */
-  public ExportJobList list(String cursor, int count) {
+  public ExportJobList list(String cursor, int count, Caller caller) {
     ExportJobList.Cursor after = null;
     if (cursor != null) {
       after = ExportJobList.Cursor.decode(cursor).orElseThrow(() -> FhirException.badRequest(
@@ -172,7 +211,7 @@ public final class ExportJobs {
     }
     try {
       List<ExportJobTable.Listed> rows = jobs.list(after == null ? null : after.created(),
-          after == null ? null : after.id(), count + 1);
+          after == null ? null : after.id(), caller.ownerFilter().orElse(null), count + 1);
       List<ExportJobList.Job> page = new ArrayList<>();
       for (ExportJobTable.Listed l : rows.subList(0, Math.min(count, rows.size()))) {
         ExportJobRow j = l.job();
@@ -200,12 +239,17 @@ public final class ExportJobs {
   }
 
   /** The container of a completed job's files; empty while it has none to download. */
-  public Optional<String> completedContainer(UUID id) {
+  public Optional<String> completedContainer(UUID id, Caller caller) {
     try {
-      return jobs.find(id).filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
+      return find(id, caller).filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }
+  }
+
+  /** A job the caller started (another client's job is as absent as one never started). */
+  private Optional<ExportJobRow> find(UUID id, Caller caller) throws SQLException {
+    return jobs.find(id).filter(j -> caller.owns(j.client()));
   }
 
   /**
@@ -214,9 +258,9 @@ public final class ExportJobs {
    *
    * @return false when there is no such job
    */
-  public boolean cancel(UUID id) {
+  public boolean cancel(UUID id, Caller caller) {
     try {
-      Optional<ExportJobRow> job = jobs.find(id);
+      Optional<ExportJobRow> job = find(id, caller);
       if (job.isEmpty() || job.get().status() == ExportJobStatus.CANCELLED) {
         return false;
       }

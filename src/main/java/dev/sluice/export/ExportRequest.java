@@ -138,7 +138,24 @@ public record ExportRequest(
     return values;
   }
 
+  /** The base URL the kick-off reached the server under (the request URL before its level's path), or null. */
+  String base() {
+    String path = requestUrl.split("\\?", 2)[0];
+    String operation = switch (level) {
+      case ExportLevel.System s -> "/$export";
+      case ExportLevel.Patients p -> "/Patient/$export";
+      case ExportLevel.Group g -> "/Group/" + g.groupId() + "/$export";
+    };
+    return path.endsWith(operation) ? path.substring(0, path.length() - operation.length()) : null;
+  }
+
   /** The same request, with the configuration it applies resolved at kick-off. */
+  /** The same request for these types only (an export limited to what its client may read). */
+  public ExportRequest withTypes(List<String> only) {
+    return new ExportRequest(level, only, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
+        anonymization);
+  }
+
   public ExportRequest with(Anonymization resolved) {
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
         resolved);

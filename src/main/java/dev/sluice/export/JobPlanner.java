@@ -86,7 +86,7 @@ public final class JobPlanner {
     if (request.since() != null) {
       plan.add(new NewPart(ExportPartKind.DELETED, null, 0, 0));
     }
-    if (!request.ignored().isEmpty()) {
+    if (JobNotes.mayHave(request)) {
       plan.add(new NewPart(ExportPartKind.NOTES, null, 0, 0));
     }
     boolean planned = parts.plan(job.id(), owner, members, plan);
@@ -102,7 +102,8 @@ public final class JobPlanner {
       case ExportLevel.System s -> List.of();
       case ExportLevel.Patients p -> request.patients();
       case ExportLevel.Group g -> {
-        Set<String> all = groups.patients(g.groupId(), at);
+        // the members that are not on this server are reported by the notes part
+        Set<String> all = groups.of(g.groupId(), at, request.base()).patients();
         if (!request.patients().isEmpty()) {
           all.retainAll(Set.copyOf(request.patients()));
         }

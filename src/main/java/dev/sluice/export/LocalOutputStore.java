@@ -3,11 +3,18 @@ package dev.sluice.export;
 import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -16,10 +23,21 @@ import java.util.stream.Stream;
  * {@code [base]/_operations/export/<job id>/<name>}.
  */
 public final class LocalOutputStore implements OutputStore {
-  private final Path root;
+  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
 
+  private final Path root;
+  private final boolean protectedByTokens;
+
+  /** Files downloaded without a token, from a server without authorization ({@code --auth none}). */
   public LocalOutputStore(Path root) {
+    this(root, false);
+  }
+
+  /** @param protectedByTokens downloads need an access token of the job's client (any --auth but none) */
+  public LocalOutputStore(Path root, boolean protectedByTokens) {
     this.root = root.toAbsolutePath().normalize();
+    this.protectedByTokens = protectedByTokens;
   }
 
   /** The file's path; refuses anything that would leave the export directory. */
@@ -31,6 +49,10 @@ public final class LocalOutputStore implements OutputStore {
     return p;
   }
 
+  /**
+   * Export files hold patient data: only the server's user may read them (0600 in 0700
+   * folders), set after creation because the umask would only ever take bits away.
+   */
   @Override
   public void prepare(String container) throws IOException {
     if (!ExportNames.isContainer(container)) {
@@ -43,8 +65,29 @@ public final class LocalOutputStore implements OutputStore {
   @Override
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
-    Files.createDirectories(p.getParent());
-    return Files.newOutputStream(p);
+    createPrivateDirectories(p.getParent());
+    SeekableByteChannel channel = Files.newByteChannel(p,
+        Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
+        PosixFilePermissions.asFileAttribute(OWNER_FILE));
+    Files.setPosixFilePermissions(p, OWNER_FILE);
+    return Channels.newOutputStream(channel);
+  }
+
+  /** From the export root down to {@code dir}, each folder this store makes is 0700. */
+  private void createPrivateDirectories(Path dir) throws IOException {
+    Path d = root.getParent();
+    for (Path part : root.getParent().relativize(dir)) {
+      d = d.resolve(part);
+      if (Files.isDirectory(d)) {
+        continue;
+      }
+      try {
+        Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_DIR));
+      } catch (FileAlreadyExistsException e) {
+        continue; // another worker made it just now, the same way
+      }
+      Files.setPosixFilePermissions(d, OWNER_DIR);
+    }
   }
 
   @Override
@@ -85,8 +128,11 @@ public final class LocalOutputStore implements OutputStore {
   public ConfigRead readConfig(String name, String ifMatch, long maxBytes) throws IOException {
     Path dir = root.resolve(ExportNames.ANONYMIZATION_CONTAINER);
     Path p = dir.resolve(name).normalize();
-    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir) || !Files.isRegularFile(p)) {
-      return new ConfigRead.Missing();
+    if (!ExportNames.isConfigName(name) || !p.getParent().equals(dir)) {
+      return new ConfigRead.Missing("in " + dir.toAbsolutePath());
+    }
+    if (!Files.isRegularFile(p)) {
+      return new ConfigRead.Missing("at " + p.toAbsolutePath());
     }
     long size = Files.size(p);
     if (size > maxBytes) {
@@ -117,8 +163,8 @@ public final class LocalOutputStore implements OutputStore {
 
   @Override
   public boolean requiresAccessToken() {
-    // The guide: true when the files are protected like the API itself. The server has no
-    // authorisation yet, so a client needs no token to download; this turns true with auth.
-    return false;
+    // The guide: true when the files are protected like the API itself, as they are with
+    // authorization on: a download goes through the same filter and owner check as the status.
+    return protectedByTokens;
   }
 }

@@ -42,13 +42,14 @@ public final class PartWorker {
   private final SearchParser search;
   private final AnonymizationConfigs anonymizations;
   private final LeaseKeeper leases;
+  private final JobNotes notes;
   private final JobEnds ends;
   private final ExportMetrics metrics;
   private final String owner;
 
   public PartWorker(ExportSettings settings, ExportTables tables, ExportScan scan, OutputStore store, FhirModel fhir,
       PatientCompartment compartment, SearchParser search, AnonymizationConfigs anonymizations, LeaseKeeper leases,
-      JobEnds ends, ExportMetrics metrics, String owner) {
+      JobNotes notes, JobEnds ends, ExportMetrics metrics, String owner) {
     this.settings = settings;
     this.tables = tables;
     this.scan = scan;
@@ -58,6 +59,7 @@ public final class PartWorker {
     this.search = search;
     this.anonymizations = anonymizations;
     this.leases = leases;
+    this.notes = notes;
     this.ends = ends;
     this.metrics = metrics;
     this.owner = owner;
@@ -288,10 +290,8 @@ public final class PartWorker {
 
   private Written notes(ExportJobRow job, ExportRequest request, ExportPartRow part) throws Exception {
     try (NdjsonWriter errors = errorWriter(job, part)) {
-      for (String name : request.ignored()) {
-        errors.write(OperationOutcomeJson.of(Issue.warning(Issue.Code.NOT_SUPPORTED,
-            "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)", name)
-            .withMessage(MessageCode.EXPORT_PARAMETER_IGNORED)));
+      for (Issue note : notes.of(job, request)) {
+        errors.write(OperationOutcomeJson.of(note));
       }
       return new Written(0, 0, errors.files());
     }

@@ -154,8 +154,9 @@ public final class S3OutputStore implements OutputStore {
    */
   @Override
   public ConfigRead readConfig(String name, String ifMatch, long maxBytes) throws IOException {
+    String place = "under the key prefix '" + prefix + ExportNames.ANONYMIZATION_CONTAINER + "/' of the S3 store";
     if (!ExportNames.isConfigName(name)) {
-      return new ConfigRead.Missing();
+      return new ConfigRead.Missing(place);
     }
     String key = prefix + ExportNames.ANONYMIZATION_CONTAINER + "/" + name;
     try {
@@ -170,7 +171,7 @@ public final class S3OutputStore implements OutputStore {
       return new ConfigRead.Found(bytes.asByteArray(), etag);
     } catch (S3Exception e) {
       return switch (e.statusCode()) {
-        case 404 -> new ConfigRead.Missing();
+        case 404 -> new ConfigRead.Missing(place);
         case 412 -> new ConfigRead.Changed();
         default -> throw e;
       };

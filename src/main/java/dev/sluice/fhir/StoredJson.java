@@ -79,6 +79,23 @@ public final class StoredJson {
   }
 
   /**
+   * Where the body of a stored resource begins: just after the lastUpdated of its head, so
+   * that two versions of equal content have equal bodies. -1 when {@code stored} does not
+   * start with the head of these values (a resource HAPI encoded in another form).
+   */
+  public static int bodyStart(byte[] stored, String type, String id, String versionId, String lastUpdated) {
+    byte[] head = head(type, id, versionId, lastUpdated, 128).bytes();
+    return stored.length > head.length && Arrays.equals(stored, 0, head.length, head, 0, head.length)
+        ? head.length : -1;
+  }
+
+  /** {@code stored}, whose body begins at {@code bodyStart}, stamped with another versionId and lastUpdated. */
+  public static byte[] restamp(byte[] stored, int bodyStart, String type, String id, String versionId,
+      String lastUpdated) {
+    return head(type, id, versionId, lastUpdated, stored.length + 16).append(stored, bodyStart, stored.length).bytes();
+  }
+
+  /**
    * One element of an object: its name runs from {@code nameAt} (the opening quote) to
    * {@code valueAt - 1} (the colon), its value from {@code valueAt} to {@code end} (exclusive).
    */

@@ -1,5 +1,7 @@
 package dev.sluice.http;
 
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.FhirModel;
@@ -40,16 +42,16 @@ final class BundleRoutes {
     this.baseUrl = baseUrl;
   }
 
-  void handle(Context ctx) {
+  void handle(Context ctx, Caller caller) {
     BundleJson.Envelope bundle = BundleJson.read(ctx.bodyAsBytes(), fhir, Negotiation.requestFormat(ctx));
     boolean transaction = isTransaction(bundle);
     String base = baseUrl.of(ctx);
     boolean minimal = String.valueOf(ctx.header("Prefer")).contains("return=minimal");
     BundleWriter.Entry[] responseEntries = new BundleWriter.Entry[bundle.entries().size()];
     if (transaction) {
-      transaction(bundle, base, minimal, responseEntries);
+      transaction(caller, bundle, base, minimal, responseEntries);
     } else {
-      batch(bundle, base, minimal, responseEntries);
+      batch(caller, bundle, base, minimal, responseEntries);
     }
     BundleWriter out = new BundleWriter(transaction ? "transaction-response" : "batch-response", null);
     for (BundleWriter.Entry e : responseEntries) {
@@ -73,14 +75,14 @@ final class BundleRoutes {
   }
 
   /** All or nothing: any failing entry rolls the whole transaction back. */
-  private void transaction(BundleJson.Envelope bundle, String base, boolean minimal,
+  private void transaction(Caller caller, BundleJson.Envelope bundle, String base, boolean minimal,
       BundleWriter.Entry[] responseEntries) {
     List<BundleEntryRequest> requests = new ArrayList<>();
     Map<String, String> resolved = new HashMap<>();
     Map<String, BundleEntryRequest.Create> createdBy = new HashMap<>();
     try {
       for (BundleJson.Entry entry : bundle.entries()) {
-        requests.add(toRequest(entry, resolved, base, createdBy));
+        requests.add(toRequest(caller, entry, resolved, base, createdBy));
       }
       requireDistinctTargets(requests);
     } catch (FhirException e) {
@@ -115,13 +117,14 @@ final class BundleRoutes {
   }
 
   /** Each entry on its own: the ones that fail are answered with their OperationOutcome. */
-  private void batch(BundleJson.Envelope bundle, String base, boolean minimal, BundleWriter.Entry[] responseEntries) {
+  private void batch(Caller caller, BundleJson.Envelope bundle, String base, boolean minimal,
+      BundleWriter.Entry[] responseEntries) {
     List<BundleEntryRequest> requests = new ArrayList<>();
     // a batch's entries do not refer to each other: what they resolve is not used
     Map<String, String> resolved = new HashMap<>();
     for (BundleJson.Entry entry : bundle.entries()) {
       try {
-        requests.add(toRequest(entry, resolved, base, null));
+        requests.add(toRequest(caller, entry, resolved, base, null));
       } catch (FhirException e) {
         responseEntries[entry.index()] = failure(e);
       }
@@ -217,8 +220,8 @@ final class BundleRoutes {
    * @param createdBy in a transaction, the entry that creates for each conditional create's
    *     type and criteria; null in a batch, whose entries do not depend on each other
    */
-  private BundleEntryRequest toRequest(BundleJson.Entry entry, Map<String, String> resolved, String base,
-      Map<String, BundleEntryRequest.Create> createdBy) {
+  private BundleEntryRequest toRequest(Caller caller, BundleJson.Entry entry, Map<String, String> resolved,
+      String base, Map<String, BundleEntryRequest.Create> createdBy) {
     int i = entry.index();
     String where = "Bundle.entry[" + i + "]";
     if (entry.method() == null || entry.url() == null) {
@@ -233,6 +236,8 @@ final class BundleRoutes {
     if (!fhir.isResourceType(type)) {
       throw FhirException.badRequest(where + ": '" + type + "' is not a FHIR R4 resource type", where + ".request.url");
     }
+    authorize(caller, method, type, parts, criteria != null || (method.equals("POST") && entry.ifNoneExist() != null),
+        where);
     Resource resource = entry.resource() == null || !(method.equals("POST") || method.equals("PUT"))
         ? null : parseResource(entry, where);
     Integer ifMatch = entry.ifMatch() != null ? Params.etagVersion(entry.ifMatch(), where + ".request.ifMatch") : null;
@@ -245,6 +250,35 @@ final class BundleRoutes {
       default -> throw FhirException.notSupported(where + ": method " + method + " is not supported in bundles",
           where + ".request.method");
     };
+  }
+
+  /**
+   * Every entry is checked as the same request on its own would be: a batch answers a refused
+   * entry with 403 alone, a transaction is refused whole.
+   *
+   * @param conditional the entry searches (conditional update or delete, If-None-Exist)
+   */
+  private static void authorize(Caller caller, String method, String type, String[] parts, boolean conditional,
+      String where) {
+    Interaction interaction = switch (method) {
+      case "POST" -> Interaction.CREATE;
+      case "PUT" -> Interaction.UPDATE;
+      case "DELETE" -> Interaction.DELETE;
+      case "GET" -> parts.length == 4 ? Interaction.VREAD : Interaction.READ;
+      default -> null;
+    };
+    try {
+      if (interaction != null) {
+        caller.requireWhole(interaction, type);
+      }
+      if (conditional) {
+        caller.requireWhole(Interaction.SEARCH, type);
+      }
+    } catch (FhirException e) {
+      throw new FhirException(e.status(), e.issues().stream()
+          .map(i -> i.rephrased(where + ": " + i.diagnostics(), where + ".request"))
+          .toList(), e);
+    }
   }
 
   /**

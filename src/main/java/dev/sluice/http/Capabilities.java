@@ -3,6 +3,9 @@ package dev.sluice.http;
 import dev.sluice.fhir.FhirModel;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementKind;
@@ -22,9 +25,23 @@ import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
  * parts (search, export) add what they provide through contributors.
  */
 final class Capabilities {
-  private final byte[] json;
+  /** Bases remembered with their statement; requests under more (odd Host headers) are answered uncached. */
+  private static final int BASES_CACHED = 16;
 
-  Capabilities(FhirModel fhir, String version, List<Consumer<CapabilityStatement>> contributors) {
+  private final FhirModel fhir;
+  private final CapabilityStatement statement;
+  private final List<BiConsumer<CapabilityStatement, String>> perBase;
+  private final byte[] json;
+  private final Map<String, byte[]> byBase = new ConcurrentHashMap<>();
+
+  /**
+   * @param perBase contributors that write absolute URLs (the SMART {@code oauth-uris}), given
+   *     the FHIR base the request came under
+   */
+  Capabilities(FhirModel fhir, String version, List<Consumer<CapabilityStatement>> contributors,
+      List<BiConsumer<CapabilityStatement, String>> perBase) {
+    this.fhir = fhir;
+    this.perBase = List.copyOf(perBase);
     CapabilityStatement cs = new CapabilityStatement();
     cs.setStatus(PublicationStatus.ACTIVE);
     cs.setDate(new Date());
@@ -55,10 +72,28 @@ final class Capabilities {
       }
     }
     contributors.forEach(c -> c.accept(cs));
-    this.json = fhir.encodeJson(cs);
+    this.statement = cs;
+    this.json = perBase.isEmpty() ? fhir.encodeJson(cs) : null;
   }
 
-  byte[] json() {
-    return json;
+  /** The statement as seen from {@code base}. */
+  byte[] json(String base) {
+    if (json != null) {
+      return json;
+    }
+    byte[] cached = byBase.get(base);
+    if (cached != null) {
+      return cached;
+    }
+    CapabilityStatement cs;
+    synchronized (statement) {
+      cs = statement.copy();
+    }
+    perBase.forEach(c -> c.accept(cs, base));
+    byte[] made = fhir.encodeJson(cs);
+    if (byBase.size() < BASES_CACHED) {
+      byBase.put(base, made);
+    }
+    return made;
   }
 }

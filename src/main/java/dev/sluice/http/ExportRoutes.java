@@ -3,6 +3,7 @@ package dev.sluice.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.export.ExportJobList;
+import dev.sluice.auth.Caller;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportRequest;
@@ -12,7 +13,6 @@ import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.MessageCode;
 import dev.sluice.fhir.OperationOutcomeJson;
-import dev.sluice.fhir.Sha256;
 import io.javalin.http.Context;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import java.io.ByteArrayOutputStream;
@@ -55,23 +55,23 @@ final class ExportRoutes {
     this.localFiles = localFiles;
   }
 
-  void system(Context ctx) {
-    kickOff(ctx, new ExportLevel.System());
+  void system(Context ctx, Caller caller) {
+    kickOff(ctx, caller, new ExportLevel.System());
   }
 
-  void patients(Context ctx) {
-    kickOff(ctx, new ExportLevel.Patients());
+  void patients(Context ctx, Caller caller) {
+    kickOff(ctx, caller, new ExportLevel.Patients());
   }
 
-  void group(Context ctx) {
+  void group(Context ctx, Caller caller) {
     String id = ctx.pathParam("id");
     if (!dev.sluice.fhir.FhirModel.isValidId(id)) {
       throw FhirException.badRequest("'" + id + "' is not a valid Group id", "id");
     }
-    kickOff(ctx, new ExportLevel.Group(id));
+    kickOff(ctx, caller, new ExportLevel.Group(id));
   }
 
-  private void kickOff(Context ctx, ExportLevel level) {
+  private void kickOff(Context ctx, Caller caller, ExportLevel level) {
     List<String> prefer = prefer(ctx);
     if (exports.requireAsyncHeaders()) {
       String accept = ctx.header("Accept");
@@ -92,7 +92,7 @@ final class ExportRoutes {
     String query = ctx.queryString();
     String requestUrl = base + ctx.path().substring("/fhir".length()) + (query == null ? "" : "?" + query);
     ExportRequest request = params.parse(level, raw, lenient, requestUrl);
-    UUID job = exports.kickOff(request, client(ctx));
+    UUID job = exports.kickOff(request, caller);
     ctx.status(202);
     ctx.header("Content-Location", base + "/_operations/export/" + job);
     if (lenient) {
@@ -133,20 +133,6 @@ final class ExportRoutes {
       + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"
       + " left out) and their compartments; with _since, only resources changed since then.";
 
-  /**
-   * Who asked: a hash of the Authorization header (never the credential itself), else the
-   * remote address. Until authorisation exists this is what keeps one client's jobs apart
-   * from another's.
-   */
-  static String client(Context ctx) {
-    String auth = ctx.header("Authorization");
-    if (auth != null && !auth.isBlank()) {
-      // the first 128 bits are plenty to keep clients apart
-      return "auth:" + Sha256.hex(auth.trim()).substring(0, 32);
-    }
-    return "addr:" + ctx.ip();
-  }
-
   private static List<String> prefer(Context ctx) {
     List<String> tokens = new ArrayList<>();
     for (String header : Collections.list(ctx.req().getHeaders("Prefer"))) {
@@ -159,8 +145,8 @@ final class ExportRoutes {
     return tokens;
   }
 
-  void status(Context ctx) {
-    ExportStatus status = exports.status(id(ctx), baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
+  void status(Context ctx, Caller caller) {
+    ExportStatus status = exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
     switch (status) {
       case ExportStatus.Queued q -> {
         ctx.header("X-Progress", "queued: waiting for transactions in progress at kick-off, or for running exports");
@@ -192,7 +178,7 @@ final class ExportRoutes {
    * {@code GET [base]/_operations/export}: the export jobs, newest first, as a searchset Bundle
    * of Parameters, one per job (docs/export.md, "The list of jobs").
    */
-  void list(Context ctx) throws IOException {
+  void list(Context ctx, Caller caller) throws IOException {
     int count = DEFAULT_LIST;
     String countParam = ctx.queryParam("_count");
     if (countParam != null) {
@@ -206,7 +192,7 @@ final class ExportRoutes {
             "_count");
       }
     }
-    ExportJobList page = exports.list(ctx.queryParam("_cursor"), count);
+    ExportJobList page = exports.list(ctx.queryParam("_cursor"), count, caller);
     String base = baseUrl.of(ctx);
     String self = base + "/_operations/export?_count=" + count;
     ByteArrayOutputStream out = new ByteArrayOutputStream(1024 + 512 * page.jobs().size());
@@ -271,18 +257,18 @@ final class ExportRoutes {
     g.writeEndObject();
   }
 
-  void cancel(Context ctx) {
+  void cancel(Context ctx, Caller caller) {
     UUID id = id(ctx);
-    if (!exports.cancel(id)) {
+    if (!exports.cancel(id, caller)) {
       throw notFound(ctx);
     }
     responses.outcome(ctx, 202, List.of(Issue.information("Export " + id + " cancelled; its files are removed")));
   }
 
-  void download(Context ctx) throws IOException {
+  void download(Context ctx, Caller caller) throws IOException {
     UUID id = id(ctx);
     String name = ctx.pathParam("file");
-    String container = exports.completedContainer(id).orElseThrow(() -> notFound(ctx));
+    String container = exports.completedContainer(id, caller).orElseThrow(() -> notFound(ctx));
     if (localFiles.isEmpty()) {
       throw FhirException.notFound("Export " + id + " has no file " + name + " to download here");
     }

@@ -1,5 +1,9 @@
 package dev.sluice.http;
 
+import dev.sluice.auth.Authenticator;
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.InvalidTokenException;
+import dev.sluice.auth.SmartAuthority;
 import dev.sluice.export.ExportJobs;
 import dev.sluice.export.ExportTypes;
 import dev.sluice.export.LocalOutputStore;
@@ -14,6 +18,7 @@ import dev.sluice.store.Database;
 import dev.sluice.store.ResourceStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -51,25 +56,56 @@ public final class FhirServer implements AutoCloseable {
   public record Search(
       SearchParser parser, ResourceSearch search, SearchParameters parameters, PatientCompartment compartment) {}
 
+  /**
+   * Who may call: the filter's {@link Authenticator}, and in {@code smart} mode the
+   * authorization server whose token endpoint, keys and discovery document the server serves.
+   */
+  public record Security(Authenticator authenticator, SmartAuthority smart) {
+    public static Security none() {
+      return new Security(Authenticator.none(), null);
+    }
+
+    public static Security smart(Authenticator authenticator, SmartAuthority authority) {
+      return new Security(authenticator, java.util.Objects.requireNonNull(authority, "authority"));
+    }
+
+    /** Tokens of an external identity provider: nothing to serve here but the filter. */
+    public static Security external(Authenticator authenticator) {
+      return new Security(authenticator, null);
+    }
+  }
+
+  /** A route behind the authorization filter: it gets the caller the request's token stands for. */
+  @FunctionalInterface
+  interface CallerRoute {
+    void handle(Context ctx, Caller caller) throws Exception;
+  }
+
   private final Javalin app;
   private final Settings settings;
+  private final Authenticator authenticator;
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
       ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
-      PrometheusMeterRegistry metrics) {
+      Security security, PrometheusMeterRegistry metrics) {
     this.settings = settings;
+    this.authenticator = security.authenticator();
+
     Responses responses = new Responses(fhir);
     BaseUrl baseUrl = new BaseUrl(settings.publicBaseUrl());
+    SmartRoutes smart = security.smart() == null ? null : new SmartRoutes(security.smart(), baseUrl);
     ConditionalMatch conditional = new ConditionalMatch(search.parser(), search.search(), store);
-    ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl);
+    ScopeConstraints constraints = new ScopeConstraints(search.parser(), search.search());
+    ResourceRoutes resources = new ResourceRoutes(fhir, store, conditional, responses, baseUrl, constraints);
     BundleRoutes bundles = new BundleRoutes(fhir, store, conditional, responses, baseUrl);
     SearchRoutes searches = new SearchRoutes(fhir, search.parser(), search.search(), search.compartment(), responses,
-        baseUrl);
+        baseUrl, constraints);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
         localExportFiles);
     Capabilities capabilities = new Capabilities(fhir, version,
-        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare));
+        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
+        smart == null ? List.of() : List.of(SmartRoutes::declare));
 
     this.app = Javalin.create(config -> {
       config.useVirtualThreads = true;
@@ -95,36 +131,49 @@ public final class FhirServer implements AutoCloseable {
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
+    // Open without a token: probes, the CapabilityStatement (it says how to get one).
     app.get("/health", ctx -> ctx.json(java.util.Map.of("status", "UP")));
     app.get("/health/ready", ctx -> ready(ctx, database, responses));
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
-    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json()));
-    app.post("/fhir", bundles::handle);
-    app.get("/fhir/$export", export::system);
-    app.post("/fhir/$export", export::system);
-    app.get("/fhir/Patient/$export", export::patients);
-    app.post("/fhir/Patient/$export", export::patients);
-    app.get("/fhir/Group/{id}/$export", export::group);
-    app.post("/fhir/Group/{id}/$export", export::group);
-    app.get("/fhir/_operations/export", export::list);
-    app.get("/fhir/_operations/export/{id}", export::status);
-    app.delete("/fhir/_operations/export/{id}", export::cancel);
-    app.get("/fhir/_operations/export/{id}/{file}", export::download);
-    app.get("/fhir/_history", resources::systemHistory);
-    app.get("/fhir/{type}/_history", resources::typeHistory);
-    app.get("/fhir/{type}", searches::searchType);
-    app.post("/fhir/{type}/_search", searches::searchPost);
-    app.post("/fhir/{type}", resources::create);
-    app.put("/fhir/{type}", resources::conditionalUpdate);
-    app.delete("/fhir/{type}", resources::conditionalDelete);
-    app.get("/fhir/{type}/{id}", resources::read);
-    app.put("/fhir/{type}/{id}", resources::update);
-    app.delete("/fhir/{type}/{id}", resources::delete);
-    app.get("/fhir/{type}/{id}/_history", resources::instanceHistory);
-    app.get("/fhir/{type}/{id}/_history/{vid}", resources::vread);
+    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
+    if (smart != null) {
+      app.get("/fhir/.well-known/smart-configuration", smart::configuration);
+      app.post("/fhir" + SmartRoutes.TOKEN_PATH, smart::token);
+      app.get("/fhir" + SmartRoutes.JWKS_PATH, smart::jwks);
+    }
+    // Everything else goes through the authorization filter (guarded).
+    app.post("/fhir", guarded(bundles::handle));
+    app.get("/fhir/$export", guarded(export::system));
+    app.post("/fhir/$export", guarded(export::system));
+    app.get("/fhir/Patient/$export", guarded(export::patients));
+    app.post("/fhir/Patient/$export", guarded(export::patients));
+    app.get("/fhir/Group/{id}/$export", guarded(export::group));
+    app.post("/fhir/Group/{id}/$export", guarded(export::group));
+    app.get("/fhir/_operations/export", guarded(export::list));
+    app.get("/fhir/_operations/export/{id}", guarded(export::status));
+    app.delete("/fhir/_operations/export/{id}", guarded(export::cancel));
+    app.get("/fhir/_operations/export/{id}/{file}", guarded(export::download));
+    app.get("/fhir/_history", guarded(resources::systemHistory));
+    app.get("/fhir/{type}/_history", guarded(resources::typeHistory));
+    app.get("/fhir/{type}", guarded(searches::searchType));
+    app.post("/fhir/{type}/_search", guarded(searches::searchPost));
+    app.post("/fhir/{type}", guarded(resources::create));
+    app.put("/fhir/{type}", guarded(resources::conditionalUpdate));
+    app.delete("/fhir/{type}", guarded(resources::conditionalDelete));
+    app.get("/fhir/{type}/{id}", guarded(resources::read));
+    app.put("/fhir/{type}/{id}", guarded(resources::update));
+    app.delete("/fhir/{type}/{id}", guarded(resources::delete));
+    app.get("/fhir/{type}/{id}/_history", guarded(resources::instanceHistory));
+    app.get("/fhir/{type}/{id}/_history/{vid}", guarded(resources::vread));
     // after the _history routes, which it would otherwise shadow
-    app.get("/fhir/Patient/{id}/{type}", searches::searchCompartment);
+    app.get("/fhir/Patient/{id}/{type}", guarded(searches::searchCompartment));
 
+    app.exception(InvalidTokenException.class, (e, ctx) -> {
+      // RFC 6750 section 3; the description is ours, never the token
+      ctx.header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\""
+          + e.getMessage().replace("\"", "'") + "\"");
+      responses.outcome(ctx, 401, List.of(Issue.error(Issue.Code.LOGIN, e.getMessage())));
+    });
     app.exception(FhirException.class, (e, ctx) -> {
       if (e.status() >= 500) {
         log.error("{} {} failed: {}", ctx.method(), ctx.path(), e.getMessage(), e);
@@ -155,6 +204,11 @@ public final class FhirServer implements AutoCloseable {
       throw FhirException.badRequest("The " + name + " '" + part + "' holds a '%' that is not followed by two hex"
           + " digits (percent-encoding is %XX of UTF-8 bytes)", "url");
     }
+  }
+
+  /** The authorization filter in front of a route: the caller, or 401 before the route runs. */
+  private Handler guarded(CallerRoute route) {
+    return ctx -> route.handle(ctx, authenticator.caller(ctx.header("Authorization"), ctx.ip()));
   }
 
   private String describe(HttpResponseException e, Context ctx) {

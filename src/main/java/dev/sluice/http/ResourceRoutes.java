@@ -1,5 +1,8 @@
 package dev.sluice.http;
 
+import dev.sluice.auth.Access;
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
@@ -22,9 +25,11 @@ final class ResourceRoutes {
   private final ConditionalMatch conditional;
   private final Responses responses;
   private final BaseUrl baseUrl;
+  private final ScopeConstraints constraints;
 
   ResourceRoutes(FhirModel fhir, ResourceStore store, ConditionalMatch conditional, Responses responses,
-      BaseUrl baseUrl) {
+      BaseUrl baseUrl, ScopeConstraints constraints) {
+    this.constraints = constraints;
     this.fhir = fhir;
     this.store = store;
     this.conditional = conditional;
@@ -32,11 +37,13 @@ final class ResourceRoutes {
     this.baseUrl = baseUrl;
   }
 
-  void create(Context ctx) {
+  void create(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.CREATE, type);
     IBaseResource resource = parseBody(ctx, type);
     String ifNoneExist = ctx.header("If-None-Exist");
     if (ifNoneExist != null) {
+      caller.requireWhole(Interaction.SEARCH, type);
       Optional<StoredResource> existing = conditional.find(type, ifNoneExist, "If-None-Exist", baseUrl.of(ctx));
       if (existing.isPresent()) {
         respondWrite(ctx, 200, existing.get());
@@ -52,8 +59,10 @@ final class ResourceRoutes {
    * Conditional update ({@code PUT [base]/Type?criteria}): no match creates (with the body's id
    * when it has one), one match is updated, several answer 412.
    */
-  void conditionalUpdate(Context ctx) {
+  void conditionalUpdate(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.UPDATE, type);
+    caller.requireWhole(Interaction.SEARCH, type);
     IBaseResource resource = parseBody(ctx, type);
     String criteria = ctx.queryString() == null ? "" : ctx.queryString();
     String id = conditional.updateId(type, criteria, "url", baseUrl.of(ctx), resource.getIdElement().getIdPart(), type + ".id");
@@ -64,8 +73,10 @@ final class ResourceRoutes {
    * Conditional delete ({@code DELETE [base]/Type?criteria}), single-match flavour: no match
    * answers 204, one match is deleted, several answer 412.
    */
-  void conditionalDelete(Context ctx) {
+  void conditionalDelete(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.DELETE, type);
+    caller.requireWhole(Interaction.SEARCH, type);
     String criteria = ctx.queryString() == null ? "" : ctx.queryString();
     Optional<StoredResource> match = conditional.find(type, criteria, "url", baseUrl.of(ctx));
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
@@ -76,8 +87,9 @@ final class ResourceRoutes {
     ctx.status(204);
   }
 
-  void update(Context ctx) {
+  void update(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.UPDATE, type);
     String id = FhirModel.requireId(ctx.pathParam("id"));
     IBaseResource resource = parseBody(ctx, type);
     String bodyId = resource.getIdElement().getIdPart();
@@ -91,8 +103,9 @@ final class ResourceRoutes {
     writeUpdate(ctx, type, id, resource);
   }
 
-  void delete(Context ctx) {
+  void delete(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.DELETE, type);
     String id = FhirModel.requireId(ctx.pathParam("id"));
     Integer ifMatch = Params.etagVersion(ctx.header("If-Match"), "If-Match");
     Optional<StoredResource> deleted = store.write(tx -> tx.delete(type, id, ifMatch));
@@ -100,9 +113,14 @@ final class ResourceRoutes {
     ctx.status(204);
   }
 
-  void read(Context ctx) {
+  void read(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
     String id = FhirModel.requireId(ctx.pathParam("id"));
+    if (caller.require(Interaction.READ, type) instanceof Access.Narrowed narrowed
+        && !constraints.admits(type, id, narrowed.constraints(), baseUrl.of(ctx))) {
+      throw Caller.forbidden(type + "/" + id + " lies outside the search constraints of the token's scopes ("
+          + String.join(", ", narrowed.constraints()) + ")");
+    }
     StoredResource r = store.read(type, id)
         .orElseThrow(() -> FhirException.notFound("Resource " + type + "/" + id + " is not known"));
     if (r.deleted()) {
@@ -117,8 +135,9 @@ final class ResourceRoutes {
     responses.send(ctx, 200, r.content());
   }
 
-  void vread(Context ctx) {
+  void vread(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.VREAD, type);
     String id = FhirModel.requireId(ctx.pathParam("id"));
     int version;
     try {
@@ -135,8 +154,9 @@ final class ResourceRoutes {
     responses.send(ctx, 200, r.content());
   }
 
-  void instanceHistory(Context ctx) {
+  void instanceHistory(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.HISTORY, type);
     String id = FhirModel.requireId(ctx.pathParam("id"));
     if (store.read(type, id).isEmpty()) {
       throw FhirException.notFound("Resource " + type + "/" + id + " is not known");
@@ -144,11 +164,15 @@ final class ResourceRoutes {
     history(ctx, type, id);
   }
 
-  void typeHistory(Context ctx) {
-    history(ctx, fhir.requireType(ctx.pathParam("type")), null);
+  void typeHistory(Context ctx, Caller caller) {
+    String type = fhir.requireType(ctx.pathParam("type"));
+    caller.requireWhole(Interaction.HISTORY, type);
+    history(ctx, type, null);
   }
 
-  void systemHistory(Context ctx) {
+  void systemHistory(Context ctx, Caller caller) {
+    // every type's changes: only a scope on all types ("system/*.read") allows it
+    caller.requireWhole(Interaction.HISTORY, "*");
     history(ctx, null, null);
   }
 

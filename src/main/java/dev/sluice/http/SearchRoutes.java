@@ -2,6 +2,9 @@ package dev.sluice.http;
 
 import dev.sluice.fhir.Issue;
 import ca.uhn.fhir.parser.IParser;
+import dev.sluice.auth.Access;
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.FhirModel;
@@ -38,9 +41,11 @@ final class SearchRoutes {
   private final PatientCompartment compartment;
   private final Responses responses;
   private final BaseUrl baseUrl;
+  private final ScopeConstraints constraints;
 
   SearchRoutes(FhirModel fhir, SearchParser parser, ResourceSearch search, PatientCompartment compartment,
-      Responses responses, BaseUrl baseUrl) {
+      Responses responses, BaseUrl baseUrl, ScopeConstraints constraints) {
+    this.constraints = constraints;
     this.fhir = fhir;
     this.parser = parser;
     this.search = search;
@@ -49,12 +54,12 @@ final class SearchRoutes {
     this.baseUrl = baseUrl;
   }
 
-  void searchType(Context ctx) {
+  void searchType(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
-    search(ctx, type, ctx.queryParamMap(), null, type);
+    search(ctx, caller, type, ctx.queryParamMap(), null, type);
   }
 
-  void searchPost(Context ctx) {
+  void searchPost(Context ctx, Caller caller) {
     String type = fhir.requireType(ctx.pathParam("type"));
     String contentType = ctx.header("Content-Type");
     if (contentType != null && !contentType.startsWith("application/x-www-form-urlencoded")) {
@@ -64,23 +69,29 @@ final class SearchRoutes {
     Map<String, List<String>> params = new LinkedHashMap<>(ctx.queryParamMap());
     ctx.formParamMap().forEach((name, values) -> params.merge(name, values,
         (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
-    search(ctx, type, params, null, type);
+    search(ctx, caller, type, params, null, type);
   }
 
-  void searchCompartment(Context ctx) {
+  void searchCompartment(Context ctx, Caller caller) {
     String patientId = FhirModel.requireId(ctx.pathParam("id"));
     String type = fhir.requireType(ctx.pathParam("type"));
     if (!compartment.applies(type)) {
       throw FhirException.badRequest(type + " resources are never in a Patient compartment", type);
     }
-    search(ctx, type, ctx.queryParamMap(), patientId, "Patient/" + patientId + "/" + type);
+    search(ctx, caller, type, ctx.queryParamMap(), patientId, "Patient/" + patientId + "/" + type);
   }
 
-  private void search(Context ctx, String type, Map<String, List<String>> params, String patientId, String path) {
+  private void search(Context ctx, Caller caller, String type, Map<String, List<String>> params, String patientId,
+      String path) {
+    Access access = caller.require(Interaction.SEARCH, type);
     String prefer = ctx.header("Prefer");
     boolean lenient = prefer != null && prefer.contains("handling=lenient");
     String base = baseUrl.of(ctx);
     SearchQuery query = parser.withBase(base).parse(type, params, lenient);
+    query.criteria().forEach(c -> requireSearchable(caller, c));
+    if (access instanceof Access.Narrowed narrowed) {
+      query = constraints.narrow(query, narrowed.constraints(), base);
+    }
     if (patientId != null) {
       query = query.and(new Criterion.InCompartment(patientId));
     }
@@ -114,10 +125,38 @@ final class SearchRoutes {
       bundle.entry(BundleWriter.Entry.match(base + "/" + r.relativeUrl(), elements(query, r)));
     }
     for (StoredResource r : page.included()) {
+      if (!caller.mayWhole(Interaction.READ, r.type())) {
+        // _include and _revinclude never hand out a type the token cannot read
+        continue;
+      }
       bundle.entry(BundleWriter.Entry.include(base + "/" + r.relativeUrl(), r.content()));
     }
     outcome(bundle, query);
     responses.send(ctx, 200, bundle.finish());
+  }
+
+  /**
+   * Chains and {@code _has} search other types: what they match would tell what those
+   * resources hold, so the caller must be allowed to search them whole.
+   */
+  private static void requireSearchable(Caller caller, Criterion criterion) {
+    switch (criterion) {
+      case Criterion.Chain chain -> {
+        List<String> targets = chain.targetType() != null ? List.of(chain.targetType())
+            : chain.reference().targets().isEmpty() ? List.of("*") : chain.reference().targets();
+        targets.forEach(t -> caller.requireWhole(Interaction.SEARCH, t));
+        requireSearchable(caller, chain.inner());
+      }
+      case Criterion.Has has -> {
+        caller.requireWhole(Interaction.SEARCH, has.sourceType());
+        requireSearchable(caller, has.inner());
+      }
+      case Criterion.AnyOf any -> any.anyOf().forEach(c -> requireSearchable(caller, c));
+      case Criterion.Ids ids -> { }
+      case Criterion.Match match -> { }
+      case Criterion.Missing missing -> { }
+      case Criterion.InCompartment in -> { }
+    }
   }
 
   private void outcome(BundleWriter bundle, SearchQuery query) {

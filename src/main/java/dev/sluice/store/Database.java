@@ -24,8 +24,9 @@ public final class Database implements AutoCloseable {
 
   /**
    * @param jdbcUrl null for the embedded PostgreSQL under {@code dataDir}
+   * @param httpPort the server's port, named to a second server that finds the data directory locked
    */
-  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize) {}
+  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize, int httpPort) {}
 
   /** How long /health/ready waits for a new connection and its query, at most. */
   private static final int READY_TIMEOUT_SECONDS = 5;
@@ -44,10 +45,10 @@ public final class Database implements AutoCloseable {
     String user = settings.user();
     String password = settings.password();
     if (url == null || url.isBlank()) {
-      embedded = EmbeddedPostgresServer.start(settings.dataDir());
+      embedded = EmbeddedPostgresServer.start(settings.dataDir(), settings.httpPort());
       url = embedded.jdbcUrl();
-      user = "postgres";
-      password = null;
+      user = EmbeddedPostgresServer.USER;
+      password = embedded.password();
     }
     try {
       HikariConfig config = new HikariConfig();
@@ -70,6 +71,23 @@ public final class Database implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * For command-line tools that work on a server's database ({@code sluice clients}): the
+   * embedded PostgreSQL of a server running on the data directory when there is one (reached,
+   * never started twice), else as {@link #open}.
+   */
+  public static Database openForTool(Settings settings, MeterRegistry registry) {
+    if (settings.jdbcUrl() == null || settings.jdbcUrl().isBlank()) {
+      Optional<RunningPostgres.Address> running = RunningPostgres.of(settings.dataDir());
+      if (running.isPresent()) {
+        log.info("Using the PostgreSQL of the server running on {}", settings.dataDir());
+        return open(new Settings(settings.dataDir(), running.get().jdbcUrl(), EmbeddedPostgresServer.USER,
+            running.get().password(), settings.poolSize(), settings.httpPort()), registry);
+      }
+    }
+    return open(settings, registry);
   }
 
   private static void migrate(DataSource dataSource) {

@@ -126,6 +126,7 @@ public final class ExportJobTable {
              (select coalesce(sum(p.resources), 0) from export_part p where p.job_id = j.id and p.status = 'done')
         from export_job j
        where (?::timestamptz is null or (j.created_at, j.id) < (?::timestamptz, ?::uuid))
+         and (?::text is null or j.client = ?)
        order by j.created_at desc, j.id desc
        limit ?
       """.formatted(COLUMNS.replaceAll("(^|, )", "$1j."));
@@ -384,14 +385,17 @@ public final class ExportJobTable {
    * One page of jobs, newest first.
    *
    * @param after the {@code created_at} and id of the last job of the previous page; null for the first page
+   * @param client only this client's jobs; null for every job
    */
-  public List<Listed> list(Instant afterCreated, UUID afterId, int limit) throws SQLException {
+  public List<Listed> list(Instant afterCreated, UUID afterId, String client, int limit) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(LIST)) {
       Timestamp t = afterCreated == null ? null : Timestamp.from(afterCreated);
       ps.setTimestamp(1, t);
       ps.setTimestamp(2, t);
       ps.setObject(3, afterId);
-      ps.setInt(4, limit);
+      ps.setString(4, client);
+      ps.setString(5, client);
+      ps.setInt(6, limit);
       List<Listed> jobs = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -6,7 +6,7 @@ public enum ExportPartKind {
   RESOURCES("resources"),
   /** the deletions since {@code _since}, as transaction Bundles */
   DELETED("deleted"),
-  /** the OperationOutcomes of parameters ignored under Prefer: handling=lenient */
+  /** the job's warnings (export.JobNotes), as OperationOutcomes in its error files */
   NOTES("notes");
 
   private final String sqlName;

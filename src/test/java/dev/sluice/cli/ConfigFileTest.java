@@ -33,11 +33,12 @@ class ConfigFileTest {
 
   @Test
   void settings_of_the_file_apply_where_no_flag_or_environment_variable_is_given() throws IOException {
-    Path f = file("# comments are allowed", "port=9001", "host=0.0.0.0", "export-workers=3", "log-format=json",
-        "access-log=true", "export-require-async-headers=false", "data-dir=" + dir.resolve("data"));
+    Path f = file("# comments are allowed", "port=9001", "host=0.0.0.0", "auth=smart", "export-workers=3",
+        "log-format=json", "access-log=true", "export-require-async-headers=false", "data-dir=" + dir.resolve("data"));
     Config config = parse(Map.of(), "serve", "--config", f.toString());
     assertThat(config.port()).isEqualTo(9001);
     assertThat(config.host()).isEqualTo("0.0.0.0");
+    assertThat(config.auth().mode()).isEqualTo(dev.sluice.auth.AuthMode.SMART);
     assertThat(config.export().workers()).isEqualTo(3);
     assertThat(config.export().requireAsyncHeaders()).isFalse();
     assertThat(config.log()).isEqualTo(new LogConfig(LogConfig.Format.JSON, true));

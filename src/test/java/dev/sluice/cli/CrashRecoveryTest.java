@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The server as its own JVM, killed with -9: what it acknowledged is there after a restart on
  * the same data directory, and the PostgreSQL it left running is stopped by the next start.
+ * With its PostgreSQL killed -9 as well, the restart has to replay the WAL.
  */
 class CrashRecoveryTest {
   private final HttpClient http = HttpClient.newHttpClient();
@@ -70,6 +72,63 @@ class CrashRecoveryTest {
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).contains("\"versionId\":\"1\"");
     }
+  }
+
+  @Test
+  void acknowledged_writes_survive_kill_9_of_the_server_and_then_of_its_postgres() throws Exception {
+    dataDir = Files.createTempDirectory("sluice-crash");
+    int port = freePort();
+    Process first = serve(port, "first");
+    List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
+    // writes keep coming while the kills land; each one that got its 201 must be there after
+    Thread writer = Thread.ofVirtual().start(() -> {
+      while (true) {
+        String id = UUID.randomUUID().toString();
+        try {
+          if (send("PUT", port, "Patient/" + id,
+              "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"male\"}").statusCode() == 201) {
+            acknowledged.add(id);
+          }
+        } catch (Exception e) {
+          return; // the server is gone
+        }
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (acknowledged.size() < 50) {
+      assertThat(System.nanoTime()).as("50 writes within 60 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    ProcessHandle postmaster = postmasterPid(dataDir).flatMap(ProcessHandle::of).orElseThrow();
+
+    first.destroyForcibly();
+    assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    postmaster.destroyForcibly();
+    postmaster.onExit().get(30, TimeUnit.SECONDS);
+    writer.join();
+    assertThat(controlFileState(dataDir)).as("PostgreSQL stopped without a shutdown checkpoint")
+        .isEqualTo(DB_IN_PRODUCTION);
+
+    serve(port, "second");
+    List<String> ids = List.copyOf(acknowledged);
+    assertThat(ids).hasSizeGreaterThanOrEqualTo(50);
+    for (String id : ids) {
+      HttpResponse<String> r = send("GET", port, "Patient/" + id, null);
+      assertThat(r.statusCode()).as(id).isEqualTo(200);
+      assertThat(r.body()).contains("\"versionId\":\"1\"");
+    }
+  }
+
+  /** pg_control's DBState: 6 while the server runs; a clean stop writes 1 (shut down). */
+  private static final int DB_IN_PRODUCTION = 6;
+
+  /**
+   * The state PostgreSQL recorded last in {@code global/pg_control}: after system_identifier
+   * (8 bytes), pg_control_version and catalog_version_no (4 each), in the machine's byte order.
+   */
+  private static int controlFileState(Path dataDir) throws IOException {
+    byte[] control = Files.readAllBytes(dataDir.resolve("postgres/global/pg_control"));
+    return java.nio.ByteBuffer.wrap(control, 16, 4).order(java.nio.ByteOrder.nativeOrder()).getInt();
   }
 
   private Process serve(int port, String name) throws Exception {

@@ -111,7 +111,8 @@ class ExportAzureOutageTest {
     try (Connection lock = server.app().dataSource().getConnection();
         Connection watch = server.app().dataSource().getConnection()) {
       // the container exists and the parts are in their scans when the store goes away
-      status = ScanBlocker.startBlocked(client, lock, "$export?_type=Patient,Encounter&_container=outage-in-parts");
+      status = ScanBlocker.startBlocked(client, server.app().dataSource(), lock,
+          "$export?_type=Patient,Encounter&_container=outage-in-parts");
       ScanBlocker.awaitScans(watch, 1);
       Azurite.stop();
       lock.rollback();

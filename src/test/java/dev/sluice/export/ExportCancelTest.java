@@ -34,7 +34,7 @@ class ExportCancelTest {
   void cancel_stops_the_workers_within_seconds_removes_files_and_later_polls_get_404() throws Exception {
     try (Connection lock = ExportFixture.app().dataSource().getConnection();
         Connection watch = ExportFixture.app().dataSource().getConnection()) {
-      String status = ScanBlocker.startBlocked(client, lock, "$export?_type=Observation,Claim");
+      String status = ScanBlocker.startBlocked(client, ExportFixture.app().dataSource(), lock, "$export?_type=Observation,Claim");
       String jobId = status.substring(status.lastIndexOf('/') + 1);
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (activeScans(watch) == 0) {

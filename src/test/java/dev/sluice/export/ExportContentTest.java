@@ -129,6 +129,48 @@ class ExportContentTest {
   }
 
   @Test
+  void group_members_on_other_servers_are_reported_as_warnings_and_never_read_as_local() {
+    List<String> patients = loaded.get("Patient").stream().map(ExportClient::id).sorted().toList();
+    String elsewhere = patients.get(5);
+    String ownBase = patients.get(6);
+    String relative = patients.get(7);
+    String versioned = patients.get(8);
+    client.put("Group/mixed-bases", "{\"resourceType\":\"Group\",\"id\":\"mixed-bases\",\"type\":\"person\","
+        + "\"actual\":true,\"member\":["
+        + "{\"entity\":{\"reference\":\"http://other.example/fhir/Patient/" + elsewhere + "\"}},"
+        + "{\"entity\":{\"reference\":\"" + client.base() + "/Patient/" + ownBase + "\"}},"
+        + "{\"entity\":{\"reference\":\"Patient/" + relative + "\"}},"
+        + "{\"entity\":{\"reference\":\"Patient/" + versioned + "/_history/1\"}},"
+        + "{\"entity\":{\"reference\":\"urn:uuid:9b1a7c3e-0000-4000-8000-000000000001\"}}]}");
+    JsonNode m = client.manifest("Group/mixed-bases/$export?_type=Patient");
+    assertThat(ids(client.lines(m, "output", "Patient"))).containsExactlyInAnyOrder(ownBase, relative, versioned);
+    List<String> errors = client.lines(m, "error", "OperationOutcome");
+    assertThat(errors).hasSize(2).allSatisfy(e -> assertThat(ExportClient.read(e).at("/issue/0/severity").asText())
+        .isEqualTo("warning"));
+    assertThat(errors.get(0)).contains("http://other.example/fhir/Patient/" + elsewhere).contains("Group/mixed-bases");
+    assertThat(errors.get(1)).contains("urn:uuid:9b1a7c3e-0000-4000-8000-000000000001");
+  }
+
+  @Test
+  void groups_nested_deeper_than_the_limit_fail_the_job_with_an_operation_outcome() {
+    int levels = GroupMembers.MAX_NESTING + 1;
+    String patient = ExportClient.id(loaded.get("Patient").get(0));
+    for (int i = 0; i <= levels; i++) {
+      String member = i < levels ? "Group/deep-" + (i + 1) : "Patient/" + patient;
+      client.put("Group/deep-" + i, "{\"resourceType\":\"Group\",\"id\":\"deep-" + i + "\",\"type\":\"person\","
+          + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"" + member + "\"}}]}");
+    }
+    // at the limit: the patient at the bottom is a member
+    JsonNode deepest = client.manifest("Group/deep-1/$export?_type=Patient");
+    assertThat(ids(client.lines(deepest, "output", "Patient"))).containsExactly(patient);
+    // one level more: the job fails, saying why
+    HttpResponse<String> failed = client.await(client.start("Group/deep-0/$export?_type=Patient"));
+    assertThat(failed.statusCode()).isEqualTo(422);
+    assertThat(ExportClient.read(failed.body()).get("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(failed.body()).contains("deeper than " + GroupMembers.MAX_NESTING);
+  }
+
+  @Test
   void patient_parameter_narrows_a_patient_level_export() {
     String p = ExportClient.id(loaded.get("Patient").get(0));
     HttpResponse<String> r = client.post("Patient/$export",
@@ -156,6 +198,51 @@ class ExportContentTest {
     assertThat(o.has("status")).isTrue();
     assertThat(o.has("code")).isTrue();
     assertThat(o.has("subject")).isFalse();
+  }
+
+  @Test
+  void elements_keeps_the_variant_of_every_required_choice_so_the_subset_stays_valid_r4() {
+    // required choices in R4 (HAPI's metadata): MedicationRequest, MedicationAdministration,
+    // MedicationDispense and MedicationStatement medication[x], MedicationAdministration
+    // effective[x], Immunization occurrence[x]
+    client.put("MedicationAdministration/elements-ma", "{\"resourceType\":\"MedicationAdministration\",\"id\":\"elements-ma\","
+        + "\"status\":\"completed\",\"medicationReference\":{\"reference\":\"Medication/m1\"},"
+        + "\"subject\":{\"reference\":\"Patient/elements-none\"},\"effectivePeriod\":{\"start\":\"2020-01-01\"},"
+        + "\"note\":[{\"text\":\"x\"}]}");
+    client.put("MedicationDispense/elements-md", "{\"resourceType\":\"MedicationDispense\",\"id\":\"elements-md\","
+        + "\"status\":\"completed\",\"medicationCodeableConcept\":{\"text\":\"aspirin\"},\"note\":[{\"text\":\"x\"}]}");
+    client.put("MedicationStatement/elements-ms", "{\"resourceType\":\"MedicationStatement\",\"id\":\"elements-ms\","
+        + "\"status\":\"active\",\"medicationCodeableConcept\":{\"text\":\"aspirin\"},"
+        + "\"subject\":{\"reference\":\"Patient/elements-none\"},\"effectiveDateTime\":\"2020-01-01\"}");
+    JsonNode m = client.manifest("$export?_type=MedicationRequest,MedicationAdministration,MedicationDispense,"
+        + "MedicationStatement,Immunization,Observation&_elements=id,Observation.value");
+    Map<String, Set<String>> required = Map.of(
+        "MedicationRequest", Set.of("status", "intent", "medicationCodeableConcept", "subject"),
+        "MedicationAdministration", Set.of("status", "medicationReference", "subject", "effectivePeriod"),
+        "MedicationDispense", Set.of("status", "medicationCodeableConcept"),
+        "MedicationStatement", Set.of("status", "medicationCodeableConcept", "subject"),
+        "Immunization", Set.of("status", "vaccineCode", "patient", "occurrenceDateTime"));
+    required.forEach((type, names) -> {
+      List<String> lines = client.lines(m, "output", type);
+      assertThat(lines).as(type).isNotEmpty();
+      for (String line : lines) {
+        Set<String> fields = new HashSet<>();
+        ExportClient.read(line).fieldNames().forEachRemaining(fields::add);
+        Set<String> expected = new HashSet<>(names);
+        expected.addAll(List.of("resourceType", "id", "meta"));
+        assertThat(fields).as(type).isEqualTo(expected);
+      }
+    });
+    // a listed choice keeps whichever variant a resource has
+    List<String> observations = client.lines(m, "output", "Observation");
+    for (String line : observations) {
+      Set<String> fields = new HashSet<>();
+      ExportClient.read(line).fieldNames().forEachRemaining(fields::add);
+      fields.removeAll(List.of("resourceType", "id", "meta", "status", "code"));
+      assertThat(fields).as(line).allMatch(f -> f.startsWith("value"));
+    }
+    assertThat(observations).anySatisfy(l -> assertThat(l).contains("\"valueQuantity\""))
+        .anySatisfy(l -> assertThat(l).contains("\"valueCodeableConcept\""));
   }
 
   @Test

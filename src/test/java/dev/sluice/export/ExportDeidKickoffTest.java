@@ -44,9 +44,10 @@ class ExportDeidKickoffTest {
   }
 
   @Test
-  void a_missing_configuration_is_refused() {
+  void a_missing_configuration_is_refused_naming_where_it_was_looked_for() {
     assertRefused(client.kickOff("$export?_container=deid-kick&_anonymizationConfig=no-such.json"), 400,
-        "There is no anonymization configuration 'no-such.json'");
+        "There is no anonymization configuration 'no-such.json' at "
+            + client.server().dataDir().resolve("exports/anonymization/no-such.json").toAbsolutePath());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.sluice.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.store.ExportJobTable;
 import java.net.http.HttpResponse;
@@ -136,6 +137,23 @@ class ExportDeidTest {
       assertThat(errors).noneMatch(e -> e.contains(id))
           .anyMatch(e -> e.contains("A Patient (pseudonym " + pseudonym(id) + ") could not be de-identified"));
     }
+  }
+
+  @Test
+  void empty_crypto_hash_and_date_shift_keys_are_reported_as_warnings_in_the_manifest() throws Exception {
+    ObjectNode random = (ObjectNode) ExportClient.JSON.readTree(CONFIG_BYTES);
+    ((ObjectNode) random.get("parameters")).put("cryptoHashKey", "").remove("dateShiftKey");
+    DeidConfigFiles.put(client, "deid-random-keys.json", ExportClient.JSON.writeValueAsBytes(random));
+    JsonNode m = client.manifest("$export?_type=Patient&_container=deid-random&_anonymizationConfig=deid-random-keys.json");
+    assertThat(ExportClient.counts(m)).containsEntry("Patient", (long) ExportFixture.loaded().get("Patient").size());
+    List<String> warnings = client.lines(m, "error", "OperationOutcome");
+    assertThat(warnings).hasSize(2).allSatisfy(w -> assertThat(ExportClient.read(w).at("/issue/0/severity").asText())
+        .isEqualTo("warning"));
+    assertThat(String.join("\n", warnings)).contains("leaves cryptoHashKey empty").contains("leaves dateShiftKey empty")
+        .contains("deid-random-keys.json");
+    // with both keys set: no warning
+    JsonNode keyed = client.manifest("$export?_type=Patient&" + DEID);
+    assertThat(keyed.get("error")).isEmpty();
   }
 
   @Test

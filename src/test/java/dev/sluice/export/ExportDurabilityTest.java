@@ -10,7 +10,6 @@ import dev.sluice.cli.Config;
 import dev.sluice.testing.Fixtures;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -46,9 +45,9 @@ class ExportDurabilityTest {
     try (ChildServer first = ChildServer.start(dir, port, flags)) {
       ExportClient client = new ExportClient(first.base());
       loaded = client.load(Fixtures.small(), TYPES);
-      try (Connection lock = DriverManager.getConnection(first.jdbcUrl(), "postgres", null);
-          Connection watch = DriverManager.getConnection(first.jdbcUrl(), "postgres", null)) {
-        status = ScanBlocker.startBlocked(client, lock, "$export?_type=" + String.join(",", TYPES));
+      try (Connection lock = first.dataSource().getConnection();
+          Connection watch = first.dataSource().getConnection()) {
+        status = ScanBlocker.startBlocked(client, first.dataSource(), lock, "$export?_type=" + String.join(",", TYPES));
         ScanBlocker.awaitScans(watch, 2);
         first.kill();
         lock.rollback();
@@ -62,7 +61,7 @@ class ExportDurabilityTest {
       for (String type : TYPES) {
         assertExact(client, m, loaded, type);
       }
-      try (Connection c = DriverManager.getConnection(second.jdbcUrl(), "postgres", null);
+      try (Connection c = second.dataSource().getConnection();
           ResultSet rs = c.createStatement().executeQuery("select max(attempt) from export_part")) {
         rs.next();
         assertThat(rs.getInt(1)).as("a part was taken over from the dead process").isGreaterThan(1);
@@ -74,14 +73,14 @@ class ExportDurabilityTest {
   void two_server_processes_on_one_database_share_the_parts_of_one_job() throws Exception {
     ExportClient client = ExportFixture.client();
     Application one = ExportFixture.app();
-    String url = ((HikariDataSource) one.dataSource()).getJdbcUrl();
+    HikariDataSource pool = (HikariDataSource) one.dataSource();
     Config base = ExportFixture.config(e -> e).apply(client.server().dataDir());
-    Config shared = new Config(base.host(), 0, base.dataDir(), url, "postgres", null, 4, null, base.maxBodyBytes(),
+    Config shared = new Config(base.host(), 0, base.dataDir(), pool.getJdbcUrl(), pool.getUsername(), pool.getPassword(), 4, null, base.maxBodyBytes(),
         base.export()).validate();
     try (Application two = Application.start(shared);
         Connection lock = one.dataSource().getConnection();
         Connection watch = one.dataSource().getConnection()) {
-      String status = ScanBlocker.startBlocked(client, lock, "$export?_type=Observation,Encounter,Claim,ExplanationOfBenefit");
+      String status = ScanBlocker.startBlocked(client, one.dataSource(), lock, "$export?_type=Observation,Encounter,Claim,ExplanationOfBenefit");
       ScanBlocker.awaitScans(watch, 4);
       UUID job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
       try (PreparedStatement ps = watch.prepareStatement(

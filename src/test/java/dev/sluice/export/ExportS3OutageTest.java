@@ -106,7 +106,8 @@ class ExportS3OutageTest {
     try (Connection lock = server.app().dataSource().getConnection();
         Connection watch = server.app().dataSource().getConnection()) {
       // the bucket was found and the parts are in their scans when the store goes away
-      status = ScanBlocker.startBlocked(client, lock, "$export?_type=Patient,Encounter&_container=s3-outage-in-parts");
+      status = ScanBlocker.startBlocked(client, server.app().dataSource(), lock,
+          "$export?_type=Patient,Encounter&_container=s3-outage-in-parts");
       ScanBlocker.awaitScans(watch, 1);
       S3Mock.stop();
       lock.rollback();

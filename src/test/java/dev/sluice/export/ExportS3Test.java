@@ -144,6 +144,7 @@ class ExportS3Test {
     HttpResponse<String> missing = client.kickOff("$export?_type=Patient&_container=sluice-s3-deid"
         + "&_anonymizationConfig=no-such.json");
     assertThat(missing.statusCode()).as(missing.body()).isEqualTo(400);
+    assertThat(missing.body()).contains("no-such.json").contains("under the key prefix '" + PREFIX + "/anonymization/'");
 
     JsonNode m = client.manifest("$export?_type=Patient&_container=sluice-s3-deid"
         + "&_anonymizationConfig=safe-harbor.json&_anonymizationConfigEtag=" + etag.replace("\"", "%22"));

@@ -2,6 +2,7 @@ package dev.sluice.export;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
+import javax.sql.DataSource;
 
 /**
  * Holds an export's parts in the middle of their scans: a lock on resource_version that
@@ -12,9 +13,12 @@ import java.sql.ResultSet;
 final class ScanBlocker {
   private ScanBlocker() {}
 
-  /** Kicks off, then locks resource_version on {@code lock} (autocommit off); returns the status URL. */
-  static String startBlocked(ExportClient client, Connection lock, String path) throws Exception {
-    try (Connection planning = java.sql.DriverManager.getConnection(lock.getMetaData().getURL(), "postgres", null)) {
+  /**
+   * Kicks off, then locks resource_version on {@code lock} (autocommit off); returns the status
+   * URL. {@code db} is the same database, for a connection of its own.
+   */
+  static String startBlocked(ExportClient client, DataSource db, Connection lock, String path) throws Exception {
+    try (Connection planning = db.getConnection()) {
       planning.setAutoCommit(false);
       planning.createStatement().execute("select pg_current_xact_id()");
       String status = client.start(path);

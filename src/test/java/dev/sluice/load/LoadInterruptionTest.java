@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -91,7 +90,7 @@ class LoadInterruptionTest {
     dir = Files.createTempDirectory("sluice-load-dies");
     Path file = file();
     ChildServer server = ChildServer.start(dir.resolve("data"), ChildServer.freePort());
-    try (Connection c = hold(server.base(), DriverManager.getConnection(server.jdbcUrl(), "postgres", null))) {
+    try (Connection c = hold(server.base(), server.dataSource().getConnection())) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       AtomicInteger code = new AtomicInteger(-1);
       Thread load = Thread.ofPlatform().start(() -> code.set(new CommandLine(new Main())

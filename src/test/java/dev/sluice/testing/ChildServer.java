@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /** A Sluice server in its own JVM ({@code sluice serve}), for tests that kill it with -9 or read its log. */
 public final class ChildServer implements AutoCloseable {
@@ -16,11 +18,13 @@ public final class ChildServer implements AutoCloseable {
 
   private final Process process;
   private final Path log;
+  private final Path dataDir;
   private final int port;
 
-  private ChildServer(Process process, Path log, int port) {
+  private ChildServer(Process process, Path log, Path dataDir, int port) {
     this.process = process;
     this.log = log;
+    this.dataDir = dataDir;
     this.port = port;
   }
 
@@ -39,7 +43,7 @@ public final class ChildServer implements AutoCloseable {
     cmd.addAll(List.of(flags));
     Path log = Files.createTempFile("sluice-child", ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    ChildServer child = new ChildServer(p, log, port);
+    ChildServer child = new ChildServer(p, log, dataDir, port);
     long deadline = System.nanoTime() + 120_000_000_000L;
     while (!Files.readString(log).contains("Sluice FHIR server ready")) {
       if (!p.isAlive() || System.nanoTime() > deadline) {
@@ -59,12 +63,17 @@ public final class ChildServer implements AutoCloseable {
     return "http://127.0.0.1:" + port + "/fhir";
   }
 
-  public String jdbcUrl() throws IOException {
+  /** The child's embedded PostgreSQL, with the password from its data directory. */
+  public DataSource dataSource() throws IOException {
     Matcher m = PG_PORT.matcher(Files.readString(log));
     if (!m.find()) {
       throw new IllegalStateException("no embedded PostgreSQL port in the log");
     }
-    return "jdbc:postgresql://localhost:" + m.group(1) + "/postgres";
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl("jdbc:postgresql://127.0.0.1:" + m.group(1) + "/postgres");
+    ds.setUser("postgres");
+    ds.setPassword(Files.readString(dataDir.resolve("postgres.password")).trim());
+    return ds;
   }
 
   public void kill() throws InterruptedException {
