@@ -141,12 +141,15 @@ public final class Application implements AutoCloseable {
 
       // export: durable jobs in the database, worked by every process that shares it
       ExportSettings exportSettings = config.export().settings();
-      // the local store's files are served by this server; Azure's by Azure
-      Optional<LocalOutputStore> localFiles = config.export().storage().equals("azure") ? Optional.empty()
-          : Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE));
-      OutputStore output = localFiles.isPresent() ? localFiles.get()
-          : new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
-              ExportConfig.AZURE_UPLOAD_CONCURRENCY);
+      // the local store's files are served by this server; Azure's and S3's by them
+      Optional<LocalOutputStore> localFiles = config.export().storage().equals("local")
+          ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE)) : Optional.empty();
+      OutputStore output = switch (config.export().storage()) {
+        case "azure" -> new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
+            ExportConfig.AZURE_UPLOAD_CONCURRENCY);
+        case "s3" -> config.export().s3().store();
+        default -> localFiles.orElseThrow();
+      };
       ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
       ExportTables exportTables = new ExportTables(exportJobs, exportParts, new ExportFileTable(database.dataSource()));

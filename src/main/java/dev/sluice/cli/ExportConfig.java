@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The export settings of {@link Config} (flags {@code --export-*} and {@code --azure-*}; see
+ * The export settings of {@link Config} (flags {@code --export-*}, {@code --azure-*} and {@code --s3-*}; see
  * docs/config.md).
  */
 public record ExportConfig(
@@ -21,7 +21,22 @@ public record ExportConfig(
     int leaseSeconds,
     long retentionSeconds,
     boolean requireAsyncHeaders,
-    int storeRetries) {
+    int storeRetries,
+    S3Config s3) {
+
+  /** Without S3 settings (the local or the Azure store). */
+  public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
+      long maxFileResources, long partResources, int leaseSeconds, long retentionSeconds, boolean requireAsyncHeaders,
+      int storeRetries) {
+    this(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, S3Config.none());
+  }
+
+  /** These settings with the S3 store. */
+  public ExportConfig withS3(S3Config s3) {
+    return new ExportConfig("s3", azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3);
+  }
 
   /** Buffer of each open output file. */
   static final int WRITE_BUFFER_BYTES = 256 * 1024;
@@ -47,8 +62,11 @@ public record ExportConfig(
   }
 
   void validate(List<String> problems) {
-    if (!storage.equals("local") && !storage.equals("azure")) {
-      problems.add("--export-storage (SLUICE_EXPORT_STORAGE) must be local or azure, got " + storage);
+    if (!storage.equals("local") && !storage.equals("azure") && !storage.equals("s3")) {
+      problems.add("--export-storage (SLUICE_EXPORT_STORAGE) must be local, azure or s3, got " + storage);
+    }
+    if (storage.equals("s3")) {
+      s3.validate(retentionSeconds, problems);
     }
     if (storage.equals("azure") && (azureConnectionString == null || azureConnectionString.isBlank())) {
       problems.add("--export-storage azure needs --azure-connection-string (SLUICE_AZURE_CONNECTION_STRING)");
@@ -94,6 +112,6 @@ public record ExportConfig(
         + ", workers=" + workers + ", maxRunningJobs=" + maxRunningJobs + ", maxFileBytes=" + maxFileBytes
         + ", maxFileResources=" + maxFileResources + ", partResources=" + partResources + ", leaseSeconds=" + leaseSeconds
         + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders
-        + ", storeRetries=" + storeRetries;
+        + ", storeRetries=" + storeRetries + (storage.equals("s3") ? ", s3=[" + s3 + "]" : "");
   }
 }

@@ -39,12 +39,37 @@ final class ServeCommand implements Callable<Integer> {
   long maxBodyBytes;
 
   @Option(names = "--export-storage", defaultValue = "${env:SLUICE_EXPORT_STORAGE:-local}",
-      description = "Where export files go: local (under <data-dir>/exports) or azure (env SLUICE_EXPORT_STORAGE; default ${DEFAULT-VALUE}).")
+      description = "Where export files go: local (under <data-dir>/exports), azure or s3 (env SLUICE_EXPORT_STORAGE; default ${DEFAULT-VALUE}).")
   String exportStorage;
 
   @Option(names = "--azure-connection-string", defaultValue = "${env:SLUICE_AZURE_CONNECTION_STRING}",
       description = "Azure Storage connection string for --export-storage azure (env SLUICE_AZURE_CONNECTION_STRING).")
   String azureConnectionString;
+
+  @Option(names = "--s3-bucket", defaultValue = "${env:SLUICE_S3_BUCKET}",
+      description = "S3 bucket for --export-storage s3; it must exist (env SLUICE_S3_BUCKET).")
+  String s3Bucket;
+
+  @Option(names = "--s3-prefix", defaultValue = "${env:SLUICE_S3_PREFIX:-}",
+      description = "Key prefix of export files in the bucket: <prefix>/<container>/<job id>/<file> (env SLUICE_S3_PREFIX; default none).")
+  String s3Prefix;
+
+  @Option(names = "--s3-region", defaultValue = "${env:SLUICE_S3_REGION}",
+      description = "AWS region of the bucket (env SLUICE_S3_REGION; default: the AWS SDK's chain, e.g. AWS_REGION).")
+  String s3Region;
+
+  @Option(names = "--s3-endpoint", defaultValue = "${env:SLUICE_S3_ENDPOINT}",
+      description = "URL of an S3-compatible server, addressed path-style (env SLUICE_S3_ENDPOINT; default: AWS).")
+  String s3Endpoint;
+
+  @Option(names = "--s3-kms-key-id", defaultValue = "${env:SLUICE_S3_KMS_KEY_ID}",
+      description = "Encrypt export files with this KMS key (SSE-KMS) instead of SSE-S3 (env SLUICE_S3_KMS_KEY_ID).")
+  String s3KmsKeyId;
+
+  @Option(names = "--s3-part-size", defaultValue = "${env:SLUICE_S3_PART_SIZE:-8388608}",
+      description = "Bytes of each multipart upload part, the memory each file being written holds; 5 MiB to 512 MiB"
+          + " (env SLUICE_S3_PART_SIZE; default ${DEFAULT-VALUE}).")
+  long s3PartBytes;
 
   @Option(names = "--export-workers", defaultValue = "${env:SLUICE_EXPORT_WORKERS:-2}",
       description = "Export parts this process writes at once (env SLUICE_EXPORT_WORKERS; default ${DEFAULT-VALUE}).")
@@ -142,12 +167,18 @@ final class ServeCommand implements Callable<Integer> {
         publicBaseUrl, maxBodyBytes,
         new ExportConfig(exportStorage, azureConnectionString, exportWorkers, exportMaxRunningJobs, exportMaxFileBytes,
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
-            exportRequireAsyncHeaders, exportStoreRetries),
+            exportRequireAsyncHeaders, exportStoreRetries,
+            new S3Config(s3Bucket, s3Prefix, blankAsNull(s3Region), blankAsNull(s3Endpoint), blankAsNull(s3KmsKeyId),
+                s3PartBytes)),
         new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),
             EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)))
         .validate();
+  }
+
+  private static String blankAsNull(String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 
   @Override

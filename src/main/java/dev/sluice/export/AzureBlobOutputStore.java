@@ -20,15 +20,10 @@ import com.azure.storage.common.policy.RetryPolicyType;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ConnectException;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -161,17 +156,9 @@ public final class AzureBlobOutputStore implements OutputStore {
         }
         return null;
       }
-      if (t instanceof ConnectException) {
-        return "connection refused";
-      }
-      if (t instanceof UnknownHostException) {
-        return "unknown host";
-      }
-      if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
-        return "timed out";
-      }
-      if (t instanceof SocketException || t.getClass().getName().contains("PrematureClose")) {
-        return "the connection was closed";
+      String network = StoreUnreachable.networkReason(t);
+      if (network != null) {
+        return network;
       }
     }
     return null;

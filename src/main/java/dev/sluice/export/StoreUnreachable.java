@@ -1,6 +1,11 @@
 package dev.sluice.export;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The output store did not answer (refused, timed out, or answered that it is busy or down):
@@ -10,6 +15,23 @@ import java.io.IOException;
 public final class StoreUnreachable extends IOException {
   public StoreUnreachable(String message, Throwable cause) {
     super(message, cause);
+  }
+
+  /** Why {@code t} (one exception, not its causes) means the store could not be reached, in words; null if it does not. */
+  static String networkReason(Throwable t) {
+    if (t instanceof ConnectException) {
+      return "connection refused";
+    }
+    if (t instanceof UnknownHostException) {
+      return "unknown host";
+    }
+    if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
+      return "timed out";
+    }
+    if (t instanceof SocketException || t.getClass().getName().contains("PrematureClose")) {
+      return "the connection was closed";
+    }
+    return null;
   }
 
   /** The StoreUnreachable in {@code e}'s causes, or null. */
