@@ -13,7 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-1}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
-if [ "$k" = 1 ]; then data="$shared/data/medium"; else scale_medium; fi
+if [ "$k" = 1 ]; then data="$shared/data/medium"; else scale_medium "$here" "$k"; fi
 start_server analyze
 pg_port=""
 for _ in $(seq 1 60); do

@@ -11,13 +11,10 @@ source "$root/bin/jdk.sh"
 k="${1:-1}"
 repeats="${2:-50}"
 work="$here/work"
-data="$work/medium-x$k"
 mkdir -p "$work"
-if [ ! -f "$data/.complete" ]; then
-  rm -rf "$data"
-  python3 "$root/../shared/tools/scale_ndjson.py" "$root/../shared/data/medium" "$data" "$k" >&2
-  touch "$data/.complete"
-fi
+# shellcheck source=scale.sh
+source "$here/scale.sh"
+scale_medium "$root" "$k"
 (cd "$root" && mvn -B -q -DskipTests package >&2)
 rm -rf "$work/auth-server"
 trap 'rm -rf "$work/auth-server"' EXIT

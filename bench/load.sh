@@ -10,7 +10,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
-scale_medium
+scale_medium "$here" "$k"
 
 lines=$(cat "$data"/*.ndjson | wc -l)
 bytes=$(cat "$data"/*.ndjson | wc -c)

@@ -11,13 +11,10 @@ root="$(dirname "$here")"
 source "$root/bin/jdk.sh"
 scale="${1:-10}"
 work="$here/work"
-data="$work/medium-x$scale"
 mkdir -p "$work"
-if [ ! -f "$data/.done" ]; then
-  rm -rf "$data"
-  python3 "$root/../shared/tools/scale_ndjson.py" "$root/../shared/data/medium" "$data" "$scale" >&2
-  touch "$data/.done"
-fi
+# shellcheck source=scale.sh
+source "$here/scale.sh"
+scale_medium "$root" "$scale"
 (cd "$root" && mvn -B -q -DskipTests package >&2)
 rm -rf "$work/server"
 exec "$JAVA_HOME/bin/java" -cp "$root/target/sluice.jar" "$here/ExportBench.java" \

@@ -9,7 +9,7 @@ k="${1:-10}"
 repeats="${2:-20}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
-scale_medium
+scale_medium "$here" "$k"
 
 start_server search
 

@@ -1,19 +1,11 @@
 # Sourced by bench/load.sh and bench/search.sh. Needs $here (the repository root) and $k.
-# scale_medium: makes bench/work/medium-x$k once (reused by later runs) and sets $data.
 # start_server NAME: starts ./sluice serve on a free port over a temporary data directory,
 # stopped and deleted when the script exits; sets $port, $tmp, $log, $base and $server.
 shared="$(cd "$here/../shared" && pwd)"
 work="$here/bench/work"
 
-scale_medium() {
-  data="$work/medium-x$k"
-  if [ ! -f "$data/.complete" ]; then
-    echo "bench: scaling $shared/data/medium x$k into $data ..." >&2
-    rm -rf "$data"
-    python3 "$shared/tools/scale_ndjson.py" --progress 30 "$shared/data/medium" "$data" "$k" >&2
-    touch "$data/.complete"
-  fi
-}
+# shellcheck source=bench/scale.sh
+source "$here/bench/scale.sh"
 
 start_server() {
   "$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
