@@ -7,19 +7,15 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.sluice.auth.ClientKeys;
+import dev.sluice.auth.PemFiles;
 import dev.sluice.auth.Scope;
 import dev.sluice.store.ClientRow;
 import dev.sluice.store.ClientTable;
 import dev.sluice.store.Database;
 import java.io.IOException;
-import java.security.KeyFactory;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
-import java.security.spec.InvalidKeySpecException;
-import java.security.spec.X509EncodedKeySpec;
-import java.util.Base64;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -192,22 +188,14 @@ final class ClientsCommand implements Runnable {
 
   /** A PEM {@code PUBLIC KEY} (SubjectPublicKeyInfo, what {@code openssl pkey -pubout} writes), RSA or EC. */
   private static JWKSet readPem(Path file) {
-    byte[] der;
+    PublicKey publicKey;
     try {
-      String pem = Files.readString(file, StandardCharsets.US_ASCII);
-      int begin = pem.indexOf("-----BEGIN PUBLIC KEY-----");
-      int end = pem.indexOf("-----END PUBLIC KEY-----");
-      if (begin < 0 || end < begin) {
-        throw new IllegalArgumentException("--public-key " + file + " holds no '-----BEGIN PUBLIC KEY-----' block"
-            + " (make one with: openssl pkey -in private.pem -pubout -out public.pem)");
-      }
-      der = Base64.getMimeDecoder().decode(pem.substring(begin + 26, end));
-    } catch (IOException e) {
-      throw new IllegalArgumentException("--public-key " + file + " cannot be read: " + e.getMessage());
+      publicKey = PemFiles.publicKey(file);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--public-key " + e.getMessage());
     }
     JWK key;
     try {
-      PublicKey publicKey = publicKey(der);
       key = switch (publicKey) {
         case RSAPublicKey rsa -> new RSAKey.Builder(rsa).keyIDFromThumbprint().build();
         case ECPublicKey ec -> new ECKey.Builder(Curve.forECParameterSpec(ec.getParams()), ec).keyIDFromThumbprint()
@@ -218,19 +206,6 @@ final class ClientsCommand implements Runnable {
       throw new IllegalArgumentException("--public-key " + file + " is not a usable public key: " + e.getMessage());
     }
     return publicOnly(new JWKSet(key), file);
-  }
-
-  private static PublicKey publicKey(byte[] der) {
-    for (String algorithm : List.of("RSA", "EC")) {
-      try {
-        return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der));
-      } catch (InvalidKeySpecException e) {
-        // not this algorithm's key: try the next
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(algorithm + " is part of every JDK", e);
-      }
-    }
-    throw new IllegalArgumentException("neither an RSA nor an EC public key");
   }
 
   /** Only public RSA and P-384 keys with a kid: a private key here is a leak waiting to happen. */
