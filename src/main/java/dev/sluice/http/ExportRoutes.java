@@ -262,7 +262,8 @@ final class ExportRoutes {
     if (!exports.cancel(id, caller)) {
       throw notFound(ctx);
     }
-    responses.outcome(ctx, 202, List.of(Issue.information("Export " + id + " cancelled; its files are removed")));
+    responses.outcome(ctx, 202, List.of(Issue.information("Export " + id + " cancelled; its files are removed")
+        .withMessage(MessageCode.EXPORT_CANCELLED)));
   }
 
   void download(Context ctx, Caller caller) throws IOException {

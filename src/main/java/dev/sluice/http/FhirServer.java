@@ -11,6 +11,7 @@ import dev.sluice.export.LocalOutputStore;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
 import dev.sluice.search.SearchParser;
@@ -219,7 +220,8 @@ public final class FhirServer implements AutoCloseable {
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
       responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
-          "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")));
+          "The server failed to process the request (" + e.getClass().getSimpleName() + "); see the server log")
+          .withMessage(MessageCode.INTERNAL_ERROR)));
     });
   }
 

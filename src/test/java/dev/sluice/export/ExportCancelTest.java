@@ -47,6 +47,8 @@ class ExportCancelTest {
 
       HttpResponse<String> cancel = client.delete(status);
       assertThat(cancel.statusCode()).isEqualTo(202);
+      assertThat(ExportClient.read(cancel.body()).get("issue").get(0).get("details").get("coding").get(0)
+          .get("code").asText()).isEqualTo("SLUICE-1010");
       long cancelled = System.nanoTime();
       while (activeScans(watch) > 0) {
         assertThat((System.nanoTime() - cancelled) / 1_000_000).as("workers still scanning").isLessThan(5_000);
