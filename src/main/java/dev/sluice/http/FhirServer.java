@@ -33,10 +33,13 @@ import java.time.Clock;
 import jakarta.servlet.DispatcherType;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.Slf4jRequestLogWriter;
@@ -113,8 +116,14 @@ public final class FhirServer implements AutoCloseable {
         baseUrl, constraints);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
         localExportFiles);
-    Capabilities capabilities = new Capabilities(fhir, version,
-        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
+    ProviderDiscovery provider = security.provider() == null ? null : new ProviderDiscovery(security.provider());
+    List<Consumer<CapabilityStatement>> declared = new ArrayList<>();
+    declared.add(new SearchCapabilities(search.parameters()));
+    declared.add(ExportRoutes::declare);
+    if (provider != null) {
+      declared.add(provider::declare);
+    }
+    Capabilities capabilities = new Capabilities(fhir, version, declared,
         smart == null ? List.of() : List.of(SmartRoutes::declare));
 
     AuditLog audit = new AuditLog(Clock.systemUTC());
@@ -164,7 +173,7 @@ public final class FhirServer implements AutoCloseable {
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
     if (security.provider() != null) {
-      app.get("/fhir/.well-known/smart-configuration", new ProviderDiscovery(security.provider())::configuration);
+      app.get("/fhir/.well-known/smart-configuration", provider::configuration);
     }
     if (smart != null) {
       app.get("/fhir/.well-known/smart-configuration", smart::configuration);

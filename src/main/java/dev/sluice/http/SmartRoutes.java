@@ -21,7 +21,7 @@ import org.hl7.fhir.r4.model.UriType;
 final class SmartRoutes {
   static final String TOKEN_PATH = "/auth/token";
   static final String JWKS_PATH = "/auth/jwks";
-  private static final String OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
+  static final String OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
   private final SmartAuthority authority;
   private final BaseUrl baseUrl;

@@ -69,6 +69,25 @@ class OidcKeycloakTest {
   }
 
   @Test
+  void discovery_and_the_capability_statement_name_the_identity_providers_token_endpoint() {
+    HttpResponse<String> config = server.get(".well-known/smart-configuration");
+    assertThat(config.statusCode()).isEqualTo(200);
+    assertThat(TestClient.json(config).get("token_endpoint").asText()).isEqualTo(keycloak.tokenEndpoint());
+
+    HttpResponse<String> metadata = server.get("metadata");
+    assertThat(metadata.statusCode()).isEqualTo(200);
+    JsonNode security = TestClient.json(metadata).get("rest").get(0).get("security");
+    assertThat(security).as("rest.security").isNotNull();
+    assertThat(security.get("service").get(0).get("coding").get(0).get("code").asText()).isEqualTo("SMART-on-FHIR");
+    JsonNode uris = security.get("extension").get(0);
+    assertThat(uris.get("url").asText())
+        .isEqualTo("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+    assertThat(uris.get("extension").get(0).get("url").asText()).isEqualTo("token");
+    assertThat(uris.get("extension").get(0).get("valueUri").asText()).isEqualTo(keycloak.tokenEndpoint());
+    assertThat(security.get("description").asText()).contains(keycloak.issuer());
+  }
+
+  @Test
   void a_token_with_smart_scopes_reads_what_they_allow_and_gets_403_elsewhere() throws Exception {
     String token = keycloak.token("reader", "reader-secret", "system/Patient.rs");
     assertThat(SignedJWT.parse(token).getJWTClaimsSet().getStringClaim("scope")).contains("system/Patient.rs");
