@@ -142,7 +142,7 @@ public final class FhirModel {
         String name = field.getKey();
         boolean extension = name.equals("extension") || name.equals("modifierExtension");
         if (value.isTextual()) {
-          requireNoControlCharacters(value.textValue(), path + "." + name);
+          requireNoControlCharacters(value.textValue(), path, name, -1);
         }
         if (!value.isContainerNode() && !extension) {
           continue;
@@ -162,17 +162,21 @@ public final class FhirModel {
         if (item.isObject()) {
           requireFhirShape(item, path + "[" + i + "]");
         } else if (item.isTextual()) {
-          requireNoControlCharacters(item.textValue(), path + "[" + i + "]");
+          requireNoControlCharacters(item.textValue(), path, null, i);
         }
       }
     }
   }
 
-  /** FHIR strings hold no character below U+0020 but tab, line feed and carriage return. */
-  private static void requireNoControlCharacters(String text, String path) {
+  /**
+   * FHIR strings hold no character below U+0020 but tab, line feed and carriage return. The
+   * element's path is joined only for the message: this runs on every string of every write.
+   */
+  private static void requireNoControlCharacters(String text, String parent, String name, int index) {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        String path = name != null ? parent + "." + name : parent + "[" + index + "]";
         throw FhirException.badRequest(String.format("Invalid JSON resource: '%s' holds the control character U+%04X,"
             + " which FHIR strings may not contain", path, (int) c), path);
       }
