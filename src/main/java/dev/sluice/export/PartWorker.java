@@ -89,6 +89,8 @@ public final class PartWorker {
     ExportRequest request = ExportRequest.fromJson(job.requestJson());
     return switch (part.kind()) {
       case RESOURCES -> kinds.resources.export(job, request, part, session);
+      case HISTORY -> kinds.resources.history(job, request, part, session);
+      case SOFT_DELETED -> kinds.resources.softDeleted(job, request, part, session);
       case DELETED -> kinds.deletions.export(job, request, part, session);
       case NOTES -> kinds.notes.export(job, request, part);
     };

@@ -11,9 +11,10 @@ import java.io.IOException;
 import java.sql.SQLException;
 
 /**
- * A part of kind {@code resources}: the versions of one type and pk range current at
- * transactionTime, streamed from the scan into {@code <Type>-<n>.ndjson}; the stored bytes
- * are copied as they are unless the request transforms them.
+ * The parts of one type and pk range: {@code resources} (the versions current at
+ * transactionTime, into {@code <Type>-<n>.ndjson}), and with {@code includeAssociatedData}
+ * {@code history} and {@code soft-deleted}. The stored bytes are copied as they are unless the
+ * request transforms them.
  */
 final class ResourcesPart {
   private final PartFiles files;
@@ -37,16 +38,54 @@ final class ResourcesPart {
     // _typeFilter: judged on the versions at transactionTime
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
         request.since(), membership, selection.filters(request, type));
+    ExportCompartments compartments = membership == Membership.ALL ? null : selection.compartments(job, request);
+    // replaced after transactionTime: the compartment table holds a later version's
+    // membership, so such a version is judged from its own content
+    ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
+    return write(job, request, part, FileSeries.output(type), sink -> session.scan(spec, inScope, sink));
+  }
+
+  /** A part of kind {@code history}: the type's earlier versions at transactionTime, one COPY, into {@code <Type>-history-<n>.ndjson}. */
+  Written history(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
+      throws Exception {
+    var spec = new ExportScan.VersionScan(part.resType(), part.pkFrom(), part.pkTo(), job.transactionTime(),
+        request.since());
+    return write(job, request, part, FileSeries.history(part.resType()), sink -> session.history(spec, sink));
+  }
+
+  /**
+   * A part of kind {@code soft-deleted}: the type's deleted resources at transactionTime (with
+   * {@code _history} every deletion by then), each as its last version carrying the deletion's
+   * versionId and lastUpdated and Azure's soft-delete marker ({@link SoftDeleted}), into
+   * {@code <Type>-deleted-<n>.ndjson}. Never de-identified (refused at kick-off).
+   */
+  Written softDeleted(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
+      throws Exception {
+    String type = part.resType();
+    var spec = new ExportScan.VersionScan(type, part.pkFrom(), part.pkTo(), job.transactionTime(), request.since());
+    return write(job, request, part, FileSeries.softDeleted(type), sink -> session.softDeleted(spec,
+        request.includes(AssociatedData.HISTORY), (id, version, lastUpdated, previous) -> {
+          byte[] line = SoftDeleted.line(type, id, version, lastUpdated, previous);
+          sink.row(line, 0, line.length);
+        }));
+  }
+
+  /** One scan of a part. */
+  @FunctionalInterface
+  private interface Scan {
+    void into(ExportScan.RowSink sink) throws Exception;
+  }
+
+  /** Streams the rows of {@code scan} into the series, through de-identification and {@code _elements} when asked. */
+  private Written write(ExportJobRow job, ExportRequest request, ExportPartRow part, FileSeries series, Scan scan)
+      throws Exception {
+    String type = part.resType();
     ElementsFilter filter = selection.elements(request);
     Deidentifier deid = selection.deidentifier(job, request);
-    ExportCompartments compartments = membership == Membership.ALL ? null : selection.compartments(job, request);
-    try (NdjsonWriter out = files.open(job, part, FileSeries.output(type));
+    try (NdjsonWriter out = files.open(job, part, series);
         NdjsonWriter errors = files.errors(job, part)) {
       try {
-        // replaced after transactionTime: the compartment table holds a later version's
-        // membership, so such a version is judged from its own content
-        ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
-        session.scan(spec, inScope, (b, off, len) -> {
+        scan.into((b, off, len) -> {
           try {
             if (deid != null) {
               // parsed and re-serialized only here: without a configuration the bytes are copied as stored
