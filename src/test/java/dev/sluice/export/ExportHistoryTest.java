@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +137,50 @@ class ExportHistoryTest {
     assertThat(versions(lines(m, "Basic", "hz-"))).containsExactly("hz-a/3");
     assertThat(versions(lines(m, "Basic-history", "hz-"))).containsExactly("hz-a/2", "hz-b/1");
     assertThat(versions(lines(m, "Basic-deleted", "hz-"))).containsExactly("hz-b/2");
+  }
+
+  @Test
+  void chain_of_since_exports_with_history_and_deleted_carries_every_version_exactly_once_under_concurrent_writes()
+      throws Exception {
+    AtomicBoolean stop = new AtomicBoolean();
+    Random random = new Random(11);
+    Thread writer = Thread.ofVirtual().start(() -> {
+      int n = 0;
+      while (!stop.get()) {
+        String id = "hc-" + random.nextInt(30);
+        if (random.nextInt(4) == 0) {
+          client.delete("Basic/" + id);
+        } else {
+          client.put("Basic/" + id, basic(id, "n" + (n++)));
+        }
+      }
+    });
+    Set<String> exported = new HashSet<>();
+    String since = null;
+    for (int round = 0; round < 6; round++) {
+      JsonNode m = client.manifest("$export?_type=Basic&includeAssociatedData=_history,_deleted"
+          + (since == null ? "" : "&_since=" + since));
+      for (String prefix : List.of("Basic", "Basic-history", "Basic-deleted")) {
+        for (String v : versions(lines(m, prefix, "hc-"))) {
+          assertThat(exported.add(v)).as("written twice: " + v + " (round " + round + ")").isTrue();
+        }
+      }
+      since = m.get("transactionTime").asText();
+      if (round == 4) {
+        stop.set(true);
+        writer.join();
+      }
+    }
+    Set<String> truth = new HashSet<>();
+    try (Connection c = ExportFixture.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select res_id, version from resource_version where res_type = 'Basic' and res_id like 'hc-%'")) {
+      while (rs.next()) {
+        truth.add(rs.getString(1) + "/" + rs.getInt(2));
+      }
+    }
+    assertThat(truth).hasSizeGreaterThan(30);
+    assertThat(exported).isEqualTo(truth);
   }
 
   @Test
