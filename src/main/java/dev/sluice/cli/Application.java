@@ -29,6 +29,10 @@ import dev.sluice.export.LeaseKeeper;
 import dev.sluice.export.ExportTables;
 import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
+import dev.sluice.export.PartFiles;
+import dev.sluice.export.PartKinds;
+import dev.sluice.export.PartOutcomes;
+import dev.sluice.export.PartSelection;
 import dev.sluice.export.PartWorker;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.OwnBases;
@@ -166,9 +170,10 @@ public final class Application implements AutoCloseable {
       exportWorkers = new ExportWorkers(exportSettings, exportJobs, exportParts, output,
           new JobPlanner(exportSettings, exportJobs, exportParts, exportScan, groupMembers,
               exportTypes, output, jobEnds, owner),
-          new PartWorker(exportSettings, exportTables, exportScan, output, fhir, compartment, parser, anonymizations,
-              new LeaseKeeper(exportParts, exportSettings, leaseKeepers, owner), new JobNotes(groupMembers, anonymizations),
-              jobEnds, exportMetrics, owner),
+          partWorker(exportSettings, exportTables, exportScan, output, new LeaseKeeper(exportParts, exportSettings,
+              leaseKeepers, owner), new PartSelection(fhir, compartment, parser, anonymizations, exportParts, exportMetrics),
+              new JobNotes(groupMembers, anonymizations), new PartOutcomes(exportParts, exportSettings, jobEnds,
+              exportMetrics, owner)),
           jobEnds, exportMetrics, exportLoops.executor(), owner).start();
       ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations, exportTypes,
           exportWorkers::wake);
@@ -192,6 +197,12 @@ public final class Application implements AutoCloseable {
       auditFile.ifPresent(AuditFile::close);
       throw e;
     }
+  }
+
+  private static PartWorker partWorker(ExportSettings settings, ExportTables tables, ExportScan scan, OutputStore output,
+      LeaseKeeper leases, PartSelection selection, JobNotes notes, PartOutcomes outcomes) {
+    PartFiles files = new PartFiles(output, tables.files(), settings);
+    return new PartWorker(tables.jobs(), scan, leases, files, new PartKinds(files, selection, notes), outcomes);
   }
 
   private static FhirServer.Security security(Config config, Database database) {

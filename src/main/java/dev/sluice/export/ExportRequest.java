@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +30,7 @@ import java.util.TreeMap;
  * @param ignored parameters ignored under {@code Prefer: handling=lenient}, reported in the error files
  * @param requestUrl the kick-off URL, for the manifest
  * @param anonymization the de-identification configuration to apply, or null
+ * @param associated {@code includeAssociatedData}: earlier versions and deleted resources too
  */
 public record ExportRequest(
     ExportLevel level,
@@ -40,7 +43,8 @@ public record ExportRequest(
     List<String> patients,
     List<String> ignored,
     String requestUrl,
-    Anonymization anonymization) {
+    Anonymization anonymization,
+    Set<AssociatedData> associated) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -52,6 +56,11 @@ public record ExportRequest(
     patients = List.copyOf(patients);
     ignored = List.copyOf(ignored);
     Objects.requireNonNull(requestUrl, "requestUrl");
+    associated = associated.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(associated));
+  }
+
+  public boolean includes(AssociatedData data) {
+    return associated.contains(data);
   }
 
   public String toJson() {
@@ -76,6 +85,10 @@ public record ExportRequest(
     strings(n.putArray("patients"), patients);
     strings(n.putArray("ignored"), ignored);
     n.put("requestUrl", requestUrl);
+    if (!associated.isEmpty()) {
+      // in a fixed order: the JSON is also the de-duplication key
+      strings(n.putArray("associated"), EnumSet.copyOf(associated).stream().map(AssociatedData::code).toList());
+    }
     if (anonymization != null) {
       ObjectNode a = n.putObject("anonymization");
       a.put("config", anonymization.config());
@@ -103,7 +116,7 @@ public record ExportRequest(
       return new ExportRequest(level, strings(n.get("types")), instant(n.get("since")), instant(n.get("until")),
           filters, n.hasNonNull("container") ? n.get("container").asText() : null, strings(n.get("elements")),
           strings(n.get("patients")), strings(n.get("ignored")), n.get("requestUrl").asText(),
-          anonymization(n.get("anonymization")));
+          anonymization(n.get("anonymization")), associated(n.get("associated")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -153,12 +166,12 @@ public record ExportRequest(
   /** The same request for these types only (an export limited to what its client may read). */
   public ExportRequest withTypes(List<String> only) {
     return new ExportRequest(level, only, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization);
+        anonymization, associated);
   }
 
   public ExportRequest with(Anonymization resolved) {
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        resolved);
+        resolved, associated);
   }
 
   private static Anonymization anonymization(JsonNode n) {
@@ -167,6 +180,14 @@ public record ExportRequest(
     }
     return new Anonymization(n.get("config").asText(), n.hasNonNull("etag") ? n.get("etag").asText() : null,
         n.hasNonNull("sha256") ? n.get("sha256").asText() : null);
+  }
+
+  private static Set<AssociatedData> associated(JsonNode n) {
+    Set<AssociatedData> all = EnumSet.noneOf(AssociatedData.class);
+    for (String code : strings(n)) {
+      all.add(AssociatedData.of(code).orElseThrow(() -> new IllegalArgumentException("unknown associated data " + code)));
+    }
+    return all;
   }
 
   private static Instant instant(JsonNode n) {

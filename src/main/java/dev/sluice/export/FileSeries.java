@@ -14,6 +14,16 @@ record FileSeries(String prefix, String kind, String resType) {
     return new FileSeries(type, ExportFileRow.OUTPUT, type);
   }
 
+  /** {@code includeAssociatedData=_history}: a type's earlier versions, in the manifest's output under their type. */
+  static FileSeries history(String type) {
+    return new FileSeries(type + "-history", ExportFileRow.OUTPUT, type);
+  }
+
+  /** {@code includeAssociatedData=_deleted}: a type's deleted resources, marked, in the manifest's output under their type. */
+  static FileSeries softDeleted(String type) {
+    return new FileSeries(type + "-deleted", ExportFileRow.OUTPUT, type);
+  }
+
   static FileSeries deleted() {
     return new FileSeries("deleted-Bundle", ExportFileRow.DELETED, "Bundle");
   }

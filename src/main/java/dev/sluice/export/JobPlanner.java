@@ -80,7 +80,15 @@ public final class JobPlanner {
       long span = t.maxPk() - t.minPk() + 1;
       long width = (span + n - 1) / n;
       for (long from = t.minPk(); from <= t.maxPk(); from += width) {
-        plan.add(new NewPart(ExportPartKind.RESOURCES, t.type(), from, Math.min(t.maxPk(), from + width - 1)));
+        long to = Math.min(t.maxPk(), from + width - 1);
+        plan.add(new NewPart(ExportPartKind.RESOURCES, t.type(), from, to));
+        // the same pk range: a resource's versions share its pk
+        if (request.includes(AssociatedData.HISTORY)) {
+          plan.add(new NewPart(ExportPartKind.HISTORY, t.type(), from, to));
+        }
+        if (request.includes(AssociatedData.DELETED)) {
+          plan.add(new NewPart(ExportPartKind.SOFT_DELETED, t.type(), from, to));
+        }
       }
     }
     if (request.since() != null) {

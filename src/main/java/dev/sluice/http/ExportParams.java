@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.export.Anonymization;
+import dev.sluice.export.AssociatedData;
 import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportNames;
 import dev.sluice.export.ExportRequest;
@@ -12,6 +13,8 @@ import dev.sluice.fhir.Issue;
 import dev.sluice.search.SearchParser;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Optional;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,7 +36,7 @@ final class ExportParams {
   static final Set<String> OUTPUT_FORMATS = Set.of("application/fhir+ndjson", "application/ndjson", "ndjson");
   static final List<String> KNOWN = List.of(
       "_outputFormat", "_since", "_until", "_till", "_type", "_typeFilter", "_container", "_elements", "patient",
-      "_anonymizationConfig", "_anonymizationConfigEtag");
+      "_anonymizationConfig", "_anonymizationConfigEtag", "includeAssociatedData");
   private static final Pattern ELEMENT = Pattern.compile("([A-Z][A-Za-z]+\\.)?[a-z][A-Za-z0-9]*(\\[x\\])?");
   // _typeFilter values hold search queries, whose own commas must not split them
   private static final Pattern TYPE_FILTER_SPLIT = Pattern.compile(",(?=[A-Z][A-Za-z]+\\?)");
@@ -182,11 +185,50 @@ final class ExportParams {
       }
     }
     Anonymization anonymization = anonymization(params, container, problems);
+    Set<AssociatedData> associated = associated(level, params, lenient, ignored, problems);
+    if (!associated.isEmpty() && !typeFilters.isEmpty()) {
+      // as Azure: which earlier versions or deleted resources "match" a search is not defined
+      problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData=_history or _deleted cannot be combined"
+          + " with _typeFilter: filter by _type, _since and _until instead", "includeAssociatedData"));
+    }
+    if (associated.contains(AssociatedData.DELETED) && anonymization != null) {
+      problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData=_deleted cannot be combined with"
+          + " _anonymizationConfig: a de-identified export lists deletions in its deleted files (with _since)",
+          "includeAssociatedData"));
+    }
     if (!problems.isEmpty()) {
       throw new FhirException(400, problems, null);
     }
     return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization);
+        anonymization, associated);
+  }
+
+  /**
+   * {@code includeAssociatedData}: {@code _history} and {@code _deleted} at system level; any
+   * other value (the guide's Provenance values included) is 400, or ignored under lenient handling.
+   */
+  private static Set<AssociatedData> associated(ExportLevel level, Map<String, List<String>> params, boolean lenient,
+      List<String> ignored, List<Issue> problems) {
+    Set<AssociatedData> associated = EnumSet.noneOf(AssociatedData.class);
+    for (String value : values(params, "includeAssociatedData")) {
+      Optional<AssociatedData> known = AssociatedData.of(value);
+      if (known.isEmpty()) {
+        if (lenient) {
+          ignored.add("includeAssociatedData=" + value);
+        } else {
+          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData '" + value + "' is not supported;"
+              + " supported are _history and _deleted (or send Prefer: handling=lenient to have others ignored)",
+              "includeAssociatedData"));
+        }
+      } else if (!(level instanceof ExportLevel.System)) {
+        problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData=" + value + " is served at system"
+            + " level only ([base]/$export with _type): a " + level.code() + "-level export reads compartments,"
+            + " which hold current versions only", "includeAssociatedData"));
+      } else {
+        associated.add(known.get());
+      }
+    }
+    return associated;
   }
 
   /** {@code _anonymizationConfig} and its ETag; like Azure, de-identified exports name their container. */

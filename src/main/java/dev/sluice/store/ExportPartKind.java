@@ -4,6 +4,10 @@ package dev.sluice.store;
 public enum ExportPartKind {
   /** one type, pks {@code pkFrom..pkTo} inclusive */
   RESOURCES("resources"),
+  /** {@code includeAssociatedData=_history}: the earlier versions of one type, pks {@code pkFrom..pkTo} */
+  HISTORY("history"),
+  /** {@code includeAssociatedData=_deleted}: the deleted resources of one type, pks {@code pkFrom..pkTo} */
+  SOFT_DELETED("soft-deleted"),
   /** the deletions since {@code _since}, as transaction Bundles */
   DELETED("deleted"),
   /** the job's warnings (export.JobNotes), as OperationOutcomes in its error files */

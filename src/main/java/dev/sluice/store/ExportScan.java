@@ -99,6 +99,19 @@ public final class ExportScan {
     void deleted(String type, String id, byte[] previous) throws IOException;
   }
 
+  /**
+   * The versions of one type in a pk range that an export at {@code at} holds besides the
+   * current ones ({@code includeAssociatedData}): stamped at or before {@code at} (and after
+   * {@code since} when given).
+   */
+  public record VersionScan(String type, long pkFrom, long pkTo, Instant at, Instant since) {}
+
+  /** Receives each deleted resource: its id, the deletion's version and time, the content of the last version before it. */
+  @FunctionalInterface
+  public interface SoftDeletionSink {
+    void deleted(String id, int version, Instant lastUpdated, byte[] previous) throws IOException;
+  }
+
   /** One type's rows in {@code resource} (current, whatever their state), for planning. */
   public record TypeStats(String type, long count, long minPk, long maxPk) {}
 
@@ -132,6 +145,22 @@ public final class ExportScan {
        where n.res_type = ? and n.last_updated > ? and n.pk between ? and ?
          and v.last_updated <= ? and v.valid_to > ? and not v.deleted
          and v.last_updated > coalesce(?::timestamptz, '-infinity')
+      """;
+
+  /**
+   * The deletion versions of a pk range: the deletions current at T (the %s condition), or every
+   * deletion stamped by T, also one undone since by a re-create; with the content of the last
+   * version before each (null when there is none).
+   */
+  private static final String SOFT_DELETED =
+      """
+      select v.res_id, v.version, v.last_updated,
+             (select p.content from resource_version p
+               where p.pk = v.pk and p.version < v.version and not p.deleted order by p.version desc limit 1)
+        from resource_version v
+       where v.res_type = ? and v.pk between ? and ? and v.deleted and v.last_updated <= ?
+         and v.last_updated > coalesce(?::timestamptz, '-infinity') %s
+       order by v.pk, v.version
       """;
 
   private final DataSource dataSource;
@@ -337,6 +366,48 @@ public final class ExportScan {
       return rows;
     }
 
+    /**
+     * Streams the earlier versions of {@code s}: replaced at or before T, not deletions, in pk
+     * and version order; one binary COPY, like the current versions.
+     *
+     * @return the number of rows written to the sink
+     */
+    public long history(VersionScan s, RowSink sink) throws SQLException, IOException {
+      return copy(historySql(s), sink);
+    }
+
+    /**
+     * Streams the deleted resources of {@code s}: those whose version at T is a deletion, or,
+     * with {@code everyDeletion}, every deletion stamped by T (one later undone too, as history).
+     */
+    public void softDeleted(VersionScan s, boolean everyDeletion, SoftDeletionSink sink)
+        throws SQLException, IOException {
+      boolean autoCommit = connection.getAutoCommit();
+      // a cursor streams only inside a transaction
+      connection.setAutoCommit(false);
+      try (PreparedStatement ps = connection.prepareStatement(SOFT_DELETED.formatted(everyDeletion ? ""
+          : "and (v.valid_to is null or v.valid_to > ?)"))) {
+        ps.setFetchSize(deletionFetchSize);
+        ps.setString(1, s.type());
+        ps.setLong(2, s.pkFrom());
+        ps.setLong(3, s.pkTo());
+        ps.setTimestamp(4, Timestamp.from(s.at()));
+        ps.setTimestamp(5, s.since() == null ? null : Timestamp.from(s.since()));
+        if (!everyDeletion) {
+          ps.setTimestamp(6, Timestamp.from(s.at()));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            sink.deleted(rs.getString(1), rs.getInt(2), rs.getTimestamp(3).toInstant(), rs.getBytes(4));
+          }
+        }
+        connection.commit();
+      } finally {
+        connection.rollback();
+        connection.setAutoCommit(autoCommit);
+      }
+    }
+
     /** Streams the deletions in {@code (since, at]} of the given types, oldest first. */
     public void deletions(Instant since, Instant at, Collection<String> types, boolean withPrevious, DeletionSink sink)
         throws SQLException, IOException {
@@ -378,6 +449,23 @@ public final class ExportScan {
 
   private static int int32(byte[] b, int p) {
     return ((b[p] & 0xff) << 24) | ((b[p + 1] & 0xff) << 16) | ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
+  }
+
+  /** The COPY of a history part; every value in it is typed by this server (see {@link CopyLiteral}). */
+  String historySql(VersionScan s) {
+    if (!s.type().matches("[A-Za-z]{1,64}")) {
+      throw new IllegalArgumentException("not a resource type: " + s.type());
+    }
+    StringBuilder q = new StringBuilder("select v.content from resource_version v where v.res_type = ")
+        .append(CopyLiteral.of(s.type()))
+        .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
+        .append(" and v.valid_to <= ").append(CopyLiteral.of(s.at()))
+        .append(" and not v.deleted");
+    if (s.since() != null) {
+      q.append(" and v.last_updated > ").append(CopyLiteral.of(s.since()));
+    }
+    // version order, so that an import meets a resource's versions as they were written
+    return q.append(" order by v.pk, v.version").toString();
   }
 
   /**
