@@ -97,7 +97,7 @@ public final class FhirServer implements AutoCloseable {
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
       ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
-      Security security, PrometheusMeterRegistry metrics) {
+      dev.sluice.imports.ImportJobs imports, Security security, PrometheusMeterRegistry metrics) {
     this.settings = settings;
     this.authenticator = security.authenticator();
 
@@ -112,8 +112,9 @@ public final class FhirServer implements AutoCloseable {
         baseUrl, constraints);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
         localExportFiles);
+    ImportRoutes importRoutes = new ImportRoutes(imports, fhir, responses, baseUrl);
     Capabilities capabilities = new Capabilities(fhir, version,
-        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare),
+        List.of(new SearchCapabilities(search.parameters()), ExportRoutes::declare, ImportRoutes::declare),
         smart == null ? List.of() : List.of(SmartRoutes::declare));
 
     AuditLog audit = new AuditLog(Clock.systemUTC());
@@ -178,6 +179,10 @@ public final class FhirServer implements AutoCloseable {
     app.post("/fhir/Patient/$export", guarded(export::patients));
     app.get("/fhir/Group/{id}/$export", guarded(export::group));
     app.post("/fhir/Group/{id}/$export", guarded(export::group));
+    app.post("/fhir/$import", guarded(importRoutes::kickOff));
+    app.get("/fhir/_operations/import/{id}", guarded(importRoutes::status));
+    app.delete("/fhir/_operations/import/{id}", guarded(importRoutes::cancel));
+    app.get("/fhir/_operations/import/{id}/{file}", guarded(importRoutes::errors));
     app.get("/fhir/_operations/export", guarded(export::list));
     app.get("/fhir/_operations/export/{id}", guarded(export::status));
     app.delete("/fhir/_operations/export/{id}", guarded(export::cancel));
