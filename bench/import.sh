@@ -13,6 +13,7 @@ k="${1:-10}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium
+data="$(readlink -f "$data")"   # a symlinked folder is read like a real one
 export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
 
 lines=$(cat "$data"/*.ndjson | wc -l)
