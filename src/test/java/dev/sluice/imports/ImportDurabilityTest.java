@@ -17,10 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** {@code kill -9} in the middle of an import, then a restart: every line imported exactly once. */
+/**
+ * {@code kill -9} in the middle of an import, then a restart: every line imported exactly once,
+ * in both modes. The second batch is held by an uncommitted row of one of its resources (the
+ * batch's insert waits for that transaction), after the first batch committed.
+ */
 class ImportDurabilityTest {
   private static final int LINES = 2500;
-  /** In the second batch (lines 1001-2000): its resource row is held locked, so the batch waits. */
+  /** In the second batch (lines 1001-2000): an uncommitted row with its key makes the batch wait. */
   private static final int HELD = 1500;
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -37,7 +41,16 @@ class ImportDurabilityTest {
   }
 
   @Test
-  void kill_9_in_the_middle_of_an_import_then_restart_imports_every_line_exactly_once() throws Exception {
+  void kill_9_in_the_middle_of_an_incremental_load_then_restart_imports_every_line_exactly_once() throws Exception {
+    killAndResume("IncrementalLoad");
+  }
+
+  @Test
+  void kill_9_in_the_middle_of_an_initial_load_then_restart_imports_every_line_exactly_once() throws Exception {
+    killAndResume("InitialLoad");
+  }
+
+  private void killAndResume(String mode) throws Exception {
     Path dir = Files.createTempDirectory("sluice-import-kill");
     int port = ChildServer.freePort();
     String[] flags = {"--export-lease", "3"};
@@ -49,14 +62,12 @@ class ImportDurabilityTest {
     Files.writeString(dir.resolve("imports/patients.ndjson"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
     String status;
     try (ChildServer first = ChildServer.start(dir, port, flags)) {
-      // the held resource exists already with the line's content: its line changes nothing
-      assertThat(send("PUT", first.base() + "/Patient/dur-" + HELD, patient(HELD)).statusCode()).isEqualTo(201);
       try (Connection lock = first.dataSource().getConnection(); Connection watch = first.dataSource().getConnection()) {
         lock.setAutoCommit(false);
-        lock.createStatement().execute("select 1 from resource where res_type = 'Patient' and res_id = 'dur-" + HELD
-            + "' for update");
+        lock.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+            + " values ('Patient', 'dur-" + HELD + "', 1, now(), false)");
         HttpResponse<String> kick = send("POST", first.base() + "/$import",
-            ImportClient.request("IncrementalLoad", "patients.ndjson", "Patient"));
+            ImportClient.request(mode, "patients.ndjson", "Patient"));
         assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
         status = kick.headers().firstValue("Content-Location").orElseThrow();
         awaitLine(watch, 1001);
@@ -115,7 +126,7 @@ class ImportDurabilityTest {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
       try (ResultSet rs = c.createStatement().executeQuery(
-          "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%for update of r%'")) {
+          "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into resource (res_type%'")) {
         rs.next();
         if (rs.getLong(1) > 0) {
           return;
