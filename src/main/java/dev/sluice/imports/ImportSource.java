@@ -67,9 +67,10 @@ public final class ImportSource {
 
   /** Opens an input, decompressed when its name ends in {@code .gz}. The caller closes it. */
   InputStream open(String location) throws IOException {
-    Path path = root.resolve(location).normalize();
-    if (!path.startsWith(root)) {
-      throw new IOException("'" + location + "' is outside the import folder");
+    // the real path: a symbolic link in the folder must not lead a client to a file outside it
+    Path path = root.resolve(location).toRealPath();
+    if (!path.startsWith(root.toRealPath())) {
+      throw new IOException("'" + location + "' leads outside the import folder");
     }
     InputStream in = new BufferedInputStream(Files.newInputStream(path), 65536);
     return location.endsWith(".gz") ? new GZIPInputStream(in, 65536) : in;

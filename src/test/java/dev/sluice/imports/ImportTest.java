@@ -207,6 +207,21 @@ class ImportTest {
   }
 
   @Test
+  void a_symbolic_link_out_of_the_import_folder_is_not_followed() throws IOException {
+    Path outside = Files.createTempFile("sluice-outside", ".ndjson");
+    Files.writeString(outside, patient("imp-outside", "Secret") + "\n");
+    Files.createSymbolicLink(server.dataDir().resolve("imports/link.ndjson"), outside);
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "link.ndjson", "Patient"));
+
+    assertThat(ImportClient.imported(result)).isZero();
+    assertThat(client.errors(result).getFirst().get("issue").get(0).get("diagnostics").asText())
+        .contains("leads outside the import folder");
+    assertThat(server.get("Patient/imp-outside").statusCode()).isEqualTo(404);
+    Files.delete(outside);
+  }
+
+  @Test
   void a_bad_request_is_a_400_and_kickoff_needs_the_async_headers() {
     assertThat(client.kickOff("{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(400);
     assertThat(client.kickOff(ImportClient.request("SomeLoad", "a.ndjson", "Patient")).statusCode()).isEqualTo(400);
