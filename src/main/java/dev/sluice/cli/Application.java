@@ -30,6 +30,7 @@ import dev.sluice.export.ExportTables;
 import dev.sluice.export.LocalOutputStore;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartWorker;
+import dev.sluice.imports.BlobInputs;
 import dev.sluice.imports.ImportJobs;
 import dev.sluice.imports.ImportSettings;
 import dev.sluice.imports.ImportSource;
@@ -184,7 +185,8 @@ public final class Application implements AutoCloseable {
           exportWorkers::wake);
 
       // import: durable jobs like exports, one part per input, from the import folder
-      ImportSource importSource = new ImportSource(config.importFolder());
+      ImportSource importSource = new ImportSource(config.importFolder(), config.export().storage().equals("azure")
+          ? Optional.of(new BlobInputs(config.export().azureConnectionString())) : Optional.empty());
       try {
         java.nio.file.Files.createDirectories(importSource.root());
       } catch (java.io.IOException e) {

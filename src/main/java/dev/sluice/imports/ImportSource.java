@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -17,10 +18,16 @@ import java.util.zip.GZIPInputStream;
  * server or fetches a URL of someone else's choosing.
  */
 public final class ImportSource {
-  private final Path root;
+  /** Locations of blobs start with this; paths in the folder never do (they are relative). */
+  private static final String BLOB = "blob:";
 
-  public ImportSource(Path root) {
+  private final Path root;
+  private final Optional<BlobInputs> blobs;
+
+  /** @param blobs the Azure Blob account inputs may also come from, when the server has one */
+  public ImportSource(Path root, Optional<BlobInputs> blobs) {
     this.root = root.toAbsolutePath().normalize();
+    this.blobs = blobs;
   }
 
   public Path root() {
@@ -35,6 +42,11 @@ public final class ImportSource {
   String locate(String url) {
     if (url == null || url.isBlank()) {
       throw FhirException.badRequest("An input has no url", "Parameters.parameter.part.url");
+    }
+    Optional<String> blob = blobs.flatMap(b -> b.locate(url));
+    if (blob.isPresent()) {
+      requireNdjson(url, blob.get());
+      return BLOB + blob.get();
     }
     Path path;
     try {
@@ -52,12 +64,15 @@ public final class ImportSource {
     if (!normal.startsWith(root) || normal.equals(root)) {
       throw outside(url);
     }
-    String name = normal.getFileName().toString();
+    requireNdjson(url, normal.getFileName().toString());
+    return root.relativize(normal).toString();
+  }
+
+  private static void requireNdjson(String url, String name) {
     if (!name.endsWith(".ndjson") && !name.endsWith(".ndjson.gz")) {
       throw FhirException.badRequest("Input '" + url + "' is neither .ndjson nor .ndjson.gz",
           "Parameters.parameter.part.url");
     }
-    return root.relativize(normal).toString();
   }
 
   private FhirException outside(String url) {
@@ -67,6 +82,11 @@ public final class ImportSource {
 
   /** Opens an input, decompressed when its name ends in {@code .gz}. The caller closes it. */
   InputStream open(String location) throws IOException {
+    if (location.startsWith(BLOB)) {
+      InputStream in = new BufferedInputStream(blobs.orElseThrow(() -> new IOException("no blob store configured"))
+          .open(location.substring(BLOB.length())), 65536);
+      return location.endsWith(".gz") ? new GZIPInputStream(in, 65536) : in;
+    }
     // the real path: a symbolic link in the folder must not lead a client to a file outside it
     Path path = root.resolve(location).toRealPath();
     if (!path.startsWith(root.toRealPath())) {

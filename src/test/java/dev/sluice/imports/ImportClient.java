@@ -16,13 +16,13 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** Kicks off {@code $import} over HTTP and waits for it, as a client does. */
-final class ImportClient {
+public final class ImportClient {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String DELETED_STATE = "http://azurehealthcareapis.com/data-extensions/deleted-state";
 
   private final TestServer server;
 
-  ImportClient(TestServer server) {
+  public ImportClient(TestServer server) {
     this.server = server;
   }
 
@@ -39,7 +39,7 @@ final class ImportClient {
   }
 
   /** A Parameters body: mode, then inputs as url, type (type may be null). */
-  static String request(String mode, String... urlsAndTypes) {
+  public static String request(String mode, String... urlsAndTypes) {
     ObjectNode p = JSON.createObjectNode();
     p.put("resourceType", "Parameters");
     ArrayNode params = p.putArray("parameter");
@@ -56,12 +56,12 @@ final class ImportClient {
     return p.toString();
   }
 
-  HttpResponse<String> kickOff(String body) {
+  public HttpResponse<String> kickOff(String body) {
     return server.post("$import", body, "Accept", "application/fhir+json", "Prefer", "respond-async");
   }
 
   /** Kicks off and waits for the job; the completed status's JSON. */
-  JsonNode run(String body) {
+  public JsonNode run(String body) {
     HttpResponse<String> r = kickOff(body);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     return await(r.headers().firstValue("Content-Location").orElseThrow());
@@ -96,7 +96,7 @@ final class ImportClient {
   }
 
   /** Imported resources in the status, over all outputs. */
-  static long imported(JsonNode result) {
+  public static long imported(JsonNode result) {
     long n = 0;
     for (JsonNode o : result.get("output")) {
       n += o.get("count").asLong();
@@ -105,7 +105,7 @@ final class ImportClient {
   }
 
   /** The lines of all error files in the status. */
-  List<JsonNode> errors(JsonNode result) {
+  public List<JsonNode> errors(JsonNode result) {
     List<JsonNode> lines = new java.util.ArrayList<>();
     for (JsonNode e : result.get("error")) {
       HttpResponse<String> r = server.get(e.get("url").asText());
