@@ -34,6 +34,13 @@ import dev.sluice.export.PartKinds;
 import dev.sluice.export.PartOutcomes;
 import dev.sluice.export.PartSelection;
 import dev.sluice.export.PartWorker;
+import dev.sluice.imports.BlobInputs;
+import dev.sluice.imports.ImportJobs;
+import dev.sluice.imports.ImportSettings;
+import dev.sluice.imports.ImportSource;
+import dev.sluice.imports.ImportWorkers;
+import dev.sluice.store.ImportJobTable;
+import dev.sluice.store.VersionImport;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
@@ -91,13 +98,16 @@ public final class Application implements AutoCloseable {
   private final FhirServer server;
   private final JvmGcMetrics gcMetrics;
   private final ExportWorkers exportWorkers;
+  private final ImportWorkers importWorkers;
   private final NamedExecutor exportLoops;
   private final Duration exportStop;
   private final List<NamedExecutor> executors;
   private final Optional<AuditFile> auditFile;
 
   private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
-      NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors, Optional<AuditFile> auditFile) {
+      ImportWorkers importWorkers, NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors,
+      Optional<AuditFile> auditFile) {
+    this.importWorkers = importWorkers;
     this.auditFile = auditFile;
     this.database = database;
     this.server = server;
@@ -129,6 +139,7 @@ public final class Application implements AutoCloseable {
         metrics);
     List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
+    ImportWorkers importWorkers = null;
     NamedExecutor exportLoops;
     try {
       PatientCompartment compartment = new PatientCompartment(fhir);
@@ -178,19 +189,39 @@ public final class Application implements AutoCloseable {
       ExportJobs exports = new ExportJobs(exportSettings, exportTables, output, store, anonymizations, exportTypes,
           exportWorkers::wake);
 
+      // import: durable jobs like exports, one part per input, from the import folder
+      ImportSource importSource = new ImportSource(config.importFolder(), config.export().storage().equals("azure")
+          ? Optional.of(new BlobInputs(config.export().azureConnectionString())) : Optional.empty());
+      try {
+        java.nio.file.Files.createDirectories(importSource.root());
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("Cannot create the import folder " + importSource.root() + ": " + e, e);
+      }
+      ImportSettings importSettings = ImportSettings.defaults(config.export().workers(), exportSettings.lease(),
+          config.export().requireAsyncHeaders());
+      ImportJobTable importJobs = new ImportJobTable(database.dataSource());
+      importWorkers = new ImportWorkers(importSettings, importJobs, importSource, fhir,
+          new VersionImport(database.dataSource(), fhir, indexer), named(executors, "import-worker-").executor(),
+          owner).start();
+      ImportJobs imports = new ImportJobs(importJobs, importSource, fhir, importSettings, importWorkers::wake);
+
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
               config.log().accessLog(), config.edge().tls()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
-          exports, localFiles, exportTypes, security(config, database), metrics).start();
+          exports, localFiles, exportTypes, imports, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",
           config.host(), server.port());
       // parts in progress notice shutdown at their next lease tick, then give themselves back
       Duration exportStop = exportSettings.renewEvery().multipliedBy(2).plus(EXECUTOR_STOP);
-      return new Application(database, server, gcMetrics, exportWorkers, exportLoops, exportStop, executors, auditFile);
+      return new Application(database, server, gcMetrics, exportWorkers, importWorkers, exportLoops, exportStop,
+          executors, auditFile);
     } catch (RuntimeException e) {
       if (exportWorkers != null) {
         exportWorkers.close();
+      }
+      if (importWorkers != null) {
+        importWorkers.close();
       }
       stop(executors);
       database.close();
@@ -335,6 +366,8 @@ public final class Application implements AutoCloseable {
     server.close();
     // parts in progress notice at their next lease tick and give themselves back
     exportWorkers.close();
+    // an import part stops before its next batch and gives itself back
+    importWorkers.close();
     exportLoops.executor().shutdown();
     exportLoops.await(exportStop);
     stop(executors);

@@ -22,7 +22,20 @@ public record Config(
     ExportConfig export,
     LogConfig log,
     AuthConfig auth,
-    EdgeConfig edge) {
+    EdgeConfig edge,
+    Path importDir) {
+
+  /** With the default import folder, {@code <data-dir>/imports}. */
+  public Config(String host, int port, Path dataDir, String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
+      String publicBaseUrl, long maxBodyBytes, ExportConfig export, LogConfig log, AuthConfig auth, EdgeConfig edge) {
+    this(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export, log, auth,
+        edge, null);
+  }
+
+  /** The folder {@code $import} reads its inputs from: {@code --import-dir}, or {@code <data-dir>/imports}. */
+  public Path importFolder() {
+    return importDir != null ? importDir : dataDir.resolve("imports");
+  }
 
   /**
    * With the default logging (text, no access log), without authorization ({@code --auth none}),
@@ -44,13 +57,13 @@ public record Config(
   /** The same configuration with other authorization settings. */
   public Config with(AuthConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        log, other, edge);
+        log, other, edge, importDir);
   }
 
   /** The same configuration with other identity provider, TLS or audit settings. */
   public Config with(EdgeConfig other) {
     return new Config(host, port, dataDir, dbUrl, dbUser, dbPassword, dbPoolSize, publicBaseUrl, maxBodyBytes, export,
-        log, auth, other);
+        log, auth, other, importDir);
   }
 
   /** @throws IllegalArgumentException naming every setting that is wrong */
@@ -85,6 +98,6 @@ public record Config(
         + ", db=" + (dbUrl == null || dbUrl.isBlank() ? "embedded" : dbUrl) + ", dbUser=" + dbUser
         + ", dbPassword=" + (dbPassword == null ? "unset" : "****") + ", dbPoolSize=" + dbPoolSize
         + ", publicBaseUrl=" + publicBaseUrl + ", maxBodyBytes=" + maxBodyBytes + ", export[" + export + "], " + log
-        + ", auth[" + auth + "], edge[" + edge + "]]";
+        + ", auth[" + auth + "], edge[" + edge + "], importDir=" + importFolder() + "]";
   }
 }

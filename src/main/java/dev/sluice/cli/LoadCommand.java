@@ -2,6 +2,7 @@ package dev.sluice.cli;
 
 import dev.sluice.client.Credentials;
 import dev.sluice.client.ProgressDisplay;
+import dev.sluice.load.ImportHandOff;
 import dev.sluice.load.Loader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -58,6 +59,19 @@ final class LoadCommand implements Callable<Integer> {
           + " did not load (env SLUICE_LOAD_UNREACHABLE_LIMIT; default ${DEFAULT-VALUE}).")
   int unreachableLimitSeconds;
 
+  @Option(names = "--import", defaultValue = "false",
+      description = "Hand the files to the server's $import (a Sluice) instead of sending batches; needs --import-dir.")
+  boolean viaImport;
+
+  @Option(names = "--import-dir", defaultValue = "${env:SLUICE_IMPORT_DIR}",
+      description = "With --import: the server's import folder as this machine sees it; files outside it are copied"
+          + " into it (env SLUICE_IMPORT_DIR).")
+  Path importDir;
+
+  @Option(names = "--import-mode", defaultValue = "IncrementalLoad",
+      description = "With --import: IncrementalLoad (default) or InitialLoad.")
+  String importMode;
+
   /** Bytes of resource JSON per request; well under the server's default 64 MB body limit. */
   private static final long BATCH_BYTES = 16L * 1024 * 1024;
 
@@ -84,6 +98,24 @@ final class LoadCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("sluice load: " + e.getMessage());
       http.close();
       return 2;
+    }
+    if (viaImport) {
+      if (importDir == null) {
+        spec.commandLine().getErr().println("sluice load: --import needs --import-dir, the server's import folder");
+        http.close();
+        return 2;
+      }
+      try {
+        return switch (new ImportHandOff(server, importDir, importMode, http, credentials, spec.commandLine().getOut(),
+            spec.commandLine().getErr(), new ProgressDisplay(spec.commandLine().getErr(), ProgressDisplay.onTerminal()))
+            .run(paths)) {
+          case ALL_IMPORTED -> 0;
+          case SOME_FAILED -> 1;
+          case NOT_STARTED -> 2;
+        };
+      } finally {
+        http.close();
+      }
     }
     ExecutorService workers = Executors.newFixedThreadPool(concurrency,
         Thread.ofPlatform().name("sluice-load-", 1).daemon().factory());

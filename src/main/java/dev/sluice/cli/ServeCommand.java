@@ -34,6 +34,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Public FHIR base URL for links, e.g. https://fhir.example.org/fhir (env SLUICE_BASE_URL; default: from each request).")
   String publicBaseUrl;
 
+  @Option(names = "--import-dir", defaultValue = "${env:SLUICE_IMPORT_DIR}",
+      description = "The folder $import reads its inputs from (env SLUICE_IMPORT_DIR; default <data-dir>/imports).")
+  Path importDir;
+
   @Option(names = "--max-body-size", defaultValue = "${env:SLUICE_MAX_BODY_SIZE:-67108864}",
       description = "Largest request body in bytes; larger ones get 413 (env SLUICE_MAX_BODY_SIZE; default ${DEFAULT-VALUE}).")
   long maxBodyBytes;
@@ -173,7 +177,7 @@ final class ServeCommand implements Callable<Integer> {
         new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),
-            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)))
+            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)), importDir)
         .validate();
   }
 

@@ -101,7 +101,7 @@ public final class FhirServer implements AutoCloseable {
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
       ExportJobs exports, Optional<LocalOutputStore> localExportFiles, ExportTypes exportTypes,
-      Security security, PrometheusMeterRegistry metrics) {
+      dev.sluice.imports.ImportJobs imports, Security security, PrometheusMeterRegistry metrics) {
     this.settings = settings;
     this.authenticator = security.authenticator();
 
@@ -116,10 +116,12 @@ public final class FhirServer implements AutoCloseable {
         baseUrl, constraints);
     ExportRoutes export = new ExportRoutes(exports, new ExportParams(fhir, exportTypes, search.parser()), responses, baseUrl,
         localExportFiles);
+    ImportRoutes importRoutes = new ImportRoutes(imports, fhir, responses, baseUrl);
     ProviderDiscovery provider = security.provider() == null ? null : new ProviderDiscovery(security.provider());
     List<Consumer<CapabilityStatement>> declared = new ArrayList<>();
     declared.add(new SearchCapabilities(search.parameters()));
     declared.add(ExportRoutes::declare);
+    declared.add(ImportRoutes::declare);
     if (provider != null) {
       declared.add(provider::declare);
     }
@@ -188,6 +190,10 @@ public final class FhirServer implements AutoCloseable {
     app.post("/fhir/Patient/$export", guarded(export::patients));
     app.get("/fhir/Group/{id}/$export", guarded(export::group));
     app.post("/fhir/Group/{id}/$export", guarded(export::group));
+    app.post("/fhir/$import", guarded(importRoutes::kickOff));
+    app.get("/fhir/_operations/import/{id}", guarded(importRoutes::status));
+    app.delete("/fhir/_operations/import/{id}", guarded(importRoutes::cancel));
+    app.get("/fhir/_operations/import/{id}/{file}", guarded(importRoutes::errors));
     app.get("/fhir/_operations/export", guarded(export::list));
     app.get("/fhir/_operations/export/{id}", guarded(export::status));
     app.delete("/fhir/_operations/export/{id}", guarded(export::cancel));

@@ -1,0 +1,52 @@
+package dev.sluice.imports;
+
+import com.azure.storage.blob.BlobServiceClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
+
+/**
+ * Inputs in the Azure Blob Storage account the server is configured with (the export store's
+ * {@code --azure-connection-string}): {@code [account URL]/container/blob}. Read with the
+ * server's own credentials, so a URL of another account is never fetched.
+ */
+public final class BlobInputs {
+  private final BlobServiceClient service;
+  private final String accountUrl;
+
+  public BlobInputs(String connectionString) {
+    this.service = new BlobServiceClientBuilder().connectionString(connectionString).buildClient();
+    this.accountUrl = service.getAccountUrl().replaceAll("/+$", "");
+  }
+
+  /** {@code container/blob} of a URL in this account, or empty when the URL is not one of its blobs. */
+  Optional<String> locate(String url) {
+    String u = url.contains("?") ? url.substring(0, url.indexOf('?')) : url;
+    if (!u.startsWith(accountUrl + "/")) {
+      return Optional.empty();
+    }
+    String rest = u.substring(accountUrl.length() + 1);
+    int slash = rest.indexOf('/');
+    if (slash <= 0 || slash == rest.length() - 1) {
+      return Optional.empty();
+    }
+    for (String segment : rest.split("/")) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(rest);
+  }
+
+  /** Opens {@code container/blob}; the caller closes it. */
+  InputStream open(String location) throws IOException {
+    int slash = location.indexOf('/');
+    try {
+      return service.getBlobContainerClient(location.substring(0, slash)).getBlobClient(location.substring(slash + 1))
+          .openInputStream();
+    } catch (RuntimeException e) {
+      throw new IOException("blob " + location + " could not be read: " + e.getMessage(), e);
+    }
+  }
+}

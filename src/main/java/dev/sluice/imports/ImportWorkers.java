@@ -1,0 +1,106 @@
+package dev.sluice.imports;
+
+import dev.sluice.store.ImportJobTable;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This process's share of the import work: {@code workers} loops that claim parts and import
+ * them. Every process sharing the database runs the same loops; a part whose process died is
+ * claimed again once its lease lapses and goes on from its checkpoint.
+ */
+public final class ImportWorkers implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ImportWorkers.class);
+
+  /** A part claimed more often than this fails its job. */
+  private static final int MAX_ATTEMPTS = 5;
+
+  private final ImportSettings settings;
+  private final ImportJobTable jobs;
+  private final PartImport importer;
+  private final ExecutorService pool;
+  private final String owner;
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+
+  /** @param pool runs the worker loops (created and shut down by the caller) */
+  public ImportWorkers(ImportSettings settings, ImportJobTable jobs, ImportSource source, dev.sluice.fhir.FhirModel fhir,
+      dev.sluice.store.VersionImport writer, ExecutorService pool, String owner) {
+    this.settings = settings;
+    this.jobs = jobs;
+    this.importer = new PartImport(jobs, source, new LineCheck(fhir), writer, settings, owner);
+    this.pool = pool;
+    this.owner = owner;
+  }
+
+  public ImportWorkers start() {
+    for (int i = 0; i < settings.workers(); i++) {
+      pool.submit(this::work);
+    }
+    log.info("Import workers started: {} workers, process {}", settings.workers(), owner);
+    return this;
+  }
+
+  public void wake() {
+    lock.lock();
+    try {
+      work.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void idle(Duration d) throws InterruptedException {
+    lock.lock();
+    try {
+      work.await(d.toMillis(), TimeUnit.MILLISECONDS);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void work() {
+    while (!stopping.get()) {
+      try {
+        Optional<ImportJobTable.ClaimedPart> part = jobs.claim(owner, settings.lease());
+        if (part.isPresent() && part.get().attempt() > MAX_ATTEMPTS) {
+          // the same batch failed every time (the log says why): the job stops instead of looping
+          jobs.fail(part.get().jobId(), "Input " + part.get().inputUrl() + " failed " + MAX_ATTEMPTS
+              + " times at line " + part.get().nextLine() + " or after; see the server log");
+          log.error("Import {} failed: part {} failed {} times", part.get().jobId(), part.get().partNo(), MAX_ATTEMPTS);
+        } else if (part.isPresent()) {
+          importer.run(part.get(), stopping);
+        } else {
+          idle(settings.poll());
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        // the part's lease lapses and it is claimed again from its checkpoint
+        log.warn("Import worker: {}", e.toString(), e);
+        try {
+          Thread.sleep(settings.poll().toMillis());
+        } catch (InterruptedException ie) {
+          return;
+        }
+      } catch (Error e) {
+        log.error("Import worker stopped by {}", e.toString(), e);
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stopping.set(true);
+    wake();
+  }
+}

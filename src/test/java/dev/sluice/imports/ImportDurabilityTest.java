@@ -1,0 +1,139 @@
+package dev.sluice.imports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.testing.ChildServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code kill -9} in the middle of an import, then a restart: every line imported exactly once,
+ * in both modes. The second batch is held by an uncommitted row of one of its resources (the
+ * batch's insert waits for that transaction), after the first batch committed.
+ */
+class ImportDurabilityTest {
+  private static final int LINES = 2500;
+  /** In the second batch (lines 1001-2000): an uncommitted row with its key makes the batch wait. */
+  private static final int HELD = 1500;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private static String patient(int i) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"dur-" + i + "\",\"name\":[{\"family\":\"Line" + i + "\"}]}";
+  }
+
+  private HttpResponse<String> send(String method, String url, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/fhir+json")
+        .header("Prefer", "respond-async").header("Content-Type", "application/fhir+json");
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void kill_9_in_the_middle_of_an_incremental_load_then_restart_imports_every_line_exactly_once() throws Exception {
+    killAndResume("IncrementalLoad");
+  }
+
+  @Test
+  void kill_9_in_the_middle_of_an_initial_load_then_restart_imports_every_line_exactly_once() throws Exception {
+    killAndResume("InitialLoad");
+  }
+
+  private void killAndResume(String mode) throws Exception {
+    Path dir = Files.createTempDirectory("sluice-import-kill");
+    int port = ChildServer.freePort();
+    String[] flags = {"--export-lease", "3"};
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= LINES; i++) {
+      lines.add(patient(i));
+    }
+    Files.createDirectories(dir.resolve("imports"));
+    Files.writeString(dir.resolve("imports/patients.ndjson"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    String status;
+    try (ChildServer first = ChildServer.start(dir, port, flags)) {
+      try (Connection lock = first.dataSource().getConnection(); Connection watch = first.dataSource().getConnection()) {
+        lock.setAutoCommit(false);
+        lock.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+            + " values ('Patient', 'dur-" + HELD + "', 1, now(), false)");
+        HttpResponse<String> kick = send("POST", first.base() + "/$import",
+            ImportClient.request(mode, "patients.ndjson", "Patient"));
+        assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+        status = kick.headers().firstValue("Content-Location").orElseThrow();
+        awaitLine(watch, 1001);
+        awaitLockWait(watch);
+        first.kill();
+        lock.rollback();
+      }
+    }
+    try (ChildServer second = ChildServer.start(dir, port, flags)) {
+      JsonNode result = null;
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (result == null) {
+        HttpResponse<String> s = send("GET", status, null);
+        if (s.statusCode() == 200) {
+          result = ImportClient.read(s.body());
+        } else {
+          assertThat(s.statusCode()).as(s.body()).isEqualTo(202);
+          assertThat(System.nanoTime()).as("import finished in time").isLessThan(deadline);
+          Thread.sleep(200);
+        }
+      }
+      assertThat(ImportClient.imported(result)).isEqualTo(LINES);
+      assertThat(result.get("error")).isEmpty();
+      try (Connection c = second.dataSource().getConnection();
+          ResultSet rs = c.createStatement().executeQuery(
+              "select count(*), count(distinct pk), max(version) from resource_version where res_type = 'Patient'")) {
+        rs.next();
+        assertThat(rs.getLong(1)).isEqualTo(LINES);
+        assertThat(rs.getLong(2)).isEqualTo(LINES);
+        assertThat(rs.getInt(3)).isEqualTo(1);
+      }
+      JsonNode search = ImportClient.read(send("GET", second.base() + "/Patient?family=Line2500", null).body());
+      assertThat(search.path("entry").size()).isEqualTo(1);
+    } finally {
+      dev.sluice.testing.TestServer.deleteTree(dir);
+    }
+  }
+
+  /** Waits until the part's checkpoint reached {@code line}: the first batch is committed. */
+  private static void awaitLine(Connection c, long line) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select coalesce(max(next_line), 0) from import_part")) {
+        rs.next();
+        if (rs.getLong(1) >= line) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as("first batch committed in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  /** Waits until a batch waits for the held row. */
+  private static void awaitLockWait(Connection c) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery(
+          "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into resource (res_type%'")) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as("second batch waiting in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+}

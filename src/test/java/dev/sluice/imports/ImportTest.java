@@ -1,0 +1,242 @@
+package dev.sluice.imports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.testing.Fixtures;
+import dev.sluice.testing.TestServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code $import} over real HTTP into a real server, inputs from its import folder. */
+class ImportTest {
+  private static TestServer server;
+  private static ImportClient client;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.startFresh();
+    client = new ImportClient(server);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static String patient(String id, String family) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"" + family + "\"}]}";
+  }
+
+  private static String patient(String id, String version, String lastUpdated, String family) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\"" + version
+        + "\",\"lastUpdated\":\"" + lastUpdated + "\"},\"name\":[{\"family\":\"" + family + "\"}]}";
+  }
+
+  private static String deletedPatient(String id, String version, String lastUpdated, String family) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\"" + version
+        + "\",\"lastUpdated\":\"" + lastUpdated + "\",\"extension\":[{\"url\":\"" + ImportClient.DELETED_STATE
+        + "\",\"valueString\":\"soft-deleted\"}]},\"name\":[{\"family\":\"" + family + "\"}]}";
+  }
+
+  @Test
+  void import_of_a_synthea_file_keeps_ids_and_makes_them_searchable() {
+    List<String> lines = Fixtures.ndjson(Fixtures.small(), "Patient");
+    client.write("synthea/Patient.ndjson", lines);
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "synthea/Patient.ndjson", "Patient"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(lines.size());
+    assertThat(result.get("error")).isEmpty();
+    assertThat(result.get("output").get(0).get("inputUrl").asText()).isEqualTo("synthea/Patient.ndjson");
+    String id = ImportClient.read(lines.get(3)).get("id").asText();
+    HttpResponse<String> read = server.get("Patient/" + id);
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(ImportClient.read(read.body()).get("meta").get("versionId").asText()).isEqualTo("1");
+    String family = ImportClient.read(lines.get(3)).get("name").get(0).get("family").asText();
+    HttpResponse<String> search = server.get("Patient?_id=" + id + "&family=" + family);
+    assertThat(ImportClient.read(search.body()).path("entry").size()).isEqualTo(1);
+  }
+
+  @Test
+  void given_versionId_and_lastUpdated_are_kept() {
+    client.write("kept.ndjson", List.of(patient("imp-kept", "7", "2019-03-04T05:06:07.891Z", "Kept")));
+    client.run(ImportClient.request("IncrementalLoad", "kept.ndjson", "Patient"));
+    JsonNode read = ImportClient.read(server.get("Patient/imp-kept").body());
+    assertThat(read.get("meta").get("versionId").asText()).isEqualTo("7");
+    assertThat(read.get("meta").get("lastUpdated").asText()).isEqualTo("2019-03-04T05:06:07.891+00:00");
+    assertThat(server.get("Patient/imp-kept/_history/7").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void several_versions_in_any_order_become_the_history_and_the_soft_delete_marker_a_deleted_version() {
+    client.write("history.ndjson", List.of(
+        patient("imp-h", "2", "2020-01-02T00:00:00.000Z", "Second"),
+        patient("imp-h", "1", "2020-01-01T00:00:00.000Z", "First"),
+        deletedPatient("imp-h", "3", "2020-01-03T00:00:00.000Z", "Second"),
+        patient("imp-h2", "1", "2020-01-01T00:00:00.000Z", "Only"),
+        patient("imp-h2", "2", "2020-02-01T00:00:00.000Z", "Later")));
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "history.ndjson", "Patient"));
+    assertThat(ImportClient.imported(result)).isEqualTo(5);
+
+    assertThat(server.get("Patient/imp-h").statusCode()).isEqualTo(410);
+    JsonNode history = ImportClient.read(server.get("Patient/imp-h/_history").body());
+    // newest first: the deletion (no resource), then versions 2 and 1
+    JsonNode entries = history.get("entry");
+    assertThat(entries).hasSize(3);
+    assertThat(entries.get(0).has("resource")).isFalse();
+    assertThat(entries.get(1).get("resource").get("meta").get("versionId").asText()).isEqualTo("2");
+    assertThat(entries.get(2).get("resource").get("meta").get("versionId").asText()).isEqualTo("1");
+    assertThat(server.get("Patient/imp-h/_history/3").statusCode()).isEqualTo(410);
+    JsonNode v1 = ImportClient.read(server.get("Patient/imp-h/_history/1").body());
+    assertThat(v1.get("name").get(0).get("family").asText()).isEqualTo("First");
+    assertThat(v1.get("meta").get("lastUpdated").asText()).isEqualTo("2020-01-01T00:00:00.000+00:00");
+    JsonNode h2 = ImportClient.read(server.get("Patient/imp-h2").body());
+    assertThat(h2.get("meta").get("versionId").asText()).isEqualTo("2");
+    assertThat(h2.get("name").get(0).get("family").asText()).isEqualTo("Later");
+    // the search index follows the current version only
+    assertThat(ImportClient.read(server.get("Patient?family=Later&_id=imp-h2").body()).path("entry").size()).isEqualTo(1);
+    assertThat(ImportClient.read(server.get("Patient?family=Only&_id=imp-h2").body()).path("entry").size()).isEqualTo(0);
+    assertThat(ImportClient.read(server.get("Patient?_id=imp-h").body()).path("entry").size()).isEqualTo(0);
+  }
+
+  @Test
+  void importing_the_same_file_twice_changes_nothing() {
+    client.write("twice.ndjson", List.of(
+        patient("imp-t1", "Plain"),
+        patient("imp-t2", "1", "2021-01-01T00:00:00.000Z", "Versioned"),
+        patient("imp-t2", "2", "2021-01-02T00:00:00.000Z", "Versioned again")));
+    String body = ImportClient.request("IncrementalLoad", "twice.ndjson", "Patient");
+    client.run(body);
+    JsonNode plain = ImportClient.read(server.get("Patient/imp-t1").body());
+    JsonNode second = client.run(body);
+
+    assertThat(second.get("error")).as(second.toString()).isEmpty();
+    JsonNode again = ImportClient.read(server.get("Patient/imp-t1").body());
+    assertThat(again.get("meta")).isEqualTo(plain.get("meta"));
+    assertThat(ImportClient.read(server.get("Patient/imp-t1/_history").body()).path("entry").size()).isEqualTo(1);
+    assertThat(ImportClient.read(server.get("Patient/imp-t2/_history").body()).path("entry").size()).isEqualTo(2);
+  }
+
+  @Test
+  void bad_lines_go_to_the_error_file_with_their_line_numbers_and_every_other_line_is_imported() {
+    List<String> lines = new ArrayList<>();
+    List<Integer> bad = new ArrayList<>();
+    String[] kinds = {
+        "{not json",
+        "[1,2,3]",
+        "{\"resourceType\":\"Banana\",\"id\":\"x\"}",
+        "{\"resourceType\":\"Patient\",\"id\":\"bad id!\"}",
+        "{\"resourceType\":\"Patient\",\"id\":\"imp-b-unknown\",\"colour\":\"blue\"}",
+        "{\"resourceType\":\"Patient\",\"id\":\"imp-b-gender\",\"gender\":\"sometimes\"}",
+        "{\"resourceType\":\"Observation\",\"id\":\"imp-b-type\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}",
+        "{\"resourceType\":\"Patient\"}",
+        patient("imp-b-conflict", "1", "2021-01-01T00:00:00.000Z", "Other content"),
+        "{\"resourceType\":\"Patient\",\"id\":\"imp-b-v\",\"meta\":{\"versionId\":\"abc\"}}"};
+    for (int i = 0; i < 110; i++) {
+      if (i % 11 == 5) {
+        lines.add(kinds[bad.size()]);
+        bad.add(i + 1);
+      } else {
+        lines.add(patient("imp-b-" + i, "Good"));
+      }
+    }
+    // the version the conflicting line names exists with other content
+    client.write("conflict.ndjson", List.of(patient("imp-b-conflict", "1", "2021-01-01T00:00:00.000Z", "Original")));
+    client.run(ImportClient.request("IncrementalLoad", "conflict.ndjson", "Patient"));
+    client.write("bad.ndjson", lines);
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "bad.ndjson", "Patient"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(100);
+    assertThat(result.get("error").get(0).get("count").asInt()).isEqualTo(10);
+    assertThat(result.get("error").get(0).get("inputUrl").asText()).isEqualTo("bad.ndjson");
+    List<JsonNode> errors = client.errors(result);
+    assertThat(errors).hasSize(10);
+    for (int i = 0; i < 10; i++) {
+      assertThat(errors.get(i).get("resourceType").asText()).isEqualTo("OperationOutcome");
+      assertThat(errors.get(i).get("issue").get(0).get("diagnostics").asText())
+          .startsWith("bad.ndjson, line " + bad.get(i) + ": ");
+    }
+    assertThat(server.get("Patient/imp-b-4").statusCode()).isEqualTo(200);
+    assertThat(server.get("Patient/imp-b-unknown").statusCode()).isEqualTo(404);
+    assertThat(ImportClient.read(server.get("Patient/imp-b-conflict").body()).get("name").get(0).get("family").asText())
+        .isEqualTo("Original");
+  }
+
+  @Test
+  void gzip_inputs_are_read_and_an_unreadable_one_is_one_error() throws IOException {
+    Path gz = server.dataDir().resolve("imports/in.ndjson.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz))) {
+      out.write((patient("imp-gz", "Zipped") + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Files.write(server.dataDir().resolve("imports/corrupt.ndjson.gz"), "this is not gzip".getBytes(StandardCharsets.UTF_8));
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "in.ndjson.gz", "Patient",
+        "corrupt.ndjson.gz", "Patient", "missing.ndjson", null));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(1);
+    assertThat(server.get("Patient/imp-gz").statusCode()).isEqualTo(200);
+    assertThat(result.get("error")).hasSize(2);
+    List<JsonNode> errors = client.errors(result);
+    assertThat(errors).hasSize(2);
+    assertThat(errors.get(0).get("issue").get(0).get("diagnostics").asText()).startsWith("corrupt.ndjson.gz: ");
+    assertThat(errors.get(1).get("issue").get(0).get("diagnostics").asText()).startsWith("missing.ndjson: ");
+  }
+
+  @Test
+  void a_url_outside_the_import_folder_is_refused_with_400() {
+    for (String url : List.of("../escape.ndjson", "/etc/passwd.ndjson", "file:///etc/x.ndjson",
+        "https://example.org/x.ndjson", "notes.txt")) {
+      HttpResponse<String> r = client.kickOff(ImportClient.request("IncrementalLoad", url, "Patient"));
+      assertThat(r.statusCode()).as(url + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("OperationOutcome");
+    }
+    HttpResponse<String> inside = client.kickOff(ImportClient.request("IncrementalLoad",
+        server.dataDir().resolve("imports/kept.ndjson").toUri().toString(), "Patient"));
+    assertThat(inside.statusCode()).as(inside.body()).isEqualTo(202);
+  }
+
+  @Test
+  void a_symbolic_link_out_of_the_import_folder_is_not_followed() throws IOException {
+    Path outside = Files.createTempFile("sluice-outside", ".ndjson");
+    Files.writeString(outside, patient("imp-outside", "Secret") + "\n");
+    Files.createSymbolicLink(server.dataDir().resolve("imports/link.ndjson"), outside);
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "link.ndjson", "Patient"));
+
+    assertThat(ImportClient.imported(result)).isZero();
+    assertThat(client.errors(result).getFirst().get("issue").get(0).get("diagnostics").asText())
+        .contains("leads outside the import folder");
+    assertThat(server.get("Patient/imp-outside").statusCode()).isEqualTo(404);
+    Files.delete(outside);
+  }
+
+  @Test
+  void a_bad_request_is_a_400_and_kickoff_needs_the_async_headers() {
+    assertThat(client.kickOff("{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(400);
+    assertThat(client.kickOff(ImportClient.request("SomeLoad", "a.ndjson", "Patient")).statusCode()).isEqualTo(400);
+    assertThat(client.kickOff(ImportClient.request("IncrementalLoad", "a.ndjson", "Banana")).statusCode()).isEqualTo(400);
+    assertThat(server.post("$import", ImportClient.request("IncrementalLoad", "a.ndjson", "Patient"),
+        "Accept", "application/fhir+json").statusCode()).isEqualTo(400);
+    assertThat(server.get("_operations/import/" + java.util.UUID.randomUUID()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void initial_load_into_a_type_with_resources_is_409() {
+    HttpResponse<String> r = client.kickOff(ImportClient.request("InitialLoad", "kept.ndjson", "Patient"));
+    server.put("Patient/imp-initial", patient("imp-initial", "Any"));
+    HttpResponse<String> again = client.kickOff(ImportClient.request("InitialLoad", "kept.ndjson", "Patient"));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+    assertThat(r.statusCode()).isIn(202, 409);
+  }
+}
