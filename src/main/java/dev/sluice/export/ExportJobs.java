@@ -66,7 +66,8 @@ public final class ExportJobs {
    * @return the job's id
    *
    * @param caller who asks: the job is theirs, and holds only types their scopes allow
-   * @throws FhirException 404 when the Group or a {@code patient} does not exist; 400 or 412
+   * @throws FhirException 404 when the Group does not exist, 400 when a {@code patient} does not
+   *     (under {@code Prefer: handling=lenient} it is reported in the error files instead); 400 or 412
    *     when the anonymization configuration is missing, invalid or not of the ETag asked for;
    *     403 when the scopes do not allow a type asked for, or the level
    */
@@ -84,9 +85,17 @@ public final class ExportJobs {
     if (request.level() instanceof ExportLevel.Group g) {
       requireExisting("Group", g.groupId(), 404, "group");
     }
+    List<Ignored> missing = new ArrayList<>();
     for (String patient : request.patients()) {
-      requireExisting("Patient", patient, 400, "patient");
+      if (!request.preferences().lenient()) {
+        requireExisting("Patient", patient, 400, "patient");
+      } else if (!exists("Patient", patient)) {
+        // kept in the list, so the export stays narrowed to the patients asked for (its compartment is empty at T)
+        missing.add(Ignored.value("patient", "Patient/" + patient, "Patient/" + patient
+            + " does not exist, so no resource of it was exported"));
+      }
     }
+    request = request.ignoring(missing);
     String key = request.key();
     try {
       Optional<ExportJobRow> running = jobs.findActive(client, key);
@@ -150,11 +159,15 @@ public final class ExportJobs {
   }
 
   private void requireExisting(String type, String id, int status, String parameter) {
-    var found = resources.read(type, id);
-    if (found.isEmpty() || found.get().deleted()) {
+    if (!exists(type, id)) {
       String text = type + "/" + id + " does not exist";
       throw status == 404 ? FhirException.notFound(text) : FhirException.badRequest(text, parameter);
     }
+  }
+
+  private boolean exists(String type, String id) {
+    var found = resources.read(type, id);
+    return found.isPresent() && !found.get().deleted();
   }
 
   /**
@@ -163,38 +176,56 @@ public final class ExportJobs {
    *
    * @param fhirBase the base of the manifest's download URLs
    */
-  public Optional<ExportStatus> status(UUID id, Caller caller, String fhirBase) {
+  public Optional<Polled> status(UUID id, Caller caller, String fhirBase) {
     try {
       Optional<ExportJobRow> found = find(id, caller);
       if (found.isEmpty()) {
         return Optional.empty();
       }
       ExportJobRow job = found.get();
-      return switch (job.status()) {
-        case QUEUED -> Optional.of(new ExportStatus.Queued(QUEUED_RETRY));
-        case RUNNING -> {
-          ExportPartTable.Progress p = parts.progress(id);
-          long remaining = p.parts() - p.done();
-          // about one poll per round of parts, never more often than every second nor rarer than every 10
-          Duration retry = Duration.ofSeconds(Math.min(10, 1 + remaining / Math.max(1, 4L * settings.workers())));
-          yield Optional.of(new ExportStatus.Running(p.done(), p.parts(), p.resources(), retry));
-        }
-        case COMPLETED -> Optional.of(new ExportStatus.Completed(
-            Manifest.of(job, ExportRequest.fromJson(job.requestJson()), files.done(id), store, fhirBase),
-            job.expiresAt()));
-        case FAILED -> {
-          int status = job.errorStatus() == null ? 500 : job.errorStatus();
-          MessageCode message = MessageCode.ofCode(job.errorCode()).orElse(MessageCode.EXPORT_FAILED);
-          Issue.Code code = message == MessageCode.EXPORT_STORE_UNREACHABLE ? Issue.Code.NO_STORE
-              : status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION;
-          yield Optional.of(new ExportStatus.Failed(status,
-              Issue.error(code, "The export failed: " + job.errorText()).withMessage(message)));
-        }
-        case CANCELLED -> Optional.empty();
-      };
+      Preferences preferences = preferences(job);
+      return state(job, fhirBase).map(state -> new Polled(state, preferences));
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }
+  }
+
+  /** The state of a job, with how its client asked to be answered. */
+  public record Polled(ExportStatus status, Preferences preferences) {}
+
+  private static Preferences preferences(ExportJobRow job) {
+    try {
+      return ExportRequest.fromJson(job.requestJson()).preferences();
+    } catch (RuntimeException e) {
+      // a request this version cannot read (its job fails at planning): answered the default way
+      return Preferences.defaults();
+    }
+  }
+
+  private Optional<ExportStatus> state(ExportJobRow job, String fhirBase) throws SQLException {
+    UUID id = job.id();
+    return switch (job.status()) {
+      case QUEUED -> Optional.of(new ExportStatus.Queued(QUEUED_RETRY));
+      case RUNNING -> {
+        ExportPartTable.Progress p = parts.progress(id);
+        long remaining = p.parts() - p.done();
+        // about one poll per round of parts, never more often than every second nor rarer than every 10
+        Duration retry = Duration.ofSeconds(Math.min(10, 1 + remaining / Math.max(1, 4L * settings.workers())));
+        yield Optional.of(new ExportStatus.Running(p.done(), p.parts(), p.resources(), retry));
+      }
+      case COMPLETED -> Optional.of(new ExportStatus.Completed(
+          Manifest.of(job, ExportRequest.fromJson(job.requestJson()), files.done(id), store, fhirBase),
+          job.expiresAt()));
+      case FAILED -> {
+        int status = job.errorStatus() == null ? 500 : job.errorStatus();
+        MessageCode message = MessageCode.ofCode(job.errorCode()).orElse(MessageCode.EXPORT_FAILED);
+        Issue.Code code = message == MessageCode.EXPORT_STORE_UNREACHABLE ? Issue.Code.NO_STORE
+            : status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION;
+        yield Optional.of(new ExportStatus.Failed(status,
+            Issue.error(code, "The export failed: " + job.errorText()).withMessage(message)));
+      }
+      case CANCELLED -> Optional.empty();
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportRequest;
 import dev.sluice.export.ExportStatus;
 import dev.sluice.export.LocalOutputStore;
+import dev.sluice.export.Preferences;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.MessageCode;
@@ -84,19 +85,29 @@ final class ExportRoutes {
             "Prefer");
       }
     }
-    boolean lenient = prefer.contains("handling=lenient");
+    Preferences preferences = preferences(prefer);
     var raw = ctx.method().name().equals("POST")
         ? params.fromBody(ctx.bodyAsBytes(), Negotiation.requestFormat(ctx), ctx.queryParamMap())
         : ExportParams.fromQuery(ctx.queryParamMap());
     String base = baseUrl.of(ctx);
     String query = ctx.queryString();
     String requestUrl = base + ctx.path().substring("/fhir".length()) + (query == null ? "" : "?" + query);
-    ExportRequest request = params.parse(level, raw, lenient, requestUrl);
+    ExportRequest request = params.parse(level, raw, preferences, requestUrl);
     UUID job = exports.kickOff(request, caller);
     ctx.status(202);
     ctx.header("Content-Location", base + "/_operations/export/" + job);
-    if (lenient) {
-      ctx.header("Preference-Applied", "handling=lenient");
+    List<String> applied = new ArrayList<>();
+    if (preferences.lenient()) {
+      applied.add("handling=lenient");
+    }
+    if (preferences.separateStatus()) {
+      applied.add(SEPARATE_STATUS);
+    }
+    if (preferences.manifest() == Preferences.ManifestVersion.STU4) {
+      applied.add(MANIFEST_STU4);
+    }
+    if (!applied.isEmpty()) {
+      ctx.header("Preference-Applied", String.join(", ", applied));
     }
     // JSON whatever the Accept header says: it may name the NDJSON of the files
     ctx.contentType("application/fhir+json;charset=utf-8");
@@ -133,6 +144,16 @@ final class ExportRoutes {
       + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"
       + " left out) and their compartments; with _since, only resources changed since then.";
 
+  /** The Prefer token of STU3's status codes of the status call itself. */
+  static final String SEPARATE_STATUS = "separate-export-status";
+  /** Sluice's Prefer token for STU4's manifest (docs/export.md, "Versions of the guide"). */
+  static final String MANIFEST_STU4 = "bulk-manifest=stu4";
+
+  private static Preferences preferences(List<String> prefer) {
+    return new Preferences(prefer.contains("handling=lenient"), prefer.contains(SEPARATE_STATUS),
+        prefer.contains(MANIFEST_STU4) ? Preferences.ManifestVersion.STU4 : Preferences.ManifestVersion.STU3);
+  }
+
   private static List<String> prefer(Context ctx) {
     List<String> tokens = new ArrayList<>();
     for (String header : Collections.list(ctx.req().getHeaders("Prefer"))) {
@@ -145,28 +166,45 @@ final class ExportRoutes {
     return tokens;
   }
 
+  /**
+   * The job's state as the status call's HTTP code, or, when the kick-off asked for
+   * {@code Prefer: separate-export-status}, as {@code X-Export-Status} with the call's own 200.
+   */
   void status(Context ctx, Caller caller) {
-    ExportStatus status = exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
-    switch (status) {
+    ExportJobs.Polled polled = exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
+    boolean separate = polled.preferences().separateStatus();
+    int jobStatus = switch (polled.status()) {
       case ExportStatus.Queued q -> {
         ctx.header("X-Progress", "queued: waiting for transactions in progress at kick-off, or for running exports");
         ctx.header("Retry-After", Long.toString(q.retryAfter().toSeconds()));
-        ctx.status(202);
+        yield 202;
       }
       case ExportStatus.Running r -> {
         ctx.header("X-Progress", r.percent() + "% (" + r.partsDone() + " of " + r.parts() + " parts, "
             + r.resources() + " resources written)");
         ctx.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
-        ctx.status(202);
+        yield 202;
       }
       case ExportStatus.Completed c -> {
         ctx.header("Expires", DateTimeFormatter.RFC_1123_DATE_TIME.format(c.expires().atOffset(ZoneOffset.UTC)));
-        ctx.status(200);
         ctx.contentType("application/json");
         ctx.result(c.manifest());
+        yield 200;
       }
-      case ExportStatus.Failed f -> throw new FhirException(f.status(), f.issue());
+      case ExportStatus.Failed f -> {
+        if (!separate) {
+          throw new FhirException(f.status(), f.issue());
+        }
+        ctx.contentType("application/fhir+json;charset=utf-8");
+        ctx.result(OperationOutcomeJson.of(f.issue()));
+        yield f.status();
+      }
+    };
+    if (separate) {
+      ctx.header("X-Export-Status", Integer.toString(jobStatus));
+      ctx.header("Preference-Applied", SEPARATE_STATUS);
     }
+    ctx.status(separate ? 200 : jobStatus);
   }
 
   /** Largest and default page of the list of jobs. */
