@@ -134,12 +134,18 @@ final class ExportRoutes {
     }
   }
 
-  private static final String DOCUMENTATION = "Bulk Data export (STU2/STU3; GET or POST with Parameters)."
-      + " Parameters: _outputFormat (application/fhir+ndjson, application/ndjson, ndjson), _since, _until (alias _till),"
-      + " _type, _typeFilter (OR'ed per type), _elements, _container, patient (Patient and Group level),"
-      + " _anonymizationConfig and _anonymizationConfigEtag (de-identified export with a FHIR Tools for Anonymization"
-      + " configuration from the store's 'anonymization' container; needs _container)."
-      + " Prefer: handling=lenient ignores unknown parameters and reports them in the error files."
+  private static final String DOCUMENTATION = "Bulk Data export (STU2, STU3, and STU4's kick-off forms; GET or POST with"
+      + " Parameters, repeated values or comma lists). Parameters: _outputFormat (application/fhir+ndjson,"
+      + " application/ndjson, ndjson), _since, _until (alias _till), _type, _typeFilter (OR'ed per type), _elements,"
+      + " _container, patient (Patient and Group level), _anonymizationConfig and _anonymizationConfigEtag"
+      + " (de-identified export with a FHIR Tools for Anonymization configuration from the store's 'anonymization'"
+      + " container; needs _container), allowPartialManifests (accepted; manifests are always complete)."
+      + " Not supported (400, or left out under lenient handling): includeAssociatedData (code or STU4 Coding),"
+      + " organizeOutputBy."
+      + " Prefer: respond-async; handling=lenient leaves out unknown parameters, _typeFilter queries it cannot apply"
+      + " and patients that do not exist, and reports them as warnings in the error files; separate-export-status"
+      + " (the status call answers 200 and the job's status is in X-Export-Status); bulk-manifest=stu4 (STU4's"
+      + " manifest: manifestType, outputFormat, outcome)."
       + " Files: one type per file, a new file past 64 MB or a resource count (configurable)."
       + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"
       + " left out) and their compartments; with _since, only resources changed since then.";
