@@ -112,7 +112,7 @@ final class ExportParams {
         if (lenient) {
           ignored.add(Ignored.parameter(name));
         } else {
-          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "The parameter '" + name + "' is not supported by $export; supported are "
+          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "The parameter '" + name + "' is not supported by $export, which knows "
               + String.join(", ", KNOWN) + " (or send Prefer: handling=lenient to have unknown ones ignored)", name));
         }
       }
