@@ -15,6 +15,7 @@ import dev.sluice.store.ResourceStore;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -184,10 +185,58 @@ public final class ExportJobs {
       }
       ExportJobRow job = found.get();
       Preferences preferences = preferences(job);
+      if (preferences.partialManifests()) {
+        return page(job, 1, fhirBase).map(state -> new Polled(state, preferences));
+      }
       return state(job, fhirBase).map(state -> new Polled(state, preferences));
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Page {@code page} (from 1) of the manifest of a job whose client allowed partial manifests;
+   * empty when there is no such job or page.
+   */
+  public Optional<Polled> page(UUID id, int page, Caller caller, String fhirBase) {
+    try {
+      Optional<ExportJobRow> found = find(id, caller).filter(j -> preferences(j).partialManifests());
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      Preferences preferences = preferences(found.get());
+      return page(found.get(), page, fhirBase).map(state -> new Polled(state, preferences));
+    } catch (SQLException e) {
+      throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A page of the manifest: the files done and in no page yet are first cut into a new page
+   * (so a completed job's last page holds the rest); a completed job's pages answer as
+   * completed, a running job's as partial.
+   */
+  private Optional<ExportStatus> page(ExportJobRow job, int page, String fhirBase) throws SQLException {
+    if (job.status() != ExportJobStatus.RUNNING && job.status() != ExportJobStatus.COMPLETED) {
+      return page == 1 ? state(job, fhirBase) : Optional.empty();
+    }
+    int last = files.cutPage(job.id());
+    if (page > Math.max(1, last)) {
+      return Optional.empty();
+    }
+    boolean completed = job.status() == ExportJobStatus.COMPLETED;
+    Optional<ExportStatus> progress = completed ? Optional.empty() : state(job, fhirBase);
+    if (last == 0 && !completed) {
+      return progress;
+    }
+    ExportRequest request = ExportRequest.fromJson(job.requestJson());
+    String next = page < last ? fhirBase + "/_operations/export/" + job.id() + "/manifest/" + (page + 1) : null;
+    Instant expires = completed ? job.expiresAt() : Instant.now().plus(settings.retention());
+    byte[] manifest = Manifest.of(job, request, files.page(job.id(), page), store, fhirBase, expires, next);
+    if (completed) {
+      return Optional.of(new ExportStatus.Completed(manifest, job.expiresAt()));
+    }
+    return progress.map(p -> p instanceof ExportStatus.Running r ? new ExportStatus.Partial(r, manifest) : p);
   }
 
   /** The state of a job, with how its client asked to be answered. */
@@ -269,10 +318,19 @@ public final class ExportJobs {
     }
   }
 
-  /** The container of a completed job's files; empty while it has none to download. */
-  public Optional<String> completedContainer(UUID id, Caller caller) {
+  /**
+   * The container of a job's file that may be downloaded: any file of a completed job, or one
+   * in a page of a running job's partial manifest; empty otherwise.
+   */
+  public Optional<String> downloadableContainer(UUID id, String name, Caller caller) {
     try {
-      return find(id, caller).filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
+      Optional<ExportJobRow> job = find(id, caller);
+      if (job.isPresent() && job.get().status() == ExportJobStatus.RUNNING) {
+        var m = java.util.regex.Pattern.compile("(.+)-(\\d{1,9})\\.ndjson").matcher(name);
+        return m.matches() && files.paged(id, m.group(1), Integer.parseInt(m.group(2)))
+            ? Optional.of(job.get().container()) : Optional.empty();
+      }
+      return job.filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }

@@ -85,7 +85,8 @@ public record ExportRequest(
       }
     }
     n.putObject("preferences").put("lenient", preferences.lenient())
-        .put("separateStatus", preferences.separateStatus()).put("manifest", preferences.manifest().name());
+        .put("separateStatus", preferences.separateStatus()).put("manifest", preferences.manifest().name())
+        .put("partialManifests", preferences.partialManifests());
     n.put("requestUrl", requestUrl);
     if (anonymization != null) {
       ObjectNode a = n.putObject("anonymization");
@@ -200,7 +201,7 @@ public record ExportRequest(
       return Preferences.defaults();
     }
     return new Preferences(n.path("lenient").asBoolean(false), n.path("separateStatus").asBoolean(false),
-        Preferences.ManifestVersion.valueOf(n.path("manifest").asText("STU3")));
+        Preferences.ManifestVersion.valueOf(n.path("manifest").asText("STU3")), n.path("partialManifests").asBoolean(false));
   }
 
   private static Anonymization anonymization(JsonNode n) {

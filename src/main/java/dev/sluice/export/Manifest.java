@@ -24,6 +24,17 @@ final class Manifest {
   private Manifest() {}
 
   static byte[] of(ExportJobRow job, ExportRequest request, List<ExportFileRow> files, OutputStore store, String base) {
+    return of(job, request, files, store, base, job.expiresAt(), null);
+  }
+
+  /**
+   * One page of a manifest (allowPartialManifests).
+   *
+   * @param expires until when the URLs must work (a running job has no expiry yet)
+   * @param next the URL of the next page, or null
+   */
+  static byte[] of(ExportJobRow job, ExportRequest request, List<ExportFileRow> files, OutputStore store, String base,
+      java.time.Instant expires, String next) {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(4096);
     try (JsonGenerator g = JSON.createGenerator(buffer)) {
       boolean stu4 = request.preferences().manifest() == Preferences.ManifestVersion.STU4;
@@ -50,11 +61,19 @@ final class Manifest {
           if (f.kind().equals(kind)) {
             g.writeStartObject();
             g.writeStringField("type", f.resType());
-            g.writeStringField("url", store.url(base, job.container(), job.id(), f.name(), job.expiresAt()));
+            g.writeStringField("url", store.url(base, job.container(), job.id(), f.name(), expires));
             g.writeNumberField("count", f.resources());
             g.writeEndObject();
           }
         }
+        g.writeEndArray();
+      }
+      if (next != null) {
+        g.writeArrayFieldStart("link");
+        g.writeStartObject();
+        g.writeStringField("relation", "next");
+        g.writeStringField("url", next);
+        g.writeEndObject();
         g.writeEndArray();
       }
       if (request.anonymization() != null && stu4) {

@@ -210,7 +210,6 @@ final class ExportParams {
       problems.add(Issue.error(Issue.Code.INVALID, "allowPartialManifests is true or false, got '" + partial + "'",
           "allowPartialManifests"));
     }
-    // allowPartialManifests permits partial manifests and demands none: every manifest here is complete
     for (String value : values(params, "includeAssociatedData")) {
       unsupported("includeAssociatedData", value, "this server has no associated data sets (neither the guide's"
           + " LatestProvenanceResources and RelevantProvenanceResources nor custom ones); export Provenance with _type",
@@ -225,7 +224,7 @@ final class ExportParams {
       throw new FhirException(400, problems, null);
     }
     return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization, preferences);
+        anonymization, preferences.withPartialManifests("true".equals(partial)));
   }
 
   /** A value this server cannot apply: 400, or left out and reported under lenient handling. */

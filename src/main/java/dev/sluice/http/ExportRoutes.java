@@ -157,7 +157,7 @@ final class ExportRoutes {
 
   private static Preferences preferences(List<String> prefer) {
     return new Preferences(prefer.contains("handling=lenient"), prefer.contains(SEPARATE_STATUS),
-        prefer.contains(MANIFEST_STU4) ? Preferences.ManifestVersion.STU4 : Preferences.ManifestVersion.STU3);
+        prefer.contains(MANIFEST_STU4) ? Preferences.ManifestVersion.STU4 : Preferences.ManifestVersion.STU3, false);
   }
 
   private static List<String> prefer(Context ctx) {
@@ -177,7 +177,26 @@ final class ExportRoutes {
    * {@code Prefer: separate-export-status}, as {@code X-Export-Status} with the call's own 200.
    */
   void status(Context ctx, Caller caller) {
-    ExportJobs.Polled polled = exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
+    answer(ctx, exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx)));
+  }
+
+  /** {@code GET [base]/_operations/export/{id}/manifest/{page}}: a page of a partial manifest, answered as a status. */
+  void page(Context ctx, Caller caller) {
+    int page;
+    try {
+      page = Integer.parseInt(ctx.pathParam("page"));
+    } catch (NumberFormatException e) {
+      page = 0;
+    }
+    if (page < 1) {
+      throw FhirException.notFound("Export " + ctx.pathParam("id") + " has no manifest page '" + ctx.pathParam("page") + "'");
+    }
+    int asked = page;
+    answer(ctx, exports.page(id(ctx), page, caller, baseUrl.of(ctx)).orElseThrow(() -> FhirException.notFound(
+        "Export " + ctx.pathParam("id") + " has no manifest page " + asked + " (yet)")));
+  }
+
+  private void answer(Context ctx, ExportJobs.Polled polled) {
     boolean separate = polled.preferences().separateStatus();
     int jobStatus = switch (polled.status()) {
       case ExportStatus.Queued q -> {
@@ -189,6 +208,15 @@ final class ExportRoutes {
         ctx.header("X-Progress", r.percent() + "% (" + r.partsDone() + " of " + r.parts() + " parts, "
             + r.resources() + " resources written)");
         ctx.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
+        yield 202;
+      }
+      case ExportStatus.Partial p -> {
+        ExportStatus.Running r = p.progress();
+        ctx.header("X-Progress", r.percent() + "% (" + r.partsDone() + " of " + r.parts() + " parts, "
+            + r.resources() + " resources written)");
+        ctx.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
+        ctx.contentType("application/json");
+        ctx.result(p.manifest());
         yield 202;
       }
       case ExportStatus.Completed c -> {
@@ -312,7 +340,7 @@ final class ExportRoutes {
   void download(Context ctx, Caller caller) throws IOException {
     UUID id = id(ctx);
     String name = ctx.pathParam("file");
-    String container = exports.completedContainer(id, caller).orElseThrow(() -> notFound(ctx));
+    String container = exports.downloadableContainer(id, name, caller).orElseThrow(() -> notFound(ctx));
     if (localFiles.isEmpty()) {
       throw FhirException.notFound("Export " + id + " has no file " + name + " to download here");
     }
