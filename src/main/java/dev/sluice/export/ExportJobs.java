@@ -15,6 +15,7 @@ import dev.sluice.store.ResourceStore;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -66,7 +67,8 @@ public final class ExportJobs {
    * @return the job's id
    *
    * @param caller who asks: the job is theirs, and holds only types their scopes allow
-   * @throws FhirException 404 when the Group or a {@code patient} does not exist; 400 or 412
+   * @throws FhirException 404 when the Group does not exist, 400 when a {@code patient} does not
+   *     (under {@code Prefer: handling=lenient} it is reported in the error files instead); 400 or 412
    *     when the anonymization configuration is missing, invalid or not of the ETag asked for;
    *     403 when the scopes do not allow a type asked for, or the level
    */
@@ -84,9 +86,17 @@ public final class ExportJobs {
     if (request.level() instanceof ExportLevel.Group g) {
       requireExisting("Group", g.groupId(), 404, "group");
     }
+    List<Ignored> missing = new ArrayList<>();
     for (String patient : request.patients()) {
-      requireExisting("Patient", patient, 400, "patient");
+      if (!request.preferences().lenient()) {
+        requireExisting("Patient", patient, 400, "patient");
+      } else if (!exists("Patient", patient)) {
+        // kept in the list, so the export stays narrowed to the patients asked for (its compartment is empty at T)
+        missing.add(Ignored.value("patient", "Patient/" + patient, "Patient/" + patient
+            + " does not exist, so no resource of it was exported"));
+      }
     }
+    request = request.ignoring(missing);
     String key = request.key();
     try {
       Optional<ExportJobRow> running = jobs.findActive(client, key);
@@ -150,11 +160,15 @@ public final class ExportJobs {
   }
 
   private void requireExisting(String type, String id, int status, String parameter) {
-    var found = resources.read(type, id);
-    if (found.isEmpty() || found.get().deleted()) {
+    if (!exists(type, id)) {
       String text = type + "/" + id + " does not exist";
       throw status == 404 ? FhirException.notFound(text) : FhirException.badRequest(text, parameter);
     }
+  }
+
+  private boolean exists(String type, String id) {
+    var found = resources.read(type, id);
+    return found.isPresent() && !found.get().deleted();
   }
 
   /**
@@ -163,38 +177,104 @@ public final class ExportJobs {
    *
    * @param fhirBase the base of the manifest's download URLs
    */
-  public Optional<ExportStatus> status(UUID id, Caller caller, String fhirBase) {
+  public Optional<Polled> status(UUID id, Caller caller, String fhirBase) {
     try {
       Optional<ExportJobRow> found = find(id, caller);
       if (found.isEmpty()) {
         return Optional.empty();
       }
       ExportJobRow job = found.get();
-      return switch (job.status()) {
-        case QUEUED -> Optional.of(new ExportStatus.Queued(QUEUED_RETRY));
-        case RUNNING -> {
-          ExportPartTable.Progress p = parts.progress(id);
-          long remaining = p.parts() - p.done();
-          // about one poll per round of parts, never more often than every second nor rarer than every 10
-          Duration retry = Duration.ofSeconds(Math.min(10, 1 + remaining / Math.max(1, 4L * settings.workers())));
-          yield Optional.of(new ExportStatus.Running(p.done(), p.parts(), p.resources(), retry));
-        }
-        case COMPLETED -> Optional.of(new ExportStatus.Completed(
-            Manifest.of(job, ExportRequest.fromJson(job.requestJson()), files.done(id), store, fhirBase),
-            job.expiresAt()));
-        case FAILED -> {
-          int status = job.errorStatus() == null ? 500 : job.errorStatus();
-          MessageCode message = MessageCode.ofCode(job.errorCode()).orElse(MessageCode.EXPORT_FAILED);
-          Issue.Code code = message == MessageCode.EXPORT_STORE_UNREACHABLE ? Issue.Code.NO_STORE
-              : status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION;
-          yield Optional.of(new ExportStatus.Failed(status,
-              Issue.error(code, "The export failed: " + job.errorText()).withMessage(message)));
-        }
-        case CANCELLED -> Optional.empty();
-      };
+      Preferences preferences = preferences(job);
+      if (preferences.partialManifests()) {
+        return page(job, 1, fhirBase).map(state -> new Polled(state, preferences));
+      }
+      return state(job, fhirBase).map(state -> new Polled(state, preferences));
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Page {@code page} (from 1) of the manifest of a job whose client allowed partial manifests;
+   * empty when there is no such job or page.
+   */
+  public Optional<Polled> page(UUID id, int page, Caller caller, String fhirBase) {
+    try {
+      Optional<ExportJobRow> found = find(id, caller).filter(j -> preferences(j).partialManifests());
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      Preferences preferences = preferences(found.get());
+      return page(found.get(), page, fhirBase).map(state -> new Polled(state, preferences));
+    } catch (SQLException e) {
+      throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A page of the manifest: the files done and in no page yet are first cut into a new page
+   * (so a completed job's last page holds the rest); a completed job's pages answer as
+   * completed, a running job's as partial.
+   */
+  private Optional<ExportStatus> page(ExportJobRow job, int page, String fhirBase) throws SQLException {
+    if (job.status() != ExportJobStatus.RUNNING && job.status() != ExportJobStatus.COMPLETED) {
+      return page == 1 ? state(job, fhirBase) : Optional.empty();
+    }
+    int last = files.cutPage(job.id());
+    if (page > Math.max(1, last)) {
+      return Optional.empty();
+    }
+    boolean completed = job.status() == ExportJobStatus.COMPLETED;
+    Optional<ExportStatus> progress = completed ? Optional.empty() : state(job, fhirBase);
+    if (last == 0 && !completed) {
+      return progress;
+    }
+    ExportRequest request = ExportRequest.fromJson(job.requestJson());
+    String next = page < last ? fhirBase + "/_operations/export/" + job.id() + "/manifest/" + (page + 1) : null;
+    Instant expires = completed ? job.expiresAt() : Instant.now().plus(settings.retention());
+    byte[] manifest = Manifest.of(job, request, files.page(job.id(), page), store, fhirBase, expires, next);
+    if (completed) {
+      return Optional.of(new ExportStatus.Completed(manifest, job.expiresAt()));
+    }
+    return progress.map(p -> p instanceof ExportStatus.Running r ? new ExportStatus.Partial(r, manifest) : p);
+  }
+
+  /** The state of a job, with how its client asked to be answered. */
+  public record Polled(ExportStatus status, Preferences preferences) {}
+
+  private static Preferences preferences(ExportJobRow job) {
+    try {
+      return ExportRequest.fromJson(job.requestJson()).preferences();
+    } catch (RuntimeException e) {
+      // a request this version cannot read (its job fails at planning): answered the default way
+      return Preferences.defaults();
+    }
+  }
+
+  private Optional<ExportStatus> state(ExportJobRow job, String fhirBase) throws SQLException {
+    UUID id = job.id();
+    return switch (job.status()) {
+      case QUEUED -> Optional.of(new ExportStatus.Queued(QUEUED_RETRY));
+      case RUNNING -> {
+        ExportPartTable.Progress p = parts.progress(id);
+        long remaining = p.parts() - p.done();
+        // about one poll per round of parts, never more often than every second nor rarer than every 10
+        Duration retry = Duration.ofSeconds(Math.min(10, 1 + remaining / Math.max(1, 4L * settings.workers())));
+        yield Optional.of(new ExportStatus.Running(p.done(), p.parts(), p.resources(), retry));
+      }
+      case COMPLETED -> Optional.of(new ExportStatus.Completed(
+          Manifest.of(job, ExportRequest.fromJson(job.requestJson()), files.done(id), store, fhirBase),
+          job.expiresAt()));
+      case FAILED -> {
+        int status = job.errorStatus() == null ? 500 : job.errorStatus();
+        MessageCode message = MessageCode.ofCode(job.errorCode()).orElse(MessageCode.EXPORT_FAILED);
+        Issue.Code code = message == MessageCode.EXPORT_STORE_UNREACHABLE ? Issue.Code.NO_STORE
+            : status < 500 ? Issue.Code.INVALID : Issue.Code.EXCEPTION;
+        yield Optional.of(new ExportStatus.Failed(status,
+            Issue.error(code, "The export failed: " + job.errorText()).withMessage(message)));
+      }
+      case CANCELLED -> Optional.empty();
+    };
   }
 
   /**
@@ -238,10 +318,19 @@ public final class ExportJobs {
     }
   }
 
-  /** The container of a completed job's files; empty while it has none to download. */
-  public Optional<String> completedContainer(UUID id, Caller caller) {
+  /**
+   * The container of a job's file that may be downloaded: any file of a completed job, or one
+   * in a page of a running job's partial manifest; empty otherwise.
+   */
+  public Optional<String> downloadableContainer(UUID id, String name, Caller caller) {
     try {
-      return find(id, caller).filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
+      Optional<ExportJobRow> job = find(id, caller);
+      if (job.isPresent() && job.get().status() == ExportJobStatus.RUNNING) {
+        var m = java.util.regex.Pattern.compile("(.+)-(\\d{1,9})\\.ndjson").matcher(name);
+        return m.matches() && files.paged(id, m.group(1), Integer.parseInt(m.group(2)))
+            ? Optional.of(job.get().container()) : Optional.empty();
+      }
+      return job.filter(j -> j.status() == ExportJobStatus.COMPLETED).map(ExportJobRow::container);
     } catch (SQLException e) {
       throw FhirException.internal("Reading the export job failed: " + e.getMessage(), e);
     }

@@ -27,10 +27,11 @@ import java.util.TreeMap;
  * @param container the {@code _container} asked for, or null
  * @param elements {@code _elements}: {@code elem} or {@code Type.elem}; empty for whole resources
  * @param patients the logical ids of the {@code patient} parameter; empty for all
- * @param ignored parameters ignored under {@code Prefer: handling=lenient}, reported in the error files
+ * @param ignored what {@code Prefer: handling=lenient} let the export go on without, reported in the error files
  * @param requestUrl the kick-off URL, for the manifest
  * @param anonymization the de-identification configuration to apply, or null
  * @param associated {@code includeAssociatedData}: earlier versions and deleted resources too
+ * @param preferences how the client asked to be answered
  */
 public record ExportRequest(
     ExportLevel level,
@@ -41,10 +42,11 @@ public record ExportRequest(
     String container,
     List<String> elements,
     List<String> patients,
-    List<String> ignored,
+    List<Ignored> ignored,
     String requestUrl,
     Anonymization anonymization,
-    Set<AssociatedData> associated) {
+    Set<AssociatedData> associated,
+    Preferences preferences) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,6 +58,7 @@ public record ExportRequest(
     patients = List.copyOf(patients);
     ignored = List.copyOf(ignored);
     Objects.requireNonNull(requestUrl, "requestUrl");
+    Objects.requireNonNull(preferences, "preferences");
     associated = associated.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(associated));
   }
 
@@ -83,7 +86,16 @@ public record ExportRequest(
     }
     strings(n.putArray("elements"), elements);
     strings(n.putArray("patients"), patients);
-    strings(n.putArray("ignored"), ignored);
+    ArrayNode ignoredArray = n.putArray("ignored");
+    for (Ignored i : ignored) {
+      ObjectNode o = ignoredArray.addObject().put("parameter", i.parameter());
+      if (i.value() != null) {
+        o.put("value", i.value()).put("reason", i.reason());
+      }
+    }
+    n.putObject("preferences").put("lenient", preferences.lenient())
+        .put("separateStatus", preferences.separateStatus()).put("manifest", preferences.manifest().name())
+        .put("partialManifests", preferences.partialManifests());
     n.put("requestUrl", requestUrl);
     if (!associated.isEmpty()) {
       // in a fixed order: the JSON is also the de-duplication key
@@ -115,8 +127,9 @@ public record ExportRequest(
       n.get("typeFilters").fields().forEachRemaining(e -> filters.put(e.getKey(), strings(e.getValue())));
       return new ExportRequest(level, strings(n.get("types")), instant(n.get("since")), instant(n.get("until")),
           filters, n.hasNonNull("container") ? n.get("container").asText() : null, strings(n.get("elements")),
-          strings(n.get("patients")), strings(n.get("ignored")), n.get("requestUrl").asText(),
-          anonymization(n.get("anonymization")), associated(n.get("associated")));
+          strings(n.get("patients")), ignored(n.get("ignored")), n.get("requestUrl").asText(),
+          anonymization(n.get("anonymization")), associated(n.get("associated")),
+          preferences(n.get("preferences")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -162,16 +175,47 @@ public record ExportRequest(
     return path.endsWith(operation) ? path.substring(0, path.length() - operation.length()) : null;
   }
 
-  /** The same request, with the configuration it applies resolved at kick-off. */
   /** The same request for these types only (an export limited to what its client may read). */
   public ExportRequest withTypes(List<String> only) {
     return new ExportRequest(level, only, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization, associated);
+        anonymization, associated, preferences);
   }
 
+  /** The same request, with the configuration it applies resolved at kick-off. */
   public ExportRequest with(Anonymization resolved) {
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        resolved, associated);
+        resolved, associated, preferences);
+  }
+
+  /** The same request with more left out under {@code Prefer: handling=lenient}. */
+  public ExportRequest ignoring(List<Ignored> more) {
+    List<Ignored> all = new ArrayList<>(ignored);
+    all.addAll(more);
+    return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, all, requestUrl,
+        anonymization, associated, preferences);
+  }
+
+  /** Jobs queued before {@code ignored} named values held parameter names only. */
+  private static List<Ignored> ignored(JsonNode array) {
+    List<Ignored> ignored = new ArrayList<>();
+    if (array != null) {
+      for (JsonNode i : array) {
+        ignored.add(i.isTextual() ? Ignored.parameter(i.asText())
+            : i.hasNonNull("value") ? Ignored.value(i.get("parameter").asText(), i.get("value").asText(),
+                i.get("reason").asText())
+            : Ignored.parameter(i.get("parameter").asText()));
+      }
+    }
+    return ignored;
+  }
+
+  /** Jobs queued before preferences were recorded get the defaults they were run with. */
+  private static Preferences preferences(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return Preferences.defaults();
+    }
+    return new Preferences(n.path("lenient").asBoolean(false), n.path("separateStatus").asBoolean(false),
+        Preferences.ManifestVersion.valueOf(n.path("manifest").asText("STU3")), n.path("partialManifests").asBoolean(false));
   }
 
   private static Anonymization anonymization(JsonNode n) {

@@ -16,6 +16,12 @@ public sealed interface ExportStatus {
     }
   }
 
+  /**
+   * A running job whose client allowed partial manifests: its progress, and a page of the
+   * manifest with the files done so far (a page never changes; more come through its next link).
+   */
+  record Partial(Running progress, byte[] manifest) implements ExportStatus {}
+
   /** The manifest (JSON) and when the files go. */
   record Completed(byte[] manifest, Instant expires) implements ExportStatus {}
 

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * The warnings of an export, written by its notes part as OperationOutcomes in the manifest's
- * {@code error} files: parameters ignored under {@code Prefer: handling=lenient}, Group members
+ * {@code error} files: parameters and values left out under {@code Prefer: handling=lenient}, Group members
  * that are not on this server (never read as local ones), and de-identification keys that the
  * configuration leaves empty (random, so what they make is not stable from export to export).
  */
@@ -33,10 +33,15 @@ public final class JobNotes {
 
   List<Issue> of(ExportJobRow job, ExportRequest request) throws SQLException {
     List<Issue> notes = new ArrayList<>();
-    for (String name : request.ignored()) {
-      notes.add(Issue.warning(Issue.Code.NOT_SUPPORTED,
-          "The parameter '" + name + "' is not supported and was ignored (Prefer: handling=lenient)", name)
-          .withMessage(MessageCode.EXPORT_PARAMETER_IGNORED));
+    for (Ignored ignored : request.ignored()) {
+      notes.add(ignored.value() == null
+          ? Issue.warning(Issue.Code.NOT_SUPPORTED, "The parameter '" + ignored.parameter()
+              + "' is not supported and was ignored (Prefer: handling=lenient)", ignored.parameter())
+              .withMessage(MessageCode.EXPORT_PARAMETER_IGNORED)
+          : Issue.warning(ignored.parameter().equals("patient") ? Issue.Code.NOT_FOUND : Issue.Code.NOT_SUPPORTED,
+              ignored.parameter() + " '" + ignored.value() + "' was left out (Prefer: handling=lenient): "
+                  + ignored.reason(), ignored.parameter())
+              .withMessage(MessageCode.EXPORT_VALUE_IGNORED));
     }
     if (request.level() instanceof ExportLevel.Group g) {
       // the same members planning found: the Group as it was at transactionTime

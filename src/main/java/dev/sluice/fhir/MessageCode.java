@@ -19,6 +19,7 @@ public enum MessageCode {
   EXPORT_GROUP_MEMBER_ELSEWHERE(1011),
   EXPORT_GROUP_TOO_DEEP(1012),
   EXPORT_DEID_RANDOM_KEY(1013),
+  EXPORT_VALUE_IGNORED(1014),
   INTERNAL_ERROR(1500);
 
   /** The code system of Sluice's message codes. */

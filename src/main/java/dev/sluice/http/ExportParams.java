@@ -6,6 +6,8 @@ import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportNames;
 import dev.sluice.export.ExportRequest;
 import dev.sluice.export.ExportTypes;
+import dev.sluice.export.Ignored;
+import dev.sluice.export.Preferences;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Parameters.ParametersParameterComponent;
 import org.hl7.fhir.r4.model.PrimitiveType;
@@ -36,7 +39,10 @@ final class ExportParams {
   static final Set<String> OUTPUT_FORMATS = Set.of("application/fhir+ndjson", "application/ndjson", "ndjson");
   static final List<String> KNOWN = List.of(
       "_outputFormat", "_since", "_until", "_till", "_type", "_typeFilter", "_container", "_elements", "patient",
-      "_anonymizationConfig", "_anonymizationConfigEtag", "includeAssociatedData");
+      "_anonymizationConfig", "_anonymizationConfigEtag", "includeAssociatedData", "organizeOutputBy",
+      "allowPartialManifests");
+  /** The code system of {@code includeAssociatedData} (STU4 sends the values as Codings of it). */
+  static final String ASSOCIATED_DATA_SYSTEM = "http://hl7.org/fhir/uv/bulkdata/CodeSystem/include-associated-data";
   private static final Pattern ELEMENT = Pattern.compile("([A-Z][A-Za-z]+\\.)?[a-z][A-Za-z0-9]*(\\[x\\])?");
   // _typeFilter values hold search queries, whose own commas must not split them
   private static final Pattern TYPE_FILTER_SPLIT = Pattern.compile(",(?=[A-Z][A-Za-z]+\\?)");
@@ -78,11 +84,18 @@ final class ExportParams {
       String value;
       if (p.getValue() instanceof Reference ref) {
         value = ref.getReference();
+      } else if (p.getValue() instanceof Coding coding && p.getName().equals("includeAssociatedData")) {
+        // STU4's form; STU2 and STU3 send a code
+        if (coding.hasSystem() && !coding.getSystem().equals(ASSOCIATED_DATA_SYSTEM)) {
+          throw FhirException.badRequest("includeAssociatedData: a Coding of the system " + ASSOCIATED_DATA_SYSTEM
+              + " (or of none), got the system '" + coding.getSystem() + "'", where + ".valueCoding.system");
+        }
+        value = coding.getCode();
       } else if (p.getValue() instanceof PrimitiveType<?> primitive) {
         value = primitive.getValueAsString();
       } else {
         throw FhirException.badRequest("Parameter '" + p.getName() + "' needs a value[x] of a primitive type"
-            + " (or valueReference for patient)", where);
+            + " (or valueReference for patient, valueCoding for includeAssociatedData)", where);
       }
       if (value == null || value.isBlank()) {
         throw FhirException.badRequest("Parameter '" + p.getName() + "' has no value (a valueReference needs a"
@@ -93,15 +106,16 @@ final class ExportParams {
     return params;
   }
 
-  ExportRequest parse(ExportLevel level, Map<String, List<String>> params, boolean lenient, String requestUrl) {
-    List<String> ignored = new ArrayList<>();
+  ExportRequest parse(ExportLevel level, Map<String, List<String>> params, Preferences preferences, String requestUrl) {
+    boolean lenient = preferences.lenient();
+    List<Ignored> ignored = new ArrayList<>();
     List<Issue> problems = new ArrayList<>();
     for (String name : params.keySet()) {
       if (!KNOWN.contains(name)) {
         if (lenient) {
-          ignored.add(name);
+          ignored.add(Ignored.parameter(name));
         } else {
-          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "The parameter '" + name + "' is not supported by $export; supported are "
+          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "The parameter '" + name + "' is not supported by $export, which knows "
               + String.join(", ", KNOWN) + " (or send Prefer: handling=lenient to have unknown ones ignored)", name));
         }
       }
@@ -140,20 +154,30 @@ final class ExportParams {
     for (String filter : values(params, "_typeFilter")) {
       int q = filter.indexOf('?');
       String type = q < 0 ? filter : filter.substring(0, q);
+      List<Issue> wrong = new ArrayList<>();
       if (q < 0 || !types.isResourceType(type)) {
-        problems.add(Issue.error(Issue.Code.INVALID, "_typeFilter: '" + filter + "' is not a search such as Observation?status=final",
+        wrong.add(Issue.error(Issue.Code.INVALID, "_typeFilter: '" + filter + "' is not a search such as Observation?status=final",
             "_typeFilter"));
       } else if (!types.forLevel(level).contains(type) || (!typeList.isEmpty() && !typeList.contains(type))) {
-        problems.add(Issue.error(Issue.Code.INVALID, "_typeFilter: " + type + " is not among the types this export contains",
+        wrong.add(Issue.error(Issue.Code.INVALID, "_typeFilter: " + type + " is not among the types this export contains",
             "_typeFilter"));
       } else {
         try {
           search.parse(type, filter.substring(q + 1));
-          typeFilters.computeIfAbsent(type, t -> new ArrayList<>()).add(filter.substring(q + 1));
         } catch (FhirException e) {
-          e.issues().forEach(i -> problems.add(i.rephrased("_typeFilter '" + filter + "': " + i.diagnostics(),
+          e.issues().forEach(i -> wrong.add(i.rephrased("_typeFilter '" + filter + "': " + i.diagnostics(),
               "_typeFilter")));
         }
+      }
+      if (wrong.isEmpty()) {
+        typeFilters.computeIfAbsent(type, t -> new ArrayList<>()).add(filter.substring(q + 1));
+      } else if (lenient) {
+        // the filter is dropped, as if it had not been sent: the type's other filters still apply
+        // (OR'ed), and a type left with none is exported whole
+        ignored.add(Ignored.value("_typeFilter", filter, String.join("; ", wrong.stream().map(Issue::diagnostics).toList())
+            + "; the export went on as if this filter had not been sent"));
+      } else {
+        problems.addAll(wrong);
       }
     }
     String container = single(params, "_container", problems);
@@ -184,6 +208,15 @@ final class ExportParams {
         patients.add(id);
       }
     }
+    String partial = single(params, "allowPartialManifests", problems);
+    if (partial != null && !partial.equals("true") && !partial.equals("false")) {
+      problems.add(Issue.error(Issue.Code.INVALID, "allowPartialManifests is true or false, got '" + partial + "'",
+          "allowPartialManifests"));
+    }
+    String organizeBy = single(params, "organizeOutputBy", problems);
+    if (organizeBy != null) {
+      unsupported("organizeOutputBy", organizeBy, "files hold one resource type each", lenient, ignored, problems);
+    }
     Anonymization anonymization = anonymization(params, container, problems);
     Set<AssociatedData> associated = associated(level, params, lenient, ignored, problems);
     if (!associated.isEmpty() && !typeFilters.isEmpty()) {
@@ -200,26 +233,22 @@ final class ExportParams {
       throw new FhirException(400, problems, null);
     }
     return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization, associated);
+        anonymization, associated, preferences.withPartialManifests("true".equals(partial)));
   }
 
   /**
    * {@code includeAssociatedData}: {@code _history} and {@code _deleted} at system level; any
-   * other value (the guide's Provenance values included) is 400, or ignored under lenient handling.
+   * other value (the guide's Provenance values included) is 400, or left out under lenient handling.
    */
   private static Set<AssociatedData> associated(ExportLevel level, Map<String, List<String>> params, boolean lenient,
-      List<String> ignored, List<Issue> problems) {
+      List<Ignored> ignored, List<Issue> problems) {
     Set<AssociatedData> associated = EnumSet.noneOf(AssociatedData.class);
     for (String value : values(params, "includeAssociatedData")) {
       Optional<AssociatedData> known = AssociatedData.of(value);
       if (known.isEmpty()) {
-        if (lenient) {
-          ignored.add("includeAssociatedData=" + value);
-        } else {
-          problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData '" + value + "' is not supported;"
-              + " supported are _history and _deleted (or send Prefer: handling=lenient to have others ignored)",
-              "includeAssociatedData"));
-        }
+        unsupported("includeAssociatedData", value, "supported are _history and _deleted; this server has no other"
+            + " associated data sets (neither the guide's LatestProvenanceResources and RelevantProvenanceResources"
+            + " nor custom ones): export Provenance with _type", lenient, ignored, problems);
       } else if (!(level instanceof ExportLevel.System)) {
         problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData=" + value + " is served at system"
             + " level only ([base]/$export with _type): a " + level.code() + "-level export reads compartments,"
@@ -229,6 +258,17 @@ final class ExportParams {
       }
     }
     return associated;
+  }
+
+  /** A value this server cannot apply: 400, or left out and reported under lenient handling. */
+  private static void unsupported(String parameter, String value, String why, boolean lenient, List<Ignored> ignored,
+      List<Issue> problems) {
+    if (lenient) {
+      ignored.add(Ignored.value(parameter, value, "not supported: " + why));
+    } else {
+      problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, parameter + " '" + value + "' is not supported: " + why
+          + " (or send Prefer: handling=lenient to have it left out)", parameter));
+    }
   }
 
   /** {@code _anonymizationConfig} and its ETag; like Azure, de-identified exports name their container. */

@@ -9,6 +9,7 @@ import dev.sluice.export.ExportLevel;
 import dev.sluice.export.ExportRequest;
 import dev.sluice.export.ExportStatus;
 import dev.sluice.export.LocalOutputStore;
+import dev.sluice.export.Preferences;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.MessageCode;
@@ -84,19 +85,29 @@ final class ExportRoutes {
             "Prefer");
       }
     }
-    boolean lenient = prefer.contains("handling=lenient");
+    Preferences preferences = preferences(prefer);
     var raw = ctx.method().name().equals("POST")
         ? params.fromBody(ctx.bodyAsBytes(), Negotiation.requestFormat(ctx), ctx.queryParamMap())
         : ExportParams.fromQuery(ctx.queryParamMap());
     String base = baseUrl.of(ctx);
     String query = ctx.queryString();
     String requestUrl = base + ctx.path().substring("/fhir".length()) + (query == null ? "" : "?" + query);
-    ExportRequest request = params.parse(level, raw, lenient, requestUrl);
+    ExportRequest request = params.parse(level, raw, preferences, requestUrl);
     UUID job = exports.kickOff(request, caller);
     ctx.status(202);
     ctx.header("Content-Location", base + "/_operations/export/" + job);
-    if (lenient) {
-      ctx.header("Preference-Applied", "handling=lenient");
+    List<String> applied = new ArrayList<>();
+    if (preferences.lenient()) {
+      applied.add("handling=lenient");
+    }
+    if (preferences.separateStatus()) {
+      applied.add(SEPARATE_STATUS);
+    }
+    if (preferences.manifest() == Preferences.ManifestVersion.STU4) {
+      applied.add(MANIFEST_STU4);
+    }
+    if (!applied.isEmpty()) {
+      ctx.header("Preference-Applied", String.join(", ", applied));
     }
     // JSON whatever the Accept header says: it may name the NDJSON of the files
     ctx.contentType("application/fhir+json;charset=utf-8");
@@ -123,17 +134,33 @@ final class ExportRoutes {
     }
   }
 
-  private static final String DOCUMENTATION = "Bulk Data export (STU2/STU3; GET or POST with Parameters)."
-      + " Parameters: _outputFormat (application/fhir+ndjson, application/ndjson, ndjson), _since, _until (alias _till),"
-      + " _type, _typeFilter (OR'ed per type), _elements, _container, patient (Patient and Group level),"
-      + " _anonymizationConfig and _anonymizationConfigEtag (de-identified export with a FHIR Tools for Anonymization"
-      + " configuration from the store's 'anonymization' container; needs _container),"
-      + " includeAssociatedData=_history,_deleted (system level: earlier versions in <Type>-history files, deleted"
-      + " resources with Azure's soft-delete marker in <Type>-deleted files)."
-      + " Prefer: handling=lenient ignores unknown parameters and reports them in the error files."
+  private static final String DOCUMENTATION = "Bulk Data export (STU2, STU3, and STU4's kick-off forms; GET or POST with"
+      + " Parameters, repeated values or comma lists). Parameters: _outputFormat (application/fhir+ndjson,"
+      + " application/ndjson, ndjson), _since, _until (alias _till), _type, _typeFilter (OR'ed per type), _elements,"
+      + " _container, patient (Patient and Group level), _anonymizationConfig and _anonymizationConfigEtag"
+      + " (de-identified export with a FHIR Tools for Anonymization configuration from the store's 'anonymization'"
+      + " container; needs _container), allowPartialManifests (a running job's status carries the files done"
+      + " so far in pages that never change, linked by next), includeAssociatedData=_history,_deleted (code or STU4"
+      + " Coding; system level: earlier versions in <Type>-history files, deleted resources with Azure's soft-delete"
+      + " marker in <Type>-deleted files)."
+      + " Not supported (400, or left out under lenient handling): other includeAssociatedData values, organizeOutputBy."
+      + " Prefer: respond-async; handling=lenient leaves out unknown parameters, _typeFilter queries it cannot apply"
+      + " and patients that do not exist, and reports them as warnings in the error files; separate-export-status"
+      + " (the status call answers 200 and the job's status is in X-Export-Status); bulk-manifest=stu4 (STU4's"
+      + " manifest: manifestType, outputFormat, outcome)."
       + " Files: one type per file, a new file past 64 MB or a resource count (configurable)."
       + " Group level: the Patient members (nested Groups followed, inactive members and members outside their period"
       + " left out) and their compartments; with _since, only resources changed since then.";
+
+  /** The Prefer token of STU3's status codes of the status call itself. */
+  static final String SEPARATE_STATUS = "separate-export-status";
+  /** Sluice's Prefer token for STU4's manifest (docs/export.md, "Versions of the guide"). */
+  static final String MANIFEST_STU4 = "bulk-manifest=stu4";
+
+  private static Preferences preferences(List<String> prefer) {
+    return new Preferences(prefer.contains("handling=lenient"), prefer.contains(SEPARATE_STATUS),
+        prefer.contains(MANIFEST_STU4) ? Preferences.ManifestVersion.STU4 : Preferences.ManifestVersion.STU3, false);
+  }
 
   private static List<String> prefer(Context ctx) {
     List<String> tokens = new ArrayList<>();
@@ -147,28 +174,73 @@ final class ExportRoutes {
     return tokens;
   }
 
+  /**
+   * The job's state as the status call's HTTP code, or, when the kick-off asked for
+   * {@code Prefer: separate-export-status}, as {@code X-Export-Status} with the call's own 200.
+   */
   void status(Context ctx, Caller caller) {
-    ExportStatus status = exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx));
-    switch (status) {
+    answer(ctx, exports.status(id(ctx), caller, baseUrl.of(ctx)).orElseThrow(() -> notFound(ctx)));
+  }
+
+  /** {@code GET [base]/_operations/export/{id}/manifest/{page}}: a page of a partial manifest, answered as a status. */
+  void page(Context ctx, Caller caller) {
+    int page;
+    try {
+      page = Integer.parseInt(ctx.pathParam("page"));
+    } catch (NumberFormatException e) {
+      page = 0;
+    }
+    if (page < 1) {
+      throw FhirException.notFound("Export " + ctx.pathParam("id") + " has no manifest page '" + ctx.pathParam("page") + "'");
+    }
+    int asked = page;
+    answer(ctx, exports.page(id(ctx), page, caller, baseUrl.of(ctx)).orElseThrow(() -> FhirException.notFound(
+        "Export " + ctx.pathParam("id") + " has no manifest page " + asked + " (yet)")));
+  }
+
+  private void answer(Context ctx, ExportJobs.Polled polled) {
+    boolean separate = polled.preferences().separateStatus();
+    int jobStatus = switch (polled.status()) {
       case ExportStatus.Queued q -> {
         ctx.header("X-Progress", "queued: waiting for transactions in progress at kick-off, or for running exports");
         ctx.header("Retry-After", Long.toString(q.retryAfter().toSeconds()));
-        ctx.status(202);
+        yield 202;
       }
       case ExportStatus.Running r -> {
         ctx.header("X-Progress", r.percent() + "% (" + r.partsDone() + " of " + r.parts() + " parts, "
             + r.resources() + " resources written)");
         ctx.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
-        ctx.status(202);
+        yield 202;
+      }
+      case ExportStatus.Partial p -> {
+        ExportStatus.Running r = p.progress();
+        ctx.header("X-Progress", r.percent() + "% (" + r.partsDone() + " of " + r.parts() + " parts, "
+            + r.resources() + " resources written)");
+        ctx.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
+        ctx.contentType("application/json");
+        ctx.result(p.manifest());
+        yield 202;
       }
       case ExportStatus.Completed c -> {
         ctx.header("Expires", DateTimeFormatter.RFC_1123_DATE_TIME.format(c.expires().atOffset(ZoneOffset.UTC)));
-        ctx.status(200);
         ctx.contentType("application/json");
         ctx.result(c.manifest());
+        yield 200;
       }
-      case ExportStatus.Failed f -> throw new FhirException(f.status(), f.issue());
+      case ExportStatus.Failed f -> {
+        if (!separate) {
+          throw new FhirException(f.status(), f.issue());
+        }
+        ctx.contentType("application/fhir+json;charset=utf-8");
+        ctx.result(OperationOutcomeJson.of(f.issue()));
+        yield f.status();
+      }
+    };
+    if (separate) {
+      ctx.header("X-Export-Status", Integer.toString(jobStatus));
+      ctx.header("Preference-Applied", SEPARATE_STATUS);
     }
+    ctx.status(separate ? 200 : jobStatus);
   }
 
   /** Largest and default page of the list of jobs. */
@@ -271,7 +343,7 @@ final class ExportRoutes {
   void download(Context ctx, Caller caller) throws IOException {
     UUID id = id(ctx);
     String name = ctx.pathParam("file");
-    String container = exports.completedContainer(id, caller).orElseThrow(() -> notFound(ctx));
+    String container = exports.downloadableContainer(id, name, caller).orElseThrow(() -> notFound(ctx));
     if (localFiles.isEmpty()) {
       throw FhirException.notFound("Export " + id + " has no file " + name + " to download here");
     }

@@ -197,6 +197,7 @@ public final class FhirServer implements AutoCloseable {
     app.get("/fhir/_operations/export", guarded(export::list));
     app.get("/fhir/_operations/export/{id}", guarded(export::status));
     app.delete("/fhir/_operations/export/{id}", guarded(export::cancel));
+    app.get("/fhir/_operations/export/{id}/manifest/{page}", guarded(export::page));
     app.get("/fhir/_operations/export/{id}/{file}", guarded(export::download));
     app.get("/fhir/_history", guarded(resources::systemHistory));
     app.get("/fhir/{type}/_history", guarded(resources::typeHistory));

@@ -39,6 +39,20 @@ public final class ExportFileTable {
        where job_id = ? and state = 'done' and resources > 0
        order by kind, res_type, seq
       """;
+  private static final String LOCK_JOB = "select 1 from export_job where id = ? for update";
+  private static final String CUT_PAGE =
+      """
+      update export_file set page = (select coalesce(max(page), 0) + 1 from export_file where job_id = ?)
+       where job_id = ? and state = 'done' and resources > 0 and page is null
+      """;
+  private static final String LAST_PAGE = "select coalesce(max(page), 0) from export_file where job_id = ?";
+  private static final String PAGE =
+      """
+      select prefix, seq, kind, res_type, resources, bytes from export_file
+       where job_id = ? and page = ?
+       order by kind, res_type, seq
+      """;
+  private static final String PAGED = "select 1 from export_file where job_id = ? and prefix = ? and seq = ? and page is not null";
   private static final String ALL =
       "select prefix, seq, kind, res_type, resources, bytes from export_file where job_id = ? order by prefix, seq";
 
@@ -120,6 +134,74 @@ public final class ExportFileTable {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(DONE)) {
       ps.setObject(1, jobId);
       return rows(ps);
+    }
+  }
+
+  /**
+   * Puts the done files that are in no page yet into a new page (a partial manifest), and
+   * returns the number of the last page (0: none). The job row's lock makes concurrent cuts
+   * of any process take turns, so a page, once cut, never changes.
+   */
+  public int cutPage(UUID jobId) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        for (String sql : new String[] {LOCK_JOB, CUT_PAGE}) {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, jobId);
+            if (sql.equals(CUT_PAGE)) {
+              ps.setObject(2, jobId);
+              ps.executeUpdate();
+            } else {
+              ps.executeQuery().close();
+            }
+          }
+        }
+        int last = lastPage(c, jobId);
+        c.commit();
+        return last;
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** The number of the last page cut (0: none). */
+  public int lastPage(UUID jobId) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      return lastPage(c, jobId);
+    }
+  }
+
+  private static int lastPage(Connection c, UUID jobId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(LAST_PAGE)) {
+      ps.setObject(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  /** The files of one page of the manifest, by kind, type and number. */
+  public List<ExportFileRow> page(UUID jobId, int page) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(PAGE)) {
+      ps.setObject(1, jobId);
+      ps.setInt(2, page);
+      return rows(ps);
+    }
+  }
+
+  /** Whether a file is in a page of the manifest (and so final, and downloadable before the job ends). */
+  public boolean paged(UUID jobId, String prefix, int seq) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(PAGED)) {
+      ps.setObject(1, jobId);
+      ps.setString(2, prefix);
+      ps.setInt(3, seq);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
     }
   }
 
