@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.sluice.auth.AuthMode;
 import dev.sluice.auth.Authenticator;
 import dev.sluice.auth.OidcProvider;
@@ -160,8 +161,15 @@ public final class Application implements AutoCloseable {
       Optional<LocalOutputStore> localFiles = config.export().storage().equals("local")
           ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE)) : Optional.empty();
       OutputStore output = switch (config.export().storage()) {
-        case "azure" -> new AzureBlobOutputStore(config.export().azureConnectionString(), ExportConfig.AZURE_BLOCK_BYTES,
-            ExportConfig.AZURE_UPLOAD_CONCURRENCY);
+        case "azure" -> config.export().azureAccountUrl() != null
+            // Entra ID: AZURE_* environment, workload identity, managed identity, Azure CLI, in that order;
+            // no instance discovery: it asks login.microsoftonline.com about the authority, which sovereign and
+            // private clouds (AZURE_AUTHORITY_HOST) cannot reach, and the authority is the operator's choice anyway
+            ? AzureBlobOutputStore.withEntraId(config.export().azureAccountUrl(),
+                new DefaultAzureCredentialBuilder().disableInstanceDiscovery().build(), Clock.systemUTC(), ExportConfig.AZURE_BLOCK_BYTES,
+                ExportConfig.AZURE_UPLOAD_CONCURRENCY)
+            : AzureBlobOutputStore.withConnectionString(config.export().azureConnectionString(),
+                ExportConfig.AZURE_BLOCK_BYTES, ExportConfig.AZURE_UPLOAD_CONCURRENCY);
         case "s3" -> config.export().s3().store();
         default -> localFiles.orElseThrow();
       };

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportSettings;
 import dev.sluice.export.StoreRetry;
 import dev.sluice.store.ExportScan;
@@ -22,7 +23,16 @@ public record ExportConfig(
     long retentionSeconds,
     boolean requireAsyncHeaders,
     int storeRetries,
-    S3Config s3) {
+    S3Config s3,
+    String azureAccountUrl) {
+
+  /** Without an Azure account URL. */
+  public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
+      long maxFileResources, long partResources, int leaseSeconds, long retentionSeconds, boolean requireAsyncHeaders,
+      int storeRetries, S3Config s3) {
+    this(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, null);
+  }
 
   /** Without S3 settings (the local or the Azure store). */
   public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
@@ -35,7 +45,13 @@ public record ExportConfig(
   /** These settings with the S3 store. */
   public ExportConfig withS3(S3Config s3) {
     return new ExportConfig("s3", azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
-        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3);
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl);
+  }
+
+  /** These settings with the Azure store reached at an account URL with Microsoft Entra ID. */
+  public ExportConfig withAzureAccountUrl(String accountUrl) {
+    return new ExportConfig("azure", null, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, accountUrl);
   }
 
   /** Buffer of each open output file. */
@@ -68,8 +84,8 @@ public record ExportConfig(
     if (storage.equals("s3")) {
       s3.validate(retentionSeconds, problems);
     }
-    if (storage.equals("azure") && (azureConnectionString == null || azureConnectionString.isBlank())) {
-      problems.add("--export-storage azure needs --azure-connection-string (SLUICE_AZURE_CONNECTION_STRING)");
+    if (storage.equals("azure")) {
+      validateAzure(problems);
     }
     if (workers < 1 || workers > 64) {
       problems.add("--export-workers (SLUICE_EXPORT_WORKERS) must be between 1 and 64, got " + workers);
@@ -97,6 +113,25 @@ public record ExportConfig(
     }
   }
 
+  private void validateAzure(List<String> problems) {
+    boolean connection = azureConnectionString != null && !azureConnectionString.isBlank();
+    boolean url = azureAccountUrl != null && !azureAccountUrl.isBlank();
+    if (connection == url) {
+      problems.add("--export-storage azure needs either --azure-connection-string (SLUICE_AZURE_CONNECTION_STRING)"
+          + " or --azure-account-url (SLUICE_AZURE_ACCOUNT_URL), " + (connection ? "not both" : "got neither"));
+    } else if (connection && !AzureBlobOutputStore.hasAccountKey(azureConnectionString)) {
+      problems.add("--azure-connection-string (SLUICE_AZURE_CONNECTION_STRING) holds no AccountKey, so the manifest's"
+          + " URLs could not be signed; give one with the key, or --azure-account-url to use Microsoft Entra ID");
+    } else if (url && !azureAccountUrl.startsWith("https://")) {
+      problems.add("--azure-account-url (SLUICE_AZURE_ACCOUNT_URL) must be an https:// URL (Entra ID tokens are sent"
+          + " over TLS only), got " + azureAccountUrl);
+    } else if (url && retentionSeconds > AzureBlobOutputStore.LONGEST_USER_DELEGATION.toSeconds()) {
+      problems.add("--export-retention (SLUICE_EXPORT_RETENTION) must be at most "
+          + AzureBlobOutputStore.LONGEST_USER_DELEGATION.toSeconds() + " seconds (7 days) with --azure-account-url:"
+          + " user-delegation SAS URLs live 7 days at most, got " + retentionSeconds);
+    }
+  }
+
   ExportSettings settings() {
     Duration lease = Duration.ofSeconds(leaseSeconds);
     // renewals also notice cancellation, so they come every second at most
@@ -109,6 +144,7 @@ public record ExportConfig(
   @Override
   public String toString() {
     return "storage=" + storage + (azureConnectionString == null ? "" : ", azureConnectionString=****")
+        + (azureAccountUrl == null ? "" : ", azureAccountUrl=" + azureAccountUrl)
         + ", workers=" + workers + ", maxRunningJobs=" + maxRunningJobs + ", maxFileBytes=" + maxFileBytes
         + ", maxFileResources=" + maxFileResources + ", partResources=" + partResources + ", leaseSeconds=" + leaseSeconds
         + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders

@@ -50,6 +50,12 @@ final class ServeCommand implements Callable<Integer> {
       description = "Azure Storage connection string for --export-storage azure (env SLUICE_AZURE_CONNECTION_STRING).")
   String azureConnectionString;
 
+  @Option(names = "--azure-account-url", defaultValue = "${env:SLUICE_AZURE_ACCOUNT_URL}", paramLabel = "URL",
+      description = "Blob endpoint (https://ACCOUNT.blob.core.windows.net) for --export-storage azure with Microsoft"
+          + " Entra ID instead of a connection string: managed identity, workload identity, AZURE_* variables or"
+          + " the Azure CLI (env SLUICE_AZURE_ACCOUNT_URL).")
+  String azureAccountUrl;
+
   @Option(names = "--s3-bucket", defaultValue = "${env:SLUICE_S3_BUCKET}",
       description = "S3 bucket for --export-storage s3; it must exist (env SLUICE_S3_BUCKET).")
   String s3Bucket;
@@ -173,7 +179,7 @@ final class ServeCommand implements Callable<Integer> {
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders, exportStoreRetries,
             new S3Config(s3Bucket, s3Prefix, blankAsNull(s3Region), blankAsNull(s3Endpoint), blankAsNull(s3KmsKeyId),
-                s3PartBytes)),
+                s3PartBytes), blankAsNull(azureAccountUrl)),
         new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),

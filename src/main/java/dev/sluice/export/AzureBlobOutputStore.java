@@ -1,5 +1,6 @@
 package dev.sluice.export;
 
+import com.azure.core.credential.TokenCredential;
 import com.azure.core.util.Context;
 import com.azure.storage.blob.BlobClient;
 import com.azure.storage.blob.BlobContainerClient;
@@ -13,23 +14,33 @@ import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.blob.models.DownloadRetryOptions;
 import com.azure.storage.blob.models.ListBlobsOptions;
 import com.azure.storage.blob.models.ParallelTransferOptions;
+import com.azure.storage.blob.models.UserDelegationKey;
 import com.azure.storage.blob.sas.BlobSasPermission;
 import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
  * Files as block blobs {@code <job id>/<name>} in the container, which planning creates. The
- * manifest gives read-only SAS URLs valid until the export expires (when the connection string
- * holds an account key), so downloads need no FHIR token.
+ * manifest gives read-only SAS URLs valid until the export expires, so downloads need no FHIR
+ * token: service SAS signed with the account key of a connection string, or, with Microsoft
+ * Entra ID (an account URL and a token credential, no key), user-delegation SAS signed with a
+ * user delegation key that the store asks for with its token.
  *
  * <p>The SDK retries each call a few times, briefly ({@link #RETRIES}); a store that stays
  * away longer surfaces as {@link StoreUnreachable}, which planning and parts wait out with
@@ -41,17 +52,64 @@ public final class AzureBlobOutputStore implements OutputStore {
   private static final RequestRetryOptions RETRIES = new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 3,
       Duration.ofMinutes(2), Duration.ofMillis(500), Duration.ofSeconds(2), null);
 
+  /** The longest a user delegation key may live, and so the longest its SAS may (Azure's limit). */
+  public static final Duration LONGEST_USER_DELEGATION = Duration.ofDays(7);
+
   private final BlobServiceClient service;
   private final ParallelTransferOptions transfer;
+  private final Signer signer;
+
+  private AzureBlobOutputStore(BlobServiceClient service, long blockBytes, int concurrency, Signer signer) {
+    this.service = service;
+    this.transfer = new ParallelTransferOptions().setBlockSizeLong(blockBytes).setMaxConcurrency(concurrency);
+    this.signer = signer;
+  }
 
   /**
+   * A store reached with a connection string that holds the account key (checked by
+   * {@link #hasAccountKey}).
+   *
    * @param blockBytes size of each uploaded block; a file being written holds at most
    *     {@code blockBytes * (concurrency + 1)} in memory
    */
-  public AzureBlobOutputStore(String connectionString, long blockBytes, int concurrency) {
-    this.service = new BlobServiceClientBuilder().connectionString(connectionString).retryOptions(RETRIES)
+  public static AzureBlobOutputStore withConnectionString(String connectionString, long blockBytes, int concurrency) {
+    if (!hasAccountKey(connectionString)) {
+      throw new IllegalArgumentException("the connection string holds no AccountKey: the manifest's URLs could not be signed");
+    }
+    BlobServiceClient service = new BlobServiceClientBuilder().connectionString(connectionString).retryOptions(RETRIES)
         .buildClient();
-    this.transfer = new ParallelTransferOptions().setBlockSizeLong(blockBytes).setMaxConcurrency(concurrency);
+    return new AzureBlobOutputStore(service, blockBytes, concurrency, new Signer.AccountKey());
+  }
+
+  /**
+   * A store reached at {@code accountUrl} (https://ACCOUNT.blob.core.windows.net) with a
+   * Microsoft Entra ID token; its identity needs a role that may write blobs and ask for user
+   * delegation keys (Storage Blob Data Contributor has both).
+   */
+  public static AzureBlobOutputStore withEntraId(String accountUrl, TokenCredential credential, Clock clock,
+      long blockBytes, int concurrency) {
+    BlobServiceClient service = new BlobServiceClientBuilder().endpoint(accountUrl).credential(credential)
+        .retryOptions(RETRIES).buildClient();
+    return new AzureBlobOutputStore(service, blockBytes, concurrency, new Signer.UserDelegation(service, clock));
+  }
+
+  /**
+   * Whether a connection string carries an account key (or names the emulator, whose key is
+   * known); one with a SAS or nothing cannot sign the manifest's URLs.
+   */
+  public static boolean hasAccountKey(String connectionString) {
+    for (String setting : connectionString.split(";")) {
+      int eq = setting.indexOf('=');
+      if (eq > 0) {
+        String name = setting.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+        String value = setting.substring(eq + 1).trim();
+        if (name.equals("accountkey") && !value.isEmpty()
+            || name.equals("usedevelopmentstorage") && value.equalsIgnoreCase("true")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   @Override
@@ -199,16 +257,63 @@ public final class AzureBlobOutputStore implements OutputStore {
   @Override
   public String url(String fhirBase, String container, UUID jobId, String name, Instant expires) {
     BlobContainerClient c = service.getBlobContainerClient(container);
-    var blob = c.getBlobClient(blob(jobId, name));
+    BlobClient blob = c.getBlobClient(blob(jobId, name));
+    BlobServiceSasSignatureValues values = new BlobServiceSasSignatureValues(expires.atOffset(ZoneOffset.UTC),
+        new BlobSasPermission().setReadPermission(true));
     // the SDK's blob URL encodes the '/' of the name; the readable form is the same blob
-    String url = c.getBlobContainerUrl() + "/" + jobId + "/" + name;
-    try {
-      String sas = blob.generateSas(new BlobServiceSasSignatureValues(
-          expires.atOffset(ZoneOffset.UTC), new BlobSasPermission().setReadPermission(true)));
-      return url + "?" + sas;
-    } catch (RuntimeException e) {
-      // no account key in the connection string (a SAS or token credential): plain URL
-      return url;
+    return c.getBlobContainerUrl() + "/" + jobId + "/" + name + "?" + signer.sas(blob, values, expires);
+  }
+
+  /** How the manifest's URLs are signed: the two kinds of SAS a client can read with. */
+  private sealed interface Signer {
+    String sas(BlobClient blob, BlobServiceSasSignatureValues values, Instant expires);
+
+    /** A service SAS signed with the account key the client was built with. */
+    record AccountKey() implements Signer {
+      @Override
+      public String sas(BlobClient blob, BlobServiceSasSignatureValues values, Instant expires) {
+        return blob.generateSas(values);
+      }
+    }
+
+    /**
+     * A user-delegation SAS. One key serves every URL until a URL outlives it: keys live as
+     * long as Azure allows (7 days), so a server asks for about one a week, not one per file.
+     */
+    final class UserDelegation implements Signer {
+      /** Key validity starts this much before now: the storage service's clock may be behind ours. */
+      private static final Duration SKEW = Duration.ofMinutes(5);
+      private final BlobServiceClient service;
+      private final Clock clock;
+      private UserDelegationKey key;
+
+      UserDelegation(BlobServiceClient service, Clock clock) {
+        this.service = service;
+        this.clock = clock;
+      }
+
+      @Override
+      public String sas(BlobClient blob, BlobServiceSasSignatureValues values, Instant expires) {
+        return blob.generateUserDelegationSas(values, key(expires));
+      }
+
+      private synchronized UserDelegationKey key(Instant expires) {
+        if (key == null || key.getSignedExpiry().toInstant().isBefore(expires)) {
+          Instant now = clock.instant();
+          OffsetDateTime start = now.minus(SKEW).atOffset(ZoneOffset.UTC);
+          // Azure wants the key's expiry within 7 days of now; a minute's margin for the trip
+          OffsetDateTime expiry = now.plus(LONGEST_USER_DELEGATION).minusSeconds(60).atOffset(ZoneOffset.UTC);
+          try {
+            key = service.getUserDelegationKey(start, expiry);
+          } catch (RuntimeException e) {
+            // the status call answers 503 (try again later) rather than a manifest nobody can read
+            throw new FhirException(503, List.of(Issue.error(Issue.Code.TRANSIENT,
+                "the Azure Blob store at " + service.getAccountUrl() + " did not give a user delegation key to sign"
+                    + " the files' URLs with; try again later").withMessage(MessageCode.EXPORT_STORE_UNREACHABLE)), e);
+          }
+        }
+        return key;
+      }
     }
   }
 

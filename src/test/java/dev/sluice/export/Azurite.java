@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -29,6 +30,26 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
   private static int port;
   private static Path bin;
   private static Path data;
+  private static List<String> options = List.of();
+  private final List<String> startOptions;
+
+  /** The emulator as most tests use it: plain HTTP, shared-key and SAS authorization. */
+  Azurite() {
+    this(List.of());
+  }
+
+  private Azurite(List<String> startOptions) {
+    this.startOptions = startOptions;
+  }
+
+  /**
+   * Azurite over HTTPS with the certificate and key of a PKCS#12 file, accepting Microsoft
+   * Entra ID tokens ({@code --oauth basic}: it checks a token's issuer, audience and lifetime,
+   * not its signature) and issuing user delegation keys.
+   */
+  static Azurite withOAuth(Path pkcs12, String password) {
+    return new Azurite(List.of("--cert", pkcs12.toString(), "--pwd", password, "--oauth", "basic"));
+  }
 
   static String connectionString() {
     return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT + ";AccountKey=" + KEY
@@ -50,6 +71,7 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
           "--loglevel=error"), home);
     }
     Azurite.bin = bin;
+    options = startOptions;
     port = ChildServer.freePort();
     data = Files.createTempDirectory("azurite");
     start();
@@ -60,9 +82,10 @@ final class Azurite implements BeforeAllCallback, AfterAllCallback {
     if (process != null && process.isAlive()) {
       return;
     }
-    process = new ProcessBuilder(bin.toString(), "--blobHost", "127.0.0.1", "--blobPort", Integer.toString(port),
-        "--location", data.toString(), "--silent", "--skipApiVersionCheck", "--loose")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("azurite.log").toFile()))
+    List<String> command = new ArrayList<>(List.of(bin.toString(), "--blobHost", "127.0.0.1", "--blobPort",
+        Integer.toString(port), "--location", data.toString(), "--silent", "--skipApiVersionCheck", "--loose"));
+    command.addAll(options);
+    process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("azurite.log").toFile()))
         .start();
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {

@@ -32,17 +32,24 @@ final class ExportClient {
 
   private final TestServer server;
   private final String base;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
 
   ExportClient(TestServer server) {
     this.server = server;
     this.base = server.base();
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   }
 
   /** A client of a server in another process. */
   ExportClient(String base) {
+    this(base, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build());
+  }
+
+  /** A client of a server in another process that fetches files with {@code http} (one that trusts a test CA). */
+  ExportClient(String base, HttpClient http) {
     this.server = null;
     this.base = base;
+    this.http = http;
   }
 
   /** The in-process server (null for a server in another process). */

@@ -108,6 +108,62 @@ class ClientCrashTest {
     assertThat(server.seen("/fhir/status/5")).noneMatch(s -> s.method().equals("DELETE"));
   }
 
+  /**
+   * The client on a real pseudo-terminal: util-linux {@code script} runs it with the pty as its
+   * stdin and stdout and relays what the test writes to its own stdin, so a {@code ^C} byte is
+   * turned into SIGINT by the terminal's line discipline, as a user's Ctrl-C is.
+   */
+  private Process childOnTerminal(String... args) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        "dev.sluice.cli.Main", "export"));
+    cmd.addAll(List.of(args));
+    StringBuilder line = new StringBuilder();
+    for (String c : cmd) {
+      line.append('\'').append(c.replace("'", "'\\''")).append("' ");
+    }
+    return new ProcessBuilder("script", "-q", "-e", "-c", line.toString(), "/dev/null").redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+  }
+
+  private void interruptOnTerminalAndAnswer(String answer, String statusPath) throws Exception {
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + statusPath));
+    server.statuses.add(FakeBulkServer.Answer.of(202, "X-Progress", "still going", "Retry-After", "1"));
+    Process p = childOnTerminal("--server", server.base(), "--out", out.toString());
+    awaitState(p, () -> !server.seen("/fhir" + statusPath).isEmpty());
+    p.getOutputStream().write(3); // Ctrl-C
+    p.getOutputStream().flush();
+    awaitState(p, () -> read(log).contains("Cancel the export on the server? [y/N]"));
+    p.getOutputStream().write((answer + "\r").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    p.getOutputStream().flush();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(read(log)).isTrue();
+  }
+
+  @Test
+  void ctrl_c_on_a_terminal_asks_and_yes_cancels_the_export_on_the_server() throws Exception {
+    interruptOnTerminalAndAnswer("y", "/status/6");
+
+    assertThat(read(log)).contains("The export at " + server.base() + "/status/6 is cancelled.");
+    assertThat(server.seen("/fhir/status/6")).filteredOn(s -> s.method().equals("DELETE")).hasSize(1);
+  }
+
+  @Test
+  void ctrl_c_on_a_terminal_answered_no_leaves_the_export_running_and_prints_its_status_url() throws Exception {
+    interruptOnTerminalAndAnswer("n", "/status/7");
+
+    assertThat(read(log)).contains("the export is left on the server. Status URL: " + server.base() + "/status/7")
+        .contains("--resume --out " + out);
+    assertThat(server.seen("/fhir/status/7")).noneMatch(s -> s.method().equals("DELETE"));
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
   private static long size(Path file) {
     try {
       return Files.exists(file) ? Files.size(file) : -1;

@@ -81,6 +81,59 @@ class MisbehavingServerTest {
         .satisfies(s -> assertThat(s.authorization()).isNull());
   }
 
+  private static FakeBulkServer.Answer outcome(int status, String code, String diagnostics, String... headers) {
+    java.util.Map<String, String> map = new java.util.LinkedHashMap<>(FakeBulkServer.Answer.of(status, headers).headers());
+    map.put("Content-Type", "application/fhir+json");
+    return new FakeBulkServer.Answer(status, map, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+        + "\"error\",\"code\":\"" + code + "\",\"diagnostics\":\"" + diagnostics + "\"}]}");
+  }
+
+  @Test
+  void a_500_while_polling_that_does_not_say_the_job_failed_is_tried_again_and_the_export_completes()
+      throws Exception {
+    byte[] patients = ndjson("Patient", 5);
+    server.file("/files/Patient.ndjson", patients, FakeBulkServer.FirstAnswer.WHOLE);
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/5"));
+    server.statuses.add(FakeBulkServer.Answer.of(202, "X-Progress", "planning", "Retry-After", "0"));
+    // a proxy's page, then the guide's way of saying "poll again later" (issue code transient)
+    server.statuses.add(new FakeBulkServer.Answer(500, java.util.Map.of("Retry-After", "0"), "<html>upstream error</html>"));
+    server.statuses.add(outcome(500, "transient", "database failover in progress", "Retry-After", "0"));
+    server.statuses.add(new FakeBulkServer.Answer(200, java.util.Map.of("Content-Type", "application/json"),
+        server.manifest(true, List.<String[]>of(new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "5"}),
+            List.of())));
+
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString());
+
+    assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+    assertThat(Files.readAllBytes(out.resolve("Patient-1.ndjson"))).isEqualTo(patients);
+    assertThat(server.seen("/fhir/status/5")).hasSize(4);
+    assertThat(run.err()).contains("HTTP 500").contains("database failover in progress");
+  }
+
+  @Test
+  void a_500_whose_outcome_says_the_export_failed_ends_the_run_at_once() {
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/6"));
+    server.statuses.add(outcome(500, "exception", "the part Observation-3 failed 3 times"));
+
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString());
+
+    assertThat(run.exitCode()).isNotZero();
+    assertThat(run.err()).contains("failed: HTTP 500").contains("the part Observation-3 failed 3 times");
+    assertThat(server.seen("/fhir/status/6")).hasSize(1);
+  }
+
+  @Test
+  void a_500_that_does_not_go_away_ends_the_run_after_the_limit() {
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/7"));
+    server.statuses.add(new FakeBulkServer.Answer(500, java.util.Map.of("Retry-After", "0"), "upstream error"));
+
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString());
+
+    assertThat(run.exitCode()).isNotZero();
+    assertThat(run.err()).contains("failed: HTTP 500 (upstream error)");
+    assertThat(server.seen("/fhir/status/7")).hasSize(StatusPoller.MAX_SERVER_ERRORS);
+  }
+
   @Test
   void error_files_are_kept_apart_and_make_the_export_incomplete() throws Exception {
     byte[] patients = ndjson("Patient", 3);

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -37,12 +38,22 @@ public final class ChildServer implements AutoCloseable {
   }
 
   public static ChildServer start(Path dataDir, int port, String... flags) throws Exception {
+    return start(dataDir, port, List.of(), Map.of(), flags);
+  }
+
+  /** A server whose JVM also gets {@code jvmOptions} (-D...) and whose environment also holds {@code env}. */
+  public static ChildServer start(Path dataDir, int port, List<String> jvmOptions, Map<String, String> env,
+      String... flags) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
         "dev.sluice.cli.Main", "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
     cmd.addAll(List.of(flags));
     Path log = Files.createTempFile("sluice-child", ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    Process p = builder.start();
     ChildServer child = new ChildServer(p, log, dataDir, port);
     long deadline = System.nanoTime() + 120_000_000_000L;
     while (!Files.readString(log).contains("Sluice FHIR server ready")) {
