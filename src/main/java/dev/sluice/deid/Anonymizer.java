@@ -3,19 +3,8 @@ package dev.sluice.deid;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
-import ca.uhn.fhir.parser.JsonParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
-import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.time.Clock;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Resource;
@@ -34,16 +23,6 @@ import org.hl7.fhir.r4.model.Resource;
  * FHIR resource always throws.
  */
 public final class Anonymizer {
-
-    // HAPI's own tree settings (JacksonStructure): exact decimals, a leading plus, single quotes, nothing after
-    // the object, no limit on string length
-    private static final ObjectMapper TREE = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
-                    .build())
-            .enable(JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS, JsonReadFeature.ALLOW_SINGLE_QUOTES)
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .nodeFactory(new JsonNodeFactory(true))
-            .build();
 
     private final FhirContext fhirContext;
     private final AnonymizationConfig config;
@@ -121,31 +100,9 @@ public final class Anonymizer {
         try {
             int start = length >= 3 && (json[offset] & 0xff) == 0xEF && (json[offset + 1] & 0xff) == 0xBB
                     && (json[offset + 2] & 0xff) == 0xBF ? 3 : 0;
-            ObjectNode tree = start < length && json[offset + start] == '{' ? tree(json, offset + start, length - start) : null;
-            if (tree != null) {
-                JacksonStructure structure = new JacksonStructure();
-                structure.setNativeObject(tree);
-                return (Resource) ((JsonParser) parser).parseResource(structure);
-            }
             return (Resource) parser.parseResource(new ByteArrayInputStream(json, offset + start, length - start));
         } catch (DataFormatException | ClassCastException e) {
             throw new AnonymizationException("The input is not a FHIR R4 JSON resource", e);
-        }
-    }
-
-    /**
-     * The JSON tree HAPI would build from these bytes, built from the bytes instead of from the characters HAPI
-     * decodes them into (a third of the parse); null when they are not a well-formed JSON object in UTF-8, to let
-     * HAPI's own path read them and fail (or not) exactly as it always has.
-     */
-    private static ObjectNode tree(byte[] json, int offset, int length) {
-        try {
-            // HAPI's parse of a tree gives Bundle entries their fullUrl as id whatever the parser is told: a Bundle
-            // goes HAPI's own way
-            return TREE.readTree(json, offset, length) instanceof ObjectNode object
-                    && !"Bundle".equals(object.path("resourceType").asText()) ? object : null;
-        } catch (IOException e) {
-            return null;
         }
     }
 
