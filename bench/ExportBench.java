@@ -194,6 +194,12 @@ public class ExportBench {
     long downloadedBytes = 0;
     double exportCpu = 0;
     Path downloads = work.resolve("downloads");
+    // a de-identified export is compared with the plain one of the same server and data, run just before it
+    double plainSeconds = query.isEmpty() ? 0 : Math.min(kickOffToManifest(http, base, "", "plain-1"),
+        kickOffToManifest(http, base, "", "plain-2"));
+    if (!query.isEmpty()) {
+      System.out.printf("plain export (kick-off→manifest) %.2f s, best of 2%n", plainSeconds);
+    }
     for (int round = 0; round < 2; round++) {
       long t = System.nanoTime();
       double cpuBefore = cpuSeconds(server);
@@ -266,7 +272,33 @@ public class ExportBench {
     System.out.printf("export + download          %.2f s  %,.0f resources/s%n", exportSeconds + downloadSeconds, withDownload);
     System.out.printf("ratio export / raw read    %.0f %%  (to the faster raw read: %s)%n",
         100 * baselineSeconds / exportSeconds, baselineSeconds == rawSeconds ? "1 COPY" : WORKERS + " COPYs");
+    if (!query.isEmpty()) {
+      System.out.printf("plain export, same run      %.2f s  %,.0f resources/s; de-identified at %.0f %% of its rate%n",
+          plainSeconds, loaded / plainSeconds, 100 * plainSeconds / exportSeconds);
+    }
+    System.out.printf("load average at the end    %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
     System.out.printf("server peak RSS (VmHWM)    %,d MB  (heap capped at 512 MB)%n", rss);
+  }
+
+  /** One export from kick-off to manifest, in seconds; its files are not downloaded. */
+  static double kickOffToManifest(HttpClient http, String base, String query, String token) throws Exception {
+    long t = System.nanoTime();
+    HttpResponse<String> kick = http.send(HttpRequest.newBuilder(URI.create(base + "/$export" + query))
+        .header("Accept", "application/fhir+json").header("Prefer", "respond-async")
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    if (kick.statusCode() != 202) {
+      throw new IllegalStateException("kick-off: " + kick.statusCode() + " " + kick.body());
+    }
+    String status = kick.headers().firstValue("Content-Location").orElseThrow();
+    HttpResponse<String> r;
+    while ((r = http.send(HttpRequest.newBuilder(URI.create(status)).build(), HttpResponse.BodyHandlers.ofString()))
+        .statusCode() == 202) {
+      Thread.sleep(20);
+    }
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("export: " + r.statusCode() + " " + r.body());
+    }
+    return (System.nanoTime() - t) / 1e9;
   }
 
   /**

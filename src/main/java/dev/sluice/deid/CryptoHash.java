@@ -19,6 +19,7 @@ final class CryptoHash {
 
     private final Mac prototype;
     private final Pattern[] literalReferences;
+    private final Set<String> resourceTypes;
 
     CryptoHash(String key, Set<String> resourceTypes) {
         try {
@@ -27,6 +28,7 @@ final class CryptoHash {
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is not available", e);
         }
+        this.resourceTypes = Set.copyOf(resourceTypes);
         String types = String.join("|", resourceTypes.stream().sorted().toList());
         literalReferences = new Pattern[] {
             Pattern.compile("^(?<prefix>((http|https)://([A-Za-z0-9\\\\/.:%$])*)?(" + types + ")/)(?<id>[A-Za-z0-9\\-.]{1,64})"
@@ -55,10 +57,57 @@ final class CryptoHash {
         }
     }
 
-    private String hashReference(String reference) {
+    /**
+     * {@code Type/id} and {@code Type/id/_history/v}, the common case, read without the first pattern (whose
+     * alternation of every resource type is most of the method's time) but with the same result; null for anything
+     * else, which the patterns then read.
+     */
+    private String hashRelative(String reference) {
+        if (reference.startsWith("http")) {
+            return null;
+        }
+        int slash = reference.indexOf('/');
+        if (slash <= 0 || !resourceTypes.contains(reference.substring(0, slash))) {
+            return null;
+        }
+        int idEnd = reference.indexOf('/', slash + 1);
+        if (idEnd < 0) {
+            idEnd = reference.length();
+        }
+        String id = reference.substring(slash + 1, idEnd);
+        String suffix = reference.substring(idEnd);
+        if (!isIdText(id) || !suffix.isEmpty() && !(suffix.startsWith(HISTORY) && isIdText(suffix.substring(HISTORY.length())))) {
+            return null;
+        }
+        return reference.substring(0, slash + 1) + hash(id) + suffix;
+    }
+
+    private static final String HISTORY = "/_history/";
+
+    /** {@code [A-Za-z0-9\-.]{1,64}}, as in the first pattern. */
+    private static boolean isIdText(String text) {
+        if (text.isEmpty() || text.length() > 64) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    String hashReference(String reference) {
         if (reference.startsWith("#")) {
             return "#" + hash(reference.substring(1));
         }
+        String relative = hashRelative(reference);
+        return relative != null ? relative : hashByPatterns(reference);
+    }
+
+    /** The reference read by the patterns alone (what {@link #hashRelative} must agree with). */
+    String hashByPatterns(String reference) {
         for (Pattern pattern : literalReferences) {
             Matcher m = pattern.matcher(reference);
             if (m.matches()) {

@@ -122,6 +122,20 @@ class MethodsTest {
     }
 
     @Test
+    void a_relative_reference_read_without_the_patterns_is_hashed_as_the_patterns_hash_it() {
+        CryptoHash hash = new CryptoHash("123", FHIR.getResourceTypes());
+        String id64 = "a".repeat(64);
+        for (String reference : List.of("Patient/23", "Patient/23/_history/2", "Patient/" + id64, "Patient/" + id64 + "b",
+                "Patient/a_b", "Patient/", "Patient//1", "Patient/1/", "Patient/1/_history/", "Patient/1/_history/x/y",
+                "Patient/1/extra", "Foo/1", "patient/1", "/Patient/1", "Patient", "Observation/a.b-C",
+                "http://x/fhir/Patient/1", "httpPatient/1", "urn:uuid:0b3c6e1a-5b4c-4f4e-9d2a-3c1b2a4d5e6f",
+                "urn:oid:1.2.3", "Patient/1\n")) {
+            assertThat(hash.hashReference(reference)).as(reference).isEqualTo(hash.hashByPatterns(reference));
+        }
+        assertThat(hash.hashReference("Patient/23")).isEqualTo("Patient/" + hash.hash("23"));
+    }
+
+    @Test
     void encrypted_values_decrypt_back_with_the_key() throws IOException {
         String key = "0123456789abcdef0123456789abcdef";
         AnonymizationConfig config = config("{\"path\": \"Patient.name.family\", \"method\": \"encrypt\"}", "\"encryptKey\": \"" + key + "\"");
