@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.sluice.auth.AuthMode;
 import dev.sluice.auth.Authenticator;
@@ -160,14 +161,15 @@ public final class Application implements AutoCloseable {
       // the local store's files are served by this server; Azure's and S3's by them
       Optional<LocalOutputStore> localFiles = config.export().storage().equals("local")
           ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE)) : Optional.empty();
+      // Entra ID: AZURE_* environment, workload identity, managed identity, Azure CLI, in that order;
+      // no instance discovery: it asks login.microsoftonline.com about the authority, which sovereign and
+      // private clouds (AZURE_AUTHORITY_HOST) cannot reach, and the authority is the operator's choice anyway
+      TokenCredential entraId = config.export().azureAccountUrl() == null ? null
+          : new DefaultAzureCredentialBuilder().disableInstanceDiscovery().build();
       OutputStore output = switch (config.export().storage()) {
-        case "azure" -> config.export().azureAccountUrl() != null
-            // Entra ID: AZURE_* environment, workload identity, managed identity, Azure CLI, in that order;
-            // no instance discovery: it asks login.microsoftonline.com about the authority, which sovereign and
-            // private clouds (AZURE_AUTHORITY_HOST) cannot reach, and the authority is the operator's choice anyway
-            ? AzureBlobOutputStore.withEntraId(config.export().azureAccountUrl(),
-                new DefaultAzureCredentialBuilder().disableInstanceDiscovery().build(), Clock.systemUTC(), ExportConfig.AZURE_BLOCK_BYTES,
-                ExportConfig.AZURE_UPLOAD_CONCURRENCY)
+        case "azure" -> entraId != null
+            ? AzureBlobOutputStore.withEntraId(config.export().azureAccountUrl(), entraId, Clock.systemUTC(),
+                ExportConfig.AZURE_BLOCK_BYTES, ExportConfig.AZURE_UPLOAD_CONCURRENCY)
             : AzureBlobOutputStore.withConnectionString(config.export().azureConnectionString(),
                 ExportConfig.AZURE_BLOCK_BYTES, ExportConfig.AZURE_UPLOAD_CONCURRENCY);
         case "s3" -> config.export().s3().store();
@@ -198,8 +200,10 @@ public final class Application implements AutoCloseable {
           exportWorkers::wake);
 
       // import: durable jobs like exports, one part per input, from the import folder
-      ImportSource importSource = new ImportSource(config.importFolder(), config.export().storage().equals("azure")
-          ? Optional.of(new BlobInputs(config.export().azureConnectionString())) : Optional.empty());
+      Optional<BlobInputs> blobInputs = !config.export().storage().equals("azure") ? Optional.empty()
+          : Optional.of(entraId != null ? BlobInputs.withEntraId(config.export().azureAccountUrl(), entraId)
+              : BlobInputs.withConnectionString(config.export().azureConnectionString()));
+      ImportSource importSource = new ImportSource(config.importFolder(), blobInputs);
       try {
         java.nio.file.Files.createDirectories(importSource.root());
       } catch (java.io.IOException e) {

@@ -1,5 +1,6 @@
 package dev.sluice.imports;
 
+import com.azure.core.credential.TokenCredential;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import java.io.IOException;
@@ -8,16 +9,26 @@ import java.util.Optional;
 
 /**
  * Inputs in the Azure Blob Storage account the server is configured with (the export store's
- * {@code --azure-connection-string}): {@code [account URL]/container/blob}. Read with the
- * server's own credentials, so a URL of another account is never fetched.
+ * {@code --azure-connection-string}, or {@code --azure-account-url} with a Microsoft Entra ID
+ * credential): {@code [account URL]/container/blob}. Read with the server's own credentials, so
+ * a URL of another account is never fetched.
  */
 public final class BlobInputs {
   private final BlobServiceClient service;
   private final String accountUrl;
 
-  public BlobInputs(String connectionString) {
-    this.service = new BlobServiceClientBuilder().connectionString(connectionString).buildClient();
+  private BlobInputs(BlobServiceClient service) {
+    this.service = service;
     this.accountUrl = service.getAccountUrl().replaceAll("/+$", "");
+  }
+
+  public static BlobInputs withConnectionString(String connectionString) {
+    return new BlobInputs(new BlobServiceClientBuilder().connectionString(connectionString).buildClient());
+  }
+
+  /** The account at {@code accountUrl}, read with Entra ID tokens (a role that may read blobs). */
+  public static BlobInputs withEntraId(String accountUrl, TokenCredential credential) {
+    return new BlobInputs(new BlobServiceClientBuilder().endpoint(accountUrl).credential(credential).buildClient());
   }
 
   /** {@code container/blob} of a URL in this account, or empty when the URL is not one of its blobs. */

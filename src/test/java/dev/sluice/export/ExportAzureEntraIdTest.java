@@ -108,4 +108,21 @@ class ExportAzureEntraIdTest {
         "sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"))).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(forged.statusCode()).as(forged.body()).isEqualTo(403);
   }
+
+  @Test
+  void an_exported_blob_is_imported_back_with_the_same_entra_id_credential() throws Exception {
+    JsonNode m = client.manifest("$export?_type=Patient&_container=sluice-entra-import");
+    JsonNode file = m.get("output").get(0);
+    String blob = file.get("url").asText().substring(0, file.get("url").asText().indexOf('?'));
+
+    HttpResponse<String> r = client.post("$import", dev.sluice.imports.ImportClient.request("IncrementalLoad", blob,
+        "Patient"), "Accept", "application/fhir+json", "Prefer", "respond-async");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    HttpResponse<String> done = client.await(r.headers().firstValue("Content-Location").orElseThrow());
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    JsonNode result = ExportClient.read(done.body());
+    assertThat(dev.sluice.imports.ImportClient.imported(result)).isEqualTo(file.get("count").asLong());
+    assertThat(result.get("error")).isEmpty();
+  }
 }

@@ -206,6 +206,6 @@ class ExportHistoryTest {
     HttpResponse<String> done = client.await(r.headers().firstValue("Content-Location").orElseThrow());
     JsonNode m = ExportClient.read(done.body());
     assertThat(String.join("\n", client.lines(m, "error", "OperationOutcome")))
-        .contains("includeAssociatedData=RelevantProvenanceResources");
+        .contains("includeAssociatedData 'RelevantProvenanceResources' was left out");
   }
 }

@@ -70,6 +70,24 @@ class ExportStu4Test {
   }
 
   @Test
+  void include_associated_data_history_as_a_coding_writes_the_earlier_versions() {
+    String first = "{\"resourceType\":\"Basic\",\"id\":\"stu4-h\",\"code\":{\"text\":\"one\"}}";
+    client.put("Basic/stu4-h", first);
+    client.put("Basic/stu4-h", first.replace("one", "two"));
+    JsonNode manifest = manifest(client.post("$export", parameters("{\"name\":\"_type\",\"valueString\":\"Basic\"}",
+        "{\"name\":\"includeAssociatedData\",\"valueCoding\":{\"system\":\"" + ASSOCIATED + "\",\"code\":\"_history\"}}"),
+        ExportClient.ASYNC));
+    List<String> history = new java.util.ArrayList<>();
+    for (JsonNode f : manifest.get("output")) {
+      if (f.get("url").asText().matches(".*/Basic-history-[0-9]+\\.ndjson")) {
+        history.addAll(client.download(f.get("url").asText()));
+      }
+    }
+    assertThat(history).filteredOn(l -> ExportClient.id(l).equals("stu4-h")).singleElement().asString()
+        .contains("\"versionId\":\"1\"").contains("\"text\":\"one\"");
+  }
+
+  @Test
   void include_associated_data_of_another_code_system_is_a_400() {
     HttpResponse<String> r = client.post("$export", parameters(
         "{\"name\":\"includeAssociatedData\",\"valueCoding\":{\"system\":\"http://example.org/x\",\"code\":\"_mine\"}}"),
