@@ -40,6 +40,16 @@ public final class ImportJobTable {
                 (select mode from import_job j where j.id = p.job_id)
       """;
 
+  // The start of every batch: renews the lease and locks the part's row until the batch ends, so
+  // that no claim (whose pick skips locked rows) takes the part from a worker that is alive but
+  // slow (a lock wait, a slow disk): a lapse then means a dead process, and costs an attempt.
+  private static final String HOLD =
+      """
+      update import_part set lease_until = now() + ?::interval
+       where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'
+         and exists (select 1 from import_job j where j.id = import_part.job_id and j.status = 'running')
+      """;
+
   // The fence of every batch: it moves the checkpoint and renews the lease only while the part
   // is still this attempt's and the job still runs; zero rows and the batch is rolled back.
   private static final String CHECKPOINT =
@@ -165,6 +175,23 @@ public final class ImportJobTable {
         return Optional.of(new ClaimedPart(rs.getObject(1, UUID.class), rs.getInt(2), rs.getString(3), rs.getString(4),
             rs.getString(5), rs.getInt(6), rs.getLong(7), rs.getString(8)));
       }
+    }
+  }
+
+  /**
+   * First in a batch's transaction: renews the lease and holds the part's row until the
+   * transaction ends.
+   *
+   * @return false when the part is no longer this attempt's or the job no longer runs: roll back
+   */
+  static boolean hold(Connection c, ClaimedPart part, String owner, Duration lease) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(HOLD)) {
+      ps.setString(1, lease.toMillis() + " milliseconds");
+      ps.setObject(2, part.jobId());
+      ps.setInt(3, part.partNo());
+      ps.setString(4, owner);
+      ps.setInt(5, part.attempt());
+      return ps.executeUpdate() == 1;
     }
   }
 

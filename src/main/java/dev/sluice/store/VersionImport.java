@@ -127,6 +127,10 @@ public final class VersionImport {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        if (!ImportJobTable.hold(c, part, owner, lease)) {
+          c.rollback();
+          return new Result(false, 0, List.of());
+        }
         SearchIndexWriter.Batch index = indexer.begin(c);
         Instant clock = clock(c);
         Map<String, History> histories = load(c, lines);

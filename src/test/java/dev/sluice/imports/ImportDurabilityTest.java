@@ -105,6 +105,77 @@ class ImportDurabilityTest {
       dev.sluice.testing.TestServer.deleteTree(dir);
     }
   }
+  @Test
+  void a_batch_that_waits_longer_than_the_lease_keeps_its_part() throws Exception {
+    Path dir = Files.createTempDirectory("sluice-import-wait");
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= LINES; i++) {
+      lines.add(patient(i));
+    }
+    Files.createDirectories(dir.resolve("imports"));
+    Files.writeString(dir.resolve("imports/patients.ndjson"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    try (ChildServer server = ChildServer.start(dir, ChildServer.freePort(), "--export-lease", "2")) {
+      String status;
+      try (Connection lock = server.dataSource().getConnection(); Connection watch = server.dataSource().getConnection()) {
+        lock.setAutoCommit(false);
+        lock.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+            + " values ('Patient', 'dur-" + HELD + "', 1, now(), false)");
+        HttpResponse<String> kick = send("POST", server.base() + "/$import",
+            ImportClient.request("IncrementalLoad", "patients.ndjson", "Patient"));
+        assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+        status = kick.headers().firstValue("Content-Location").orElseThrow();
+        awaitLine(watch, 1001);
+        awaitLockWait(watch);
+        int waiting = attempt(watch);
+        awaitLeaseLapsed(watch);
+
+        // the worker is alive, only slow: a claim (of this process's other worker, or of another process) must not
+        // take its part, or each lapse would cost an attempt and a long wait would fail the job
+        assertThat(new dev.sluice.store.ImportJobTable(server.dataSource()).claim("intruder", java.time.Duration
+            .ofMinutes(1))).isEmpty();
+        assertThat(attempt(watch)).as("still the waiting batch's attempt").isEqualTo(waiting);
+        lock.rollback();
+      }
+      JsonNode result = null;
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (result == null) {
+        HttpResponse<String> s = send("GET", status, null);
+        if (s.statusCode() == 200) {
+          result = ImportClient.read(s.body());
+        } else {
+          assertThat(s.statusCode()).as(s.body()).isEqualTo(202);
+          assertThat(System.nanoTime()).as("import finished in time").isLessThan(deadline);
+          Thread.sleep(200);
+        }
+      }
+      assertThat(ImportClient.imported(result)).isEqualTo(LINES);
+      assertThat(result.get("error")).isEmpty();
+    } finally {
+      dev.sluice.testing.TestServer.deleteTree(dir);
+    }
+  }
+
+  private static int attempt(Connection c) throws Exception {
+    try (ResultSet rs = c.createStatement().executeQuery("select attempt from import_part")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** Waits until the part's lease has lapsed (its batch still waiting). */
+  private static void awaitLeaseLapsed(Connection c) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select bool_and(lease_until < now()) from import_part")) {
+        rs.next();
+        if (rs.getBoolean(1)) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as("lease lapsed in time").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
 
   /** Waits until the part's checkpoint reached {@code line}: the first batch is committed. */
   private static void awaitLine(Connection c, long line) throws Exception {
