@@ -122,7 +122,8 @@ public final class Application implements AutoCloseable {
 
   public static Application start(Config config) {
     log.info("Starting Sluice {} with {}", Version.current(), config);
-    PortInUse.check(config.host(), config.port());
+    PortInUse.check(config.host(), config.port(), "--port");
+    config.edge().managementPort().ifPresent(p -> PortInUse.check(config.host(), p, "--management-port"));
     warnIfLinksFollowHost(config);
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new ClassLoaderMetrics().bindTo(metrics);
@@ -219,7 +220,7 @@ public final class Application implements AutoCloseable {
 
       FhirServer server = new FhirServer(
           new FhirServer.Settings(config.host(), config.port(), config.publicBaseUrl(), config.maxBodyBytes(),
-              config.log().accessLog(), config.edge().tls()),
+              config.log().accessLog(), config.edge().tls(), config.edge().managementPort()),
           Version.current(), fhir, database, store, new FhirServer.Search(parser, search, parameters, compartment),
           exports, localFiles, exportTypes, imports, security(config, database), metrics).start();
       log.info("Sluice FHIR server ready at {}://{}:{}/fhir", config.edge().tls().isPresent() ? "https" : "http",

@@ -84,7 +84,7 @@ public record Config(
     export.validate(problems);
     log.validate(problems);
     auth.validate(problems, host);
-    edge.validate(problems, auth.mode());
+    edge.validate(problems, auth.mode(), port);
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }

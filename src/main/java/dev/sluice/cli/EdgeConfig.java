@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The settings of {@link Config} at the server's edge besides the mode of {@link AuthConfig}:
@@ -19,8 +20,20 @@ import java.util.Optional;
  * @param tls {@code --tls-cert} and {@code --tls-key}, or empty for plain HTTP
  * @param auditFile {@code --audit-log}: the file the {@code sluice.audit} lines go to (instead
  *     of the server log), or empty
+ * @param managementPort {@code --management-port}: the port {@code /health}, {@code /health/ready}
+ *     and {@code /metrics} move to (plain HTTP, same host), or empty to serve them on the FHIR port
  */
-public record EdgeConfig(Oidc oidc, Optional<TlsFiles> tls, Optional<Path> auditFile) {
+public record EdgeConfig(Oidc oidc, Optional<TlsFiles> tls, Optional<Path> auditFile, OptionalInt managementPort) {
+
+  /** Probes and metrics on the FHIR port. */
+  public EdgeConfig(Oidc oidc, Optional<TlsFiles> tls, Optional<Path> auditFile) {
+    this(oidc, tls, auditFile, OptionalInt.empty());
+  }
+
+  /** The same settings with probes and metrics on this port (or, empty, on the FHIR port). */
+  public EdgeConfig withManagementPort(OptionalInt port) {
+    return new EdgeConfig(oidc, tls, auditFile, port);
+  }
 
   /**
    * @param issuer {@code --oidc-issuer}, exactly as the identity provider states it, or null
@@ -47,7 +60,14 @@ public record EdgeConfig(Oidc oidc, Optional<TlsFiles> tls, Optional<Path> audit
     return new EdgeConfig(Oidc.of(null, null, Optional.empty()), Optional.empty(), Optional.empty());
   }
 
-  void validate(List<String> problems, AuthMode mode) {
+  void validate(List<String> problems, AuthMode mode, int fhirPort) {
+    managementPort.ifPresent(p -> {
+      if (p < 1 || p > 65535) {
+        problems.add("--management-port (SLUICE_MANAGEMENT_PORT) must be between 1 and 65535, got " + p);
+      } else if (p == fhirPort) {
+        problems.add("--management-port (SLUICE_MANAGEMENT_PORT) must differ from --port, both are " + p);
+      }
+    });
     boolean oidcMode = mode == AuthMode.OIDC;
     if (oidcMode && blank(oidc.issuer())) {
       problems.add("--auth oidc needs --oidc-issuer (SLUICE_OIDC_ISSUER), the identity provider's issuer URL");
@@ -105,6 +125,7 @@ public record EdgeConfig(Oidc oidc, Optional<TlsFiles> tls, Optional<Path> audit
   @Override
   public String toString() {
     return "oidcIssuer=" + oidc.issuer() + ", oidcAudience=" + oidc.audience() + ", oidcRoles="
-        + oidc.rolesFile().orElse(null) + ", tls=" + tls.isPresent() + ", auditLog=" + auditFile.orElse(null);
+        + oidc.rolesFile().orElse(null) + ", tls=" + tls.isPresent() + ", auditLog=" + auditFile.orElse(null)
+        + ", managementPort=" + (managementPort.isPresent() ? managementPort.getAsInt() : "none");
   }
 }

@@ -14,7 +14,7 @@ final class PortInUse extends IllegalStateException {
   }
 
   /** Binds the address and lets it go again; port 0 (any free port) always works. */
-  static void check(String host, int port) {
+  static void check(String host, int port, String option) {
     if (port == 0) {
       return;
     }
@@ -24,7 +24,7 @@ final class PortInUse extends IllegalStateException {
       probe.bind(new InetSocketAddress(host, port));
     } catch (IOException e) {
       throw new PortInUse("cannot listen on " + host + ":" + port + " (" + e.getMessage()
-          + "); is another server using it? Choose another with --port");
+          + "); is another server using it? Choose another with " + option);
     }
   }
 }

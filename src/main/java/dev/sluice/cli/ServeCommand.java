@@ -4,6 +4,7 @@ import dev.sluice.auth.AuthMode;
 import dev.sluice.store.DataDirRefused;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -158,6 +159,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Write the audit log (one JSON line per request) to this file instead of the server log (env SLUICE_AUDIT_LOG).")
   Path auditLog;
 
+  @Option(names = "--management-port", defaultValue = "${env:SLUICE_MANAGEMENT_PORT}",
+      description = "Serve /health, /health/ready and /metrics on this port (plain HTTP, the same host) instead of"
+          + " the FHIR port, which then answers 404 for them (env SLUICE_MANAGEMENT_PORT).")
+  Integer managementPort;
+
   @Option(names = "--log-format", defaultValue = "${env:SLUICE_LOG_FORMAT:-text}",
       description = "Console log format: text or json, one JSON object per line (env SLUICE_LOG_FORMAT; default ${DEFAULT-VALUE}).")
   LogConfig.Format logFormat;
@@ -183,7 +189,8 @@ final class ServeCommand implements Callable<Integer> {
         new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),
-            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog)), importDir)
+            EdgeConfig.tls(tlsCert, tlsKey), Optional.ofNullable(auditLog),
+            managementPort == null ? OptionalInt.empty() : OptionalInt.of(managementPort)), importDir)
         .validate();
   }
 

@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -55,9 +56,10 @@ public final class FhirServer implements AutoCloseable {
    * @param publicBaseUrl the base URL for links (ending in /fhir), or null to derive it per request
    * @param accessLog one line per request on the logger {@code sluice.access}
    * @param tls the certificate and key to serve HTTPS with, or empty for plain HTTP
+   * @param managementPort the port of probes and metrics (plain HTTP, same host), or empty for the FHIR port
    */
   public record Settings(String host, int port, String publicBaseUrl, long maxBodyBytes, boolean accessLog,
-      Optional<TlsFiles> tls) {}
+      Optional<TlsFiles> tls, OptionalInt managementPort) {}
 
   /**
    * The access log's line, in Jetty's CustomRequestLog format: method, path without the query
@@ -95,6 +97,8 @@ public final class FhirServer implements AutoCloseable {
   }
 
   private final Javalin app;
+  /** Probes and metrics when they have a port of their own, else null (they are routes of {@link #app}). */
+  private final Javalin management;
   private final Settings settings;
   private final Authenticator authenticator;
 
@@ -169,10 +173,17 @@ public final class FhirServer implements AutoCloseable {
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
-    // Open without a token: probes, the CapabilityStatement (it says how to get one).
-    app.get("/health", ctx -> ctx.json(java.util.Map.of("status", "UP")));
-    app.get("/health/ready", ctx -> ready(ctx, database, responses));
-    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+    // Open without a token: probes (unless on their own port), the CapabilityStatement (it says how to get one).
+    if (settings.managementPort().isPresent()) {
+      this.management = Javalin.create(config -> {
+        config.useVirtualThreads = true;
+        config.showJavalinBanner = false;
+      });
+      probes(management, database, responses, metrics);
+    } else {
+      this.management = null;
+      probes(app, database, responses, metrics);
+    }
     app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
     if (security.provider() != null) {
       app.get("/fhir/.well-known/smart-configuration", provider::configuration);
@@ -272,6 +283,12 @@ public final class FhirServer implements AutoCloseable {
     };
   }
 
+  private static void probes(Javalin on, Database database, Responses responses, PrometheusMeterRegistry metrics) {
+    on.get("/health", ctx -> ctx.json(java.util.Map.of("status", "UP")));
+    on.get("/health/ready", ctx -> ready(ctx, database, responses));
+    on.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+  }
+
   /** Readiness: 200 only when the database accepts a new connection (liveness is /health). */
   private static void ready(Context ctx, Database database, Responses responses) {
     java.util.Optional<String> refused = database.refusesNewConnections();
@@ -300,6 +317,9 @@ public final class FhirServer implements AutoCloseable {
   }
 
   public FhirServer start() {
+    if (management != null) {
+      management.start(settings.host(), settings.managementPort().getAsInt());
+    }
     app.start(settings.host(), settings.port());
     return this;
   }
@@ -311,5 +331,8 @@ public final class FhirServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    if (management != null) {
+      management.stop();
+    }
   }
 }
