@@ -109,6 +109,44 @@ class ImportTest {
     assertThat(ImportClient.read(server.get("Patient?_id=imp-h").body()).path("entry").size()).isEqualTo(0);
   }
 
+  /**
+   * InitialLoad stages histories as IncrementalLoad writes them: a later batch's version replaces
+   * the staged index rows of a resource staged by an earlier batch, a soft delete removes them.
+   */
+  @Test
+  void an_initial_load_keeps_histories_across_batches_and_indexes_the_current_versions() {
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 1100; i++) {
+      lines.add(practitioner("pr-" + i, "1", "2020-01-01T00:00:00.000Z", "First" + i, false));
+    }
+    lines.add(practitioner("pr-1", "2", "2020-02-01T00:00:00.000Z", "Second", false));
+    lines.add(practitioner("pr-2", "2", "2020-02-01T00:00:00.000Z", "First2", true));
+    client.write("practitioners.ndjson", lines);
+
+    JsonNode result = client.run(ImportClient.request("InitialLoad", "practitioners.ndjson", "Practitioner"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(1102);
+    assertThat(result.get("error")).isEmpty();
+    assertThat(ImportClient.read(server.get("Practitioner?_summary=count").body()).path("total").asLong())
+        .isEqualTo(1099);
+    assertThat(ImportClient.read(server.get("Practitioner?family=Second").body()).path("entry").size()).isEqualTo(1);
+    assertThat(ImportClient.read(server.get("Practitioner?family:exact=First1").body()).path("entry").size())
+        .isZero();
+    assertThat(ImportClient.read(server.get("Practitioner?family:exact=First2").body()).path("entry").size())
+        .isZero();
+    assertThat(ImportClient.read(server.get("Practitioner?family:exact=First1100").body()).path("entry").size())
+        .isEqualTo(1);
+    assertThat(server.get("Practitioner/pr-2").statusCode()).isEqualTo(410);
+    assertThat(ImportClient.read(server.get("Practitioner/pr-1/_history").body()).path("entry").size()).isEqualTo(2);
+  }
+
+  private static String practitioner(String id, String version, String lastUpdated, String family, boolean deleted) {
+    return "{\"resourceType\":\"Practitioner\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\"" + version
+        + "\",\"lastUpdated\":\"" + lastUpdated + "\"" + (deleted ? ",\"extension\":[{\"url\":\""
+        + ImportClient.DELETED_STATE + "\",\"valueString\":\"soft-deleted\"}]" : "") + "},\"name\":[{\"family\":\""
+        + family + "\"}]}";
+  }
+
   @Test
   void importing_the_same_file_twice_changes_nothing() {
     client.write("twice.ndjson", List.of(
