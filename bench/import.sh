@@ -12,7 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
-scale_medium
+scale_medium "$here" "$k"
 data="$(readlink -f "$data")"   # a symlinked folder is read like a real one
 export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
 
@@ -41,6 +41,22 @@ serve() {
     sleep 0.5
   done
   echo "bench: the $1 server did not answer" >&2; exit 1
+}
+
+cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+postgres_cpu() {  # the postmaster of the running server and its backends, in CPU seconds
+  local pm
+  pm=$(pgrep -f -- "-D $tmp/postgres" | head -1 || true)
+  [ -n "$pm" ] || { echo 0; return; }
+  { cpu_of "$pm"; ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {print s+0}'
+}
+cpu0() { server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu); }
+cpu_used() {  # "JVM s, PostgreSQL s" since cpu0
+  echo "server JVM $(( $(cpu_of "$server") - server_cpu0 )) s, PostgreSQL $(( $(postgres_cpu) - pg_cpu0 )) s"
+}
+stages() {  # the import parts' own account of their time, summed over the parts (server log)
+  grep -o 'resources in [0-9]* ms (parse [0-9]* ms, index rows [0-9]* ms, other write [0-9]* ms)' "$1" \
+    | awk '{t+=$3; p+=$6; i+=$10; w+=$14} END {printf "parts %.1f s: parse %.1f s, index rows %.1f s, other write (SQL) %.1f s", t/1000, p/1000, i/1000, w/1000}'
 }
 
 count_all() {  # the resources a server holds
@@ -88,10 +104,12 @@ import_run() {  # BASE MODE
 
 echo "bench: 1/3 sluice load of $lines resources ..." >&2
 serve load; load_base=$base
+cpu0
 t0=$(date +%s.%N)
 "$here/sluice" load "$data" --server "$load_base" > "$work/import-load.out" 2> "$work/import-load.err"
 t1=$(date +%s.%N)
 load_s=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
+echo "sluice load CPU: $(cpu_used) (loader not counted)" > "$work/import-cpu.txt"
 load_n=$(count_all "$load_base"); answers "$load_base" > "$work/answers-load.txt"
 load_avg_load=$(cut -d' ' -f1-3 /proc/loadavg)
 kill "$server"; wait "$server" 2>/dev/null || true
@@ -99,7 +117,9 @@ kill "$server"; wait "$server" 2>/dev/null || true
 echo "bench: 2/3 \$import InitialLoad ..." >&2
 serve initial; initial_base=$base
 mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"   # copied outside the measurement
+cpu0
 initial_s=$(import_run "$initial_base" InitialLoad)
+echo "InitialLoad CPU: $(cpu_used); $(stages "$work/import-initial-server-x$k.log")" >> "$work/import-cpu.txt"
 initial_n=$(count_all "$initial_base"); answers "$initial_base" > "$work/answers-initial.txt"
 initial_errors=$(python3 -c "import json; print(sum(e['count'] for e in json.load(open('$work/import-InitialLoad-status.json'))['error']))")
 initial_avg=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -108,12 +128,15 @@ kill "$server"; wait "$server" 2>/dev/null || true
 echo "bench: 3/3 \$import IncrementalLoad ..." >&2
 serve incremental; incremental_base=$base
 mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"
+cpu0
 incremental_s=$(import_run "$incremental_base" IncrementalLoad)
+echo "IncrementalLoad CPU: $(cpu_used); $(stages "$work/import-incremental-server-x$k.log")" >> "$work/import-cpu.txt"
 incremental_n=$(count_all "$incremental_base"); answers "$incremental_base" > "$work/answers-incremental.txt"
 incremental_errors=$(python3 -c "import json; print(sum(e['count'] for e in json.load(open('$work/import-IncrementalLoad-status.json'))['error']))")
 incremental_avg=$(cut -d' ' -f1-3 /proc/loadavg)
 
 same_initial=$(cmp -s "$work/answers-load.txt" "$work/answers-initial.txt" && echo equal || echo DIFFERENT)
+set +e
 same_incremental=$(cmp -s "$work/answers-load.txt" "$work/answers-incremental.txt" && echo equal || echo DIFFERENT)
 python3 - "$lines" "$k" "$load_s" "$load_n" "$initial_s" "$initial_n" "$initial_errors" "$incremental_s" \
   "$incremental_n" "$incremental_errors" "$same_initial" "$same_incremental" "$load_avg_load" "$initial_avg" \
@@ -136,3 +159,6 @@ ok = load_n == lines and ini_n == lines and inc_n == lines and a[11] == "equal" 
 print("counts and answers: " + ("OK" if ok else "MISMATCH"))
 sys.exit(0 if ok else 1)
 PY
+status=$?
+cat "$work/import-cpu.txt"
+exit $status

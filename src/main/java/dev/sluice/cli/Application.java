@@ -214,7 +214,8 @@ public final class Application implements AutoCloseable {
           config.export().requireAsyncHeaders());
       ImportJobTable importJobs = new ImportJobTable(database.dataSource());
       importWorkers = new ImportWorkers(importSettings, importJobs, importSource, fhir,
-          new VersionImport(database.dataSource(), fhir, indexer), named(executors, "import-worker-").executor(),
+          new VersionImport(database.dataSource(), fhir, indexer),
+          new dev.sluice.store.InitialLoadStage(database.dataSource()), named(executors, "import-worker-").executor(),
           owner).start();
       ImportJobs imports = new ImportJobs(importJobs, importSource, fhir, importSettings, importWorkers::wake);
 

@@ -63,7 +63,8 @@ final class ImportRoutes {
     switch (status) {
       case ImportStatus.Running r -> {
         ctx.header("X-Progress", r.partsDone() + " of " + r.parts() + " inputs done, " + r.imported()
-            + " resources imported, " + r.errors() + " lines refused");
+            + " resources imported, " + r.errors() + " lines refused"
+            + (r.merging() ? "; making them visible (InitialLoad merge)" : ""));
         ctx.header("Retry-After", "1");
         ctx.status(202);
       }

@@ -83,7 +83,8 @@ public final class ImportJobs {
           }
         }
       }
-      jobs.insert(id, caller.clientId(), request.mode().fhirName(), requestUrl, parts);
+      jobs.insert(id, caller.clientId(), request.mode().fhirName(), requestUrl, parts,
+          request.mode() == ImportMode.INITIAL);
     } catch (SQLException e) {
       throw FhirException.internal("Starting the import failed: " + e.getMessage(), e);
     }
@@ -105,7 +106,8 @@ public final class ImportJobs {
         case "failed" -> new ImportStatus.Failed(job.get().error());
         default -> new ImportStatus.Running(parts.stream().mapToLong(ImportJobTable.PartRow::imported).sum(),
             parts.stream().mapToLong(ImportJobTable.PartRow::errors).sum(),
-            (int) parts.stream().filter(p -> p.status().equals("done")).count(), parts.size());
+            (int) parts.stream().filter(p -> p.status().equals("done")).count(), parts.size(),
+            job.get().status().equals("merging"));
       });
     } catch (SQLException e) {
       throw FhirException.internal("Reading the import's status failed: " + e.getMessage(), e);

@@ -1,8 +1,10 @@
 package dev.sluice.imports;
 
 import dev.sluice.store.ImportJobTable;
+import dev.sluice.store.InitialLoadStage;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,6 +27,7 @@ public final class ImportWorkers implements AutoCloseable {
   private final ImportSettings settings;
   private final ImportJobTable jobs;
   private final PartImport importer;
+  private final InitialLoadStage stage;
   private final ExecutorService pool;
   private final String owner;
   private final AtomicBoolean stopping = new AtomicBoolean();
@@ -33,7 +36,8 @@ public final class ImportWorkers implements AutoCloseable {
 
   /** @param pool runs the worker loops (created and shut down by the caller) */
   public ImportWorkers(ImportSettings settings, ImportJobTable jobs, ImportSource source, dev.sluice.fhir.FhirModel fhir,
-      dev.sluice.store.VersionImport writer, ExecutorService pool, String owner) {
+      dev.sluice.store.VersionImport writer, InitialLoadStage stage, ExecutorService pool, String owner) {
+    this.stage = stage;
     this.settings = settings;
     this.jobs = jobs;
     this.importer = new PartImport(jobs, source, new LineCheck(fhir), writer, settings, owner);
@@ -78,7 +82,7 @@ public final class ImportWorkers implements AutoCloseable {
           log.error("Import {} failed: part {} failed {} times", part.get().jobId(), part.get().partNo(), MAX_ATTEMPTS);
         } else if (part.isPresent()) {
           importer.run(part.get(), stopping);
-        } else {
+        } else if (!merge() && jobs.dropLeftoverStage().isEmpty()) {
           idle(settings.poll());
         }
       } catch (InterruptedException e) {
@@ -96,6 +100,28 @@ public final class ImportWorkers implements AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /** Merges the staging tables of an InitialLoad whose inputs are all staged; false when none waits. */
+  private boolean merge() throws java.sql.SQLException {
+    Optional<ImportJobTable.ClaimedMerge> merge = jobs.claimMerge(owner, settings.lease());
+    if (merge.isEmpty()) {
+      return false;
+    }
+    UUID job = merge.get().jobId();
+    if (merge.get().attempt() > MAX_ATTEMPTS) {
+      jobs.fail(job, "Merging the staged resources failed " + MAX_ATTEMPTS + " times; see the server log");
+      log.error("Import {} failed: its merge failed {} times", job, MAX_ATTEMPTS);
+      return true;
+    }
+    log.info("Import {}: every input staged; merging (attempt {})", job, merge.get().attempt());
+    switch (stage.merge(job, merge.get().tables())) {
+      case InitialLoadStage.Outcome.Merged m -> log.info("Import {} completed", job);
+      case InitialLoadStage.Outcome.Conflict c -> log.warn("Import {} failed: {} was written meanwhile", job,
+          c.reference());
+      case InitialLoadStage.Outcome.Gone g -> log.info("Import {}: no longer waiting for its merge", job);
+    }
+    return true;
   }
 
   @Override

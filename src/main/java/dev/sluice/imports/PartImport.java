@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +17,31 @@ import org.slf4j.LoggerFactory;
  * writes the lines in batches, each batch with the checkpoint after it in one transaction. A
  * crash loses at most the batch in progress, which the next claim reads again; a line is
  * never imported twice, and a refused line is reported once.
+ *
+ * <p>Reading and checking (the strict parse: most of an import's CPU in the JVM) run on a
+ * thread of their own, one batch ahead of the writes, with the lines of a batch checked in
+ * parallel: the parse of the next batch and the database's work on this one use every core,
+ * even when one large input is left (bench/README.md, "Import"). Batches are still written in
+ * line order, each with its checkpoint.
  */
 final class PartImport {
   private static final Logger log = LoggerFactory.getLogger(PartImport.class);
+
+  /** What the reading thread hands to the writing one. */
+  private sealed interface Chunk {
+    /** Checked lines; the checkpoint after them is {@code nextLine}. */
+    record Batch(List<ImportedVersion> lines, List<ImportJobTable.LineError> refused, long nextLine, long parseNanos)
+        implements Chunk {}
+
+    /** The input ended. */
+    record End() implements Chunk {}
+
+    /** The input could not be read further (missing, corrupt gzip): one error for the input. */
+    record Unreadable(long nextLine, IOException error) implements Chunk {}
+
+    /** Reading failed otherwise (a bug, no memory left): the part fails as a failed batch does. */
+    record Failed(Throwable error) implements Chunk {}
+  }
 
   private final ImportJobTable jobs;
   private final ImportSource source;
@@ -40,61 +63,131 @@ final class PartImport {
   void run(ImportJobTable.ClaimedPart part, AtomicBoolean stopping) throws SQLException {
     long started = System.nanoTime();
     long imported = 0;
-    List<ImportedVersion> batch = new ArrayList<>(settings.batchLines());
-    List<ImportJobTable.LineError> refused = new ArrayList<>();
-    long batchBytes = 0;
-    long lastLine = part.nextLine() - 1;
-    try (InputLines lines = new InputLines(source.open(part.location()))) {
-      InputLines.Line line;
-      while ((line = lines.next()) != null) {
-        if (line.number() < part.nextLine()) {
-          continue; // imported before the part was taken over
+    long parseNanos = 0;
+    long writeNanos = 0;
+    long indexNanos = 0;
+    // a handoff, not a buffer: at most one batch waits while one is written (the heap is small)
+    SynchronousQueue<Chunk> chunks = new SynchronousQueue<>();
+    Thread reader = Thread.ofPlatform().daemon().name("import-read-" + part.jobId() + "-" + part.partNo())
+        .start(() -> read(part, chunks));
+    try {
+      while (true) {
+        Chunk chunk;
+        try {
+          chunk = chunks.take();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
         }
-        lastLine = line.number();
-        switch (check.check(line.number(), line.bytes(), part.type())) {
-          case LineCheck.Checked.Accepted a -> {
-            batch.add(a.version());
-            batchBytes += line.bytes().length;
+        switch (chunk) {
+          case Chunk.Batch b -> {
+            boolean full = b.lines().size() + b.refused().size() >= settings.batchLines();
+            if (full && stopping.get()) {
+              jobs.release(part, owner);
+              return;
+            }
+            parseNanos += b.parseNanos();
+            long t1 = System.nanoTime();
+            VersionImport.Result result = writer.write(part.tables(), part, owner, settings.lease(), b.nextLine(),
+                b.lines(), b.refused());
+            writeNanos += System.nanoTime() - t1;
+            indexNanos += result.indexNanos();
+            if (!result.committed()) {
+              log.info("Import {} part {}: cancelled or taken over; stopping", part.jobId(), part.partNo());
+              return;
+            }
+            imported += result.imported();
           }
-          case LineCheck.Checked.Refused r -> refused.add(new ImportJobTable.LineError(r.line(),
-              VersionImport.outcome(part.inputUrl(), r.line(), r.reason())));
-        }
-        if (batch.size() + refused.size() >= settings.batchLines() || batchBytes >= settings.batchBytes()) {
-          if (stopping.get()) {
-            jobs.release(part, owner);
+          case Chunk.Unreadable u -> {
+            // the lines read before the failure are imported (the batch before this chunk)
+            log.info("Import {} part {}: input {} unreadable: {}", part.jobId(), part.partNo(), part.inputUrl(),
+                u.error().toString());
+            if (jobs.checkpoint(part, owner, settings.lease(), u.nextLine(), List.of(new ImportJobTable.LineError(0,
+                VersionImport.outcome(part.inputUrl(), 0, "the input could not be read: " + u.error().getMessage()))))) {
+              jobs.finish(part, owner);
+            }
             return;
           }
-          VersionImport.Result result = writer.write(part, owner, settings.lease(), lastLine + 1, batch, refused);
-          if (!result.committed()) {
-            log.info("Import {} part {}: cancelled or taken over; stopping", part.jobId(), part.partNo());
+          case Chunk.Failed f -> {
+            throw new IllegalStateException("Reading input " + part.inputUrl() + " failed: " + f.error(), f.error());
+          }
+          case Chunk.End e -> {
+            jobs.finish(part, owner);
+            // where the time went (bench/import.sh sums these): reading and parsing (on the reading
+            // thread, alongside the writes), index rows, the rest of the writes
+            log.info("Import {} part {} ({}): {} resources in {} ms (parse {} ms, index rows {} ms, other write {} ms)",
+                part.jobId(), part.partNo(), part.inputUrl(), imported, (System.nanoTime() - started) / 1_000_000,
+                parseNanos / 1_000_000, indexNanos / 1_000_000, (writeNanos - indexNanos) / 1_000_000);
             return;
           }
-          imported += result.imported();
-          batch.clear();
-          refused.clear();
-          batchBytes = 0;
         }
       }
-    } catch (IOException e) {
-      // missing, unreadable, corrupt gzip: one error for the input, whose lines read so far stay imported
-      log.info("Import {} part {}: input {} unreadable: {}", part.jobId(), part.partNo(), part.inputUrl(), e.toString());
-      refused.clear();
-      batch.clear();
-      if (jobs.checkpoint(part, owner, settings.lease(), lastLine + 1, List.of(new ImportJobTable.LineError(0,
-          VersionImport.outcome(part.inputUrl(), 0, "the input could not be read: " + e.getMessage()))))) {
-        jobs.finish(part, owner);
-      }
-      return;
+    } finally {
+      reader.interrupt(); // stops a reader still waiting to hand over a batch
     }
-    if (!batch.isEmpty() || !refused.isEmpty()) {
-      VersionImport.Result result = writer.write(part, owner, settings.lease(), lastLine + 1, batch, refused);
-      if (!result.committed()) {
+  }
+
+  /**
+   * On the reading thread: the part's lines from its checkpoint, checked, in batches. The lines
+   * of a batch are checked in parallel (the common pool and this thread: every core), in order.
+   */
+  private void read(ImportJobTable.ClaimedPart part, SynchronousQueue<Chunk> chunks) {
+    List<InputLines.Line> raw = new ArrayList<>(settings.batchLines());
+    long rawBytes = 0;
+    long lastLine = part.nextLine() - 1;
+    try {
+      try (InputLines lines = new InputLines(source.open(part.location()))) {
+        InputLines.Line line;
+        while ((line = lines.next()) != null) {
+          if (line.number() < part.nextLine()) {
+            continue; // imported before the part was taken over
+          }
+          lastLine = line.number();
+          raw.add(line);
+          rawBytes += line.bytes() == null ? 0 : line.bytes().length;
+          if (raw.size() >= settings.batchLines() || rawBytes >= settings.batchBytes()) {
+            chunks.put(checked(part, raw, lastLine + 1));
+            raw = new ArrayList<>(settings.batchLines());
+            rawBytes = 0;
+          }
+        }
+      } catch (IOException e) {
+        if (!raw.isEmpty()) {
+          chunks.put(checked(part, raw, lastLine + 1));
+        }
+        chunks.put(new Chunk.Unreadable(lastLine + 1, e));
         return;
       }
-      imported += result.imported();
+      if (!raw.isEmpty()) {
+        chunks.put(checked(part, raw, lastLine + 1));
+      }
+      chunks.put(new Chunk.End());
+    } catch (InterruptedException e) {
+      // the writing side stopped (shutdown, cancel, takeover, a failed batch): nothing more to hand over
+    } catch (RuntimeException | Error e) {
+      raw = null; // what was read goes, so that an OutOfMemoryError leaves room for the handover
+      try {
+        chunks.put(new Chunk.Failed(e));
+      } catch (InterruptedException ignored) {
+        // the writing side stopped
+      }
     }
-    jobs.finish(part, owner);
-    log.info("Import {} part {} ({}): {} resources in {} ms", part.jobId(), part.partNo(), part.inputUrl(), imported,
-        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private Chunk.Batch checked(ImportJobTable.ClaimedPart part, List<InputLines.Line> raw, long nextLine) {
+    long t0 = System.nanoTime();
+    List<LineCheck.Checked> checked = raw.parallelStream()
+        .map(l -> check.check(l.number(), l.bytes(), part.type())).toList();
+    long parseNanos = System.nanoTime() - t0;
+    List<ImportedVersion> batch = new ArrayList<>(checked.size());
+    List<ImportJobTable.LineError> refused = new ArrayList<>();
+    for (LineCheck.Checked c : checked) {
+      switch (c) {
+        case LineCheck.Checked.Accepted a -> batch.add(a.version());
+        case LineCheck.Checked.Refused r -> refused.add(new ImportJobTable.LineError(r.line(),
+            VersionImport.outcome(part.inputUrl(), r.line(), r.reason())));
+      }
+    }
+    return new Chunk.Batch(batch, refused, nextLine, parseNanos);
   }
 }

@@ -22,7 +22,7 @@ import javax.sql.DataSource;
  */
 public final class ImportJobTable {
   private static final String INSERT_JOB =
-      "insert into import_job (id, client, mode, request_url, status) values (?, ?, ?, ?, 'running')";
+      "insert into import_job (id, client, mode, request_url, status, stage) values (?, ?, ?, ?, 'running', ?)";
   private static final String INSERT_PART =
       "insert into import_part (job_id, part_no, input_url, location, res_type) values (?, ?, ?, ?, ?)";
 
@@ -37,7 +37,7 @@ public final class ImportJobTable {
           order by j.created_at, p2.part_no
           limit 1 for update of p2 skip locked)
       returning p.job_id, p.part_no, p.input_url, p.location, p.res_type, p.attempt, p.next_line,
-                (select mode from import_job j where j.id = p.job_id)
+                (select mode from import_job j where j.id = p.job_id), (select stage from import_job j where j.id = p.job_id)
       """;
 
   // The start of every batch: renews the lease and locks the part's row until the batch ends, so
@@ -72,9 +72,11 @@ public final class ImportJobTable {
   // see the other still running and neither would complete the job.
   private static final String LOCK_JOB = "select 1 from import_job where id = ? for update";
 
+  // A job with staging tables (InitialLoad) is merged before it is completed.
   private static final String COMPLETE_IF_DONE =
       """
-      update import_job set status = 'completed', finished_at = now()
+      update import_job set status = case when stage is null then 'completed' else 'merging' end,
+                            finished_at = case when stage is null then now() end
        where id = ? and status = 'running'
          and not exists (select 1 from import_part p where p.job_id = import_job.id and p.status <> 'done')
       """;
@@ -101,10 +103,28 @@ public final class ImportJobTable {
       "select outcome from import_error where job_id = ? and part_no = ? order by line";
 
   private static final String CANCEL =
-      "update import_job set status = 'cancelled', finished_at = now() where id = ? and status = 'running'";
+      "update import_job set status = 'cancelled', finished_at = now() where id = ? and status in ('running', 'merging')";
 
   private static final String FAIL =
-      "update import_job set status = 'failed', finished_at = now(), error_text = ? where id = ? and status = 'running'";
+      "update import_job set status = 'failed', finished_at = now(), error_text = ? where id = ? and status in ('running', 'merging')";
+
+  // The oldest job waiting for its merge whose merge is not under a live lease. A merge in
+  // progress holds the job row's lock, so skip locked passes it by even after its lease.
+  private static final String CLAIM_MERGE =
+      """
+      update import_job set merge_owner = ?, merge_lease_until = now() + ?::interval, merge_attempt = merge_attempt + 1
+       where id = (select id from import_job
+                    where status = 'merging' and (merge_lease_until is null or merge_lease_until < now())
+                    order by created_at limit 1 for update skip locked)
+      returning id, stage, merge_attempt
+      """;
+
+  // A cancelled or failed job whose staging tables are still there.
+  private static final String CLAIM_LEFTOVER =
+      """
+      select id, stage from import_job where stage is not null and status in ('cancelled', 'failed')
+       order by created_at limit 1 for update skip locked
+      """;
 
   private static final String TYPE_HAS_RESOURCES =
       "select exists (select 1 from resource where res_type = ?)";
@@ -120,7 +140,15 @@ public final class ImportJobTable {
 
   /** A part claimed by this process: read {@code location} from {@code nextLine} on. */
   public record ClaimedPart(UUID jobId, int partNo, String inputUrl, String location, String type, int attempt,
-      long nextLine, String mode) {}
+      long nextLine, String mode, String stage) {
+    /** Where the part's batches go: its job's staging tables (InitialLoad), or the live ones. */
+    public WriteTables tables() {
+      return stage == null ? WriteTables.LIVE : new WriteTables(stage);
+    }
+  }
+
+  /** A job whose inputs are all staged, claimed for its merge. */
+  public record ClaimedMerge(UUID jobId, WriteTables tables, int attempt) {}
 
   /** A job as its status shows it. */
   public record JobRow(UUID id, String client, String mode, String requestUrl, String status, Instant transactionTime,
@@ -134,6 +162,12 @@ public final class ImportJobTable {
 
   /** Inserts a job and its parts in one transaction. */
   public void insert(UUID id, String client, String mode, String requestUrl, List<NewPart> parts) throws SQLException {
+    insert(id, client, mode, requestUrl, parts, false);
+  }
+
+  /** @param staged true for InitialLoad: the job's staging tables are made in the same transaction */
+  public void insert(UUID id, String client, String mode, String requestUrl, List<NewPart> parts, boolean staged)
+      throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -142,7 +176,11 @@ public final class ImportJobTable {
           ps.setString(2, client);
           ps.setString(3, mode);
           ps.setString(4, requestUrl);
+          ps.setString(5, staged ? WriteTables.stage(id).prefix() : null);
           ps.executeUpdate();
+        }
+        if (staged) {
+          InitialLoadStage.create(c, WriteTables.stage(id));
         }
         try (PreparedStatement ps = c.prepareStatement(INSERT_PART)) {
           int no = 0;
@@ -173,7 +211,7 @@ public final class ImportJobTable {
           return Optional.empty();
         }
         return Optional.of(new ClaimedPart(rs.getObject(1, UUID.class), rs.getInt(2), rs.getString(3), rs.getString(4),
-            rs.getString(5), rs.getInt(6), rs.getLong(7), rs.getString(8)));
+            rs.getString(5), rs.getInt(6), rs.getLong(7), rs.getString(8), rs.getString(9)));
       }
     }
   }
@@ -369,6 +407,52 @@ public final class ImportJobTable {
         }
       } finally {
         c.rollback();
+      }
+    }
+  }
+
+  public Optional<ClaimedMerge> claimMerge(String owner, Duration lease) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM_MERGE)) {
+      ps.setString(1, owner);
+      ps.setString(2, lease.toMillis() + " milliseconds");
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new ClaimedMerge(rs.getObject(1, UUID.class), new WriteTables(rs.getString(2)), rs.getInt(3)));
+      }
+    }
+  }
+
+  /**
+   * Drops the staging tables of one cancelled or failed job, if any is left.
+   *
+   * @return the job whose tables were dropped
+   */
+  public Optional<UUID> dropLeftoverStage() throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        UUID id;
+        String stage;
+        try (PreparedStatement ps = c.prepareStatement(CLAIM_LEFTOVER); ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            c.rollback();
+            return Optional.empty();
+          }
+          id = rs.getObject(1, UUID.class);
+          stage = rs.getString(2);
+        }
+        InitialLoadStage.drop(c, new WriteTables(stage));
+        try (PreparedStatement ps = c.prepareStatement("update import_job set stage = null where id = ?")) {
+          ps.setObject(1, id);
+          ps.executeUpdate();
+        }
+        c.commit();
+        return Optional.of(id);
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
       }
     }
   }

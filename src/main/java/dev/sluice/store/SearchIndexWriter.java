@@ -45,11 +45,14 @@ public final class SearchIndexWriter {
   /** Index rows of one write transaction; flushed before it commits. */
   public final class Batch {
     private final Connection connection;
+    private final WriteTables tables;
     /** The rows each touched resource will have after the flush (empty for a removal). */
     private final Map<Long, Pending> pending = new LinkedHashMap<>();
+    private long rowNanos;
 
-    private Batch(Connection connection) {
+    private Batch(Connection connection, WriteTables tables) {
       this.connection = connection;
+      this.tables = tables;
     }
 
     /**
@@ -58,8 +61,23 @@ public final class SearchIndexWriter {
      * no old rows to delete (which saves a bulk load most of its deletes).
      */
     public void replace(long pk, String type, IBaseResource resource) throws SQLException {
-      boolean created = "1".equals(resource.getMeta().getVersionId()) && !pending.containsKey(pk);
+      put(pk, type, resource, "1".equals(resource.getMeta().getVersionId()) && !pending.containsKey(pk));
+    }
+
+    /** As {@link #replace}, for a resource the caller knows has no rows yet (created by this transaction). */
+    public void replaceNew(long pk, String type, IBaseResource resource) throws SQLException {
+      put(pk, type, resource, !pending.containsKey(pk));
+    }
+
+    private void put(long pk, String type, IBaseResource resource, boolean created) {
+      long t0 = System.nanoTime();
       pending.put(pk, new Pending(type, indexer.rows(type, resource), compartment.patientIds(type, resource), created));
+      rowNanos += System.nanoTime() - t0;
+    }
+
+    /** Time spent computing index and compartment rows in this batch (the rest is SQL). */
+    public long rowNanos() {
+      return rowNanos;
     }
 
     public void remove(long pk) throws SQLException {
@@ -81,7 +99,7 @@ public final class SearchIndexWriter {
         Array array = connection.createArrayOf("bigint", pks);
         for (String table : TABLES) {
           try (PreparedStatement ps = connection.prepareStatement(
-              "delete from " + table + " where res_pk = any(?)")) {
+              "delete from " + tables.table(table) + " where res_pk = any(?)")) {
             ps.setArray(1, array);
             ps.executeUpdate();
           }
@@ -97,7 +115,7 @@ public final class SearchIndexWriter {
         }
       });
       pending.clear();
-      copy.write(connection);
+      copy.write(connection, tables);
     }
   }
 
@@ -105,7 +123,12 @@ public final class SearchIndexWriter {
   private record Pending(String type, List<IndexRow> rows, Set<String> patients, boolean created) {}
 
   public Batch begin(Connection connection) {
-    return new Batch(connection);
+    return new Batch(connection, WriteTables.LIVE);
+  }
+
+  /** A batch writing to {@code tables} (an InitialLoad's staging tables). */
+  public Batch begin(Connection connection, WriteTables tables) {
+    return new Batch(connection, tables);
   }
 
   /**
@@ -228,12 +251,12 @@ public final class SearchIndexWriter {
       return c == '\\' || c == '\t' || c == '\n' || c == '\r';
     }
 
-    void write(Connection connection) throws SQLException {
+    void write(Connection connection, WriteTables into) throws SQLException {
       CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
       try {
         for (int i = 0; i < tables.length; i++) {
           if (tables[i] != null) {
-            copy.copyIn("copy " + TARGETS[i] + " from stdin", new StringReader(tables[i].toString()));
+            copy.copyIn("copy " + into.table(TARGETS[i]) + " from stdin", new StringReader(tables[i].toString()));
           }
         }
       } catch (IOException e) {

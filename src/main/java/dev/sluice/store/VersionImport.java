@@ -14,11 +14,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TimeZone;
 import java.util.TreeMap;
 import javax.sql.DataSource;
@@ -44,33 +47,44 @@ public final class VersionImport {
   private static final String HISTORY =
       """
       select r.res_type, r.res_id, r.pk, v.version, v.last_updated, v.deleted
-        from resource r join resource_version v on v.pk = r.pk
+        from %1$s r join %2$s v on v.pk = r.pk
        where (r.res_type, r.res_id) in (select * from unnest(?::text[], ?::text[]))
        order by r.pk, v.version
          for update of r
       """;
 
   private static final String CONTENT =
-      "select pk, version, content from resource_version where (pk, version) in (select * from unnest(?::bigint[], ?::int[]))";
+      "select pk, version, content from %2$s where (pk, version) in (select * from unnest(?::bigint[], ?::int[]))";
 
   private static final String INSERT_RESOURCE =
       """
-      insert into resource (res_type, res_id, version, last_updated, deleted)
+      insert into %1$s (res_type, res_id, version, last_updated, deleted)
       select * from unnest(?::text[], ?::text[], ?::int[], ?::text[]::timestamptz[], ?::boolean[])
       on conflict (res_type, res_id) do nothing
       returning res_type, res_id, pk
       """;
 
+  // Staging tables have no identity: their pks come from the live table's, so that the merge
+  // keeps them and the index rows pointing at them.
+  private static final String INSERT_STAGED_RESOURCE =
+      """
+      insert into %1$s (pk, res_type, res_id, version, last_updated, deleted)
+      select nextval(pg_get_serial_sequence('resource', 'pk')), *
+        from unnest(?::text[], ?::text[], ?::int[], ?::text[]::timestamptz[], ?::boolean[])
+      on conflict (res_type, res_id) do nothing
+      returning res_type, res_id, pk
+      """;
+
   private static final String UPDATE_RESOURCE =
-      "update resource set version = ?, last_updated = ?, deleted = ? where pk = ?";
+      "update %1$s set version = ?, last_updated = ?, deleted = ? where pk = ?";
 
   private static final String INSERT_VERSION =
       """
-      insert into resource_version (pk, version, res_type, res_id, last_updated, valid_to, deleted, content)
+      insert into %2$s (pk, version, res_type, res_id, last_updated, valid_to, deleted, content)
       values (?, ?, ?, ?, ?, ?, ?, ?)
       """;
 
-  private static final String SET_VALID_TO = "update resource_version set valid_to = ? where pk = ? and version = ?";
+  private static final String SET_VALID_TO = "update %2$s set valid_to = ? where pk = ? and version = ?";
 
   private final DataSource dataSource;
   private final SearchIndexWriter indexer;
@@ -81,7 +95,7 @@ public final class VersionImport {
   }
 
   /** What a batch did: whether it was committed, how many lines it imported, which it refused. */
-  public record Result(boolean committed, long imported, List<ImportJobTable.LineError> refused) {}
+  public record Result(boolean committed, long imported, List<ImportJobTable.LineError> refused, long indexNanos) {}
 
   /** A version of one resource's history, as stored or as this batch adds it. */
   private static final class Version {
@@ -124,6 +138,12 @@ public final class VersionImport {
    */
   public Result write(ImportJobTable.ClaimedPart part, String owner, Duration lease, long nextLine,
       List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
+    return write(WriteTables.LIVE, part, owner, lease, nextLine, lines, refused);
+  }
+
+  /** As {@link #write}, into {@code tables}: an InitialLoad's staging tables, or the live ones. */
+  public Result write(WriteTables tables, ImportJobTable.ClaimedPart part, String owner, Duration lease, long nextLine,
+      List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -131,9 +151,9 @@ public final class VersionImport {
           c.rollback();
           return new Result(false, 0, List.of());
         }
-        SearchIndexWriter.Batch index = indexer.begin(c);
+        SearchIndexWriter.Batch index = indexer.begin(c, tables);
         Instant clock = clock(c);
-        Map<String, History> histories = load(c, lines);
+        Map<String, History> histories = load(c, tables, lines);
         List<ImportJobTable.LineError> errors = new ArrayList<>(refused);
         Map<String, Long> counts = new LinkedHashMap<>();
         long imported = 0;
@@ -147,17 +167,17 @@ public final class VersionImport {
             errors.add(new ImportJobTable.LineError(line.line(), outcome(part.inputUrl(), line.line(), problem)));
           }
         }
-        store(c, histories, index);
+        store(c, tables, histories, index);
         index.flush();
         errors.sort((a, b) -> Long.compare(a.line(), b.line()));
         List<ImportJobTable.ImportedCount> countRows = new ArrayList<>();
         counts.forEach((t, n) -> countRows.add(new ImportJobTable.ImportedCount(t, n)));
         if (!ImportJobTable.checkpoint(c, part, owner, lease, nextLine, imported, countRows, errors)) {
           c.rollback();
-          return new Result(false, 0, List.of());
+          return new Result(false, 0, List.of(), 0);
         }
         c.commit();
-        return new Result(true, imported, errors);
+        return new Result(true, imported, errors, index.rowNanos());
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -169,6 +189,10 @@ public final class VersionImport {
   public static byte[] outcome(String inputUrl, long line, String problem) {
     return OperationOutcomeJson.of(Issue.error(Issue.Code.PROCESSING,
         (line == 0 ? inputUrl : inputUrl + ", line " + line) + ": " + problem));
+  }
+
+  private static String sql(String template, WriteTables tables) {
+    return template.formatted(tables.table("resource"), tables.table("resource_version"));
   }
 
   private static String key(String type, String id) {
@@ -183,7 +207,8 @@ public final class VersionImport {
   }
 
   /** The stored histories of the lines' resources, and the contents a comparison may need. */
-  private static Map<String, History> load(Connection c, List<ImportedVersion> lines) throws SQLException {
+  private static Map<String, History> load(Connection c, WriteTables tables, List<ImportedVersion> lines)
+      throws SQLException {
     Map<String, History> histories = new HashMap<>();
     for (ImportedVersion line : lines) {
       histories.computeIfAbsent(key(line.type(), line.id()), k -> new History(line.type(), line.id()));
@@ -195,7 +220,7 @@ public final class VersionImport {
       types[i] = h.type;
       ids[i++] = h.id;
     }
-    try (PreparedStatement ps = c.prepareStatement(HISTORY)) {
+    try (PreparedStatement ps = c.prepareStatement(sql(HISTORY, tables))) {
       ps.setArray(1, c.createArrayOf("text", types));
       ps.setArray(2, c.createArrayOf("text", ids));
       try (ResultSet rs = ps.executeQuery()) {
@@ -224,7 +249,7 @@ public final class VersionImport {
     if (!pks.isEmpty()) {
       Map<Long, History> byPk = new HashMap<>();
       histories.values().stream().filter(h -> h.pk != null).forEach(h -> byPk.put(h.pk, h));
-      try (PreparedStatement ps = c.prepareStatement(CONTENT)) {
+      try (PreparedStatement ps = c.prepareStatement(sql(CONTENT, tables))) {
         ps.setArray(1, c.createArrayOf("int8", pks.toArray()));
         ps.setArray(2, c.createArrayOf("int4", versions.toArray()));
         try (ResultSet rs = ps.executeQuery()) {
@@ -298,17 +323,19 @@ public final class VersionImport {
     return new InstantType(Date.from(at), TemporalPrecisionEnum.MILLI, UTC).getValueAsString();
   }
 
-  private static void store(Connection c, Map<String, History> histories, SearchIndexWriter.Batch index)
-      throws SQLException {
+  private static void store(Connection c, WriteTables tables, Map<String, History> histories,
+      SearchIndexWriter.Batch index) throws SQLException {
     List<History> changed = histories.values().stream().filter(History::changed)
         .sorted((a, b) -> a.type.equals(b.type) ? a.id.compareTo(b.id) : a.type.compareTo(b.type)).toList();
     List<History> fresh = changed.stream().filter(h -> h.pk == null).toList();
     if (!fresh.isEmpty()) {
-      insertResources(c, fresh);
+      insertResources(c, tables, fresh);
     }
-    try (PreparedStatement update = c.prepareStatement(UPDATE_RESOURCE);
-        PreparedStatement insert = c.prepareStatement(INSERT_VERSION);
-        PreparedStatement validTo = c.prepareStatement(SET_VALID_TO)) {
+    Set<History> created = Collections.newSetFromMap(new IdentityHashMap<>());
+    created.addAll(fresh);
+    try (PreparedStatement update = c.prepareStatement(sql(UPDATE_RESOURCE, tables));
+        PreparedStatement insert = c.prepareStatement(sql(INSERT_VERSION, tables));
+        PreparedStatement validTo = c.prepareStatement(sql(SET_VALID_TO, tables))) {
       boolean updating = false;
       boolean inserting = false;
       boolean closing = false;
@@ -339,7 +366,7 @@ public final class VersionImport {
         }
         var last = h.versions.lastEntry();
         if (last.getValue().added) {
-          if (!fresh.contains(h)) {
+          if (!created.contains(h)) {
             update.setInt(1, last.getKey());
             update.setTimestamp(2, Timestamp.from(last.getValue().at));
             update.setBoolean(3, last.getValue().deleted);
@@ -355,7 +382,11 @@ public final class VersionImport {
             model.getMeta().setVersionId(Integer.toString(last.getKey()));
             model.getMeta().setLastUpdatedElement(
                 new InstantType(Date.from(last.getValue().at), TemporalPrecisionEnum.MILLI, UTC));
-            index.replace(h.pk, h.type, model);
+            if (created.contains(h)) {
+              index.replaceNew(h.pk, h.type, model); // a new pk: no rows to delete
+            } else {
+              index.replace(h.pk, h.type, model);
+            }
           }
         }
       }
@@ -372,7 +403,7 @@ public final class VersionImport {
   }
 
   /** Inserts the resource rows of new resources, as their last version left them. */
-  private static void insertResources(Connection c, List<History> fresh) throws SQLException {
+  private static void insertResources(Connection c, WriteTables tables, List<History> fresh) throws SQLException {
     int n = fresh.size();
     String[] types = new String[n];
     String[] ids = new String[n];
@@ -390,7 +421,8 @@ public final class VersionImport {
       deleted[i] = last.getValue().deleted;
       byKey.put(key(h.type, h.id), h);
     }
-    try (PreparedStatement ps = c.prepareStatement(INSERT_RESOURCE)) {
+    try (PreparedStatement ps = c.prepareStatement(
+        sql(tables.isLive() ? INSERT_RESOURCE : INSERT_STAGED_RESOURCE, tables))) {
       ps.setArray(1, c.createArrayOf("text", types));
       ps.setArray(2, c.createArrayOf("text", ids));
       ps.setArray(3, c.createArrayOf("int4", versions));

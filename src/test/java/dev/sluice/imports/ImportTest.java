@@ -109,6 +109,44 @@ class ImportTest {
     assertThat(ImportClient.read(server.get("Patient?_id=imp-h").body()).path("entry").size()).isEqualTo(0);
   }
 
+  /**
+   * InitialLoad stages histories as IncrementalLoad writes them: a later batch's version replaces
+   * the staged index rows of a resource staged by an earlier batch, a soft delete removes them.
+   */
+  @Test
+  void an_initial_load_keeps_histories_across_batches_and_indexes_the_current_versions() {
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 1100; i++) {
+      lines.add(practitioner("pr-" + i, "1", "2020-01-01T00:00:00.000Z", "First" + i, false));
+    }
+    lines.add(practitioner("pr-1", "2", "2020-02-01T00:00:00.000Z", "Second", false));
+    lines.add(practitioner("pr-2", "2", "2020-02-01T00:00:00.000Z", "First2", true));
+    client.write("practitioners.ndjson", lines);
+
+    JsonNode result = client.run(ImportClient.request("InitialLoad", "practitioners.ndjson", "Practitioner"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(1102);
+    assertThat(result.get("error")).isEmpty();
+    assertThat(ImportClient.read(server.get("Practitioner?_summary=count").body()).path("total").asLong())
+        .isEqualTo(1099);
+    assertThat(ImportClient.read(server.get("Practitioner?family=Second").body()).path("entry").size()).isEqualTo(1);
+    assertThat(ImportClient.read(server.get("Practitioner?family:exact=First1").body()).path("entry").size())
+        .isZero();
+    assertThat(ImportClient.read(server.get("Practitioner?family:exact=First2").body()).path("entry").size())
+        .isZero();
+    assertThat(ImportClient.read(server.get("Practitioner?family:exact=First1100").body()).path("entry").size())
+        .isEqualTo(1);
+    assertThat(server.get("Practitioner/pr-2").statusCode()).isEqualTo(410);
+    assertThat(ImportClient.read(server.get("Practitioner/pr-1/_history").body()).path("entry").size()).isEqualTo(2);
+  }
+
+  private static String practitioner(String id, String version, String lastUpdated, String family, boolean deleted) {
+    return "{\"resourceType\":\"Practitioner\",\"id\":\"" + id + "\",\"meta\":{\"versionId\":\"" + version
+        + "\",\"lastUpdated\":\"" + lastUpdated + "\"" + (deleted ? ",\"extension\":[{\"url\":\""
+        + ImportClient.DELETED_STATE + "\",\"valueString\":\"soft-deleted\"}]" : "") + "},\"name\":[{\"family\":\""
+        + family + "\"}]}";
+  }
+
   @Test
   void importing_the_same_file_twice_changes_nothing() {
     client.write("twice.ndjson", List.of(
@@ -238,5 +276,59 @@ class ImportTest {
     HttpResponse<String> again = client.kickOff(ImportClient.request("InitialLoad", "kept.ndjson", "Patient"));
     assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
     assertThat(r.statusCode()).isIn(202, 409);
+  }
+
+  /**
+   * A resource of an InitialLoad written by a client before the merge: the merge refuses the
+   * whole import and nothing of it is ever visible. The input is a pipe that gives 1,000 lines
+   * (one staged batch) and then waits until the client's write is done.
+   */
+  @Test
+  void a_resource_written_while_an_initial_load_runs_makes_the_whole_import_fail_invisibly() throws Exception {
+    Path input = server.dataDir().resolve("imports/basics.ndjson");
+    assertThat(new ProcessBuilder("mkfifo", input.toString()).inheritIO().start().waitFor()).isZero();
+    java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
+    Thread writer = Thread.ofPlatform().start(() -> {
+      try (OutputStream out = Files.newOutputStream(input)) {
+        for (int i = 1; i <= 1200; i++) {
+          if (i == 1001) {
+            out.flush();
+            written.await();
+          }
+          out.write(("{\"resourceType\":\"Basic\",\"id\":\"cf-" + i + "\",\"code\":{\"text\":\"line " + i
+              + "\"}}\n").getBytes(StandardCharsets.UTF_8));
+        }
+      } catch (IOException | InterruptedException e) {
+        // the server stopped reading: the test says why
+      }
+    });
+    String status;
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    try {
+      HttpResponse<String> kick = client.kickOff(ImportClient.request("InitialLoad", "basics.ndjson", "Basic"));
+      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+      status = kick.headers().firstValue("Content-Location").orElseThrow();
+      while (!server.get(status).headers().firstValue("X-Progress").orElse("").contains("1000 resources imported")) {
+        assertThat(System.nanoTime()).as("first batch staged in time").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      assertThat(server.get("Basic?_summary=count").body()).contains("\"total\":0");
+      assertThat(server.put("Basic/cf-1100",
+          "{\"resourceType\":\"Basic\",\"id\":\"cf-1100\",\"code\":{\"text\":\"client\"}}").statusCode())
+          .isEqualTo(201);
+    } finally {
+      written.countDown();
+      ImportDurabilityTest.unblock(writer, input);
+    }
+    HttpResponse<String> end;
+    while ((end = server.get(status)).statusCode() == 202) {
+      assertThat(System.nanoTime()).as("import ended in time").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    assertThat(end.statusCode()).as(end.body()).isEqualTo(500);
+    assertThat(end.body()).contains("Basic/cf-1100").contains("IncrementalLoad");
+    assertThat(server.get("Basic?_summary=count").body()).contains("\"total\":1");
+    assertThat(server.get("Basic/cf-1").statusCode()).isEqualTo(404);
+    assertThat(server.get("Basic/cf-1100").body()).contains("client");
   }
 }
