@@ -149,7 +149,7 @@ public final class VersionImport {
       try {
         if (!ImportJobTable.hold(c, part, owner, lease)) {
           c.rollback();
-          return new Result(false, 0, List.of());
+          return new Result(false, 0, List.of(), 0);
         }
         SearchIndexWriter.Batch index = indexer.begin(c, tables);
         Instant clock = clock(c);
