@@ -231,7 +231,7 @@ class ImportDurabilityTest {
         assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
         status = kick.headers().firstValue("Content-Location").orElseThrow();
         awaitLine(watch, 1001);
-        awaitLockWait(watch);
+        awaitLockWait(watch, "insert into resource (res_type%");
         int waiting = attempt(watch);
         awaitLeaseLapsed(watch);
 
