@@ -199,7 +199,8 @@ public final class Application implements AutoCloseable {
 
       // import: durable jobs like exports, one part per input, from the import folder
       ImportSource importSource = new ImportSource(config.importFolder(), config.export().storage().equals("azure")
-          ? Optional.of(new BlobInputs(config.export().azureConnectionString())) : Optional.empty());
+          ? Optional.of(new BlobInputs(config.export().azureConnectionString())) : Optional.empty(),
+          config.export().storage().equals("s3") ? Optional.of(config.export().s3().inputs()) : Optional.empty());
       try {
         java.nio.file.Files.createDirectories(importSource.root());
       } catch (java.io.IOException e) {
