@@ -16,6 +16,9 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * {@code Range}, under {@code If-Match} of the version's ETag, so the bytes are always those of
  * the version checked at kick-off.
  *
+ * <p>An answer shorter than its {@code Content-Length} counts as broken off too, never as the
+ * object's end: a line lost there would be lost silently.
+ *
  * <p>The object gone or changed is an {@link IOException}: the input is unreadable, one error.
  * S3 away for longer than the retries is an {@link UncheckedIOException}: the part is given
  * back and claimed again later from its checkpoint, the input is not failed for an outage.
@@ -29,6 +32,8 @@ final class S3ObjectStream extends InputStream {
   private final String etag;
   private ResponseInputStream<GetObjectResponse> in;
   private long position;
+  /** Where the current GET's answer ends, by its Content-Length; -1 when it did not say. */
+  private long end = -1;
   private boolean ended;
 
   /** Opens nothing yet: the first read does, so that S3 being away is handled as for any later read. */
@@ -63,6 +68,10 @@ final class S3ObjectStream extends InputStream {
           }
         }
         int n = in.read(b, off, len);
+        if (n < 0 && position < end) {
+          // the connection ended before the answer did (an HTTP client may report that as an end)
+          throw new IOException("S3 object " + key + " ended at byte " + position + " of " + end);
+        }
         if (n < 0) {
           ended = true;
         } else {
@@ -94,7 +103,11 @@ final class S3ObjectStream extends InputStream {
     }
     long from = position;
     try {
-      return s3.getObject(g -> g.bucket(bucket).key(key).ifMatch(etag).range(from == 0 ? null : "bytes=" + from + "-"));
+      ResponseInputStream<GetObjectResponse> got = s3.getObject(g -> g.bucket(bucket).key(key).ifMatch(etag)
+          .range(from == 0 ? null : "bytes=" + from + "-"));
+      Long length = got.response().contentLength();
+      end = length == null ? -1 : from + length;
+      return got;
     } catch (S3Exception e) {
       switch (e.statusCode()) {
         case 412 -> throw new Unreadable("S3 object " + key + " has changed since the import was started (its ETag is"

@@ -39,7 +39,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * {@code $import} of objects in the server's S3 bucket (a real S3Mock): {@code s3://} URLs and
  * the endpoint's path-style and virtual-host URLs; other buckets, missing objects and
  * mismatched ETags refused at kick-off naming the URL; large objects streamed; a corrupt one is
- * one error for its input.
+ * one error for its input. The server reaches S3Mock through a proxy that breaks every
+ * connection after 1 MiB of answers, so a larger object never comes in one GET.
  */
 @ExtendWith(S3Mock.class)
 class ImportS3Test {
@@ -48,14 +49,16 @@ class ImportS3Test {
   private static TestServer server;
   private static ImportClient client;
   private static S3Client s3;
+  private static BreakingProxy proxy;
 
   @BeforeAll
-  static void start() {
+  static void start() throws IOException {
+    proxy = new BreakingProxy(URI.create(S3Mock.endpoint()).getPort(), 1024 * 1024);
     server = TestServer.start(ExportFixture.tempDir(), ExportFixture.config(e -> new dev.sluice.cli.ExportConfig(
         // a lease long enough for a batch of the large object on a busy machine
         e.storage(), null, e.workers(), e.maxRunningJobs(), e.maxFileBytes(), 100, e.partResources(), 60,
         e.retentionSeconds(), true, e.storeRetries())
-        .withS3(new S3Config(S3Mock.BUCKET, "bulk/exports", "us-east-1", S3Mock.endpoint(), null,
+        .withS3(new S3Config(S3Mock.BUCKET, "bulk/exports", "us-east-1", proxy.endpoint(), null,
             S3Config.DEFAULT_PART_BYTES))));
     client = new ImportClient(server);
     s3 = S3Client.builder().endpointOverride(URI.create(S3Mock.endpoint())).forcePathStyle(true)
@@ -65,9 +68,10 @@ class ImportS3Test {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws IOException {
     server.close();
     s3.close();
+    proxy.close();
   }
 
   private static String put(String key, byte[] bytes) {
@@ -107,9 +111,9 @@ class ImportS3Test {
   void an_object_of_the_bucket_is_imported_by_its_s3_url_and_by_both_forms_of_the_endpoints_url() throws IOException {
     List<String> lines = Fixtures.ndjson(Fixtures.small(), "Patient");
     put("move/Patient.ndjson", ndjson(lines));
-    URI endpoint = URI.create(S3Mock.endpoint());
+    URI endpoint = URI.create(proxy.endpoint());
     List<String> urls = List.of("s3://" + S3Mock.BUCKET + "/move/Patient.ndjson",
-        S3Mock.endpoint() + "/" + S3Mock.BUCKET + "/move/Patient.ndjson",
+        proxy.endpoint() + "/" + S3Mock.BUCKET + "/move/Patient.ndjson",
         "http://" + S3Mock.BUCKET + "." + endpoint.getHost() + ":" + endpoint.getPort() + "/move/Patient.ndjson");
 
     for (String url : urls) {
@@ -125,24 +129,31 @@ class ImportS3Test {
   }
 
   @Test
-  void a_large_gzipped_object_is_streamed_through_many_reads_and_batches() throws IOException {
+  void a_large_gzipped_object_is_streamed_through_many_reads_batches_and_broken_connections() throws IOException {
     List<String> lines = new ArrayList<>();
-    String padding = "x".repeat(1000);
+    java.util.Random random = new java.util.Random(7);
     for (int i = 1; i <= 3500; i++) {
+      byte[] noise = new byte[750]; // random: the gzipped object stays about as large
+      random.nextBytes(noise);
       lines.add("{\"resourceType\":\"Patient\",\"id\":\"s3-large-" + i + "\",\"name\":[{\"family\":\"Large" + i
-          + "\",\"given\":[\"" + padding + "\"]}]}");
+          + "\",\"given\":[\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"]}]}");
     }
-    byte[] plain = ndjson(lines);
-    assertThat(plain.length).as("far more than one read, and more than one batch").isGreaterThan(3_500_000);
-    put("large/Patient.ndjson.gz", gzip(plain));
+    byte[] gz = gzip(ndjson(lines));
+    assertThat(gz.length).as("more than one read, batch and connection").isGreaterThan(2 * 1024 * 1024 + 100_000);
+    put("large/Patient.ndjson.gz", gz);
+    // plain: no gzip trailer to notice an answer that ends early
+    put("large/Patient-again.ndjson", ndjson(lines));
+    int brokenBefore = proxy.broken();
 
     JsonNode result = client.run(ImportClient.request("IncrementalLoad",
-        "s3://" + S3Mock.BUCKET + "/large/Patient.ndjson.gz", "Patient"));
+        "s3://" + S3Mock.BUCKET + "/large/Patient.ndjson.gz", "Patient",
+        "s3://" + S3Mock.BUCKET + "/large/Patient-again.ndjson", "Patient"));
 
-    assertThat(ImportClient.imported(result)).isEqualTo(3500);
+    assertThat(ImportClient.imported(result)).as("each line of both, the second time unchanged").isEqualTo(7000);
     assertThat(result.get("error")).isEmpty();
     assertThat(server.get("Patient/s3-large-3500").statusCode()).isEqualTo(200);
     assertThat(server.get("Patient?family=Large1750").body()).contains("s3-large-1750");
+    assertThat(proxy.broken() - brokenBefore).as("connections broken under the GETs").isGreaterThanOrEqualTo(5);
   }
 
   @Test
@@ -172,7 +183,7 @@ class ImportS3Test {
     s3.putObject(p -> p.bucket("other-bucket").key("refuse/Patient.ndjson"),
         RequestBody.fromString("{\"resourceType\":\"Patient\",\"id\":\"s3-other\"}\n"));
     for (String url : List.of("s3://other-bucket/refuse/Patient.ndjson",
-        S3Mock.endpoint() + "/other-bucket/refuse/Patient.ndjson",
+        proxy.endpoint() + "/other-bucket/refuse/Patient.ndjson",
         "https://" + S3Mock.BUCKET + ".s3.amazonaws.com/refuse/Patient.ndjson",
         "s3://" + S3Mock.BUCKET + "/refuse/missing.ndjson",
         "s3://" + S3Mock.BUCKET + "/refuse/../refuse/Patient.ndjson",
@@ -225,7 +236,9 @@ class ImportS3Test {
     Path dir = Files.createTempDirectory("sluice-import-s3-kill");
     int port = ChildServer.freePort();
     List<String> jvm = List.of("-Daws.accessKeyId=sluice-test", "-Daws.secretAccessKey=sluice-test");
-    String[] flags = {"--export-lease", "3", "--export-workers", "2", "--export-storage", "s3", "--s3-bucket",
+    // a lease longer than a batch takes on a busy machine (a part whose batch outlasts it is taken over), short
+    // enough that the restart does not wait long for the killed process's leases to lapse
+    String[] flags = {"--export-lease", "20", "--export-workers", "2", "--export-storage", "s3", "--s3-bucket",
         S3Mock.BUCKET, "--s3-region", "us-east-1", "--s3-endpoint", S3Mock.endpoint()};
     String status;
     try {
