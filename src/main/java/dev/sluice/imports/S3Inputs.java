@@ -165,11 +165,12 @@ public final class S3Inputs {
     } catch (SdkException e) {
       throw unavailable(url, e);
     }
-    if (etag != null && !bare(etag).equals(bare(head.eTag()))) {
+    if (etag != null && (head.eTag() == null || !bare(etag).equals(bare(head.eTag())))) {
       throw new FhirException(412, Issue.error(Issue.Code.CONFLICT, "Input '" + url + "' has changed: its etag is "
           + head.eTag() + ", the request's etag is " + etag, "Parameters.parameter.part.etag"));
     }
-    return head.eTag();
+    // a server that gives no ETag: read without the version check ("" in the location)
+    return head.eTag() == null ? "" : head.eTag();
   }
 
   private static FhirException unavailable(String url, SdkException e) {

@@ -103,7 +103,7 @@ final class S3ObjectStream extends InputStream {
     }
     long from = position;
     try {
-      ResponseInputStream<GetObjectResponse> got = s3.getObject(g -> g.bucket(bucket).key(key).ifMatch(etag)
+      ResponseInputStream<GetObjectResponse> got = s3.getObject(g -> g.bucket(bucket).key(key).ifMatch(etag.isEmpty() ? null : etag)
           .range(from == 0 ? null : "bytes=" + from + "-"));
       Long length = got.response().contentLength();
       end = length == null ? -1 : from + length;
