@@ -204,7 +204,8 @@ public final class Application implements AutoCloseable {
       Optional<BlobInputs> blobInputs = !config.export().storage().equals("azure") ? Optional.empty()
           : Optional.of(entraId != null ? BlobInputs.withEntraId(config.export().azureAccountUrl(), entraId)
               : BlobInputs.withConnectionString(config.export().azureConnectionString()));
-      ImportSource importSource = new ImportSource(config.importFolder(), blobInputs);
+      ImportSource importSource = new ImportSource(config.importFolder(), blobInputs,
+          config.export().storage().equals("s3") ? Optional.of(config.export().s3().inputs()) : Optional.empty());
       try {
         java.nio.file.Files.createDirectories(importSource.root());
       } catch (java.io.IOException e) {

@@ -1,8 +1,12 @@
 package dev.sluice.cli;
 
+import dev.sluice.export.S3Endpoint;
 import dev.sluice.export.S3OutputStore;
+import dev.sluice.imports.S3Inputs;
 import java.net.URI;
 import java.util.List;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Where {@code --export-storage s3} writes (flags {@code --s3-*}; see docs/config.md).
@@ -61,6 +65,13 @@ public record S3Config(String bucket, String prefix, String region, String endpo
       problems.add("--export-retention (SLUICE_EXPORT_RETENTION) must be at most " + S3OutputStore.LONGEST_PRESIGN.toSeconds()
           + " seconds (7 days) with --export-storage s3: presigned URLs live 7 days at most, got " + retentionSeconds);
     }
+  }
+
+  /** The bucket as a source of {@code $import} inputs, reached as the store reaches it. */
+  S3Inputs inputs() {
+    S3Endpoint at = new S3Endpoint(region, endpoint == null ? null : URI.create(endpoint));
+    S3Client client = at.client(DefaultCredentialsProvider.builder().build());
+    return new S3Inputs(client, bucket, at.roots(client.serviceClientConfiguration().region()));
   }
 
   S3OutputStore store() {

@@ -13,15 +13,9 @@ import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
-import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -73,24 +67,9 @@ public final class S3OutputStore implements OutputStore {
     this.partBytes = partBytes;
     this.where = "S3 bucket " + bucket + (endpoint == null ? "" : " at " + endpoint);
     AwsCredentialsProvider credentials = DefaultCredentialsProvider.builder().build();
-    S3ClientBuilder client = S3Client.builder().credentialsProvider(credentials)
-        .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(10))
-            .socketTimeout(Duration.ofMinutes(2)).build())
-        // emulators and many S3-compatible servers reject the newer default checksums
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-    S3Presigner.Builder presign = S3Presigner.builder().credentialsProvider(credentials);
-    if (region != null) {
-      client.region(Region.of(region));
-      presign.region(Region.of(region));
-    }
-    if (endpoint != null) {
-      client.endpointOverride(endpoint).forcePathStyle(true);
-      presign.endpointOverride(endpoint)
-          .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build());
-    }
-    this.s3 = client.build();
-    this.presigner = presign.build();
+    S3Endpoint at = new S3Endpoint(region, endpoint);
+    this.s3 = at.client(credentials);
+    this.presigner = at.presigner(credentials);
   }
 
   /** The bucket must exist and be reachable: containers are key prefixes and need no creating. */

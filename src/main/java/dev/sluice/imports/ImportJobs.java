@@ -49,14 +49,13 @@ public final class ImportJobs {
    * Checks the request (inputs in the store, the caller's rights, InitialLoad into empty types)
    * and starts the job.
    *
-   * @throws FhirException 400 for an input outside the store, 403, 409 for InitialLoad into a type with data
+   * @throws FhirException 400 for an input outside the store, 403, 409 for InitialLoad into a type with data,
+   *     412 for an S3 input whose ETag is not the request's, 503 when S3 does not answer
    */
   public UUID kickOff(ImportRequest request, Caller caller, String requestUrl) {
-    List<ImportJobTable.NewPart> parts = new ArrayList<>();
     Set<String> types = new LinkedHashSet<>();
     boolean untyped = false;
     for (ImportRequest.Input input : request.inputs()) {
-      parts.add(new ImportJobTable.NewPart(input.url(), source.locate(input.url()), input.type()));
       if (input.type() == null) {
         untyped = true;
       } else {
@@ -68,6 +67,11 @@ public final class ImportJobs {
       caller.requireWhole(Interaction.CREATE, type);
       caller.requireWhole(Interaction.UPDATE, type);
       caller.requireWhole(Interaction.DELETE, type);
+    }
+    // after the rights: the answers say whether objects exist in the store
+    List<ImportJobTable.NewPart> parts = new ArrayList<>();
+    for (ImportRequest.Input input : request.inputs()) {
+      parts.add(new ImportJobTable.NewPart(input.url(), source.locate(input.url(), input.etag()), input.type()));
     }
     UUID id = UUID.randomUUID();
     try {

@@ -21,8 +21,8 @@ public record ImportRequest(ImportMode mode, List<Input> inputs) {
     inputs = List.copyOf(inputs);
   }
 
-  /** One input: its url as given, and its declared type or null. */
-  public record Input(String url, String type) {}
+  /** One input: its url as given, its declared type or null, the {@code etag} it must have or null. */
+  public record Input(String url, String type, String etag) {}
 
   private static final String NDJSON = "application/fhir+ndjson";
 
@@ -65,6 +65,7 @@ public record ImportRequest(ImportMode mode, List<Input> inputs) {
   private static Input input(FhirModel fhir, Parameters.ParametersParameterComponent p) {
     String url = null;
     String type = null;
+    String etag = null;
     for (var part : p.getPart()) {
       switch (part.getName() == null ? "" : part.getName()) {
         case "url" -> url = text(part.getValue(), "input.url");
@@ -74,7 +75,8 @@ public record ImportRequest(ImportMode mode, List<Input> inputs) {
             throw FhirException.badRequest("input.type '" + type + "' is not an R4 resource type", "input.type");
           }
         }
-        case "etag", "storageDetail" -> { } // kept for Azure's form; the file is read as it is when its part runs
+        case "etag" -> etag = text(part.getValue(), "input.etag"); // checked for S3 objects (ImportSource)
+        case "storageDetail" -> { } // kept for Azure's form
         default -> throw FhirException.badRequest("Unknown part '" + part.getName() + "' of an input"
             + " (known: type, url, etag, storageDetail)", "input");
       }
@@ -82,7 +84,7 @@ public record ImportRequest(ImportMode mode, List<Input> inputs) {
     if (url == null || url.isBlank()) {
       throw FhirException.badRequest("An input has no url", "input.url");
     }
-    return new Input(url, type);
+    return new Input(url, type, etag);
   }
 
   private static String text(Object value, String name) {

@@ -2,33 +2,76 @@ package dev.sluice.load;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Set;
 
-/** The files a load reads: each given file, and every .ndjson / .ndjson.gz under each given folder. */
+/**
+ * The files a load reads: each given file, and every .ndjson / .ndjson.gz under each given
+ * folder. Symbolic links are followed (a data folder is often a link to a mounted volume); a link
+ * back up the tree is not walked round, and a file reached twice (two links, or given twice) is
+ * read once.
+ */
 final class NdjsonFiles {
   private NdjsonFiles() {}
 
   /** @throws IllegalArgumentException naming a path that does not exist */
   static List<Path> expand(List<Path> paths) {
     List<Path> files = new ArrayList<>();
+    Set<Path> seen = new HashSet<>();
     for (Path path : paths) {
       if (Files.isDirectory(path)) {
-        try (Stream<Path> walk = Files.walk(path)) {
-          walk.filter(Files::isRegularFile).filter(NdjsonFiles::isNdjson).sorted().forEach(files::add);
+        List<Path> found = new ArrayList<>();
+        try {
+          Files.walkFileTree(path, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+              new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                  // a dangling link comes here with the link's own attributes: not a regular file
+                  if (attrs.isRegularFile() && isNdjson(file)) {
+                    found.add(file);
+                  }
+                  return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                  if (e instanceof FileSystemLoopException) {
+                    return FileVisitResult.CONTINUE; // a link to a folder above it: already walked
+                  }
+                  throw e;
+                }
+              });
         } catch (IOException e) {
           throw new UncheckedIOException("cannot list " + path, e);
         }
+        found.stream().sorted().filter(f -> seen.add(realPath(f))).forEach(files::add);
       } else if (Files.isRegularFile(path)) {
-        files.add(path);
+        if (seen.add(realPath(path))) {
+          files.add(path);
+        }
       } else {
         throw new IllegalArgumentException(path + " is neither a file nor a folder");
       }
     }
     return files;
+  }
+
+  private static Path realPath(Path file) {
+    try {
+      return file.toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
   }
 
   static boolean isNdjson(Path file) {
