@@ -206,6 +206,20 @@ class ExportOrganizeTest {
   }
 
   @Test
+  void elements_subsets_the_resources_and_leaves_the_headers_whole() {
+    String p = patientIds().get(4);
+    Organized o = organized(client.manifest("Patient/$export?organizeOutputBy=Patient&_type=Patient,Condition"
+        + "&_elements=gender,Condition.code&patient=Patient/" + p));
+    assertThat(o.blocks()).singleElement().satisfies(b -> {
+      assertThat(b.patient()).isEqualTo(p);
+      assertThat(b.resources()).hasSizeGreaterThan(1);
+      assertThat(b.resources()).allSatisfy(r -> assertThat(r.path("meta").toString()).contains("SUBSETTED"));
+      assertThat(b.resources().get(0).has("name")).isFalse();
+      assertThat(b.resources().get(0).has("gender")).isTrue();
+    });
+  }
+
+  @Test
   void since_keeps_the_changed_resources_in_their_patients_blocks() throws Exception {
     Instant before = Instant.now();
     Thread.sleep(20);
