@@ -59,6 +59,9 @@ public class OrganizeBench {
                 + " plain one (" + c.keys().size() + " against " + plainKeys.size() + ")");
           }
         } else {
+          if (c.keys().isEmpty()) {
+            throw new IllegalStateException("the plain export is empty: nothing was loaded");
+          }
           plainKeys = c.keys();
         }
         String name = organized ? "organized" : "plain";

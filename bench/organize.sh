@@ -12,6 +12,7 @@ rounds="${2:-2}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
+data="$(readlink -f "$data")"   # bench/work/medium-xK may be a symlink, which the loader does not follow
 start_server organize
 echo "bench: loading medium x$k into a fresh server on port $port ..." >&2
 load_start=$(date +%s)
