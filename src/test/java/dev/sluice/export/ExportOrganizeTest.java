@@ -178,6 +178,30 @@ class ExportOrganizeTest {
   }
 
   @Test
+  void partial_manifest_pages_carry_the_layout_and_together_every_block() {
+    HttpResponse<String> done = client.await(client.start("Patient/$export?organizeOutputBy=Patient"
+        + "&allowPartialManifests=true&" + ALL_TYPES));
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    JsonNode page = ExportClient.read(done.body());
+    com.fasterxml.jackson.databind.node.ObjectNode all = page.deepCopy();
+    com.fasterxml.jackson.databind.node.ArrayNode output = all.putArray("output");
+    while (true) {
+      assertThat(page.path("outputOrganizedBy").asText()).isEqualTo("Patient");
+      page.get("output").forEach(output::add);
+      if (!page.has("link")) {
+        break;
+      }
+      HttpResponse<String> next = client.get(page.get("link").get(0).get("url").asText());
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+      page = ExportClient.read(next.body());
+    }
+    all.remove("link");
+    Organized o = organized(all);
+    assertThat(o.keys()).isEqualTo(plain("Patient/$export?" + ALL_TYPES));
+    assertThat(o.continuations()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
   void group_level_blocks_are_the_members_only() {
     List<String> ids = patientIds();
     client.put("Group/org-three", "{\"resourceType\":\"Group\",\"id\":\"org-three\",\"type\":\"person\",\"actual\":true,"
