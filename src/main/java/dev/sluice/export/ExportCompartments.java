@@ -45,6 +45,22 @@ final class ExportCompartments {
     return new ExportCompartments(fhir, compartment, false, source);
   }
 
+  /**
+   * The exported patients whose compartments hold this version (organized output: the
+   * candidates for its block); for a Patient in its own exported compartment, its own id alone.
+   */
+  Set<String> owners(String type, IBaseResource version) throws SQLException {
+    Set<String> owners = new java.util.TreeSet<>(compartment.patientIds(type, version));
+    if (!anyPatient) {
+      if (members == null) {
+        members = source.load();
+      }
+      owners.retainAll(members);
+    }
+    String own = type.equals("Patient") ? version.getIdElement().getIdPart() : null;
+    return own != null && owners.contains(own) ? Set.of(own) : owners;
+  }
+
   /** True when this version of a resource of {@code type} is in one of the compartments. */
   boolean holds(String type, byte[] content) throws SQLException {
     return holds(type, fhir.parse(content, Format.JSON));

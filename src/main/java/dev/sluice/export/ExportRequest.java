@@ -32,6 +32,8 @@ import java.util.TreeMap;
  * @param anonymization the de-identification configuration to apply, or null
  * @param associated {@code includeAssociatedData}: earlier versions and deleted resources too
  * @param preferences how the client asked to be answered
+ * @param organizeOutputBy {@code organizeOutputBy}: the type whose instances the files are organized by
+ *     ({@code Patient}, the only one served), or null for files of one type each
  */
 public record ExportRequest(
     ExportLevel level,
@@ -46,7 +48,8 @@ public record ExportRequest(
     String requestUrl,
     Anonymization anonymization,
     Set<AssociatedData> associated,
-    Preferences preferences) {
+    Preferences preferences,
+    String organizeOutputBy) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -60,6 +63,11 @@ public record ExportRequest(
     Objects.requireNonNull(requestUrl, "requestUrl");
     Objects.requireNonNull(preferences, "preferences");
     associated = associated.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(associated));
+  }
+
+  /** True when the files are organized by patient (blocks) instead of by type. */
+  public boolean organizedByPatient() {
+    return organizeOutputBy != null;
   }
 
   public boolean includes(AssociatedData data) {
@@ -97,6 +105,9 @@ public record ExportRequest(
         .put("separateStatus", preferences.separateStatus()).put("manifest", preferences.manifest().name())
         .put("partialManifests", preferences.partialManifests());
     n.put("requestUrl", requestUrl);
+    if (organizeOutputBy != null) {
+      n.put("organizeOutputBy", organizeOutputBy);
+    }
     if (!associated.isEmpty()) {
       // in a fixed order: the JSON is also the de-duplication key
       strings(n.putArray("associated"), EnumSet.copyOf(associated).stream().map(AssociatedData::code).toList());
@@ -129,7 +140,8 @@ public record ExportRequest(
           filters, n.hasNonNull("container") ? n.get("container").asText() : null, strings(n.get("elements")),
           strings(n.get("patients")), ignored(n.get("ignored")), n.get("requestUrl").asText(),
           anonymization(n.get("anonymization")), associated(n.get("associated")),
-          preferences(n.get("preferences")));
+          preferences(n.get("preferences")),
+          n.hasNonNull("organizeOutputBy") ? n.get("organizeOutputBy").asText() : null);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -178,13 +190,13 @@ public record ExportRequest(
   /** The same request for these types only (an export limited to what its client may read). */
   public ExportRequest withTypes(List<String> only) {
     return new ExportRequest(level, only, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization, associated, preferences);
+        anonymization, associated, preferences, organizeOutputBy);
   }
 
   /** The same request, with the configuration it applies resolved at kick-off. */
   public ExportRequest with(Anonymization resolved) {
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        resolved, associated, preferences);
+        resolved, associated, preferences, organizeOutputBy);
   }
 
   /** The same request with more left out under {@code Prefer: handling=lenient}. */
@@ -192,7 +204,7 @@ public record ExportRequest(
     List<Ignored> all = new ArrayList<>(ignored);
     all.addAll(more);
     return new ExportRequest(level, types, since, until, typeFilters, container, elements, patients, all, requestUrl,
-        anonymization, associated, preferences);
+        anonymization, associated, preferences, organizeOutputBy);
   }
 
   /** Jobs queued before {@code ignored} named values held parameter names only. */

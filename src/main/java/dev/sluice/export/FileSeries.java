@@ -24,6 +24,11 @@ record FileSeries(String prefix, String kind, String resType) {
     return new FileSeries(type + "-deleted", ExportFileRow.OUTPUT, type);
   }
 
+  /** {@code organizeOutputBy=Patient}: blocks of many types; the manifest names no type for them. */
+  static FileSeries patientBlocks() {
+    return new FileSeries("Patient-blocks", ExportFileRow.OUTPUT, "Patient");
+  }
+
   static FileSeries deleted() {
     return new FileSeries("deleted-Bundle", ExportFileRow.DELETED, "Bundle");
   }

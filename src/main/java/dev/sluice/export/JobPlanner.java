@@ -8,6 +8,7 @@ import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportPartTable.NewPart;
 import dev.sluice.store.ExportScan;
 import dev.sluice.store.ExportScan.TypeStats;
+import dev.sluice.store.PatientRange;
 import dev.sluice.fhir.MessageCode;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -75,6 +76,14 @@ public final class JobPlanner {
     store.prepare(job.container());
     List<NewPart> plan = new ArrayList<>();
     Set<String> wanted = new TreeSet<>(request.types().isEmpty() ? types.forLevel(request.level()) : request.types());
+    if (request.organizedByPatient()) {
+      // blocks by patient: every type in each part, parts cut by patients, never by type
+      boolean everyPatient = request.level() instanceof ExportLevel.Patients && request.patients().isEmpty();
+      for (PatientRange r : scan.patientRanges(everyPatient ? null : members, settings.partResources())) {
+        plan.add(NewPart.patientBlocks(r));
+      }
+      wanted = Set.of();
+    }
     for (TypeStats t : scan.typeStats(wanted)) {
       long n = Math.max(1, (t.count() + settings.partResources() - 1) / settings.partResources());
       long span = t.maxPk() - t.minPk() + 1;
@@ -99,8 +108,9 @@ public final class JobPlanner {
     }
     boolean planned = parts.plan(job.id(), owner, members, plan);
     if (planned) {
-      log.info("Export {} planned: {} parts over {} types, {} member patients, in {} ms", job.id(), plan.size(),
-          wanted.size(), members.size(), (System.nanoTime() - started) / 1_000_000);
+      log.info("Export {} planned: {} parts over {} types, {} member patients{}, in {} ms", job.id(), plan.size(),
+          wanted.size(), members.size(), request.organizedByPatient() ? ", organized by patient" : "",
+          (System.nanoTime() - started) / 1_000_000);
     }
     return planned;
   }

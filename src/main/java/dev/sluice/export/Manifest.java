@@ -13,7 +13,9 @@ import java.util.List;
  * The completion manifest of the Bulk Data guide (bounded by the number of files of one job),
  * in STU3's form (also STU2's) or, when the client asked for it, STU4's: {@code manifestType}
  * and {@code outputFormat} added, {@code outcome} in place of {@code error}, and
- * {@code extension} an array of FHIR Extensions.
+ * {@code extension} an array of FHIR Extensions. Organized output ({@code organizeOutputBy})
+ * adds {@code outputOrganizedBy}, and its output entries have no {@code type} but a
+ * {@code continuesInFile} where a block goes on in another file.
  */
 final class Manifest {
   private static final JsonFactory JSON = new JsonFactory();
@@ -49,6 +51,10 @@ final class Manifest {
       g.writeStringField("transactionTime", job.transactionTime().toString());
       g.writeStringField("request", request.requestUrl());
       g.writeBooleanField("requiresAccessToken", store.requiresAccessToken());
+      boolean organized = request.organizedByPatient();
+      if (organized) {
+        g.writeStringField("outputOrganizedBy", request.organizeOutputBy());
+      }
       if (stu4) {
         g.writeStringField("outputFormat", "application/fhir+ndjson");
       }
@@ -60,8 +66,16 @@ final class Manifest {
         for (ExportFileRow f : files) {
           if (f.kind().equals(kind)) {
             g.writeStartObject();
-            g.writeStringField("type", f.resType());
+            // organized files hold many types: the guide's output entries then have no type
+            boolean blocks = organized && kind.equals(ExportFileRow.OUTPUT);
+            if (!blocks) {
+              g.writeStringField("type", f.resType());
+            }
             g.writeStringField("url", store.url(base, job.container(), job.id(), f.name(), expires));
+            if (blocks && f.continuesSeq() != null) {
+              g.writeStringField("continuesInFile", store.url(base, job.container(), job.id(),
+                  ExportFileRow.name(f.prefix(), f.continuesSeq()), expires));
+            }
             g.writeNumberField("count", f.resources());
             g.writeEndObject();
           }

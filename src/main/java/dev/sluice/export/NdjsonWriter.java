@@ -12,6 +12,12 @@ import java.sql.SQLException;
  * Writes one line per resource into numbered files of one prefix, opening the first file
  * on the first line and the next one past the byte or resource limit. Memory: one buffer
  * of {@code writeBufferBytes}, whatever the size of a resource.
+ *
+ * <p>Organized output ({@code organizeOutputBy}) writes blocks: {@link #startBlock} writes a
+ * block's header, and a file that fills up inside a block is closed as continuing in the next
+ * one ({@code continuesInFile}), which starts with the same header, as the guide asks. A file
+ * is started before a header when the header and one resource would not fit; a block's first
+ * resource always follows its header, even past the byte limit.
  */
 final class NdjsonWriter implements AutoCloseable {
   private final OutputStore store;
@@ -28,6 +34,11 @@ final class NdjsonWriter implements AutoCloseable {
   private long totalResources;
   private long totalBytes;
   private int fileCount;
+  /** The header of the open block, or null (not organized, or before the first block). */
+  private byte[] blockHeader;
+  /** Lines of the open block's resources in the current file. */
+  private long blockLinesInFile;
+  private long headers;
 
   NdjsonWriter(OutputStore store, ExportFileTable files, ExportPartRow part, String container, FileSeries series,
       ExportSettings limits) {
@@ -41,15 +52,49 @@ final class NdjsonWriter implements AutoCloseable {
 
   /** Writes one resource (minified JSON without newlines) and the newline after it. */
   void write(byte[] b, int off, int len) throws IOException, SQLException {
-    if (out != null && (fileResources >= limits.maxFileResources()
-        || (fileResources > 0 && fileBytes + len + 1 > limits.maxFileBytes()))) {
-      closeFile();
+    boolean full = fileResources >= limits.maxFileResources() || fileBytes + len + 1 > limits.maxFileBytes();
+    if (blockHeader != null) {
+      if (out != null && blockLinesInFile > 0 && full) {
+        ExportFileRow next = files.allocate(part, series.prefix(), series.kind(), series.resType());
+        closeFile(next.seq());
+        open(next);
+        line(blockHeader, 0, blockHeader.length);
+        headers++;
+        blockLinesInFile = 0;
+      }
+      blockLinesInFile++;
+    } else if (out != null && fileResources > 0 && full) {
+      closeFile(null);
     }
     if (out == null) {
-      fileCount++;
-      current = files.allocate(part, series.prefix(), series.kind(), series.resType());
-      out = new BufferedOutputStream(store.create(container, part.jobId(), current.name()), limits.writeBufferBytes());
+      open(files.allocate(part, series.prefix(), series.kind(), series.resType()));
     }
+    line(b, off, len);
+  }
+
+  /**
+   * Starts a block: writes its header (a Parameters resource naming the block's resource), in
+   * a new file when the current one has no room for the header and one resource.
+   */
+  void startBlock(byte[] header) throws IOException, SQLException {
+    if (out != null && fileResources > 0 && (fileResources + 2 > limits.maxFileResources()
+        || fileBytes + header.length + 1 > limits.maxFileBytes())) {
+      closeFile(null);
+    }
+    blockHeader = null;
+    write(header, 0, header.length);
+    headers++;
+    blockHeader = header;
+    blockLinesInFile = 0;
+  }
+
+  private void open(ExportFileRow file) throws IOException {
+    fileCount++;
+    current = file;
+    out = new BufferedOutputStream(store.create(container, part.jobId(), current.name()), limits.writeBufferBytes());
+  }
+
+  private void line(byte[] b, int off, int len) throws IOException {
     out.write(b, off, len);
     out.write('\n');
     fileResources++;
@@ -62,8 +107,9 @@ final class NdjsonWriter implements AutoCloseable {
     write(line, 0, line.length);
   }
 
+  /** Lines written, block headers left out. */
   long resources() {
-    return totalResources;
+    return totalResources - headers;
   }
 
   long bytes() {
@@ -75,11 +121,12 @@ final class NdjsonWriter implements AutoCloseable {
     return fileCount;
   }
 
-  private void closeFile() throws IOException, SQLException {
+  /** @param continuesSeq the next file's number when the open block goes on there, or null */
+  private void closeFile(Integer continuesSeq) throws IOException, SQLException {
     out.close();
     out = null;
     files.close(part.jobId(), new ExportFileRow(current.prefix(), current.seq(), series.kind(), series.resType(), fileResources,
-        fileBytes));
+        fileBytes, continuesSeq));
     fileResources = 0;
     fileBytes = 0;
   }
@@ -88,7 +135,7 @@ final class NdjsonWriter implements AutoCloseable {
   @Override
   public void close() throws IOException, SQLException {
     if (out != null) {
-      closeFile();
+      closeFile(null);
     }
   }
 

@@ -5,10 +5,12 @@ public final class PartKinds {
   final ResourcesPart resources;
   final DeletionsPart deletions;
   final NotesPart notes;
+  final BlocksPart blocks;
 
   public PartKinds(PartFiles files, PartSelection selection, JobNotes notes) {
     this.resources = new ResourcesPart(files, selection);
     this.deletions = new DeletionsPart(files, selection);
     this.notes = new NotesPart(files, notes);
+    this.blocks = new BlocksPart(files, selection);
   }
 }

@@ -93,6 +93,7 @@ public final class PartWorker {
       case SOFT_DELETED -> kinds.resources.softDeleted(job, request, part, session);
       case DELETED -> kinds.deletions.export(job, request, part, session);
       case NOTES -> kinds.notes.export(job, request, part);
+      case PATIENT_BLOCKS -> kinds.blocks.export(job, request, part, session);
     };
   }
 }

@@ -213,11 +213,13 @@ final class ExportParams {
       problems.add(Issue.error(Issue.Code.INVALID, "allowPartialManifests is true or false, got '" + partial + "'",
           "allowPartialManifests"));
     }
-    String organizeBy = single(params, "organizeOutputBy", problems);
-    if (organizeBy != null) {
-      unsupported("organizeOutputBy", organizeBy, "files hold one resource type each", lenient, ignored, problems);
-    }
+    String organizeBy = organizeOutputBy(level, single(params, "organizeOutputBy", problems), lenient, ignored, problems);
     Anonymization anonymization = anonymization(params, container, problems);
+    if (organizeBy != null && anonymization != null) {
+      // the block headers name the patients by id, which de-identification would replace in the resources only
+      problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "organizeOutputBy cannot be combined with _anonymizationConfig:"
+          + " the block headers would name the patients by their real ids", "organizeOutputBy"));
+    }
     Set<AssociatedData> associated = associated(level, params, lenient, ignored, problems);
     if (!associated.isEmpty() && !typeFilters.isEmpty()) {
       // as Azure: which earlier versions or deleted resources "match" a search is not defined
@@ -233,7 +235,33 @@ final class ExportParams {
       throw new FhirException(400, problems, null);
     }
     return new ExportRequest(level, typeList, since, until, typeFilters, container, elements, patients, ignored, requestUrl,
-        anonymization, associated, preferences.withPartialManifests("true".equals(partial)));
+        anonymization, associated, preferences.withPartialManifests("true".equals(partial)), organizeBy);
+  }
+
+  /**
+   * {@code organizeOutputBy}: {@code Patient} at Patient and Group level (blocks of Patient
+   * compartments); another type, or system level, is 400 {@code not-supported}, or left out under
+   * lenient handling; a value that is not a resource type is 400.
+   */
+  private String organizeOutputBy(ExportLevel level, String value, boolean lenient, List<Ignored> ignored,
+      List<Issue> problems) {
+    if (value == null) {
+      return null;
+    }
+    if (!types.isResourceType(value)) {
+      problems.add(Issue.error(Issue.Code.INVALID, "organizeOutputBy '" + value + "' is not a FHIR resource type",
+          "organizeOutputBy"));
+    } else if (!value.equals("Patient")) {
+      unsupported("organizeOutputBy", value, "this server organizes output by Patient only, in blocks of Patient"
+          + " compartments", lenient, ignored, problems);
+    } else if (level instanceof ExportLevel.System) {
+      unsupported("organizeOutputBy", value, "at system level, whose resources outside every Patient compartment"
+          + " (Organization, Practitioner, Medication...) would belong to no block; ask [base]/Patient/$export or"
+          + " [base]/Group/[id]/$export, and export those types apart with _type", lenient, ignored, problems);
+    } else {
+      return value;
+    }
+    return null;
   }
 
   /**

@@ -18,24 +18,24 @@ public final class ExportFileTable {
       returning seq
       """;
   private static final String CLOSE =
-      "update export_file set resources = ?, bytes = ? where job_id = ? and prefix = ? and seq = ?";
+      "update export_file set resources = ?, bytes = ?, continues_seq = ? where job_id = ? and prefix = ? and seq = ?";
   private static final String MARK_DONE =
       "update export_file set state = 'done' where job_id = ? and part_no = ? and attempt = ? and state = 'writing'";
   private static final String DISCARD =
       """
       update export_file set state = 'discarded'
        where job_id = ? and part_no = ? and attempt <> ? and state <> 'discarded'
-      returning prefix, seq, kind, res_type, resources, bytes
+      returning prefix, seq, kind, res_type, resources, bytes, continues_seq
       """;
   private static final String DISCARD_ATTEMPT =
       """
       update export_file set state = 'discarded'
        where job_id = ? and part_no = ? and attempt = ? and state <> 'discarded'
-      returning prefix, seq, kind, res_type, resources, bytes
+      returning prefix, seq, kind, res_type, resources, bytes, continues_seq
       """;
   private static final String DONE =
       """
-      select prefix, seq, kind, res_type, resources, bytes from export_file
+      select prefix, seq, kind, res_type, resources, bytes, continues_seq from export_file
        where job_id = ? and state = 'done' and resources > 0
        order by kind, res_type, seq
       """;
@@ -48,13 +48,13 @@ public final class ExportFileTable {
   private static final String LAST_PAGE = "select coalesce(max(page), 0) from export_file where job_id = ?";
   private static final String PAGE =
       """
-      select prefix, seq, kind, res_type, resources, bytes from export_file
+      select prefix, seq, kind, res_type, resources, bytes, continues_seq from export_file
        where job_id = ? and page = ?
        order by kind, res_type, seq
       """;
   private static final String PAGED = "select 1 from export_file where job_id = ? and prefix = ? and seq = ? and page is not null";
   private static final String ALL =
-      "select prefix, seq, kind, res_type, resources, bytes from export_file where job_id = ? order by prefix, seq";
+      "select prefix, seq, kind, res_type, resources, bytes, continues_seq from export_file where job_id = ? order by prefix, seq";
 
   private static final String UNIQUE_VIOLATION = "23505";
   private static final int ALLOCATE_TRIES = 20;
@@ -94,9 +94,14 @@ public final class ExportFileTable {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLOSE)) {
       ps.setLong(1, file.resources());
       ps.setLong(2, file.bytes());
-      ps.setObject(3, jobId);
-      ps.setString(4, file.prefix());
-      ps.setInt(5, file.seq());
+      if (file.continuesSeq() == null) {
+        ps.setNull(3, java.sql.Types.INTEGER);
+      } else {
+        ps.setInt(3, file.continuesSeq());
+      }
+      ps.setObject(4, jobId);
+      ps.setString(5, file.prefix());
+      ps.setInt(6, file.seq());
       ps.executeUpdate();
     }
   }
@@ -218,7 +223,7 @@ public final class ExportFileTable {
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         files.add(new ExportFileRow(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
-            rs.getLong(5), rs.getLong(6)));
+            rs.getLong(5), rs.getLong(6), rs.getObject(7, Integer.class)));
       }
     }
     return files;

@@ -11,7 +11,12 @@ public enum ExportPartKind {
   /** the deletions since {@code _since}, as transaction Bundles */
   DELETED("deleted"),
   /** the job's warnings (export.JobNotes), as OperationOutcomes in its error files */
-  NOTES("notes");
+  NOTES("notes"),
+  /**
+   * {@code organizeOutputBy=Patient}: the blocks (header, Patient, compartment) of the patients
+   * whose ids are in {@code patientAfter..patientTo}
+   */
+  PATIENT_BLOCKS("patient-blocks");
 
   private final String sqlName;
 

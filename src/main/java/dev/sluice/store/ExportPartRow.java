@@ -8,6 +8,12 @@ import java.util.UUID;
  * @param resType the type of a {@link ExportPartKind#RESOURCES} part; null for the others
  * @param attempt 1 for the first claim; higher after a lease lapsed or a failure
  * @param outages the earlier attempts that found the output store unreachable
+ * @param patients the patient ids of a {@link ExportPartKind#PATIENT_BLOCKS} part; null for the others
  */
 public record ExportPartRow(UUID jobId, int partNo, ExportPartKind kind, String resType, long pkFrom, long pkTo,
-    int attempt, int outages) {}
+    int attempt, int outages, PatientRange patients) {
+  public ExportPartRow(UUID jobId, int partNo, ExportPartKind kind, String resType, long pkFrom, long pkTo,
+      int attempt, int outages) {
+    this(jobId, partNo, kind, resType, pkFrom, pkTo, attempt, outages, null);
+  }
+}

@@ -13,7 +13,8 @@ import javax.sql.DataSource;
 /** The {@code export_part} table: the units of work of running export jobs, under leases. */
 public final class ExportPartTable {
   private static final String INSERT =
-      "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to) values (?, ?, ?, ?, ?, ?)";
+      "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to, patient_after, patient_to)"
+          + " values (?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String INSERT_MEMBER =
       "insert into export_member (job_id, patient_id) values (?, ?) on conflict do nothing";
 
@@ -28,7 +29,8 @@ public final class ExportPartTable {
                  or (p2.status = 'running' and p2.lease_until < now()))
           order by j.created_at, p2.part_no
           limit 1 for update of p2 skip locked)
-      returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt, p.outages
+      returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt, p.outages,
+                p.patient_after, p.patient_to
       """;
 
   private static final String RENEW =
@@ -70,8 +72,16 @@ public final class ExportPartTable {
   /** What finishing a part did. */
   public enum Finished { NOT_OURS, PART_DONE, JOB_COMPLETED }
 
-  /** A part to insert at planning. */
-  public record NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo) {}
+  /** A part to insert at planning; {@code patients} only for {@link ExportPartKind#PATIENT_BLOCKS}. */
+  public record NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo, PatientRange patients) {
+    public NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo) {
+      this(kind, resType, pkFrom, pkTo, null);
+    }
+
+    public static NewPart patientBlocks(PatientRange patients) {
+      return new NewPart(ExportPartKind.PATIENT_BLOCKS, null, 0, 0, patients);
+    }
+  }
 
   /**
    * Writes the plan of a job and marks it running, in one transaction: a planner that dies
@@ -104,6 +114,8 @@ public final class ExportPartTable {
             ps.setString(4, p.resType());
             ps.setLong(5, p.pkFrom());
             ps.setLong(6, p.pkTo());
+            ps.setString(7, p.patients() == null ? null : p.patients().after());
+            ps.setString(8, p.patients() == null ? null : p.patients().to());
             ps.addBatch();
           }
           ps.executeBatch();
@@ -130,7 +142,9 @@ public final class ExportPartTable {
           return Optional.empty();
         }
         return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), ExportPartKind.ofSql(rs.getString(3)),
-            rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7), rs.getInt(8)));
+            rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7), rs.getInt(8),
+            rs.getString(3).equals(ExportPartKind.PATIENT_BLOCKS.sqlName())
+                ? new PatientRange(rs.getString(9), rs.getString(10)) : null));
       }
     }
   }

@@ -112,11 +112,45 @@ public final class ExportScan {
     void deleted(String id, int version, Instant lastUpdated, byte[] previous) throws IOException;
   }
 
+  /**
+   * What one part of an organized export reads ({@code organizeOutputBy=Patient}): the
+   * compartments of the patients in {@code patients}, of these types, as at {@code at}.
+   *
+   * @param members the job's export_member patients only; every patient's otherwise
+   * @param filters {@code _typeFilter} per type (OR'ed); a type without is exported whole
+   */
+  public record BlockScan(UUID jobId, int partNo, PatientRange patients, List<String> types, Instant at,
+      Instant since, boolean members, java.util.Map<String, List<SearchQuery>> filters) {
+    public BlockScan {
+      types = List.copyOf(types);
+      filters = java.util.Map.copyOf(filters);
+    }
+  }
+
+  /**
+   * The exported patients whose compartments held a version replaced after transactionTime,
+   * judged from its content: for a Patient its own id alone when its own compartment is
+   * exported. Empty when the version is in none.
+   */
+  @FunctionalInterface
+  public interface Owners {
+    Set<String> of(String type, IBaseResource version) throws SQLException;
+  }
+
+  /** Receives each row of an organized scan, in block order; the bytes are valid only during the call. */
+  @FunctionalInterface
+  public interface BlockSink {
+    void row(String patient, String type, byte[] buffer, int offset, int length) throws IOException;
+  }
+
   /** One type's rows in {@code resource} (current, whatever their state), for planning. */
   public record TypeStats(String type, long count, long minPk, long maxPk) {}
 
   private static final String TYPE_STATS =
       "select res_type, count(*), min(pk), max(pk) from resource where res_type = any(?) group by res_type order by 1";
+
+  private static final String PATIENT_COUNTS =
+      "select patient_id, count(*) from compartment %s group by patient_id order by patient_id";
 
   private static final String READ_AT =
       """
@@ -169,6 +203,7 @@ public final class ExportScan {
   private final SearchSql searchSql;
   private final PastVersionSearch pastVersions;
   private final ReplacedBatch replacedBatch;
+  private final PatientBlockScan blockScan;
 
   public ExportScan(DataSource dataSource, int deletionFetchSize, FhirModel fhir, SearchSql searchSql,
       PastVersionSearch pastVersions, ReplacedBatch replacedBatch) {
@@ -178,6 +213,45 @@ public final class ExportScan {
     this.searchSql = searchSql;
     this.pastVersions = pastVersions;
     this.replacedBatch = replacedBatch;
+    this.blockScan = new PatientBlockScan(fhir, searchSql, pastVersions, replacedBatch);
+  }
+
+  /**
+   * Cuts the patients with compartment rows (those of {@code members}, or all when null) into
+   * ranges of about {@code perPart} compartment rows, in the database's order of ids. The ranges
+   * cover every id: the first is open below, the last above, so a patient whose compartment
+   * held a resource at transactionTime but holds none now still falls in one.
+   */
+  public List<PatientRange> patientRanges(Collection<String> members, long perPart) throws SQLException {
+    List<PatientRange> ranges = new ArrayList<>();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(PATIENT_COUNTS.formatted(members == null ? ""
+          : "where patient_id = any(?)"))) {
+        if (members != null) {
+          ps.setArray(1, c.createArrayOf("text", members.toArray()));
+        }
+        // a cursor: one row per patient, never all of them at once
+        ps.setFetchSize(1000);
+        String after = null;
+        long rows = 0;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows += rs.getLong(2);
+            if (rows >= perPart) {
+              ranges.add(new PatientRange(after, rs.getString(1)));
+              after = rs.getString(1);
+              rows = 0;
+            }
+          }
+        }
+        ranges.add(new PatientRange(after, null));
+        c.commit();
+      } finally {
+        c.rollback();
+      }
+    }
+    return ranges;
   }
 
   public List<TypeStats> typeStats(Collection<String> types) throws SQLException {
@@ -259,6 +333,15 @@ public final class ExportScan {
           connection.setAutoCommit(autoCommit);
         }
       }
+    }
+
+    /**
+     * Streams the blocks of the patients {@code s} covers, in block order ({@link PatientBlockScan}).
+     *
+     * @return the number of rows written to the sink
+     */
+    public long blocks(BlockScan s, Owners owners, BlockSink sink) throws SQLException, IOException {
+      return blockScan.scan(connection, () -> poisoned = true, s, owners, sink);
     }
 
     private long copy(String sql, RowSink sink) throws SQLException, IOException {
@@ -447,7 +530,7 @@ public final class ExportScan {
   /** A version replaced after T, as read, before it is judged. */
   private record Replaced(long pk, Instant lastUpdated, byte[] content) {}
 
-  private static int int32(byte[] b, int p) {
+  static int int32(byte[] b, int p) {
     return ((b[p] & 0xff) << 24) | ((b[p + 1] & 0xff) << 16) | ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
   }
 

@@ -97,7 +97,7 @@ class ExportStu4Test {
   }
 
   @Test
-  void organize_output_by_is_refused_and_allow_partial_manifests_must_be_a_boolean() {
+  void organize_output_by_at_system_level_is_refused_and_allow_partial_manifests_must_be_a_boolean() {
     HttpResponse<String> organize = client.kickOff("$export?organizeOutputBy=Patient");
     assertThat(organize.statusCode()).isEqualTo(400);
     assertThat(organize.body()).contains("organizeOutputBy").contains("not-supported");
