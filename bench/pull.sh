@@ -14,7 +14,7 @@ k="${1:-10}"
 par="${2:-4}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
-scale_medium
+scale_medium "$here" "$k"
 start_server pull
 
 echo "bench: loading medium x$k into the server on port $port ..." >&2
