@@ -15,6 +15,8 @@ par="${2:-4}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
+# the real folder: sluice load walks a folder without following links (bench/work/medium-x10 may be one)
+data="$(cd "$data" && pwd -P)"
 start_server pull
 
 echo "bench: loading medium x$k into the server on port $port ..." >&2
