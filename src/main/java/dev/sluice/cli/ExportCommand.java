@@ -4,6 +4,7 @@ import dev.sluice.client.Credentials;
 import dev.sluice.client.ProgressDisplay;
 import dev.sluice.load.IntoLoad;
 import dev.sluice.pull.Arrivals;
+import dev.sluice.pull.Compression;
 import dev.sluice.pull.Job;
 import dev.sluice.pull.KickOff;
 import dev.sluice.pull.Level;
@@ -94,6 +95,11 @@ final class ExportCommand implements Callable<Integer> {
       description = "Files downloaded at once (default ${DEFAULT-VALUE}).")
   int parallel;
 
+  @Option(names = "--gzip", defaultValue = "auto", paramLabel = "WHEN", description = "Ask for gzip: auto (default:"
+      + " not from this machine or a private network, where the server's compressing costs more than it saves),"
+      + " always, never.", converter = GzipOption.class)
+  Compression gzip;
+
   /** Read before the other options are parsed (Main); declared here for --help and parsing. */
   @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings named as the"
       + " options without '--' (server=https://..., type=Patient,Observation); flags and environment variables win"
@@ -139,7 +145,7 @@ final class ExportCommand implements Callable<Integer> {
       Credentials credentials;
       try {
         job = job();
-        settings = new Puller.Settings(server, out, parallel);
+        settings = new Puller.Settings(server, out, parallel, gzip);
         credentials = credentials(http);
         // a first token now: a client that cannot get one learns why before anything starts
         credentials.authorization();
@@ -228,5 +234,19 @@ final class ExportCommand implements Callable<Integer> {
       }
     }
     return smart.credentials(server, scope, http);
+  }
+
+  /** {@code --gzip auto|always|never}. */
+  static final class GzipOption implements picocli.CommandLine.ITypeConverter<Compression> {
+    @Override
+    public Compression convert(String value) {
+      return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        case "auto" -> Compression.AUTO;
+        case "always" -> Compression.ALWAYS;
+        case "never" -> Compression.NEVER;
+        default -> throw new picocli.CommandLine.TypeConversionException("--gzip is auto, always or never, not '"
+            + value + "'");
+      };
+    }
   }
 }

@@ -40,8 +40,9 @@ public final class Puller {
    * @param server the FHIR base URL (kick-off; for attach and resume only where tokens come from)
    * @param out the directory the files go to
    * @param parallel downloads at once
+   * @param compression when a fresh download asks for gzip
    */
-  public record Settings(URI server, Path out, int parallel) {
+  public record Settings(URI server, Path out, int parallel, Compression compression) {
     public Settings {
       if (parallel < 1) {
         throw new IllegalArgumentException("--parallel must be at least 1, got " + parallel);
@@ -166,7 +167,8 @@ public final class Puller {
   private List<FileDownload.Result> fetchAll(Manifest manifest, Arrivals arrivals) throws InterruptedException {
     AtomicLong fetched = new AtomicLong();
     AtomicInteger done = new AtomicInteger();
-    FileDownload download = new FileDownload(calls, settings.out(), manifest.requiresAccessToken(), fetched);
+    FileDownload download = new FileDownload(calls, settings.out(), manifest.requiresAccessToken(), settings.compression(),
+        fetched);
     ExecutorService pool = Executors.newFixedThreadPool(settings.parallel(),
         Thread.ofPlatform().name("sluice-export-download-", 1).daemon().factory());
     long start = System.nanoTime();
