@@ -2,6 +2,7 @@ package dev.sluice.load;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +18,8 @@ final class NdjsonFiles {
     List<Path> files = new ArrayList<>();
     for (Path path : paths) {
       if (Files.isDirectory(path)) {
-        try (Stream<Path> walk = Files.walk(path)) {
+        // links followed: a data folder is often a link to where the data lies (a loop is an error)
+        try (Stream<Path> walk = Files.walk(path, FileVisitOption.FOLLOW_LINKS)) {
           walk.filter(Files::isRegularFile).filter(NdjsonFiles::isNdjson).sorted().forEach(files::add);
         } catch (IOException e) {
           throw new UncheckedIOException("cannot list " + path, e);
