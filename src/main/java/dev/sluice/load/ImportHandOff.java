@@ -111,6 +111,7 @@ public final class ImportHandOff {
     }
     String status = kick.headers().firstValue("Content-Location").orElseThrow();
     long started = System.nanoTime();
+    long pause = 250;
     JsonNode result;
     while (true) {
       HttpResponse<String> s = send(HttpRequest.newBuilder(URI.create(status)).GET());
@@ -124,7 +125,9 @@ public final class ImportHandOff {
         return Outcome.SOME_FAILED;
       }
       show(s.headers().firstValue("X-Progress").orElse(""), started);
-      Thread.sleep(progress.intervalMillis());
+      // a small file is done in well under the display's interval: the first polls come sooner
+      Thread.sleep(Math.min(pause, progress.intervalMillis()));
+      pause = Math.min(pause * 2, 60_000);
     }
     progress.finish();
     long imported = 0;

@@ -102,7 +102,7 @@ public final class IntoLoad {
       workers.shutdownNow();
       return Optional.empty();
     }
-    IntoLedger ledger = IntoLedger.open(dir, target.toString());
+    IntoLedger ledger = IntoLedger.open(dir, target.toString().replaceAll("/+$", ""));
     IntoLoad load = new IntoLoad(target, way, ledger, out, workers, session.get(), importer,
         new DeletionReplay(target, http));
     out.println("Loading into " + target + (way == Way.IMPORT ? " through $import" : " by batches")
