@@ -87,9 +87,18 @@ public final class IntoLoad {
       }
       importer = new ImportHandOff(target, importDir, "IncrementalLoad", http, Credentials.none(), out, err,
           new ProgressDisplay(err, false));
-      if (importer.sluiceWithImport()) {
+      boolean sluice;
+      boolean answered = true;
+      try {
+        sluice = importer.sluiceWithImport();
+      } catch (IOException unanswered) {
+        // said below, where the loader finds the target does not answer
+        sluice = false;
+        answered = false;
+      }
+      if (sluice) {
         way = Way.IMPORT;
-      } else {
+      } else if (answered) {
         out.println("Note: " + target + " is no Sluice offering $import: --into-import-dir is not used");
       }
     }

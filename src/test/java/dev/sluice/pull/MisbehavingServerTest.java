@@ -234,4 +234,17 @@ class MisbehavingServerTest {
     assertThat(wrong.exitCode()).isEqualTo(2);
     assertThat(wrong.err()).contains("--gzip is auto, always or never");
   }
+
+  @Test
+  void an_into_target_that_does_not_answer_stops_the_run_before_the_kick_off() throws Exception {
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/no"));
+
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.resolve("x").toString(),
+        "--into", "http://127.0.0.1:1/fhir", "--into-import-dir", out.toString());
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("http://127.0.0.1:1/fhir does not answer as a FHIR server");
+    assertThat(run.out()).doesNotContain("no Sluice");
+    assertThat(server.seen).noneMatch(s -> s.path().endsWith("$export"));
+  }
 }
