@@ -5,8 +5,9 @@
 #   curl       plain parallel GETs (xargs -P N curl), identity encoding: the server's file serving
 #   curl-gzip  the same with --compressed (gzip made on the fly by the server, as sluice asks for)
 #   sluice     ./sluice export --status URL --parallel N (reattached to the finished export:
-#              manifest, downloads, counts and every line checked)
-# and prints MB/s of NDJSON for each and sluice's ratio to each curl. Usage: bench/pull.sh [K] [N]
+#              manifest, downloads, counts and every line checked; --gzip auto: identity here)
+#   sluice-gzip  the same with --gzip always
+# and prints MB/s of NDJSON for each, sluice's ratio to curl and sluice-gzip's to curl-gzip. Usage: bench/pull.sh [K] [N]
 # (N parallel downloads, default 4).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +15,9 @@ k="${1:-10}"
 par="${2:-4}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
-scale_medium
+scale_medium "$here" "$k"
+# the real folder: sluice load walks a folder without following links (bench/work/medium-x10 may be one)
+data="$(cd "$data" && pwd -P)"
 start_server pull
 
 echo "bench: loading medium x$k into the server on port $port ..." >&2
@@ -45,40 +48,43 @@ curl_run() {  # $1: name, $2: extra curl option or ""
   t1=$(now)
   echo "$1 $t0 $t1 $(cat "$dl"/*.ndjson | wc -c) $(cat "$dl"/*.ndjson | wc -l)"
 }
-sluice_run() {
+sluice_run() {  # $1: name, $2: --gzip value
   rm -rf "$dl"
   local t0 t1; t0=$(now)
-  "$here/sluice" export --status "$status" --out "$dl" --parallel "$par" > "$work/pull-sluice-x$k.out" \
-    2> "$work/pull-sluice-x$k.err" || { echo "bench: sluice export failed; see $work/pull-sluice-x$k.*" >&2; exit 1; }
+  "$here/sluice" export --status "$status" --out "$dl" --parallel "$par" --gzip "$2" > "$work/pull-$1-x$k.out" \
+    2> "$work/pull-$1-x$k.err" || { echo "bench: sluice export failed; see $work/pull-$1-x$k.*" >&2; exit 1; }
   t1=$(now)
-  echo "sluice $t0 $t1 $(cat "$dl"/*.ndjson | wc -c) $(cat "$dl"/*.ndjson | wc -l)"
+  echo "$1 $t0 $t1 $(cat "$dl"/*.ndjson | wc -c) $(cat "$dl"/*.ndjson | wc -l)"
 }
 
-echo "bench: $files files; downloading them three ways, twice, $par at a time ..." >&2
+echo "bench: $files files; downloading them four ways, twice, $par at a time ..." >&2
 "$here/sluice" --version > /dev/null   # the jar is built before any timing
 results="$work/pull-results-x$k.txt"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$results"
 for round in 1 2; do
   curl_run curl "" >> "$results"
   curl_run curl-gzip "--compressed" >> "$results"
-  sluice_run >> "$results"
+  sluice_run sluice auto >> "$results"
+  sluice_run sluice-gzip always >> "$results"
 done
 rm -rf "$dl"
 
-python3 - "$results" "$k" "$par" "$files" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+python3 - "$results" "$k" "$par" "$files" "$(cut -d' ' -f1-3 /proc/loadavg)" "$load_start" <<'PY'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
 k, par, files, loadavg = sys.argv[2:6]
 best = {}
-print(f"\nmedium x{k}: {files} files, {par} downloads at a time; load average at the end {loadavg}")
+print(f"\nmedium x{k}: {files} files, {par} downloads at a time; load average at the start {sys.argv[6]},"
+      f" at the end {loadavg}")
 for name, t0, t1, nbytes, lines in rows:
     took = float(t1) - float(t0)
     mbs = int(nbytes) / took / 1e6
     print(f"{name:10} {took:7.1f} s  {int(nbytes)/1e6:8.1f} MB  {int(lines):9,} lines  {mbs:7.1f} MB/s")
     best.setdefault(name, []).append(mbs)
 med = {n: statistics.median(v) for n, v in best.items()}
-for base in ("curl", "curl-gzip"):
-    print(f"sluice export / {base}: {med['sluice'] / med[base] * 100:.0f} % (medians of {len(best[base])} runs;"
+for mine, base in (("sluice", "curl"), ("sluice-gzip", "curl-gzip")):
+    print(f"{mine} / {base}: {med[mine] / med[base] * 100:.0f} % (medians of {len(best[base])} runs;"
           f" target: at least 80 %)")
 counts = {r[0]: r[4] for r in rows}
 if len(set(counts.values())) != 1:

@@ -2,7 +2,9 @@ package dev.sluice.cli;
 
 import dev.sluice.client.Credentials;
 import dev.sluice.client.ProgressDisplay;
-import dev.sluice.load.Loader;
+import dev.sluice.load.IntoLoad;
+import dev.sluice.pull.Arrivals;
+import dev.sluice.pull.Compression;
 import dev.sluice.pull.Job;
 import dev.sluice.pull.KickOff;
 import dev.sluice.pull.Level;
@@ -16,9 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -94,16 +95,26 @@ final class ExportCommand implements Callable<Integer> {
       description = "Files downloaded at once (default ${DEFAULT-VALUE}).")
   int parallel;
 
+  @Option(names = "--gzip", defaultValue = "auto", paramLabel = "WHEN", description = "Ask for gzip: auto (default:"
+      + " not from this machine or a private network, where the server's compressing costs more than it saves),"
+      + " always, never.", converter = GzipOption.class)
+  Compression gzip;
+
   /** Read before the other options are parsed (Main); declared here for --help and parsing. */
   @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings named as the"
       + " options without '--' (server=https://..., type=Patient,Observation); flags and environment variables win"
       + " over it.")
   Path configFile;
 
-  @Option(names = "--into", paramLabel = "URL", description = "Once the export is complete, load its resources"
-      + " into the FHIR server at this base URL (as sluice load does, 4 batches of 500 in flight; without"
-      + " authorization).")
+  @Option(names = "--into", paramLabel = "URL", description = "Load the export into the FHIR server at this base"
+      + " URL as each file arrives (by batches of PUTs, as sluice load does, or through $import with"
+      + " --into-import-dir); deleted files are applied as deletions; without authorization.")
   URI into;
+
+  @Option(names = "--into-import-dir", paramLabel = "DIR", description = "With --into a Sluice: its import folder as"
+      + " this machine sees it; the files then go through its $import (versions and lastUpdated kept) instead of"
+      + " batches.")
+  Path intoImportDir;
 
   @Option(names = "--token", defaultValue = "${env:SLUICE_TOKEN}",
       description = "A bearer token to send as it is (env SLUICE_TOKEN).")
@@ -118,9 +129,6 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.read}",
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
   String scope;
-
-  private static final int INTO_CONCURRENCY = 4;
-  private static final long INTO_BATCH_BYTES = 16L * 1024 * 1024;
 
   @Override
   public Integer call() throws Exception {
@@ -137,7 +145,7 @@ final class ExportCommand implements Callable<Integer> {
       Credentials credentials;
       try {
         job = job();
-        settings = new Puller.Settings(server, out, parallel);
+        settings = new Puller.Settings(server, out, parallel, gzip);
         credentials = credentials(http);
         // a first token now: a client that cannot get one learns why before anything starts
         credentials.authorization();
@@ -145,37 +153,34 @@ final class ExportCommand implements Callable<Integer> {
         err.println("sluice export: " + e.getMessage());
         return 2;
       }
+      if (intoImportDir != null && into == null) {
+        err.println("sluice export: --into-import-dir goes with --into");
+        return 2;
+      }
+      IntoLoad intoLoad = null;
+      if (into != null) {
+        // the target is checked before the export starts: a migration that cannot land does not begin
+        Optional<IntoLoad> started = IntoLoad.start(into, out, intoImportDir, http, spec.commandLine().getOut(), err);
+        if (started.isEmpty()) {
+          return 2;
+        }
+        intoLoad = started.get();
+      }
       Puller puller = new Puller(settings, http, credentials, spec.commandLine().getOut(), err,
           ProgressDisplay.onTerminal());
-      return switch (puller.run(job)) {
-        case COMPLETE -> into == null ? 0 : loadInto(http);
+      IntoLoad loading = intoLoad;
+      Puller.Outcome outcome = puller.run(job, loading == null ? Arrivals.none() : loading::arrived);
+      int code = switch (outcome) {
+        case COMPLETE -> 0;
         case INCOMPLETE -> 1;
         case FAILED -> 2;
       };
+      if (loading != null && loading.finish() != IntoLoad.Outcome.ALL_LOADED && code == 0) {
+        code = 1;
+      }
+      return code;
     } finally {
       http.close();
-    }
-  }
-
-  /** The output files (not deleted/ nor error/) into the --into server, through the loader. */
-  private int loadInto(HttpClient http) throws IOException, InterruptedException {
-    List<Path> files;
-    try (var list = Files.list(out)) {
-      files = list.filter(f -> f.getFileName().toString().endsWith(".ndjson")).sorted().toList();
-    }
-    spec.commandLine().getOut().println("Loading into " + into);
-    ExecutorService workers = Executors.newFixedThreadPool(INTO_CONCURRENCY,
-        Thread.ofPlatform().name("sluice-export-into-", 1).daemon().factory());
-    try {
-      Loader loader = new Loader(new Loader.Settings(into, 500, INTO_BATCH_BYTES, INTO_CONCURRENCY,
-          Duration.ofSeconds(30)), http, Credentials.none(), workers, spec.commandLine().getOut(),
-          spec.commandLine().getErr(), ProgressDisplay.onTerminal());
-      return switch (loader.load(files)) {
-        case ALL_LOADED -> 0;
-        case SOME_FAILED, NOT_STARTED -> 1;
-      };
-    } finally {
-      workers.shutdownNow();
     }
   }
 
@@ -229,5 +234,19 @@ final class ExportCommand implements Callable<Integer> {
       }
     }
     return smart.credentials(server, scope, http);
+  }
+
+  /** {@code --gzip auto|always|never}. */
+  static final class GzipOption implements picocli.CommandLine.ITypeConverter<Compression> {
+    @Override
+    public Compression convert(String value) {
+      return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        case "auto" -> Compression.AUTO;
+        case "always" -> Compression.ALWAYS;
+        case "never" -> Compression.NEVER;
+        default -> throw new picocli.CommandLine.TypeConversionException("--gzip is auto, always or never, not '"
+            + value + "'");
+      };
+    }
   }
 }

@@ -60,9 +60,8 @@ public final class ImportHandOff {
   }
 
   public Outcome run(List<Path> paths) throws IOException, InterruptedException {
-    String base = server.toString().replaceAll("/+$", "");
-    if (!offersImport(base)) {
-      err.println("sluice load: " + base + " does not offer $import; load without --import");
+    if (!offersImport(capabilities())) {
+      err.println("sluice load: " + base() + " does not offer $import; load without --import");
       return Outcome.NOT_STARTED;
     }
     List<Path> files = NdjsonFiles.expand(paths);
@@ -70,6 +69,21 @@ public final class ImportHandOff {
       err.println("sluice load: no .ndjson or .ndjson.gz files in " + paths);
       return Outcome.NOT_STARTED;
     }
+    return importFiles(files);
+  }
+
+  /**
+   * Whether the server is a Sluice (its CapabilityStatement's {@code software.name}) that
+   * declares {@code $import}: one whose import folder, when at hand, takes files as they are.
+   */
+  public boolean sluiceWithImport() throws IOException, InterruptedException {
+    JsonNode cs = capabilities();
+    return "Sluice".equals(cs.path("software").path("name").asText()) && offersImport(cs);
+  }
+
+  /** Imports the files (already known to exist) by one job, the server known to offer {@code $import}. */
+  public Outcome importFiles(List<Path> files) throws IOException, InterruptedException {
+    String base = base();
     if (!Files.isDirectory(importDir)) {
       err.println("sluice load: --import-dir " + importDir + " is not a folder");
       return Outcome.NOT_STARTED;
@@ -97,6 +111,7 @@ public final class ImportHandOff {
     }
     String status = kick.headers().firstValue("Content-Location").orElseThrow();
     long started = System.nanoTime();
+    long pause = 250;
     JsonNode result;
     while (true) {
       HttpResponse<String> s = send(HttpRequest.newBuilder(URI.create(status)).GET());
@@ -110,7 +125,9 @@ public final class ImportHandOff {
         return Outcome.SOME_FAILED;
       }
       show(s.headers().firstValue("X-Progress").orElse(""), started);
-      Thread.sleep(progress.intervalMillis());
+      // a small file is done in well under the display's interval: the first polls come sooner
+      Thread.sleep(Math.min(pause, progress.intervalMillis()));
+      pause = Math.min(pause * 2, 60_000);
     }
     progress.finish();
     long imported = 0;
@@ -145,13 +162,26 @@ public final class ImportHandOff {
     }
   }
 
-  private boolean offersImport(String base) throws IOException, InterruptedException {
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/metadata"))
+  private String base() {
+    return server.toString().replaceAll("/+$", "");
+  }
+
+  /** The server's CapabilityStatement; an empty object when it does not give one. */
+  private JsonNode capabilities() throws IOException, InterruptedException {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base() + "/metadata"))
         .header("Accept", "application/fhir+json").GET());
     if (r.statusCode() != 200) {
-      return false;
+      return JSON.createObjectNode();
     }
-    for (JsonNode op : JSON.readTree(r.body()).path("rest").path(0).path("operation")) {
+    try {
+      return JSON.readTree(r.body());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return JSON.createObjectNode();
+    }
+  }
+
+  private static boolean offersImport(JsonNode capabilities) {
+    for (JsonNode op : capabilities.path("rest").path(0).path("operation")) {
       if ("import".equals(op.path("name").asText())) {
         return true;
       }

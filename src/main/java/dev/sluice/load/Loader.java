@@ -129,6 +129,64 @@ public final class Loader {
     return report.failed() == 0 && report.notLoaded() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
   }
 
+  /**
+   * A load of files handed over one at a time as they become available ({@code sluice export
+   * --into}): no progress line and no Ctrl-C summary of its own (the export has them); each file's
+   * batches are all answered before {@link Session#load} returns, so its result is final.
+   *
+   * @return empty when the server does not answer as a FHIR server (said on {@code err})
+   */
+  public java.util.Optional<Session> session() throws InterruptedException {
+    String unreachable = checkServer();
+    if (unreachable != null) {
+      err.println("sluice: the server at " + settings.base() + " does not answer as a FHIR server: " + unreachable);
+      err.flush();
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(new Session());
+  }
+
+  /** One file's end in a {@link Session}: lines stored, and lines failed or not loaded. */
+  public record FileResult(long stored, long failed) {
+    public boolean whole() {
+      return failed == 0;
+    }
+  }
+
+  /** See {@link #session()}. */
+  public final class Session {
+    private final LoadReport report = new LoadReport();
+    private final Semaphore inFlight = new Semaphore(settings.concurrency());
+    private final AtomicLong bytesRead = new AtomicLong();
+    private final AtomicLong linesRead = new AtomicLong();
+    private final long start = System.nanoTime();
+    private int files;
+
+    private Session() {}
+
+    /** Loads one file and waits for every batch of it to be answered. */
+    public FileResult load(Path file) throws InterruptedException {
+      long stored = report.stored();
+      long unsuccessful = report.failed() + report.notLoaded();
+      readFile(file, bytesRead, linesRead, report, inFlight);
+      inFlight.acquire(settings.concurrency());
+      inFlight.release(settings.concurrency());
+      files++;
+      return new FileResult(report.stored() - stored, report.failed() + report.notLoaded() - unsuccessful);
+    }
+
+    /** Prints the summary of every file loaded. */
+    public Outcome finish() {
+      if (reachability.gaveUp()) {
+        report.stopped("the server at " + settings.base() + " did not answer for "
+            + settings.unreachableLimit().toSeconds() + " s");
+      }
+      report.print(out, files, Duration.ofNanos(System.nanoTime() - start));
+      out.flush();
+      return report.failed() == 0 && report.notLoaded() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
+    }
+  }
+
   private static void removeHook(Thread hook) {
     try {
       Runtime.getRuntime().removeShutdownHook(hook);

@@ -22,7 +22,7 @@ import java.util.zip.GZIPInputStream;
  * Downloads one file of a manifest into {@code <name>.part}, then checks it and renames it to
  * its name. What is in the {@code .part} file is never fetched again: after a dropped
  * connection, and on a later run after a crash, the rest is asked for with {@code Range}. A
- * fresh download accepts gzip; a resumed one asks for the bytes as they are, since a range of
+ * fresh download accepts gzip (as {@link Compression} says); a resumed one asks for the bytes as they are, since a range of
  * a gzip stream is no range of the file.
  */
 final class FileDownload {
@@ -45,16 +45,18 @@ final class FileDownload {
   private final ServerCalls calls;
   private final Path out;
   private final boolean withToken;
+  private final Compression compression;
   private final AtomicLong fetched;
 
   /**
    * @param withToken the manifest's {@code requiresAccessToken}
    * @param fetched bytes received, summed over all downloads, for the progress line
    */
-  FileDownload(ServerCalls calls, Path out, boolean withToken, AtomicLong fetched) {
+  FileDownload(ServerCalls calls, Path out, boolean withToken, Compression compression, AtomicLong fetched) {
     this.calls = calls;
     this.out = out;
     this.withToken = withToken;
+    this.compression = compression;
     this.fetched = fetched;
   }
 
@@ -95,7 +97,7 @@ final class FileDownload {
       if (offset > 0) {
         request.header("Range", "bytes=" + offset + "-").header("Accept-Encoding", "identity");
       } else {
-        request.header("Accept-Encoding", "gzip");
+        request.header("Accept-Encoding", compression.asksFor(entry.url()) ? "gzip" : "identity");
       }
       HttpResponse<InputStream> response;
       try {

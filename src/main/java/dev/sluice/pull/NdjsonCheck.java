@@ -3,9 +3,10 @@ package dev.sluice.pull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -32,29 +33,29 @@ final class NdjsonCheck {
     long errors = 0;
     String firstError = null;
     long number = 0;
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
+    try (InputStream in = Files.newInputStream(file)) {
+      LineBuffer line = new LineBuffer();
+      while (line.next(in)) {
         number++;
-        if (line.isBlank()) {
+        if (line.blank()) {
           continue;
         }
-        JsonNode resource;
+        String found;
         try {
-          resource = JSON.readTree(line);
+          found = resourceType(line.bytes, line.length);
         } catch (JsonProcessingException e) {
           return problem(file, lines, number, "is not JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (resource == null || !resource.isObject()) {
+        } catch (NotAnObject e) {
           return problem(file, lines, number, "is not a JSON object");
         }
-        String found = resource.path("resourceType").asText("");
         if (!found.equals(type)) {
           return problem(file, lines, number, "is " + (found.isEmpty() ? "no resource" : "a " + found)
               + ", not a " + type);
         }
         lines++;
         if (type.equals("OperationOutcome")) {
-          for (JsonNode issue : resource.path("issue")) {
+          // error files are small: a tree is fine here
+          for (JsonNode issue : JSON.readTree(line.bytes, 0, line.length).path("issue")) {
             String severity = issue.path("severity").asText("");
             if (severity.equals("error") || severity.equals("fatal")) {
               errors++;
@@ -67,6 +68,91 @@ final class NdjsonCheck {
       }
     }
     return new Checked(lines, Files.size(file), Optional.empty(), errors, Optional.ofNullable(firstError));
+  }
+
+  private static final class NotAnObject extends Exception {
+    NotAnObject() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * The top-level {@code resourceType} of a line that must be exactly one JSON object, read as
+   * tokens without building a tree (the check reads every byte of the export).
+   */
+  private static String resourceType(byte[] bytes, int length) throws IOException, NotAnObject {
+    try (JsonParser p = JSON.getFactory().createParser(bytes, 0, length)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new NotAnObject();
+      }
+      String type = "";
+      for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+        boolean isType = p.currentName().equals("resourceType");
+        JsonToken value = p.nextToken();
+        if (isType && value == JsonToken.VALUE_STRING) {
+          type = p.getText();
+        } else {
+          p.skipChildren();
+        }
+      }
+      if (p.nextToken() != null) {
+        throw new NotAnObject();
+      }
+      return type;
+    }
+  }
+
+  /** One line of a file at a time, as bytes (the file is UTF-8; Jackson decodes what it needs). */
+  private static final class LineBuffer {
+    private final byte[] chunk = new byte[64 * 1024];
+    private int pos;
+    private int limit;
+    byte[] bytes = new byte[8192];
+    int length;
+
+    /** Reads the next line (without its end); false at the end of the file. */
+    boolean next(InputStream in) throws IOException {
+      length = 0;
+      boolean any = false;
+      while (true) {
+        if (pos == limit) {
+          limit = in.read(chunk);
+          pos = 0;
+          if (limit <= 0) {
+            limit = 0;
+            return any;
+          }
+        }
+        any = true;
+        int start = pos;
+        while (pos < limit && chunk[pos] != '\n') {
+          pos++;
+        }
+        append(start, pos - start);
+        if (pos < limit) {
+          pos++;
+          return true;
+        }
+      }
+    }
+
+    boolean blank() {
+      for (int i = 0; i < length; i++) {
+        byte b = bytes[i];
+        if (b != ' ' && b != '\t' && b != '\r') {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private void append(int from, int n) {
+      if (length + n > bytes.length) {
+        bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + n));
+      }
+      System.arraycopy(chunk, from, bytes, length, n);
+      length += n;
+    }
   }
 
   private static Checked problem(Path file, long lines, long number, String what) throws IOException {

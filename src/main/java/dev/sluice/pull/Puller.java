@@ -40,8 +40,9 @@ public final class Puller {
    * @param server the FHIR base URL (kick-off; for attach and resume only where tokens come from)
    * @param out the directory the files go to
    * @param parallel downloads at once
+   * @param compression when a fresh download asks for gzip
    */
-  public record Settings(URI server, Path out, int parallel) {
+  public record Settings(URI server, Path out, int parallel, Compression compression) {
     public Settings {
       if (parallel < 1) {
         throw new IllegalArgumentException("--parallel must be at least 1, got " + parallel);
@@ -74,13 +75,18 @@ public final class Puller {
   }
 
   public Outcome run(Job job) throws InterruptedException {
+    return run(job, Arrivals.none());
+  }
+
+  /** As {@link #run(Job)}, telling {@code arrivals} of each output and deleted file once it is checked. */
+  public Outcome run(Job job, Arrivals arrivals) throws InterruptedException {
     try {
       Files.createDirectories(settings.out());
       URI status = status(job);
       Interruption interruption = new Interruption(status, settings.out(), calls, display, out);
       interruption.install();
       try {
-        return download(job, status);
+        return download(job, status, arrivals);
       } finally {
         interruption.remove();
       }
@@ -137,7 +143,7 @@ public final class Puller {
     return request.uri().resolve(location);
   }
 
-  private Outcome download(Job job, URI status) throws PullFailed, IOException, InterruptedException {
+  private Outcome download(Job job, URI status, Arrivals arrivals) throws PullFailed, IOException, InterruptedException {
     Path manifestFile = settings.out().resolve(MANIFEST_FILE);
     String json;
     if (job instanceof Job.Resume && Files.exists(manifestFile)) {
@@ -152,16 +158,17 @@ public final class Puller {
     } catch (IllegalArgumentException e) {
       throw new PullFailed("the manifest from " + status + " cannot be used: " + e.getMessage());
     }
-    List<FileDownload.Result> results = fetchAll(manifest);
+    List<FileDownload.Result> results = fetchAll(manifest, arrivals);
     PullReport report = new PullReport(results);
     report.print(out, settings.out(), manifest.transactionTime());
     return report.complete() ? Outcome.COMPLETE : Outcome.INCOMPLETE;
   }
 
-  private List<FileDownload.Result> fetchAll(Manifest manifest) throws InterruptedException {
+  private List<FileDownload.Result> fetchAll(Manifest manifest, Arrivals arrivals) throws InterruptedException {
     AtomicLong fetched = new AtomicLong();
     AtomicInteger done = new AtomicInteger();
-    FileDownload download = new FileDownload(calls, settings.out(), manifest.requiresAccessToken(), fetched);
+    FileDownload download = new FileDownload(calls, settings.out(), manifest.requiresAccessToken(), settings.compression(),
+        fetched);
     ExecutorService pool = Executors.newFixedThreadPool(settings.parallel(),
         Thread.ofPlatform().name("sluice-export-download-", 1).daemon().factory());
     long start = System.nanoTime();
@@ -181,7 +188,12 @@ public final class Puller {
       for (Manifest.Entry entry : manifest.files()) {
         futures.add(pool.submit(() -> {
           try {
-            return download.fetch(entry);
+            FileDownload.Result result = download.fetch(entry);
+            if (result.checked().isPresent() && entry.kind() != Manifest.Kind.ERROR) {
+              arrivals.arrived(settings.out().resolve(entry.fileName()), entry.fileName(),
+                  entry.kind() == Manifest.Kind.DELETED);
+            }
+            return result;
           } finally {
             done.incrementAndGet();
           }

@@ -93,6 +93,42 @@ class ClientCrashTest {
   }
 
   @Test
+  void a_client_killed_while_loading_into_a_server_resumes_without_loading_a_finished_file_again() throws Exception {
+    byte[] patients = IntoTest.fixture("Patient");
+    byte[] conditions = IntoTest.fixture("Condition");
+    server.file("/files/Patient.ndjson", patients, FakeBulkServer.FirstAnswer.WHOLE);
+    server.file("/files/Condition.ndjson", conditions, FakeBulkServer.FirstAnswer.HOLD_HALFWAY);
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/8"));
+    server.statuses.add(new FakeBulkServer.Answer(200, Map.of(), server.manifest(false, List.of(
+        new String[] {"Condition", server.origin() + "/files/Condition.ndjson"},
+        new String[] {"Patient", server.origin() + "/files/Patient.ndjson"}), List.of())));
+    Path ledger = out.resolve("into-loaded");
+    try (TestServer target = TestServer.startFresh()) {
+      Process p = child("--server", server.base(), "--out", out.toString(), "--parallel", "2",
+          "--into", target.base());
+      // Patient loaded and noted, Condition held halfway by the server: then the client dies
+      awaitState(p, () -> server.halfSent.getCount() == 0 && read(ledger).contains("Patient-1.ndjson"));
+      String loaded = target.get("Patient?_count=100").body();
+      p.destroyForcibly();
+      p.waitFor();
+      server.release.countDown();
+
+      ExportRun resumed = ExportRun.of("--server", server.base(), "--out", out.toString(), "--resume",
+          "--into", target.base());
+
+      assertThat(resumed.exitCode()).as(resumed.err() + resumed.out()).isZero();
+      assertThat(resumed.out()).contains("Patient-1.ndjson: loaded by an earlier run");
+      assertThat(IntoTest.total(target, "Patient")).isEqualTo(
+          dev.sluice.testing.Fixtures.ndjson(dev.sluice.testing.Fixtures.small(), "Patient").size());
+      assertThat(IntoTest.total(target, "Condition"))
+          .isEqualTo(dev.sluice.testing.Fixtures.ndjson(dev.sluice.testing.Fixtures.small(), "Condition").size());
+      assertThat(IntoTest.versions(target.get("Patient?_count=100").body())).isNotEmpty()
+          .isEqualTo(IntoTest.versions(loaded));
+      assertThat(Files.readAllBytes(out.resolve("Condition-1.ndjson"))).isEqualTo(conditions);
+    }
+  }
+
+  @Test
   void interrupted_without_a_terminal_the_export_is_left_running_and_its_status_url_printed() throws Exception {
     server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/5"));
     server.statuses.add(FakeBulkServer.Answer.of(202, "X-Progress", "still going", "Retry-After", "1"));

@@ -212,4 +212,39 @@ class MisbehavingServerTest {
     assertThat(server.seen("/files/Patient.ndjson")).singleElement()
         .satisfies(s -> assertThat(s.authorization()).isEqualTo("Bearer tok-2"));
   }
+
+  @Test
+  void gzip_is_asked_for_only_where_it_pays_unless_told() throws Exception {
+    server.file("/files/Patient.ndjson", ndjson("Patient", 3), FakeBulkServer.FirstAnswer.WHOLE);
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/gz"));
+    server.statuses.add(new FakeBulkServer.Answer(200, java.util.Map.of(), server.manifest(false,
+        List.<String[]>of(new String[] {"Patient", server.origin() + "/files/Patient.ndjson", "3"}), List.of())));
+
+    ExportRun near = ExportRun.of("--server", server.base(), "--out", out.resolve("near").toString());
+    ExportRun always = ExportRun.of("--server", server.base(), "--out", out.resolve("always").toString(),
+        "--gzip", "always");
+    ExportRun wrong = ExportRun.of("--server", server.base(), "--out", out.resolve("wrong").toString(),
+        "--gzip", "sometimes");
+
+    assertThat(near.exitCode()).as(near.err()).isZero();
+    assertThat(always.exitCode()).as(always.err()).isZero();
+    // 127.0.0.1 is this machine: compressing there costs the server more than it saves
+    assertThat(server.seen("/files/Patient.ndjson")).extracting(FakeBulkServer.Seen::acceptEncoding)
+        .containsExactly("identity", "gzip");
+    assertThat(wrong.exitCode()).isEqualTo(2);
+    assertThat(wrong.err()).contains("--gzip is auto, always or never");
+  }
+
+  @Test
+  void an_into_target_that_does_not_answer_stops_the_run_before_the_kick_off() throws Exception {
+    server.kickOffs.add(FakeBulkServer.Answer.of(202, "Content-Location", server.base() + "/status/no"));
+
+    ExportRun run = ExportRun.of("--server", server.base(), "--out", out.resolve("x").toString(),
+        "--into", "http://127.0.0.1:1/fhir", "--into-import-dir", out.toString());
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("http://127.0.0.1:1/fhir does not answer as a FHIR server");
+    assertThat(run.out()).doesNotContain("no Sluice");
+    assertThat(server.seen).noneMatch(s -> s.path().endsWith("$export"));
+  }
 }

@@ -132,10 +132,67 @@ class SluiceExportTest {
           "Patient,Condition", "--into", target.base());
 
       assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+      assertThat(run.out()).contains("by batches");
       for (String type : List.of("Patient", "Condition")) {
         String total = target.get(type + "?_summary=count").body();
         assertThat(total).as(type).contains("\"total\":" + Fixtures.ndjson(Fixtures.small(), type).size());
       }
+    }
+  }
+
+  @Test
+  void into_a_sluice_whose_import_folder_is_at_hand_goes_through_import_and_keeps_versions() throws Exception {
+    Path out = dir.resolve("into-import");
+    try (TestServer target = TestServer.startFresh()) {
+      Path imports = Files.createDirectories(target.dataDir().resolve("imports"));
+      ExportRun run = ExportRun.of("--server", server.base(), "--out", out.toString(), "--type",
+          "Patient,Condition", "--into", target.base(), "--into-import-dir", imports.toString());
+
+      assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+      assertThat(run.out()).contains("through $import");
+      for (String type : List.of("Patient", "Condition")) {
+        String total = target.get(type + "?_summary=count").body();
+        assertThat(total).as(type).contains("\"total\":" + Fixtures.ndjson(Fixtures.small(), type).size());
+      }
+      // $import keeps each resource's version and lastUpdated: the same bytes on both servers
+      String id = Fixtures.ndjson(Fixtures.small(), "Patient").get(0).replaceAll(".*?\"id\":\"([^\"]+)\".*", "$1");
+      assertThat(target.get("Patient/" + id).body()).isEqualTo(server.get("Patient/" + id).body());
+    }
+  }
+
+  @Test
+  void into_applies_the_deleted_files_as_deletions_by_batches() throws Exception {
+    deletionsReachTheTarget("deleted-batches", false);
+  }
+
+  @Test
+  void into_applies_the_deleted_files_as_deletions_next_to_import() throws Exception {
+    deletionsReachTheTarget("deleted-import", true);
+  }
+
+  private void deletionsReachTheTarget(String name, boolean viaImport) throws Exception {
+    String id = "gone-" + name;
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}";
+    Path out = dir.resolve(name);
+    try (TestServer target = TestServer.startFresh()) {
+      assertThat(server.put("Patient/" + id, patient).statusCode()).isIn(200, 201);
+      assertThat(target.put("Patient/" + id, patient).statusCode()).isIn(200, 201);
+      java.time.Instant since = java.time.Instant.now();
+      Thread.sleep(20);
+      assertThat(server.delete("Patient/" + id).statusCode()).isIn(200, 204);
+      List<String> args = new java.util.ArrayList<>(List.of("--server", server.base(), "--out", out.toString(),
+          "--type", "Patient", "--since", since.toString(), "--into", target.base()));
+      if (viaImport) {
+        args.addAll(List.of("--into-import-dir",
+            Files.createDirectories(target.dataDir().resolve("imports")).toString()));
+      }
+
+      ExportRun run = ExportRun.of(args.toArray(String[]::new));
+
+      assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+      assertThat(out.resolve("deleted/Bundle-1.ndjson")).exists();
+      assertThat(target.get("Patient/" + id).statusCode()).isEqualTo(410);
+      assertThat(run.out()).contains("1 deleted");
     }
   }
 }
