@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TimeZone;
 import java.util.TreeMap;
 import javax.sql.DataSource;
@@ -72,6 +73,10 @@ public final class VersionImport {
 
   private static final String SET_VALID_TO = "update resource_version set valid_to = ? where pk = ? and version = ?";
 
+  /** Serialization failure (also our own "created concurrently") and deadlock: the batch can simply run again. */
+  private static final Set<String> RETRYABLE = Set.of("40001", "40P01");
+  private static final int MAX_TRIES = 10;
+
   private final DataSource dataSource;
   private final SearchIndexWriter indexer;
 
@@ -123,6 +128,22 @@ public final class VersionImport {
    * @return committed false when the part was no longer this attempt's (nothing was written)
    */
   public Result write(ImportJobTable.ClaimedPart part, String owner, Duration lease, long nextLine,
+      List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return writeOnce(part, owner, lease, nextLine, lines, refused);
+      } catch (SQLException e) {
+        // another batch (an export's history file beside its current file) created one of this
+        // batch's resources, or locked rows in another order: nothing was written, so the batch
+        // is read and written again at once instead of waiting for its part's lease to lapse
+        if (attempt >= MAX_TRIES || !RETRYABLE.contains(e.getSQLState())) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Result writeOnce(ImportJobTable.ClaimedPart part, String owner, Duration lease, long nextLine,
       List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);

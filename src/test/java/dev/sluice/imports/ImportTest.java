@@ -11,6 +11,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
@@ -107,6 +109,57 @@ class ImportTest {
     assertThat(ImportClient.read(server.get("Patient?family=Later&_id=imp-h2").body()).path("entry").size()).isEqualTo(1);
     assertThat(ImportClient.read(server.get("Patient?family=Only&_id=imp-h2").body()).path("entry").size()).isEqualTo(0);
     assertThat(ImportClient.read(server.get("Patient?_id=imp-h").body()).path("entry").size()).isEqualTo(0);
+  }
+
+  @Test
+  void two_inputs_creating_the_same_resource_at_once_both_land_without_a_retry_of_their_parts() throws Exception {
+    // an export's current file and its history file hold versions of the same new resource
+    client.write("race/current.ndjson", List.of(patient("imp-race", "2", "2022-01-02T00:00:00.000Z", "Current")));
+    client.write("race/history.ndjson", List.of(patient("imp-race", "1", "2022-01-01T00:00:00.000Z", "Earlier")));
+    JsonNode result;
+    try (Connection hold = server.app().dataSource().getConnection();
+        Connection watch = server.app().dataSource().getConnection()) {
+      // an uncommitted row with the resource's key: both batches wait for it at their insert,
+      // and when it goes away one of them creates the resource while the other still waits
+      hold.setAutoCommit(false);
+      hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+          + " values ('Patient', 'imp-race', 1, now(), false)");
+      HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad",
+          "race/current.ndjson", "Patient", "race/history.ndjson", "Patient"));
+      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+      awaitInsertsWaiting(watch, 2);
+      hold.rollback();
+      result = client.await(kick.headers().firstValue("Content-Location").orElseThrow());
+    }
+    assertThat(result.get("error")).as(result.toString()).isEmpty();
+    assertThat(ImportClient.imported(result)).isEqualTo(2);
+    JsonNode history = ImportClient.read(server.get("Patient/imp-race/_history").body());
+    assertThat(history.get("entry")).hasSize(2);
+    assertThat(ImportClient.read(server.get("Patient/imp-race").body()).get("name").get(0).get("family").asText())
+        .isEqualTo("Current");
+    // the batch that lost the race was written again at once, not after its part's lease lapsed
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select max(attempt) from import_part where input_url like 'race/%'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+    }
+  }
+
+  /** Waits until {@code n} inserts of resource rows wait for a lock. */
+  static void awaitInsertsWaiting(Connection c, int n) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select count(*) from pg_stat_activity"
+          + " where wait_event_type = 'Lock' and query like '%insert into resource (res_type%'")) {
+        rs.next();
+        if (rs.getLong(1) >= n) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as(n + " inserts waiting in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
   }
 
   @Test
