@@ -162,6 +162,72 @@ class ImportTest {
     }
   }
 
+  /**
+   * Files as Microsoft's FHIR service (and Azure API for FHIR) writes them with
+   * {@code includeAssociatedData=_history,_deleted}: one file per type, every version a line in
+   * write order (current, earlier and deleted versions mixed), a deletion as an empty resource
+   * with the deletion's versionId and lastUpdated and the soft-delete marker.
+   */
+  @Test
+  void an_export_in_microsofts_form_gives_the_same_history_and_deleted_state() {
+    for (String type : List.of("Patient", "Observation")) {
+      client.write("azure-export/" + type + "-1.ndjson",
+          Fixtures.resource("azure-export/" + type + "-1.ndjson").lines().toList());
+    }
+    // Microsoft's inputs name their type; one without, as a client may send it
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad",
+        "azure-export/Patient-1.ndjson", "Patient", "azure-export/Observation-1.ndjson", null));
+    assertThat(result.get("error")).as(result.toString()).isEmpty();
+    assertThat(ImportClient.imported(result)).isEqualTo(11);
+
+    assertThat(versions("Patient/az-p1")).containsExactly("2 2023-03-02T09:30:00Z",
+        "1 2023-03-01T08:00:00.101Z");
+    JsonNode p1 = ImportClient.read(server.get("Patient/az-p1").body());
+    assertThat(p1.get("name").get(0).get("given").get(0).asText()).isEqualTo("Second");
+    assertThat(ImportClient.read(server.get("Patient/az-p1/_history/1").body()).get("name").get(0).get("given")
+        .get(0).asText()).isEqualTo("First");
+    // deleted: 410, and the deletion is a version of the history
+    assertThat(server.get("Patient/az-p2").statusCode()).isEqualTo(410);
+    assertThat(versions("Patient/az-p2")).containsExactly("2 2023-03-03T10:00:00Z deleted",
+        "1 2023-03-01T08:00:00.102Z");
+    assertThat(server.get("Patient/az-p2/_history/2").statusCode()).isEqualTo(410);
+    // deleted, then created again
+    assertThat(versions("Patient/az-p3")).containsExactly("3 2023-03-04T11:00:00Z",
+        "2 2023-03-03T10:00:01Z deleted", "1 2023-03-01T08:00:00.103Z");
+    assertThat(ImportClient.read(server.get("Patient/az-p3").body()).get("name").get(0).get("given").get(0).asText())
+        .isEqualTo("Again");
+    assertThat(server.get("Observation/az-o1").statusCode()).isEqualTo(410);
+    assertThat(versions("Observation/az-o1")).containsExactly("3 2023-03-05T12:00:00Z deleted",
+        "2 2023-03-02T09:31:00Z", "1 2023-03-01T08:05:00Z");
+    JsonNode o1v2 = ImportClient.read(server.get("Observation/az-o1/_history/2").body());
+    assertThat(o1v2.get("status").asText()).isEqualTo("amended");
+    // the index follows the current versions: the deleted Observation is not found, the other is
+    assertThat(ids("Observation?subject=Patient/az-p1")).containsExactly("az-o2");
+    assertThat(ids("Patient?family=Back")).containsExactly("az-p3");
+    assertThat(ids("Patient?family=Gone")).isEmpty();
+    // the decimal is kept as written (61.50)
+    assertThat(server.get("Observation/az-o2").body()).contains("\"value\":61.50");
+  }
+
+  /** A resource's history as "versionId lastUpdated [deleted]", newest first. */
+  private static List<String> versions(String resource) {
+    List<String> versions = new ArrayList<>();
+    for (JsonNode e : ImportClient.read(server.get(resource + "/_history").body()).get("entry")) {
+      String etag = e.get("response").get("etag").asText();
+      String version = etag.substring(etag.indexOf('"') + 1, etag.lastIndexOf('"'));
+      versions.add(version + " " + e.get("response").get("lastModified").asText() + (e.has("resource") ? "" : " deleted"));
+    }
+    return versions;
+  }
+
+  private static List<String> ids(String search) {
+    List<String> ids = new ArrayList<>();
+    for (JsonNode e : ImportClient.read(server.get(search).body()).path("entry")) {
+      ids.add(e.get("resource").get("id").asText());
+    }
+    return ids;
+  }
+
   @Test
   void importing_the_same_file_twice_changes_nothing() {
     client.write("twice.ndjson", List.of(
