@@ -146,6 +146,86 @@ class ImportTest {
     }
   }
 
+  @Test
+  void cancel_stops_the_import_before_its_next_batch_and_keeps_what_was_imported() throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 2500; i++) {
+      lines.add(patient("can-" + i, "Cancelled" + i));
+    }
+    client.write("cancel/patients.ndjson", lines);
+    String status;
+    try (Connection hold = server.app().dataSource().getConnection();
+        Connection watch = server.app().dataSource().getConnection()) {
+      // the second batch (lines 1001-2000) waits for an uncommitted row of one of its resources
+      hold.setAutoCommit(false);
+      hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+          + " values ('Patient', 'can-1500', 1, now(), false)");
+      HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "cancel/patients.ndjson",
+          "Patient"));
+      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+      status = kick.headers().firstValue("Content-Location").orElseThrow();
+      awaitCheckpoint(watch, "cancel/patients.ndjson", 1001);
+      awaitInsertsWaiting(watch, 1);
+
+      HttpResponse<String> cancel = server.delete(status);
+      assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+      hold.rollback();
+      awaitNoOtherTransaction(watch);
+    }
+    assertThat(server.get(status).statusCode()).isEqualTo(404);
+    assertThat(server.delete(status).statusCode()).isEqualTo(404);
+    // the first batch stays; the held one was rolled back at its fence; none came after
+    assertThat(server.get("Patient/can-1").statusCode()).isEqualTo(200);
+    assertThat(server.get("Patient/can-1000").statusCode()).isEqualTo(200);
+    for (String id : List.of("can-1001", "can-1500", "can-2000", "can-2001", "can-2500")) {
+      assertThat(server.get("Patient/" + id).statusCode()).as(id).isEqualTo(404);
+    }
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select next_line, status from import_part where input_url = 'cancel/patients.ndjson'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1001);
+      assertThat(rs.getString(2)).isNotEqualTo("done");
+    }
+  }
+
+  /** Waits until the part of {@code input} committed the lines before {@code line}. */
+  private static void awaitCheckpoint(Connection c, String input, long line) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (var ps = c.prepareStatement("select coalesce(max(next_line), 0) from import_part where input_url = ?")) {
+        ps.setString(1, input);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= line) {
+            return;
+          }
+        }
+      }
+      assertThat(System.nanoTime()).as("checkpoint " + line + " in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  /**
+   * Waits until no other connection is inside a transaction: the batch that was waiting (in
+   * its transaction since before) has then ended, committed or rolled back.
+   */
+  private static void awaitNoOtherTransaction(Connection c) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select count(*) from pg_stat_activity"
+          + " where pid <> pg_backend_pid() and backend_type = 'client backend' and xact_start is not null")) {
+        rs.next();
+        if (rs.getLong(1) == 0) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as("the held batch ended in time").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
   /** Waits until {@code n} inserts of resource rows wait for a lock. */
   static void awaitInsertsWaiting(Connection c, int n) throws Exception {
     long deadline = System.nanoTime() + 60_000_000_000L;
