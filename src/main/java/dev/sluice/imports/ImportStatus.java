@@ -4,8 +4,11 @@ package dev.sluice.imports;
 public sealed interface ImportStatus {
   record Running(long imported, long errors, int partsDone, int parts) implements ImportStatus {}
 
-  /** @param result the JSON of the completed job: transactionTime, request, output, error */
-  record Completed(byte[] result) implements ImportStatus {}
+  /**
+   * @param result the JSON of the completed job: transactionTime, request, output, error
+   * @param expires when the job and its error files are removed
+   */
+  record Completed(byte[] result, java.time.Instant expires) implements ImportStatus {}
 
   record Failed(String reason) implements ImportStatus {}
 }

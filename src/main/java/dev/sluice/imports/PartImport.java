@@ -82,7 +82,7 @@ final class PartImport {
       batch.clear();
       if (jobs.checkpoint(part, owner, settings.lease(), lastLine + 1, List.of(new ImportJobTable.LineError(0,
           VersionImport.outcome(part.inputUrl(), 0, "the input could not be read: " + e.getMessage()))))) {
-        jobs.finish(part, owner);
+        jobs.finish(part, owner, settings.retention());
       }
       return;
     }
@@ -93,7 +93,7 @@ final class PartImport {
       }
       imported += result.imported();
     }
-    jobs.finish(part, owner);
+    jobs.finish(part, owner, settings.retention());
     log.info("Import {} part {} ({}): {} resources in {} ms", part.jobId(), part.partNo(), part.inputUrl(), imported,
         (System.nanoTime() - started) / 1_000_000);
   }

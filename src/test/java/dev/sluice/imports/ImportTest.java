@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
@@ -182,10 +184,63 @@ class ImportTest {
     }
     try (Connection c = server.app().dataSource().getConnection();
         ResultSet rs = c.createStatement().executeQuery(
-            "select next_line, status from import_part where input_url = 'cancel/patients.ndjson'")) {
+            "select p.next_line, p.status, j.expires_at - j.finished_at from import_part p"
+                + " join import_job j on j.id = p.job_id where p.input_url = 'cancel/patients.ndjson'")) {
       rs.next();
       assertThat(rs.getLong(1)).isEqualTo(1001);
       assertThat(rs.getString(2)).isNotEqualTo("done");
+      // a cancelled job is removed one lease (--export-lease, 30 s) later, as a cancelled export
+      assertThat(rs.getString(3)).isEqualTo("00:00:30");
+    }
+  }
+
+  @Test
+  void a_finished_import_expires_as_an_export_does_and_is_then_removed_with_its_error_file() throws Exception {
+    client.write("expiry/in.ndjson", List.of(patient("imp-exp", "Stays"), "{not json"));
+    HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "expiry/in.ndjson", "Patient"));
+    assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+    String status = kick.headers().firstValue("Content-Location").orElseThrow();
+    JsonNode result = client.await(status);
+    String id = status.substring(status.lastIndexOf('/') + 1);
+    String errorFile = result.get("error").get(0).get("url").asText();
+    assertThat(server.get(errorFile).statusCode()).isEqualTo(200);
+
+    // Expires: --export-retention (one day by default) after the job ended, as an export's manifest
+    HttpResponse<String> done = server.get(status);
+    Instant expires = java.time.ZonedDateTime.parse(done.headers().firstValue("Expires").orElseThrow(),
+        java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select finished_at, expires_at from import_job where id = '" + id + "'")) {
+      rs.next();
+      Instant finished = rs.getTimestamp(1).toInstant();
+      Instant at = rs.getTimestamp(2).toInstant();
+      assertThat(Duration.between(finished, at)).isEqualTo(Duration.ofDays(1));
+      assertThat(expires).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    }
+
+    try (Connection c = server.app().dataSource().getConnection()) {
+      // the day has passed
+      c.createStatement().execute("update import_job set expires_at = now() - interval '1 second' where id = '" + id + "'");
+      assertThat(server.get(status).statusCode()).isEqualTo(404);
+      assertThat(server.get(errorFile).statusCode()).isEqualTo(404);
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (count(c, "select count(*) from import_job where id = '" + id + "'") > 0) {
+        assertThat(System.nanoTime()).as("expired job removed in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(count(c, "select count(*) from import_part where job_id = '" + id + "'")).isZero();
+      assertThat(count(c, "select count(*) from import_error where job_id = '" + id + "'")).isZero();
+      assertThat(count(c, "select count(*) from import_count where job_id = '" + id + "'")).isZero();
+    }
+    // what it imported stays
+    assertThat(server.get("Patient/imp-exp").statusCode()).isEqualTo(200);
+  }
+
+  private static long count(Connection c, String sql) throws Exception {
+    try (ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
