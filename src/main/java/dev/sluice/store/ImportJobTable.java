@@ -50,6 +50,14 @@ public final class ImportJobTable {
          and exists (select 1 from import_job j where j.id = import_part.job_id and j.status = 'running')
       """;
 
+  // a batch waiting for a row another transaction holds keeps its part: the same fence as CHECKPOINT
+  private static final String RENEW =
+      """
+      update import_part set lease_until = now() + ?::interval
+       where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'
+         and exists (select 1 from import_job j where j.id = import_part.job_id and j.status = 'running')
+      """;
+
   private static final String FINISH =
       "update import_part set status = 'done', lease_until = null"
           + " where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'";
@@ -226,6 +234,22 @@ public final class ImportJobTable {
       }
     }
     return true;
+  }
+
+  /**
+   * Renews the part's lease in its own statement, while this attempt holds it and the job runs.
+   *
+   * @return false when the part was taken over or the job no longer runs: stop
+   */
+  static boolean renew(Connection c, ClaimedPart part, String owner, Duration lease) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(RENEW)) {
+      ps.setString(1, lease.toMillis() + " milliseconds");
+      ps.setObject(2, part.jobId());
+      ps.setInt(3, part.partNo());
+      ps.setString(4, owner);
+      ps.setInt(5, part.attempt());
+      return ps.executeUpdate() == 1;
+    }
   }
 
   /** Resources of one type a batch imported. */

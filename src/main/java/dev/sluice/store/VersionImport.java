@@ -37,6 +37,9 @@ import org.hl7.fhir.r4.model.Resource;
 public final class VersionImport {
   private static final TimeZone UTC = TimeZone.getTimeZone("UTC");
 
+  // local to the batch's transaction: how long it waits for a row another transaction holds
+  private static final String LOCK_TIMEOUT = "select set_config('lock_timeout', ?, true)";
+
   private static final String CLOCK =
       "select pg_current_xact_id()::text, date_trunc('milliseconds', clock_timestamp())";
 
@@ -76,6 +79,8 @@ public final class VersionImport {
   /** Serialization failure (also our own "created concurrently") and deadlock: the batch can simply run again. */
   private static final Set<String> RETRYABLE = Set.of("40001", "40P01");
   private static final int MAX_TRIES = 10;
+  /** lock_not_available: the batch waited its lock timeout for a held row. */
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
 
   private final DataSource dataSource;
   private final SearchIndexWriter indexer;
@@ -133,6 +138,16 @@ public final class VersionImport {
       try {
         return writeOnce(part, owner, lease, nextLine, lines, refused);
       } catch (SQLException e) {
+        if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+          // a row of the batch is held by another transaction (a long write, a lock): the lease
+          // is renewed only by a commit, so the batch keeps its part here and waits again,
+          // instead of being taken over by a worker that would wait for the same row
+          if (!renew(part, owner, lease)) {
+            return new Result(false, 0, List.of());
+          }
+          attempt--;
+          continue;
+        }
         // another batch (an export's history file beside its current file) created one of this
         // batch's resources, or locked rows in another order: nothing was written, so the batch
         // is read and written again at once instead of waiting for its part's lease to lapse
@@ -143,11 +158,22 @@ public final class VersionImport {
     }
   }
 
+  private boolean renew(ImportJobTable.ClaimedPart part, String owner, Duration lease) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      return ImportJobTable.renew(c, part, owner, lease);
+    }
+  }
+
   private Result writeOnce(ImportJobTable.ClaimedPart part, String owner, Duration lease, long nextLine,
       List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        try (PreparedStatement ps = c.prepareStatement(LOCK_TIMEOUT)) {
+          // a third of the lease: time left to renew it before it lapses
+          ps.setString(1, Math.max(1, lease.toMillis() / 3) + "ms");
+          ps.executeQuery().close();
+        }
         SearchIndexWriter.Batch index = indexer.begin(c);
         Instant clock = clock(c);
         Map<String, History> histories = load(c, lines);
