@@ -212,7 +212,7 @@ public final class Application implements AutoCloseable {
         throw new IllegalStateException("Cannot create the import folder " + importSource.root() + ": " + e, e);
       }
       ImportSettings importSettings = ImportSettings.defaults(config.export().workers(), exportSettings.lease(),
-          config.export().requireAsyncHeaders());
+          config.export().requireAsyncHeaders(), exportSettings.retention());
       ImportJobTable importJobs = new ImportJobTable(database.dataSource());
       importWorkers = new ImportWorkers(importSettings, importJobs, importSource, fhir,
           new VersionImport(database.dataSource(), fhir, indexer),

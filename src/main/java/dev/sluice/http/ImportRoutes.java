@@ -11,6 +11,8 @@ import dev.sluice.imports.ImportStatus;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -70,6 +72,8 @@ final class ImportRoutes {
       }
       case ImportStatus.Completed c -> {
         ctx.status(200);
+        // as an export's manifest: the job and its error files are removed then
+        ctx.header("Expires", DateTimeFormatter.RFC_1123_DATE_TIME.format(c.expires().atOffset(ZoneOffset.UTC)));
         ctx.contentType("application/json");
         ctx.result(c.result());
       }

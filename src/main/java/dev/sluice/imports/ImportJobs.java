@@ -97,16 +97,17 @@ public final class ImportJobs {
     return id;
   }
 
-  /** The job's status, when it exists, is this caller's and was not cancelled. */
+  /** The job's status, when it exists, is this caller's, was not cancelled and has not expired. */
   public Optional<ImportStatus> status(UUID id, Caller caller, String base) {
     try {
       Optional<ImportJobTable.JobRow> job = jobs.find(id).filter(j -> caller.owns(j.client()));
-      if (job.isEmpty() || job.get().status().equals("cancelled")) {
+      if (job.isEmpty() || job.get().status().equals("cancelled") || expired(job.get())) {
         return Optional.empty();
       }
       List<ImportJobTable.PartRow> parts = jobs.parts(id);
       return Optional.of(switch (job.get().status()) {
-        case "completed" -> new ImportStatus.Completed(result(job.get(), parts, jobs.counts(id), base));
+        case "completed" -> new ImportStatus.Completed(result(job.get(), parts, jobs.counts(id), base),
+            job.get().expires());
         case "failed" -> new ImportStatus.Failed(job.get().error());
         default -> new ImportStatus.Running(parts.stream().mapToLong(ImportJobTable.PartRow::imported).sum(),
             parts.stream().mapToLong(ImportJobTable.PartRow::errors).sum(),
@@ -116,6 +117,11 @@ public final class ImportJobs {
     } catch (SQLException e) {
       throw FhirException.internal("Reading the import's status failed: " + e.getMessage(), e);
     }
+  }
+
+  /** Past its expiry, a job answers as gone before the sweep removes it. */
+  private static boolean expired(ImportJobTable.JobRow job) {
+    return job.expires() != null && job.expires().isBefore(java.time.Instant.now());
   }
 
   private static byte[] result(ImportJobTable.JobRow job, List<ImportJobTable.PartRow> parts,
@@ -158,10 +164,10 @@ public final class ImportJobs {
   public boolean cancel(UUID id, Caller caller) {
     try {
       Optional<ImportJobTable.JobRow> job = jobs.find(id).filter(j -> caller.owns(j.client()));
-      if (job.isEmpty() || job.get().status().equals("cancelled")) {
+      if (job.isEmpty() || job.get().status().equals("cancelled") || expired(job.get())) {
         return false;
       }
-      if (jobs.cancel(id)) {
+      if (jobs.cancel(id, settings.lease())) {
         log.info("Import {} cancelled", id);
       }
       return true;
@@ -173,7 +179,7 @@ public final class ImportJobs {
   /** Whether the job has this part (and is this caller's). */
   public boolean hasPart(UUID id, int partNo, Caller caller) {
     try {
-      return jobs.find(id).filter(j -> caller.owns(j.client())).isPresent()
+      return jobs.find(id).filter(j -> caller.owns(j.client()) && !expired(j)).isPresent()
           && partNo >= 1 && partNo <= jobs.parts(id).size();
     } catch (SQLException e) {
       throw FhirException.internal("Reading the import failed: " + e.getMessage(), e);

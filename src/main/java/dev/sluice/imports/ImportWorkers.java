@@ -8,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -23,6 +24,8 @@ public final class ImportWorkers implements AutoCloseable {
 
   /** A part claimed more often than this fails its job. */
   private static final int MAX_ATTEMPTS = 5;
+  /** Expired jobs removed per sweep. */
+  private static final int SWEEP_BATCH = 100;
 
   private final ImportSettings settings;
   private final ImportJobTable jobs;
@@ -31,6 +34,7 @@ public final class ImportWorkers implements AutoCloseable {
   private final ExecutorService pool;
   private final String owner;
   private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicLong nextSweep = new AtomicLong(System.nanoTime());
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
 
@@ -71,6 +75,18 @@ public final class ImportWorkers implements AutoCloseable {
     }
   }
 
+  /** Removes expired jobs (as export jobs expire), once per {@code sweep} interval across this process's workers. */
+  private void sweep() throws java.sql.SQLException {
+    long now = System.nanoTime();
+    long due = nextSweep.get();
+    if (now - due < 0 || !nextSweep.compareAndSet(due, now + settings.sweep().toNanos())) {
+      return;
+    }
+    for (java.util.UUID id : jobs.removeExpired(SWEEP_BATCH)) {
+      log.info("Import {} expired: removed with its error files", id);
+    }
+  }
+
   private void work() {
     while (!stopping.get()) {
       try {
@@ -78,11 +94,12 @@ public final class ImportWorkers implements AutoCloseable {
         if (part.isPresent() && part.get().attempt() > MAX_ATTEMPTS) {
           // the same batch failed every time (the log says why): the job stops instead of looping
           jobs.fail(part.get().jobId(), "Input " + part.get().inputUrl() + " failed " + MAX_ATTEMPTS
-              + " times at line " + part.get().nextLine() + " or after; see the server log");
+              + " times at line " + part.get().nextLine() + " or after; see the server log", settings.retention());
           log.error("Import {} failed: part {} failed {} times", part.get().jobId(), part.get().partNo(), MAX_ATTEMPTS);
         } else if (part.isPresent()) {
           importer.run(part.get(), stopping);
         } else if (!merge() && jobs.dropLeftoverStage().isEmpty()) {
+          sweep();
           idle(settings.poll());
         }
       } catch (InterruptedException e) {
@@ -110,12 +127,13 @@ public final class ImportWorkers implements AutoCloseable {
     }
     UUID job = merge.get().jobId();
     if (merge.get().attempt() > MAX_ATTEMPTS) {
-      jobs.fail(job, "Merging the staged resources failed " + MAX_ATTEMPTS + " times; see the server log");
+      jobs.fail(job, "Merging the staged resources failed " + MAX_ATTEMPTS + " times; see the server log",
+          settings.retention());
       log.error("Import {} failed: its merge failed {} times", job, MAX_ATTEMPTS);
       return true;
     }
     log.info("Import {}: every input staged; merging (attempt {})", job, merge.get().attempt());
-    switch (stage.merge(job, merge.get().tables())) {
+    switch (stage.merge(job, merge.get().tables(), settings.retention())) {
       case InitialLoadStage.Outcome.Merged m -> log.info("Import {} completed", job);
       case InitialLoadStage.Outcome.Conflict c -> log.warn("Import {} failed: {} was written meanwhile", job,
           c.reference());

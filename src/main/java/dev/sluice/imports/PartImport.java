@@ -104,7 +104,7 @@ final class PartImport {
                 u.error().toString());
             if (jobs.checkpoint(part, owner, settings.lease(), u.nextLine(), List.of(new ImportJobTable.LineError(0,
                 VersionImport.outcome(part.inputUrl(), 0, "the input could not be read: " + u.error().getMessage()))))) {
-              jobs.finish(part, owner);
+              jobs.finish(part, owner, settings.retention());
             }
             return;
           }
@@ -112,7 +112,7 @@ final class PartImport {
             throw new IllegalStateException("Reading input " + part.inputUrl() + " failed: " + f.error(), f.error());
           }
           case Chunk.End e -> {
-            jobs.finish(part, owner);
+            jobs.finish(part, owner, settings.retention());
             // where the time went (bench/import.sh sums these): reading and parsing (on the reading
             // thread, alongside the writes), index rows, the rest of the writes
             log.info("Import {} part {} ({}): {} resources in {} ms (parse {} ms, index rows {} ms, other write {} ms)",

@@ -60,6 +60,7 @@ public final class ImportJobTable {
          and exists (select 1 from import_job j where j.id = import_part.job_id and j.status = 'running')
       """;
 
+
   private static final String FINISH =
       "update import_part set status = 'done', lease_until = null"
           + " where job_id = ? and part_no = ? and owner = ? and attempt = ? and status = 'running'";
@@ -76,7 +77,8 @@ public final class ImportJobTable {
   private static final String COMPLETE_IF_DONE =
       """
       update import_job set status = case when stage is null then 'completed' else 'merging' end,
-                            finished_at = case when stage is null then now() end
+                            finished_at = case when stage is null then now() end,
+                            expires_at = case when stage is null then now() + ?::interval end
        where id = ? and status = 'running'
          and not exists (select 1 from import_part p where p.job_id = import_job.id and p.status <> 'done')
       """;
@@ -91,7 +93,7 @@ public final class ImportJobTable {
       "insert into import_error (job_id, part_no, line, outcome) values (?, ?, ?, ?) on conflict do nothing";
 
   private static final String FIND =
-      "select client, mode, request_url, status, transaction_time, error_text from import_job where id = ?";
+      "select client, mode, request_url, status, transaction_time, error_text, expires_at from import_job where id = ?";
 
   private static final String PARTS =
       "select part_no, input_url, res_type, status, imported, errors from import_part where job_id = ? order by part_no";
@@ -102,11 +104,14 @@ public final class ImportJobTable {
   private static final String ERRORS =
       "select outcome from import_error where job_id = ? and part_no = ? order by line";
 
+  // a cancelled job stays one lease long, so that its running batches meet the fence, not a missing row
   private static final String CANCEL =
-      "update import_job set status = 'cancelled', finished_at = now() where id = ? and status in ('running', 'merging')";
+      "update import_job set status = 'cancelled', finished_at = now(), expires_at = now() + ?::interval"
+          + " where id = ? and status in ('running', 'merging')";
 
   private static final String FAIL =
-      "update import_job set status = 'failed', finished_at = now(), error_text = ? where id = ? and status in ('running', 'merging')";
+      "update import_job set status = 'failed', finished_at = now(), expires_at = now() + ?::interval, error_text = ?"
+          + " where id = ? and status in ('running', 'merging')";
 
   // The oldest job waiting for its merge whose merge is not under a live lease. A merge in
   // progress holds the job row's lock, so skip locked passes it by even after its lease.
@@ -124,6 +129,16 @@ public final class ImportJobTable {
       """
       select id, stage from import_job where stage is not null and status in ('cancelled', 'failed')
        order by created_at limit 1 for update skip locked
+      """;
+
+  // parts, counts and error files go with the job (on delete cascade); a job's staging tables
+  // are dropped first (dropLeftoverStage), or nothing would name them any more
+  private static final String REMOVE_EXPIRED =
+      """
+      delete from import_job where id in (
+        select id from import_job where expires_at < now() and stage is null order by expires_at limit ?
+           for update skip locked)
+      returning id
       """;
 
   private static final String TYPE_HAS_RESOURCES =
@@ -151,8 +166,9 @@ public final class ImportJobTable {
   public record ClaimedMerge(UUID jobId, WriteTables tables, int attempt) {}
 
   /** A job as its status shows it. */
+  /** @param expires when the job and its error files are removed; null while it runs */
   public record JobRow(UUID id, String client, String mode, String requestUrl, String status, Instant transactionTime,
-      String error) {}
+      String error, Instant expires) {}
 
   /** A part as its status shows it. */
   public record PartRow(int partNo, String inputUrl, String type, String status, long imported, long errors) {}
@@ -307,8 +323,12 @@ public final class ImportJobTable {
     }
   }
 
-  /** Marks the part done, and the job completed when it was its last open part. */
-  public boolean finish(ClaimedPart part, String owner) throws SQLException {
+  /**
+   * Marks the part done, and the job completed when it was its last open part.
+   *
+   * @param retention how long the completed job stays
+   */
+  public boolean finish(ClaimedPart part, String owner, Duration retention) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -326,7 +346,8 @@ public final class ImportJobTable {
         }
         if (n == 1) {
           try (PreparedStatement ps = c.prepareStatement(COMPLETE_IF_DONE)) {
-            ps.setObject(1, part.jobId());
+            ps.setString(1, retention.toMillis() + " milliseconds");
+            ps.setObject(2, part.jobId());
             ps.executeUpdate();
           }
         }
@@ -358,8 +379,9 @@ public final class ImportJobTable {
           return Optional.empty();
         }
         Timestamp t = rs.getTimestamp(5);
+        Timestamp expires = rs.getTimestamp(7);
         return Optional.of(new JobRow(id, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-            t.toInstant(), rs.getString(6)));
+            t.toInstant(), rs.getString(6), expires == null ? null : expires.toInstant()));
       }
     }
   }
@@ -457,19 +479,37 @@ public final class ImportJobTable {
     }
   }
 
-  public boolean cancel(UUID id) throws SQLException {
+  /** @param lease how long the cancelled job stays (its running batches stop at their fence meanwhile) */
+  public boolean cancel(UUID id, Duration lease) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CANCEL)) {
-      ps.setObject(1, id);
+      ps.setString(1, lease.toMillis() + " milliseconds");
+      ps.setObject(2, id);
       return ps.executeUpdate() == 1;
     }
   }
 
-  public void fail(UUID id, String reason) throws SQLException {
+  /** @param retention how long the failed job stays */
+  public void fail(UUID id, String reason, Duration retention) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FAIL)) {
-      ps.setString(1, reason);
-      ps.setObject(2, id);
+      ps.setString(1, retention.toMillis() + " milliseconds");
+      ps.setString(2, reason);
+      ps.setObject(3, id);
       ps.executeUpdate();
     }
+  }
+
+  /** Removes up to {@code limit} jobs whose expiry passed, with their parts, counts and error files. */
+  public List<UUID> removeExpired(int limit) throws SQLException {
+    List<UUID> removed = new ArrayList<>();
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(REMOVE_EXPIRED)) {
+      ps.setInt(1, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          removed.add(rs.getObject(1, UUID.class));
+        }
+      }
+    }
+    return removed;
   }
 
   /** Whether any resource of the type was ever stored (deleted ones count: their history is there). */

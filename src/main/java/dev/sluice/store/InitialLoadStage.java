@@ -67,7 +67,7 @@ public final class InitialLoadStage {
   }
 
   /** Moves a job's staged rows into the live tables and completes the job, in one transaction. */
-  public Outcome merge(UUID job, WriteTables stage) throws SQLException {
+  public Outcome merge(UUID job, WriteTables stage, java.time.Duration retention) throws SQLException {
     long started = System.nanoTime();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -93,10 +93,11 @@ public final class InitialLoadStage {
         if (conflict != null) {
           drop(c, stage);
           try (PreparedStatement ps = c.prepareStatement("update import_job set status = 'failed', finished_at = now(),"
-              + " error_text = ?, stage = null where id = ?")) {
-            ps.setString(1, conflict + " was written on this server while the InitialLoad ran, so the import was"
+              + " expires_at = now() + ?::interval, error_text = ?, stage = null where id = ?")) {
+            ps.setString(1, retention.toMillis() + " milliseconds");
+            ps.setString(2, conflict + " was written on this server while the InitialLoad ran, so the import was"
                 + " not applied (nothing of it is visible); import the files again with IncrementalLoad");
-            ps.setObject(2, job);
+            ps.setObject(3, job);
             ps.executeUpdate();
           }
           c.commit();
@@ -113,8 +114,10 @@ public final class InitialLoadStage {
         }
         drop(c, stage);
         try (PreparedStatement ps = c.prepareStatement(
-            "update import_job set status = 'completed', finished_at = now(), stage = null where id = ?")) {
-          ps.setObject(1, job);
+            "update import_job set status = 'completed', finished_at = now(), expires_at = now() + ?::interval,"
+                + " stage = null where id = ?")) {
+          ps.setString(1, retention.toMillis() + " milliseconds");
+          ps.setObject(2, job);
           ps.executeUpdate();
         }
         c.commit();

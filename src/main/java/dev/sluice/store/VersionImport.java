@@ -39,6 +39,8 @@ import org.hl7.fhir.r4.model.Resource;
 public final class VersionImport {
   private static final TimeZone UTC = TimeZone.getTimeZone("UTC");
 
+  // local to the batch's transaction: how long it waits for a row another transaction holds
+
   private static final String CLOCK =
       "select pg_current_xact_id()::text, date_trunc('milliseconds', clock_timestamp())";
 
@@ -85,6 +87,10 @@ public final class VersionImport {
       """;
 
   private static final String SET_VALID_TO = "update %2$s set valid_to = ? where pk = ? and version = ?";
+
+  /** Serialization failure (also our own "created concurrently") and deadlock: the batch can simply run again. */
+  private static final Set<String> RETRYABLE = Set.of("40001", "40P01");
+  private static final int MAX_TRIES = 10;
 
   private final DataSource dataSource;
   private final SearchIndexWriter indexer;
@@ -143,6 +149,23 @@ public final class VersionImport {
 
   /** As {@link #write}, into {@code tables}: an InitialLoad's staging tables, or the live ones. */
   public Result write(WriteTables tables, ImportJobTable.ClaimedPart part, String owner, Duration lease, long nextLine,
+      List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return writeOnce(tables, part, owner, lease, nextLine, lines, refused);
+      } catch (SQLException e) {
+        // another batch (an export's history file beside its current file) created one of this
+        // batch's resources, or locked rows in another order: nothing was written, so the batch
+        // is written again at once instead of waiting for its part's lease to lapse
+        if (attempt >= MAX_TRIES || !RETRYABLE.contains(e.getSQLState())) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Result writeOnce(WriteTables tables, ImportJobTable.ClaimedPart part, String owner, Duration lease,
+      long nextLine,
       List<ImportedVersion> lines, List<ImportJobTable.LineError> refused) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);

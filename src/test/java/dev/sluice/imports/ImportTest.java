@@ -11,6 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
@@ -145,6 +149,256 @@ class ImportTest {
         + "\",\"lastUpdated\":\"" + lastUpdated + "\"" + (deleted ? ",\"extension\":[{\"url\":\""
         + ImportClient.DELETED_STATE + "\",\"valueString\":\"soft-deleted\"}]" : "") + "},\"name\":[{\"family\":\""
         + family + "\"}]}";
+  }
+
+  @Test
+  void two_inputs_creating_the_same_resource_at_once_both_land_without_a_retry_of_their_parts() throws Exception {
+    // an export's current file and its history file hold versions of the same new resource
+    client.write("race/current.ndjson", List.of(patient("imp-race", "2", "2022-01-02T00:00:00.000Z", "Current")));
+    client.write("race/history.ndjson", List.of(patient("imp-race", "1", "2022-01-01T00:00:00.000Z", "Earlier")));
+    JsonNode result;
+    try (Connection hold = server.app().dataSource().getConnection();
+        Connection watch = server.app().dataSource().getConnection()) {
+      // an uncommitted row with the resource's key: both batches wait for it at their insert,
+      // and when it goes away one of them creates the resource while the other still waits
+      hold.setAutoCommit(false);
+      hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+          + " values ('Patient', 'imp-race', 1, now(), false)");
+      HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad",
+          "race/current.ndjson", "Patient", "race/history.ndjson", "Patient"));
+      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+      awaitInsertsWaiting(watch, 2);
+      hold.rollback();
+      result = client.await(kick.headers().firstValue("Content-Location").orElseThrow());
+    }
+    assertThat(result.get("error")).as(result.toString()).isEmpty();
+    assertThat(ImportClient.imported(result)).isEqualTo(2);
+    JsonNode history = ImportClient.read(server.get("Patient/imp-race/_history").body());
+    assertThat(history.get("entry")).hasSize(2);
+    assertThat(ImportClient.read(server.get("Patient/imp-race").body()).get("name").get(0).get("family").asText())
+        .isEqualTo("Current");
+    // the batch that lost the race was written again at once, not after its part's lease lapsed
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select max(attempt) from import_part where input_url like 'race/%'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void cancel_stops_the_import_before_its_next_batch_and_keeps_what_was_imported() throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 2500; i++) {
+      lines.add(patient("can-" + i, "Cancelled" + i));
+    }
+    client.write("cancel/patients.ndjson", lines);
+    String status;
+    try (Connection hold = server.app().dataSource().getConnection();
+        Connection watch = server.app().dataSource().getConnection()) {
+      // the second batch (lines 1001-2000) waits for an uncommitted row of one of its resources
+      hold.setAutoCommit(false);
+      hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
+          + " values ('Patient', 'can-1500', 1, now(), false)");
+      HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "cancel/patients.ndjson",
+          "Patient"));
+      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+      status = kick.headers().firstValue("Content-Location").orElseThrow();
+      awaitCheckpoint(watch, "cancel/patients.ndjson", 1001);
+      awaitInsertsWaiting(watch, 1);
+
+      HttpResponse<String> cancel = server.delete(status);
+      assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+      hold.rollback();
+      awaitNoOtherTransaction(watch);
+    }
+    assertThat(server.get(status).statusCode()).isEqualTo(404);
+    assertThat(server.delete(status).statusCode()).isEqualTo(404);
+    // the first batch stays; the held one was rolled back at its fence; none came after
+    assertThat(server.get("Patient/can-1").statusCode()).isEqualTo(200);
+    assertThat(server.get("Patient/can-1000").statusCode()).isEqualTo(200);
+    for (String id : List.of("can-1001", "can-1500", "can-2000", "can-2001", "can-2500")) {
+      assertThat(server.get("Patient/" + id).statusCode()).as(id).isEqualTo(404);
+    }
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select p.next_line, p.status, j.expires_at - j.finished_at from import_part p"
+                + " join import_job j on j.id = p.job_id where p.input_url = 'cancel/patients.ndjson'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1001);
+      assertThat(rs.getString(2)).isNotEqualTo("done");
+      // a cancelled job is removed one lease (--export-lease, 30 s) later, as a cancelled export
+      assertThat(rs.getString(3)).isEqualTo("00:00:30");
+    }
+  }
+
+  @Test
+  void a_finished_import_expires_as_an_export_does_and_is_then_removed_with_its_error_file() throws Exception {
+    client.write("expiry/in.ndjson", List.of(patient("imp-exp", "Stays"), "{not json"));
+    HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "expiry/in.ndjson", "Patient"));
+    assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+    String status = kick.headers().firstValue("Content-Location").orElseThrow();
+    JsonNode result = client.await(status);
+    String id = status.substring(status.lastIndexOf('/') + 1);
+    String errorFile = result.get("error").get(0).get("url").asText();
+    assertThat(server.get(errorFile).statusCode()).isEqualTo(200);
+
+    // Expires: --export-retention (one day by default) after the job ended, as an export's manifest
+    HttpResponse<String> done = server.get(status);
+    Instant expires = java.time.ZonedDateTime.parse(done.headers().firstValue("Expires").orElseThrow(),
+        java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select finished_at, expires_at from import_job where id = '" + id + "'")) {
+      rs.next();
+      Instant finished = rs.getTimestamp(1).toInstant();
+      Instant at = rs.getTimestamp(2).toInstant();
+      assertThat(Duration.between(finished, at)).isEqualTo(Duration.ofDays(1));
+      assertThat(expires).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    }
+
+    try (Connection c = server.app().dataSource().getConnection()) {
+      // the day has passed
+      c.createStatement().execute("update import_job set expires_at = now() - interval '1 second' where id = '" + id + "'");
+      assertThat(server.get(status).statusCode()).isEqualTo(404);
+      assertThat(server.get(errorFile).statusCode()).isEqualTo(404);
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (count(c, "select count(*) from import_job where id = '" + id + "'") > 0) {
+        assertThat(System.nanoTime()).as("expired job removed in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(count(c, "select count(*) from import_part where job_id = '" + id + "'")).isZero();
+      assertThat(count(c, "select count(*) from import_error where job_id = '" + id + "'")).isZero();
+      assertThat(count(c, "select count(*) from import_count where job_id = '" + id + "'")).isZero();
+    }
+    // what it imported stays
+    assertThat(server.get("Patient/imp-exp").statusCode()).isEqualTo(200);
+  }
+
+  private static long count(Connection c, String sql) throws Exception {
+    try (ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Waits until the part of {@code input} committed the lines before {@code line}. */
+  private static void awaitCheckpoint(Connection c, String input, long line) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (var ps = c.prepareStatement("select coalesce(max(next_line), 0) from import_part where input_url = ?")) {
+        ps.setString(1, input);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= line) {
+            return;
+          }
+        }
+      }
+      assertThat(System.nanoTime()).as("checkpoint " + line + " in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  /**
+   * Waits until no other connection is inside a transaction: the batch that was waiting (in
+   * its transaction since before) has then ended, committed or rolled back.
+   */
+  private static void awaitNoOtherTransaction(Connection c) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select count(*) from pg_stat_activity"
+          + " where pid <> pg_backend_pid() and backend_type = 'client backend' and xact_start is not null")) {
+        rs.next();
+        if (rs.getLong(1) == 0) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as("the held batch ended in time").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  /** Waits until {@code n} inserts of resource rows wait for a lock. */
+  static void awaitInsertsWaiting(Connection c, int n) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select count(*) from pg_stat_activity"
+          + " where wait_event_type = 'Lock' and query like '%insert into resource (res_type%'")) {
+        rs.next();
+        if (rs.getLong(1) >= n) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as(n + " inserts waiting in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  /**
+   * Files as Microsoft's FHIR service (and Azure API for FHIR) writes them with
+   * {@code includeAssociatedData=_history,_deleted}: one file per type, every version a line in
+   * write order (current, earlier and deleted versions mixed), a deletion as an empty resource
+   * with the deletion's versionId and lastUpdated and the soft-delete marker.
+   */
+  @Test
+  void an_export_in_microsofts_form_gives_the_same_history_and_deleted_state() {
+    for (String type : List.of("Patient", "Observation")) {
+      client.write("azure-export/" + type + "-1.ndjson",
+          Fixtures.resource("azure-export/" + type + "-1.ndjson").lines().toList());
+    }
+    // Microsoft's inputs name their type; one without, as a client may send it
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad",
+        "azure-export/Patient-1.ndjson", "Patient", "azure-export/Observation-1.ndjson", null));
+    assertThat(result.get("error")).as(result.toString()).isEmpty();
+    assertThat(ImportClient.imported(result)).isEqualTo(11);
+
+    assertThat(versions("Patient/az-p1")).containsExactly("2 2023-03-02T09:30:00Z",
+        "1 2023-03-01T08:00:00.101Z");
+    JsonNode p1 = ImportClient.read(server.get("Patient/az-p1").body());
+    assertThat(p1.get("name").get(0).get("given").get(0).asText()).isEqualTo("Second");
+    assertThat(ImportClient.read(server.get("Patient/az-p1/_history/1").body()).get("name").get(0).get("given")
+        .get(0).asText()).isEqualTo("First");
+    // deleted: 410, and the deletion is a version of the history
+    assertThat(server.get("Patient/az-p2").statusCode()).isEqualTo(410);
+    assertThat(versions("Patient/az-p2")).containsExactly("2 2023-03-03T10:00:00Z deleted",
+        "1 2023-03-01T08:00:00.102Z");
+    assertThat(server.get("Patient/az-p2/_history/2").statusCode()).isEqualTo(410);
+    // deleted, then created again
+    assertThat(versions("Patient/az-p3")).containsExactly("3 2023-03-04T11:00:00Z",
+        "2 2023-03-03T10:00:01Z deleted", "1 2023-03-01T08:00:00.103Z");
+    assertThat(ImportClient.read(server.get("Patient/az-p3").body()).get("name").get(0).get("given").get(0).asText())
+        .isEqualTo("Again");
+    assertThat(server.get("Observation/az-o1").statusCode()).isEqualTo(410);
+    assertThat(versions("Observation/az-o1")).containsExactly("3 2023-03-05T12:00:00Z deleted",
+        "2 2023-03-02T09:31:00Z", "1 2023-03-01T08:05:00Z");
+    JsonNode o1v2 = ImportClient.read(server.get("Observation/az-o1/_history/2").body());
+    assertThat(o1v2.get("status").asText()).isEqualTo("amended");
+    // the index follows the current versions: the deleted Observation is not found, the other is
+    assertThat(ids("Observation?subject=Patient/az-p1")).containsExactly("az-o2");
+    assertThat(ids("Patient?family=Back")).containsExactly("az-p3");
+    assertThat(ids("Patient?family=Gone")).isEmpty();
+    // the decimal is kept as written (61.50)
+    assertThat(server.get("Observation/az-o2").body()).contains("\"value\":61.50");
+  }
+
+  /** A resource's history as "versionId lastUpdated [deleted]", newest first. */
+  private static List<String> versions(String resource) {
+    List<String> versions = new ArrayList<>();
+    for (JsonNode e : ImportClient.read(server.get(resource + "/_history").body()).get("entry")) {
+      String etag = e.get("response").get("etag").asText();
+      String version = etag.substring(etag.indexOf('"') + 1, etag.lastIndexOf('"'));
+      versions.add(version + " " + e.get("response").get("lastModified").asText() + (e.has("resource") ? "" : " deleted"));
+    }
+    return versions;
+  }
+
+  private static List<String> ids(String search) {
+    List<String> ids = new ArrayList<>();
+    for (JsonNode e : ImportClient.read(server.get(search).body()).path("entry")) {
+      ids.add(e.get("resource").get("id").asText());
+    }
+    return ids;
   }
 
   @Test
