@@ -536,12 +536,14 @@ public final class ExportScan {
           .append(CopyLiteral.of(s.type())).append(" and c.res_pk between ").append(s.pkFrom()).append(" and ")
           .append(s.pkTo()).append(')');
       // from the members: their compartment rows of this type and range by the primary key
-      // (patient_id, res_type, res_pk), then each version by its pk, so the cost follows the
-      // Group's size and not the table's; "in" keeps a resource of two members once
-      case MEMBERS -> q.append(" and v.pk in (select c.res_pk from export_member m join compartment c")
+      // (patient_id, res_type, res_pk), then the versions by pk, so the cost follows the
+      // Group's size and not the table's. The pks as one sorted array: a single pass over
+      // resource_version's primary key and its heap in pk order (not one random descent per
+      // row), and a resource of two members read once
+      case MEMBERS -> q.append(" and v.pk = any(array(select c.res_pk from export_member m join compartment c")
           .append(" on c.patient_id = m.patient_id and c.res_type = ").append(CopyLiteral.of(s.type()))
           .append(" and c.res_pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
-          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(')');
+          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" order by 1))");
     }
     if (!s.anyOf().isEmpty()) {
       q.append(" and (");
