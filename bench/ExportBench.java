@@ -605,11 +605,15 @@ final class DownloadBench {
 
 /**
  * Issue 13, target 2 ({@code bench/levels.sh}): the system export against Patient level, a
- * Group of every tenth patient and a Group of 10 patients, created over HTTP; each export twice,
- * interleaved, best of two. Each export is downloaded after its clock stops and checked: per
+ * Group of every tenth patient and a Group of 10 patients, created over HTTP; each export
+ * {@link #ROUNDS} times, interleaved: the best of each, and the median of its ratios to the
+ * system export of the same round. Each export is downloaded after its clock stops and checked: per
  * file counts, and exactly the resources the level selects (from the compartment table).
  */
 final class LevelsBench {
+  /** Rounds of the four exports; the summary gives the best time of each and the median ratio. */
+  static final int ROUNDS = 3;
+
   record Case(String name, String path, java.util.Set<String> expected) {}
 
   static void run(Connection c, Process server, int port, long loaded, Path work) throws Exception {
@@ -641,8 +645,13 @@ final class LevelsBench {
     double[] best = new double[cases.size()];
     double[] cpu = new double[cases.size()];
     java.util.Arrays.fill(best, Double.MAX_VALUE);
+    // per case, its time over the system export's of the same round: on a shared machine the
+    // rounds differ by several times, the ratio within a round much less
+    List<List<Double>> ratios = new ArrayList<>();
+    cases.forEach(k -> ratios.add(new ArrayList<>()));
     Path dir = work.resolve("downloads");
-    for (int round = 1; round <= 2; round++) {
+    for (int round = 1; round <= ROUNDS; round++) {
+      double system = 0;
       for (int i = 0; i < cases.size(); i++) {
         Case k = cases.get(i);
         Exported e = Exported.run(http, base, k.path(), "round-" + round, server);
@@ -653,8 +662,13 @@ final class LevelsBench {
               + k.expected().size() + " resources the level selects");
         }
         ExportBench.deleteTree(dir);
-        System.out.printf("round %d: %-20s %.2f s (server CPU %.1f s), %,d resources, exactly those selected%n", round,
-            k.name(), e.seconds(), e.cpu(), k.expected().size());
+        if (i == 0) {
+          system = e.seconds();
+        }
+        ratios.get(i).add(e.seconds() / system);
+        System.out.printf("round %d: %-20s %.2f s (server CPU %.1f s), %,d resources, exactly those selected;"
+            + " %3.0f %% of this round's system export%n", round, k.name(), e.seconds(), e.cpu(), k.expected().size(),
+            100 * e.seconds() / system);
         if (e.seconds() < best[i]) {
           best[i] = e.seconds();
           cpu[i] = e.cpu();
@@ -669,6 +683,14 @@ final class LevelsBench {
           100.0 * k.expected().size() / cases.getFirst().expected().size(), best[i], k.expected().size() / best[i],
           100 * best[i] / best[0], 100 * (k.expected().size() / best[i]) / (cases.getFirst().expected().size() / best[0]),
           cpu[i]);
+    }
+    System.out.println();
+    for (int i = 1; i < cases.size(); i++) {
+      List<Double> r = new ArrayList<>(ratios.get(i));
+      r.sort(null);
+      System.out.printf("%-20s median of the rounds' ratios: %3.0f %% of the system export's time (rounds: %s)%n",
+          cases.get(i).name(), 100 * r.get(r.size() / 2), ratios.get(i).stream()
+              .map(x -> String.format("%.0f %%", 100 * x)).collect(java.util.stream.Collectors.joining(", ")));
     }
     System.out.printf("load average at the end  %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
   }
