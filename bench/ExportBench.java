@@ -511,6 +511,39 @@ record Downloaded(double seconds, double cpu, double clientCpu, long bytes, List
     return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
   }
 
+  /**
+   * The same plain download with curl (one process, one connection kept alive for every file):
+   * Java's HttpClient spends about three times the server's CPU on a download, so it measures
+   * itself as much as the server.
+   */
+  static Downloaded curl(com.fasterxml.jackson.databind.JsonNode manifest, Path dir, Process server) throws Exception {
+    ExportBench.deleteTree(dir);
+    Files.createDirectories(dir);
+    List<String> command = new ArrayList<>(List.of("curl", "--silent", "--show-error", "--fail"));
+    List<Path> files = new ArrayList<>();
+    List<Long> counts = new ArrayList<>();
+    for (var f : manifest.get("output")) {
+      Path file = dir.resolve(files.size() + ".ndjson");
+      command.addAll(List.of("-o", file.toString(), f.get("url").asText()));
+      files.add(file);
+      counts.add(f.get("count").asLong());
+    }
+    double cpuBefore = ExportBench.cpuSeconds(server);
+    long t = System.nanoTime();
+    Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (curl.waitFor() != 0) {
+      throw new IllegalStateException("curl failed: " + output);
+    }
+    double seconds = (System.nanoTime() - t) / 1e9;
+    double cpu = ExportBench.cpuSeconds(server) - cpuBefore;
+    long bytes = 0;
+    for (Path file : files) {
+      bytes += Files.size(file);
+    }
+    return new Downloaded(seconds, cpu, Double.NaN, bytes, files, counts);
+  }
+
   static Downloaded run(HttpClient http, com.fasterxml.jackson.databind.JsonNode manifest, Path dir, boolean gzip,
       Process server) throws Exception {
     ExportBench.deleteTree(dir);
@@ -547,7 +580,8 @@ record Downloaded(double seconds, double cpu, double clientCpu, long bytes, List
 
 /**
  * Issue 13, target 3 ({@code bench/download.sh}): a system export, then every file of it
- * downloaded plain, with gzip (the first request of each file), and with gzip again; twice.
+ * downloaded plain (Java's HttpClient, then curl), with gzip (the first request of each file),
+ * and with gzip again; twice.
  * Each download is checked after its clock stops (counts per file, every resource once).
  */
 final class DownloadBench {
@@ -562,6 +596,8 @@ final class DownloadBench {
       Exported e = Exported.run(http, base, "/$export", "round-" + round, server);
       Downloaded plain = Downloaded.run(http, e.manifest(), dir, false, server);
       ExportBench.check(round, plain.files(), plain.counts(), loaded);
+      Downloaded curl = Downloaded.curl(e.manifest(), dir, server);
+      ExportBench.check(round, curl.files(), curl.counts(), loaded);
       Downloaded gzip1 = Downloaded.run(http, e.manifest(), dir, true, server);
       ExportBench.check(round, gzip1.files(), gzip1.counts(), loaded);
       Downloaded gzip2 = Downloaded.run(http, e.manifest(), dir, true, server);
@@ -572,8 +608,10 @@ final class DownloadBench {
               + " %,d resources, ids unique%n",
           round, e.seconds(), e.cpu(), plain.seconds(), plain.cpu(), plain.clientCpu(), plain.bytes(), gzip1.seconds(),
           gzip1.cpu(), gzip1.clientCpu(), gzip1.bytes(), gzip2.seconds(), gzip2.cpu(), gzip2.clientCpu(), loaded);
+      System.out.printf("round %d: download plain with curl %.2f s (server CPU %.1f s)%n", round, curl.seconds(),
+          curl.cpu());
       double[] figures = {e.seconds(), plain.seconds(), gzip1.seconds(), gzip2.seconds(), e.cpu(), plain.cpu(),
-          gzip1.cpu(), gzip2.cpu(), plain.clientCpu(), gzip1.clientCpu(), gzip2.clientCpu()};
+          gzip1.cpu(), gzip2.cpu(), plain.clientCpu(), gzip1.clientCpu(), gzip2.clientCpu(), curl.seconds(), curl.cpu()};
       if (best == null || e.seconds() + plain.seconds() < best[0] + best[1]) {
         best = figures;
       }
@@ -586,10 +624,13 @@ final class DownloadBench {
     System.out.printf("export (kick-off→manifest)      %.2f s  %,.0f resources/s  (server CPU %.1f s)%n", exportSeconds,
         loaded / exportSeconds, best[4]);
     line("download, plain", best[1], best[5], best[8], plainBytes, plainBytes);
+    line("download, plain, curl", best[11], best[12], Double.NaN, plainBytes, plainBytes);
     line("download, gzip (first)", best[2], best[6], best[9], gzipBytes, plainBytes);
     line("download, gzip (again)", best[3], best[7], best[10], gzipBytes, plainBytes);
     System.out.printf("kick-off→last byte, plain       %.2f s  %,.0f resources/s  (%.0f %% of the export's rate)%n",
         exportSeconds + best[1], loaded / (exportSeconds + best[1]), 100 * exportSeconds / (exportSeconds + best[1]));
+    System.out.printf("kick-off→last byte, plain, curl %.2f s  %,.0f resources/s  (%.0f %% of the export's rate)%n",
+        exportSeconds + best[11], loaded / (exportSeconds + best[11]), 100 * exportSeconds / (exportSeconds + best[11]));
     System.out.printf("kick-off→last byte, gzip first  %.2f s  %,.0f resources/s  (%.0f %% of the export's rate)%n",
         exportSeconds + best[2], loaded / (exportSeconds + best[2]), 100 * exportSeconds / (exportSeconds + best[2]));
     System.out.printf("load average at the end         %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
