@@ -355,7 +355,13 @@ final class ExportRoutes {
     ctx.contentType("application/fhir+ndjson");
     if (range == null && acceptsGzip(ctx.header("Accept-Encoding"))) {
       // compressed once, on the first such request, and then served as a file like the plain one
-      Path copy = localFiles.get().gzipped(container, id, name);
+      Path copy;
+      try {
+        copy = localFiles.get().gzipped(container, id, name);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // removed since the check above: the job was cancelled or expired meanwhile
+        throw FhirException.notFound("Export " + id + " has no file '" + name + "'");
+      }
       ctx.status(200);
       ctx.header("Content-Encoding", "gzip");
       FileRegion.send(ctx.res(), copy, 0, Files.size(copy));
