@@ -42,6 +42,8 @@ public class ExportBench {
   static final int STAGE_BATCH = 20_000;
   /** The server's export workers, and so the number of parallel COPYs of the second baseline. */
   static final int WORKERS = 2;
+  /** BENCH_MODE: empty (the raw read and the system export), download (target 3) or levels (target 2). */
+  static final String MODE = System.getenv().getOrDefault("BENCH_MODE", "");
 
   public static void main(String[] args) throws Exception {
     String java = args[0];
@@ -53,7 +55,7 @@ public class ExportBench {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Path log = work.resolve("server.log");
+    Path log = work.resolve(MODE.isEmpty() ? "server.log" : "server-" + MODE + ".log");
     Process server = new ProcessBuilder(java, "-Xmx512m", "-jar", jar, "serve", "--port", Integer.toString(port),
         "--data-dir", work.resolve("server").toString(), "--export-workers", Integer.toString(WORKERS)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
@@ -78,7 +80,12 @@ public class ExportBench {
       }
       try (Connection c = DriverManager.getConnection(jdbc, "postgres", null)) {
         long loaded = load(c, data);
-        run(c, jdbc, server, port, loaded, work, query);
+        switch (MODE) {
+          case "" -> run(c, jdbc, server, port, loaded, work, query);
+          case "download" -> DownloadBench.run(server, port, loaded, work);
+          case "levels" -> LevelsBench.run(c, server, port, loaded, work);
+          default -> throw new IllegalArgumentException("BENCH_MODE " + MODE + ": expected download or levels");
+        }
       }
     } finally {
       server.destroy();
@@ -98,7 +105,14 @@ public class ExportBench {
     String now = Instant.now().minusSeconds(60).toString();
     try (Statement s = c.createStatement()) {
       s.execute("create temp table stage (res_type text, res_id text, content text)");
+      s.execute("create temp table stage_compartment (res_type text, res_id text, patient_id text)");
     }
+    // Patient and Group level read the compartment table: filled with the server's own derivation
+    boolean compartments = MODE.equals("levels");
+    var fhir = compartments ? new dev.sluice.fhir.FhirModel() : null;
+    var compartment = compartments ? new dev.sluice.fhir.PatientCompartment(fhir) : null;
+    StringBuilder owners = new StringBuilder();
+    long ownerRows = 0;
     var copy = c.unwrap(PGConnection.class).getCopyAPI();
     long total = 0;
     List<Path> files = new ArrayList<>();
@@ -131,12 +145,24 @@ public class ExportBench {
           String json = JSON.writeValueAsString(out);
           batch.append(src.get("resourceType").asText()).append('\t').append(src.get("id").asText()).append('\t')
               .append(json.replace("\\", "\\\\")).append('\n');
+          if (compartments) {
+            String type = src.get("resourceType").asText();
+            for (String patient : compartment.patientIds(type, fhir.parse(json.getBytes(StandardCharsets.UTF_8),
+                dev.sluice.fhir.Format.JSON))) {
+              owners.append(type).append('\t').append(src.get("id").asText()).append('\t').append(patient).append('\n');
+              ownerRows++;
+            }
+          }
           if (++n % STAGE_BATCH == 0) {
             copy.copyIn("copy stage from stdin", new StringReader(batch.toString()));
             batch.setLength(0);
+            copy.copyIn("copy stage_compartment from stdin", new StringReader(owners.toString()));
+            owners.setLength(0);
           }
         }
         copy.copyIn("copy stage from stdin", new StringReader(batch.toString()));
+        copy.copyIn("copy stage_compartment from stdin", new StringReader(owners.toString()));
+        owners.setLength(0);
         total += n;
       }
     }
@@ -146,11 +172,16 @@ public class ExportBench {
       s.execute("insert into resource_version (pk, version, res_type, res_id, last_updated, deleted, content)"
           + " select r.pk, 1, s.res_type, s.res_id, r.last_updated, false, convert_to(s.content, 'UTF8')"
           + " from stage s join resource r using (res_type, res_id) order by r.pk");
+      s.execute("insert into compartment (patient_id, res_pk, res_type)"
+          + " select s.patient_id, r.pk, r.res_type from stage_compartment s join resource r using (res_type, res_id)");
       s.execute("drop table stage");
+      s.execute("drop table stage_compartment");
       s.execute("vacuum analyze resource");
       s.execute("vacuum analyze resource_version");
+      s.execute("vacuum analyze compartment");
     }
-    System.out.printf("loaded %,d resources with bulk SQL in %.1f s%n", total, (System.nanoTime() - started) / 1e9);
+    System.out.printf("loaded %,d resources with bulk SQL in %.1f s%s%n", total, (System.nanoTime() - started) / 1e9,
+        compartments ? String.format(" (and %,d compartment rows, derived by the server's PatientCompartment)", ownerRows) : "");
     return total;
   }
 
@@ -363,12 +394,26 @@ public class ExportBench {
 
   /** Each file holds the count its manifest entry says; all hold every loaded resource once. */
   static void check(int round, List<Path> files, List<Long> counts, long loaded) throws Exception {
+    checkSeen(round, files, counts, loaded);
+  }
+
+  /** Reads a downloaded file, gunzipping one saved as {@code .gz}. */
+  static BufferedReader open(Path file) throws Exception {
+    InputStream in = Files.newInputStream(file);
+    if (file.toString().endsWith(".gz")) {
+      in = new GZIPInputStream(in, 1 << 16);
+    }
+    return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+  }
+
+  /** As {@link #check}, and returns the "Type/id" of every line. */
+  static java.util.Set<String> checkSeen(int round, List<Path> files, List<Long> counts, long loaded) throws Exception {
     var seen = new java.util.HashSet<String>();
     long total = 0;
     long repeated = 0;
     for (int i = 0; i < files.size(); i++) {
       long lines = 0;
-      try (BufferedReader r = Files.newBufferedReader(files.get(i), StandardCharsets.UTF_8)) {
+      try (BufferedReader r = open(files.get(i))) {
         String line;
         while ((line = r.readLine()) != null) {
           if (line.isEmpty()) {
@@ -390,6 +435,7 @@ public class ExportBench {
       throw new IllegalStateException("round " + round + ": exported " + total + " resources, " + seen.size()
           + " distinct, " + repeated + " repeated, loaded " + loaded);
     }
+    return seen;
   }
 
   /** "Type/id" from the top-level fields of one NDJSON line, skipping everything else. */
@@ -424,5 +470,294 @@ public class ExportBench {
         }
       }
     }
+  }
+}
+
+/** One export, kick-off to manifest: its seconds, the server's CPU seconds, the manifest. */
+record Exported(double seconds, double cpu, com.fasterxml.jackson.databind.JsonNode manifest) {
+  static Exported run(HttpClient http, String base, String path, String token, Process server) throws Exception {
+    long t = System.nanoTime();
+    double cpuBefore = ExportBench.cpuSeconds(server);
+    HttpResponse<String> kick = http.send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("Accept", "application/fhir+json").header("Prefer", "respond-async")
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    if (kick.statusCode() != 202) {
+      throw new IllegalStateException("kick-off " + path + ": " + kick.statusCode() + " " + kick.body());
+    }
+    String status = kick.headers().firstValue("Content-Location").orElseThrow();
+    HttpResponse<String> r;
+    while ((r = http.send(HttpRequest.newBuilder(URI.create(status)).build(), HttpResponse.BodyHandlers.ofString()))
+        .statusCode() == 202) {
+      Thread.sleep(10);
+    }
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("export " + path + ": " + r.statusCode() + " " + r.body());
+    }
+    return new Exported((System.nanoTime() - t) / 1e9, ExportBench.cpuSeconds(server) - cpuBefore,
+        ExportBench.JSON.readTree(r.body()));
+  }
+}
+
+/**
+ * Every file of a manifest downloaded over HTTP, one after the other, into {@code dir}: plain,
+ * or with {@code Accept-Encoding: gzip} (saved as it came, {@code .gz}; the answer must say
+ * {@code Content-Encoding: gzip}). Bytes are those on the wire.
+ */
+record Downloaded(double seconds, double cpu, double clientCpu, long bytes, List<Path> files, List<Long> counts) {
+  /** CPU seconds of this bench process (the HTTP client), from /proc. */
+  static double processCpu() throws Exception {
+    String stat = Files.readString(Path.of("/proc/self/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+  }
+
+  /**
+   * The same plain download with curl (one process, one connection kept alive for every file):
+   * Java's HttpClient spends about three times the server's CPU on a download, so it measures
+   * itself as much as the server.
+   */
+  static Downloaded curl(com.fasterxml.jackson.databind.JsonNode manifest, Path dir, Process server) throws Exception {
+    ExportBench.deleteTree(dir);
+    Files.createDirectories(dir);
+    List<String> command = new ArrayList<>(List.of("curl", "--silent", "--show-error", "--fail"));
+    List<Path> files = new ArrayList<>();
+    List<Long> counts = new ArrayList<>();
+    for (var f : manifest.get("output")) {
+      Path file = dir.resolve(files.size() + ".ndjson");
+      command.addAll(List.of("-o", file.toString(), f.get("url").asText()));
+      files.add(file);
+      counts.add(f.get("count").asLong());
+    }
+    double cpuBefore = ExportBench.cpuSeconds(server);
+    long t = System.nanoTime();
+    Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (curl.waitFor() != 0) {
+      throw new IllegalStateException("curl failed: " + output);
+    }
+    double seconds = (System.nanoTime() - t) / 1e9;
+    double cpu = ExportBench.cpuSeconds(server) - cpuBefore;
+    long bytes = 0;
+    for (Path file : files) {
+      bytes += Files.size(file);
+    }
+    return new Downloaded(seconds, cpu, Double.NaN, bytes, files, counts);
+  }
+
+  static Downloaded run(HttpClient http, com.fasterxml.jackson.databind.JsonNode manifest, Path dir, boolean gzip,
+      Process server) throws Exception {
+    ExportBench.deleteTree(dir);
+    Files.createDirectories(dir);
+    List<Path> files = new ArrayList<>();
+    List<Long> counts = new ArrayList<>();
+    long bytes = 0;
+    double cpuBefore = ExportBench.cpuSeconds(server);
+    double clientBefore = processCpu();
+    long t = System.nanoTime();
+    for (var f : manifest.get("output")) {
+      Path file = dir.resolve(files.size() + (gzip ? ".ndjson.gz" : ".ndjson"));
+      var request = HttpRequest.newBuilder(URI.create(f.get("url").asText()));
+      if (gzip) {
+        request.header("Accept-Encoding", "gzip");
+      }
+      HttpResponse<Path> got = http.send(request.build(), HttpResponse.BodyHandlers.ofFile(file));
+      if (got.statusCode() != 200) {
+        throw new IllegalStateException("download of " + f.get("url").asText() + ": " + got.statusCode());
+      }
+      if (gzip != got.headers().firstValue("Content-Encoding").orElse("").equals("gzip")) {
+        throw new IllegalStateException("download of " + f.get("url").asText() + ": Content-Encoding "
+            + got.headers().firstValue("Content-Encoding").orElse("none") + (gzip ? " to a client accepting gzip" : ""));
+      }
+      bytes += Files.size(file);
+      files.add(file);
+      counts.add(f.get("count").asLong());
+    }
+    double seconds = (System.nanoTime() - t) / 1e9;
+    return new Downloaded(seconds, ExportBench.cpuSeconds(server) - cpuBefore, processCpu() - clientBefore, bytes, files,
+        counts);
+  }
+}
+
+/**
+ * Issue 13, target 3 ({@code bench/download.sh}): a system export, then every file of it
+ * downloaded plain (Java's HttpClient, then curl), with gzip (the first request of each file),
+ * and with gzip again; twice.
+ * Each download is checked after its clock stops (counts per file, every resource once).
+ */
+final class DownloadBench {
+  static void run(Process server, int port, long loaded, Path work) throws Exception {
+    String base = "http://127.0.0.1:" + port + "/fhir";
+    HttpClient http = HttpClient.newHttpClient();
+    Path dir = work.resolve("downloads");
+    double[] best = null;
+    long plainBytes = 0;
+    long gzipBytes = 0;
+    for (int round = 1; round <= 2; round++) {
+      Exported e = Exported.run(http, base, "/$export", "round-" + round, server);
+      Downloaded plain = Downloaded.run(http, e.manifest(), dir, false, server);
+      ExportBench.check(round, plain.files(), plain.counts(), loaded);
+      Downloaded curl = Downloaded.curl(e.manifest(), dir, server);
+      ExportBench.check(round, curl.files(), curl.counts(), loaded);
+      Downloaded gzip1 = Downloaded.run(http, e.manifest(), dir, true, server);
+      ExportBench.check(round, gzip1.files(), gzip1.counts(), loaded);
+      Downloaded gzip2 = Downloaded.run(http, e.manifest(), dir, true, server);
+      ExportBench.check(round, gzip2.files(), gzip2.counts(), loaded);
+      ExportBench.deleteTree(dir);
+      System.out.printf("round %d: export %.2f s (server CPU %.1f s); download plain %.2f s (server CPU %.1f s, client"
+              + " %.1f s, %,d bytes), gzip first %.2f s (%.1f s, %.1f s, %,d bytes), gzip again %.2f s (%.1f s, %.1f s);"
+              + " %,d resources, ids unique%n",
+          round, e.seconds(), e.cpu(), plain.seconds(), plain.cpu(), plain.clientCpu(), plain.bytes(), gzip1.seconds(),
+          gzip1.cpu(), gzip1.clientCpu(), gzip1.bytes(), gzip2.seconds(), gzip2.cpu(), gzip2.clientCpu(), loaded);
+      System.out.printf("round %d: download plain with curl %.2f s (server CPU %.1f s)%n", round, curl.seconds(),
+          curl.cpu());
+      double[] figures = {e.seconds(), plain.seconds(), gzip1.seconds(), gzip2.seconds(), e.cpu(), plain.cpu(),
+          gzip1.cpu(), gzip2.cpu(), plain.clientCpu(), gzip1.clientCpu(), gzip2.clientCpu(), curl.seconds(), curl.cpu()};
+      if (best == null || e.seconds() + plain.seconds() < best[0] + best[1]) {
+        best = figures;
+      }
+      plainBytes = plain.bytes();
+      gzipBytes = gzip1.bytes();
+    }
+    double exportSeconds = best[0];
+    System.out.printf("%nresources                       %,d (%,d bytes of NDJSON, %,d gzipped: %.0f %%)%n", loaded,
+        plainBytes, gzipBytes, 100.0 * gzipBytes / plainBytes);
+    System.out.printf("export (kick-off→manifest)      %.2f s  %,.0f resources/s  (server CPU %.1f s)%n", exportSeconds,
+        loaded / exportSeconds, best[4]);
+    line("download, plain", best[1], best[5], best[8], plainBytes, plainBytes);
+    line("download, plain, curl", best[11], best[12], Double.NaN, plainBytes, plainBytes);
+    line("download, gzip (first)", best[2], best[6], best[9], gzipBytes, plainBytes);
+    line("download, gzip (again)", best[3], best[7], best[10], gzipBytes, plainBytes);
+    System.out.printf("kick-off→last byte, plain       %.2f s  %,.0f resources/s  (%.0f %% of the export's rate)%n",
+        exportSeconds + best[1], loaded / (exportSeconds + best[1]), 100 * exportSeconds / (exportSeconds + best[1]));
+    System.out.printf("kick-off→last byte, plain, curl %.2f s  %,.0f resources/s  (%.0f %% of the export's rate)%n",
+        exportSeconds + best[11], loaded / (exportSeconds + best[11]), 100 * exportSeconds / (exportSeconds + best[11]));
+    System.out.printf("kick-off→last byte, gzip first  %.2f s  %,.0f resources/s  (%.0f %% of the export's rate)%n",
+        exportSeconds + best[2], loaded / (exportSeconds + best[2]), 100 * exportSeconds / (exportSeconds + best[2]));
+    System.out.printf("load average at the end         %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
+  }
+
+  private static void line(String what, double seconds, double cpu, double clientCpu, long wire, long plain) {
+    // on a shared machine the wall clock is the machine's; the server's CPU per GB of NDJSON is not
+    System.out.printf("%-31s %.2f s  %,.0f MB/s on the wire, %,.0f MB/s of NDJSON  (server CPU %.2f s: %.2f s per GB"
+        + " of NDJSON; client CPU %.2f s)%n", what, seconds, wire / seconds / 1e6, plain / seconds / 1e6, cpu,
+        cpu / (plain / 1e9), clientCpu);
+  }
+}
+
+/**
+ * Issue 13, target 2 ({@code bench/levels.sh}): the system export against Patient level, a
+ * Group of every tenth patient and a Group of 10 patients, created over HTTP; each export
+ * {@link #ROUNDS} times, interleaved: the best of each, and the median of its ratios to the
+ * system export of the same round. Each export is downloaded after its clock stops and checked: per
+ * file counts, and exactly the resources the level selects (from the compartment table).
+ */
+final class LevelsBench {
+  /** Rounds of the four exports; the summary gives the best time of each and the median ratio. */
+  static final int ROUNDS = 3;
+
+  record Case(String name, String path, java.util.Set<String> expected) {}
+
+  static void run(Connection c, Process server, int port, long loaded, Path work) throws Exception {
+    String base = "http://127.0.0.1:" + port + "/fhir";
+    HttpClient http = HttpClient.newHttpClient();
+    List<String> patients = strings(c, "select res_id from resource where res_type = 'Patient' and not deleted order by res_id");
+    List<String> tenth = new ArrayList<>();
+    List<String> ten = new ArrayList<>();
+    for (int i = 0; i < patients.size(); i++) {
+      if (i % 10 == 0) {
+        tenth.add(patients.get(i));
+      }
+      if (i % (patients.size() / 10) == 0 && ten.size() < 10) {
+        ten.add(patients.get(i));
+      }
+    }
+    group(http, base, "bench-tenth", tenth);
+    group(http, base, "bench-ten", ten);
+    String all = "select r.res_type || '/' || r.res_id from resource r where not r.deleted";
+    String inAny = "select distinct r.res_type || '/' || r.res_id from resource r join compartment c on c.res_pk = r.pk"
+        + " where not r.deleted";
+    List<Case> cases = List.of(
+        new Case("system", "/$export", java.util.Set.copyOf(strings(c, all))),
+        new Case("Patient level", "/Patient/$export", java.util.Set.copyOf(strings(c, inAny))),
+        new Case("Group of " + tenth.size() + " (10 %)", "/Group/bench-tenth/$export",
+            java.util.Set.copyOf(strings(c, inAny + " and c.patient_id = any('{" + String.join(",", tenth) + "}')"))),
+        new Case("Group of " + ten.size(), "/Group/bench-ten/$export",
+            java.util.Set.copyOf(strings(c, inAny + " and c.patient_id = any('{" + String.join(",", ten) + "}')"))));
+    double[] best = new double[cases.size()];
+    double[] cpu = new double[cases.size()];
+    java.util.Arrays.fill(best, Double.MAX_VALUE);
+    // per case, its time over the system export's of the same round: on a shared machine the
+    // rounds differ by several times, the ratio within a round much less
+    List<List<Double>> ratios = new ArrayList<>();
+    cases.forEach(k -> ratios.add(new ArrayList<>()));
+    Path dir = work.resolve("downloads");
+    for (int round = 1; round <= ROUNDS; round++) {
+      double system = 0;
+      for (int i = 0; i < cases.size(); i++) {
+        Case k = cases.get(i);
+        Exported e = Exported.run(http, base, k.path(), "round-" + round, server);
+        Downloaded d = Downloaded.run(http, e.manifest(), dir, false, server);
+        var seen = ExportBench.checkSeen(round, d.files(), d.counts(), k.expected().size());
+        if (!seen.equals(k.expected())) {
+          throw new IllegalStateException(k.name() + ", round " + round + ": the files do not hold exactly the "
+              + k.expected().size() + " resources the level selects");
+        }
+        ExportBench.deleteTree(dir);
+        if (i == 0) {
+          system = e.seconds();
+        }
+        ratios.get(i).add(e.seconds() / system);
+        System.out.printf("round %d: %-20s %.2f s (server CPU %.1f s), %,d resources, exactly those selected;"
+            + " %3.0f %% of this round's system export%n", round, k.name(), e.seconds(), e.cpu(), k.expected().size(),
+            100 * e.seconds() / system);
+        if (e.seconds() < best[i]) {
+          best[i] = e.seconds();
+          cpu[i] = e.cpu();
+        }
+      }
+    }
+    System.out.println();
+    for (int i = 0; i < cases.size(); i++) {
+      Case k = cases.get(i);
+      System.out.printf("%-20s %,8d resources (%4.1f %%)  %.2f s  %,9.0f resources/s  %3.0f %% of the system export's"
+              + " time, %3.0f %% of its rate  (server CPU %.1f s)%n", k.name(), k.expected().size(),
+          100.0 * k.expected().size() / cases.getFirst().expected().size(), best[i], k.expected().size() / best[i],
+          100 * best[i] / best[0], 100 * (k.expected().size() / best[i]) / (cases.getFirst().expected().size() / best[0]),
+          cpu[i]);
+    }
+    System.out.println();
+    for (int i = 1; i < cases.size(); i++) {
+      List<Double> r = new ArrayList<>(ratios.get(i));
+      r.sort(null);
+      System.out.printf("%-20s median of the rounds' ratios: %3.0f %% of the system export's time (rounds: %s)%n",
+          cases.get(i).name(), 100 * r.get(r.size() / 2), ratios.get(i).stream()
+              .map(x -> String.format("%.0f %%", 100 * x)).collect(java.util.stream.Collectors.joining(", ")));
+    }
+    System.out.printf("load average at the end  %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
+  }
+
+  private static void group(HttpClient http, String base, String id, List<String> members) throws Exception {
+    StringBuilder json = new StringBuilder("{\"resourceType\":\"Group\",\"id\":\"" + id
+        + "\",\"type\":\"person\",\"actual\":true,\"member\":[");
+    for (int i = 0; i < members.size(); i++) {
+      json.append(i == 0 ? "" : ",").append("{\"entity\":{\"reference\":\"Patient/").append(members.get(i)).append("\"}}");
+    }
+    json.append("]}");
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/Group/" + id))
+        .header("Content-Type", "application/fhir+json").PUT(HttpRequest.BodyPublishers.ofString(json.toString()))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 201 && r.statusCode() != 200) {
+      throw new IllegalStateException("PUT Group/" + id + ": " + r.statusCode() + " " + r.body());
+    }
+  }
+
+  private static List<String> strings(Connection c, String sql) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+      while (r.next()) {
+        out.add(r.getString(1));
+      }
+    }
+    return out;
   }
 }

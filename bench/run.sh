@@ -3,6 +3,8 @@
 # its download, against the raw read of the same rows measured in the same run.
 #   bench/run.sh [scale]        (default 10; needs a JDK 21+, Maven and python3)
 # DEID_CONFIG=<file> de-identifies the export with that configuration (bench/deid.sh).
+# BENCH_MODE=download|levels runs bench/download.sh's or bench/levels.sh's measures instead.
+# BENCH_JAR=<jar> runs that build (an earlier commit's, copied aside) instead of building this one.
 # Everything it makes lives in bench/work/ (git-ignored); each run starts from an empty server.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +17,10 @@ mkdir -p "$work"
 # shellcheck source=scale.sh
 source "$here/scale.sh"
 scale_medium "$root" "$scale"
-(cd "$root" && mvn -B -q -DskipTests package >&2)
+jar="${BENCH_JAR:-$root/target/sluice.jar}"
+if [ -z "${BENCH_JAR:-}" ]; then
+  (cd "$root" && mvn -B -q -DskipTests package >&2)
+fi
 rm -rf "$work/server"
-exec "$JAVA_HOME/bin/java" -cp "$root/target/sluice.jar" "$here/ExportBench.java" \
-  "$JAVA_HOME/bin/java" "$root/target/sluice.jar" "$data" "$work" ${DEID_CONFIG:+"$DEID_CONFIG"}
+exec "$JAVA_HOME/bin/java" -cp "$jar" "$here/ExportBench.java" \
+  "$JAVA_HOME/bin/java" "$jar" "$data" "$work" ${DEID_CONFIG:+"$DEID_CONFIG"}

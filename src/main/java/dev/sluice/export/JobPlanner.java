@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * ended (so every version stamped at or before transactionTime is visible), resolves the
  * Group's members at that time, creates the job's container in the output store (once, before
  * any part writes to it), and cuts each type into pk ranges of about {@code partResources}
- * resources. The plan is written in one transaction.
+ * resources (for a Group or {@code patient}: of the members' compartment rows, the types
+ * without any left out unless changed since transactionTime). The plan is written in one
+ * transaction.
  */
 public final class JobPlanner {
   private static final Logger log = LoggerFactory.getLogger(JobPlanner.class);
@@ -84,7 +86,9 @@ public final class JobPlanner {
       }
       wanted = Set.of();
     }
-    for (TypeStats t : scan.typeStats(wanted)) {
+    // an export of some patients plans from their compartment rows, not from the whole table
+    boolean byMembers = request.level() instanceof ExportLevel.Group || !request.patients().isEmpty();
+    for (TypeStats t : byMembers ? scan.memberTypeStats(members, wanted, at) : scan.typeStats(wanted)) {
       long n = Math.max(1, (t.count() + settings.partResources() - 1) / settings.partResources());
       long span = t.maxPk() - t.minPk() + 1;
       long width = (span + n - 1) / n;

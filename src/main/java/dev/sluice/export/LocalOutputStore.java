@@ -28,6 +28,7 @@ public final class LocalOutputStore implements OutputStore {
 
   private final Path root;
   private final boolean protectedByTokens;
+  private final GzipCopies gzipCopies = new GzipCopies();
 
   /** Files downloaded without a token, from a server without authorization ({@code --auth none}). */
   public LocalOutputStore(Path root) {
@@ -90,9 +91,19 @@ public final class LocalOutputStore implements OutputStore {
     }
   }
 
+  /**
+   * The gzip copy of a finished file, for a download that accepts gzip: made on the first such
+   * request, beside the file (0600 like it), and removed with it or with the job.
+   */
+  public Path gzipped(String container, UUID jobId, String name) throws IOException {
+    return gzipCopies.of(path(container, jobId, name));
+  }
+
   @Override
   public void delete(String container, UUID jobId, String name) throws IOException {
-    Files.deleteIfExists(path(container, jobId, name));
+    Path file = path(container, jobId, name);
+    Files.deleteIfExists(file);
+    Files.deleteIfExists(GzipCopies.copyOf(file));
   }
 
   @Override

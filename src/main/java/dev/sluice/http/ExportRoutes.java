@@ -18,9 +18,6 @@ import io.javalin.http.Context;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.util.zip.GZIPOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
@@ -37,9 +34,6 @@ import java.util.UUID;
  * cancel, and downloads of files in the local store.
  */
 final class ExportRoutes {
-  /** Buffer of the gzip stream of one download. */
-  private static final int DOWNLOAD_BUFFER_BYTES = 64 * 1024;
-
   private final ExportJobs exports;
   private final ExportParams params;
   private final Responses responses;
@@ -359,25 +353,27 @@ final class ExportRoutes {
     if (!Files.isRegularFile(path)) {
       throw FhirException.notFound("Export " + id + " has no file '" + name + "'");
     }
-    String acceptEncoding = ctx.header("Accept-Encoding");
-    if (ctx.header("Range") == null && acceptEncoding != null && acceptEncoding.toLowerCase(Locale.ROOT).contains("gzip")) {
-      // compressed on the fly, straight from the file: nothing is held in memory
-      ctx.status(200);
-      ctx.contentType("application/fhir+ndjson");
-      ctx.header("Content-Encoding", "gzip");
-      ctx.header("Vary", "Accept-Encoding");
-      try (InputStream in = Files.newInputStream(path);
-          OutputStream out = new GZIPOutputStream(ctx.res().getOutputStream(), DOWNLOAD_BUFFER_BYTES)) {
-        in.transferTo(out);
+    String range = ctx.header("Range");
+    ctx.header("Vary", "Accept-Encoding");
+    ctx.contentType("application/fhir+ndjson");
+    if (range == null && acceptsGzip(ctx.header("Accept-Encoding"))) {
+      // compressed once, on the first such request, and then served as a file like the plain one
+      Path copy;
+      try {
+        copy = localFiles.get().gzipped(container, id, name);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // removed since the check above: the job was cancelled or expired meanwhile
+        throw FhirException.notFound("Export " + id + " has no file '" + name + "'");
       }
+      ctx.status(200);
+      ctx.header("Content-Encoding", "gzip");
+      FileRegion.send(ctx.res(), copy, 0, Files.size(copy));
       return;
     }
     long size = Files.size(path);
     long from = 0;
     long to = size - 1;
-    String range = ctx.header("Range");
     ctx.header("Accept-Ranges", "bytes");
-    ctx.contentType("application/fhir+ndjson");
     if (range != null) {
       // one range of bytes, for resumed downloads: "bytes=a-b", "bytes=a-" or "bytes=-n"
       var m = java.util.regex.Pattern.compile("bytes=(\\d*)-(\\d*)").matcher(range.trim());
@@ -405,24 +401,32 @@ final class ExportRoutes {
     } else {
       ctx.status(200);
     }
-    ctx.res().setContentLengthLong(to - from + 1);
-    try (InputStream in = Files.newInputStream(path); OutputStream out = ctx.res().getOutputStream()) {
-      in.skipNBytes(from);
-      copy(in, out, to - from + 1);
-    }
+    FileRegion.send(ctx.res(), path, from, to - from + 1);
   }
 
-  private static void copy(InputStream in, OutputStream out, long length) throws IOException {
-    byte[] buffer = new byte[DOWNLOAD_BUFFER_BYTES];
-    long left = length;
-    while (left > 0) {
-      int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-      if (n < 0) {
-        break;
-      }
-      out.write(buffer, 0, n);
-      left -= n;
+  /** True when the client names gzip (or x-gzip) without {@code q=0}. */
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) {
+      return false;
     }
+    for (String coding : acceptEncoding.split(",")) {
+      String[] parts = coding.split(";");
+      String token = parts[0].trim().toLowerCase(Locale.ROOT);
+      if (!token.equals("gzip") && !token.equals("x-gzip")) {
+        continue;
+      }
+      boolean refused = false;
+      for (int i = 1; i < parts.length; i++) {
+        String p = parts[i].trim().toLowerCase(Locale.ROOT).replace(" ", "");
+        if (p.startsWith("q=")) {
+          refused = p.substring(2).matches("0(\\.0{0,3})?");
+        }
+      }
+      if (!refused) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static UUID id(Context ctx) {

@@ -267,6 +267,44 @@ public final class ExportScan {
     }
   }
 
+  /**
+   * The planning of an export of some patients' compartments (a Group, or {@code patient}), in
+   * proportion to them and to the changes since {@code at}, not to the table: per type, the
+   * compartment rows of these patients (of current versions, by the primary key's
+   * {@code patient_id} prefix), and every type with a version stamped after {@code at} (a version
+   * current at {@code at} and replaced since may have been in their compartments: the part
+   * judges it by its content), each over the table's whole pk range.
+   */
+  public List<TypeStats> memberTypeStats(Collection<String> patients, Collection<String> types, Instant at)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(MEMBER_TYPE_STATS)) {
+      Array typeArray = c.createArrayOf("text", types.toArray());
+      ps.setArray(1, c.createArrayOf("text", patients.toArray()));
+      ps.setArray(2, typeArray);
+      ps.setTimestamp(3, Timestamp.from(at));
+      ps.setArray(4, typeArray);
+      List<TypeStats> stats = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          stats.add(new TypeStats(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+        }
+      }
+      return stats;
+    }
+  }
+
+  private static final String MEMBER_TYPE_STATS =
+      """
+      with bounds as (select min(pk) lo, max(pk) hi from resource),
+           rows as (select res_type, count(*) n from compartment
+                     where patient_id = any(?) and res_type = any(?) group by res_type),
+           changed as (select distinct res_type from resource_version where last_updated > ? and res_type = any(?))
+      select t.res_type, coalesce(rows.n, 0), bounds.lo, bounds.hi
+        from (select res_type from rows union select res_type from changed) t
+        left join rows using (res_type) cross join bounds
+       order by 1
+      """;
+
   /** The content of the version of a resource current at {@code at}; empty when none or deleted. */
   public Optional<byte[]> readAt(String type, String id, Instant at) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(READ_AT)) {
@@ -576,9 +614,19 @@ public final class ExportScan {
     q.append(" and v.valid_to is null");
     switch (s.membership()) {
       case ALL -> { }
-      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk)");
-      case MEMBERS -> q.append(" and exists (select 1 from compartment c join export_member m on m.patient_id = c.patient_id")
-          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" and c.res_pk = v.pk)");
+      // the compartment rows of this type and range only: the semi join's hash holds the part, not the table
+      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk and c.res_type = ")
+          .append(CopyLiteral.of(s.type())).append(" and c.res_pk between ").append(s.pkFrom()).append(" and ")
+          .append(s.pkTo()).append(')');
+      // from the members: their compartment rows of this type and range by the primary key
+      // (patient_id, res_type, res_pk), then the versions by pk, so the cost follows the
+      // Group's size and not the table's. The pks as one sorted array: a single pass over
+      // resource_version's primary key and its heap in pk order (not one random descent per
+      // row), and a resource of two members read once
+      case MEMBERS -> q.append(" and v.pk = any(array(select c.res_pk from export_member m join compartment c")
+          .append(" on c.patient_id = m.patient_id and c.res_type = ").append(CopyLiteral.of(s.type()))
+          .append(" and c.res_pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
+          .append(" where m.job_id = ").append(CopyLiteral.of(s.jobId())).append(" order by 1))");
     }
     if (!s.anyOf().isEmpty()) {
       q.append(" and (");

@@ -85,6 +85,43 @@ class ExportContentTest {
   }
 
   @Test
+  void gzip_downloads_are_compressed_once_and_served_with_their_length_ranges_stay_plain() throws Exception {
+    JsonNode m = client.manifest("$export?_type=Observation");
+    String url = m.get("output").get(0).get("url").asText();
+    HttpResponse<byte[]> plain = gzip(url, "identity");
+    assertThat(plain.headers().firstValue("Content-Length")).hasValue(Integer.toString(plain.body().length));
+    assertThat(plain.headers().firstValue("Vary")).hasValue("Accept-Encoding");
+    HttpResponse<byte[]> first = gzip(url, "gzip, deflate");
+    HttpResponse<byte[]> again = gzip(url, "br;q=1.0, gzip;q=0.8");
+    for (HttpResponse<byte[]> gz : List.of(first, again)) {
+      assertThat(gz.statusCode()).isEqualTo(200);
+      assertThat(gz.headers().firstValue("Content-Encoding")).hasValue("gzip");
+      assertThat(gz.headers().firstValue("Content-Length")).hasValue(Integer.toString(gz.body().length));
+      assertThat(new GZIPInputStream(new ByteArrayInputStream(gz.body())).readAllBytes()).isEqualTo(plain.body());
+    }
+    assertThat(again.body()).as("the same copy").isEqualTo(first.body());
+    HttpResponse<byte[]> refused = gzip(url, "gzip;q=0, identity");
+    assertThat(refused.headers().firstValue("Content-Encoding")).isEmpty();
+    assertThat(refused.body()).isEqualTo(plain.body());
+    // a range is of the plain bytes, whatever the client accepts
+    int size = plain.body().length;
+    HttpResponse<byte[]> tail = client.http().send(HttpRequest.newBuilder(URI.create(url)).header("Accept-Encoding", "gzip")
+        .header("Range", "bytes=" + (size - 1000) + "-").build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(tail.statusCode()).isEqualTo(206);
+    assertThat(tail.headers().firstValue("Content-Encoding")).isEmpty();
+    assertThat(tail.headers().firstValue("Content-Range")).hasValue("bytes " + (size - 1000) + "-" + (size - 1) + "/" + size);
+    assertThat(tail.body()).isEqualTo(java.util.Arrays.copyOfRange(plain.body(), size - 1000, size));
+    assertThat(client.fetch(url, "Range", "bytes=-7").body())
+        .isEqualTo(new String(plain.body(), size - 7, 7, StandardCharsets.UTF_8));
+    assertThat(client.fetch(url, "Range", "bytes=3-3").body()).isEqualTo(new String(plain.body(), 3, 1, StandardCharsets.UTF_8));
+  }
+
+  private HttpResponse<byte[]> gzip(String url, String acceptEncoding) throws Exception {
+    return client.http().send(HttpRequest.newBuilder(URI.create(url)).header("Accept-Encoding", acceptEncoding).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
   void patient_level_exports_the_compartments_and_the_patients_but_not_organizations() {
     JsonNode m = client.manifest("Patient/$export");
     Map<String, Long> counts = ExportClient.counts(m);

@@ -190,6 +190,32 @@ class ExportPointInTimeTest {
   }
 
   @Test
+  void group_export_finds_a_type_its_members_had_at_transaction_time_and_no_longer_have() throws Exception {
+    // a Group export plans from its members' compartment rows now: a type whose every row left
+    // them after transactionTime must still be read
+    String prefix = "cmp-gone-";
+    String member = "Patient/" + prefix + "member";
+    client.put("Group/" + prefix + "g", "{\"resourceType\":\"Group\",\"id\":\"" + prefix + "g\",\"type\":\"person\","
+        + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"" + member + "\"}}]}");
+    client.put("Flag/" + prefix + "moved-out", flagOf(prefix + "moved-out", member, "before"));
+    client.put("Flag/" + prefix + "deleted", flagOf(prefix + "deleted", member, "before"));
+    String status;
+    try (Connection blocker = ExportFixture.holdTransaction()) {
+      status = client.start("Group/" + prefix + "g/$export?_type=Flag");
+      assertThat(client.put("Flag/" + prefix + "moved-out", flagOf(prefix + "moved-out", "Patient/" + prefix + "other",
+          "after")).statusCode()).isEqualTo(200);
+      assertThat(client.delete("Flag/" + prefix + "deleted").statusCode()).isLessThan(300);
+      blocker.rollback();
+    }
+    var done = client.await(status);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    List<String> lines = client.lines(ExportClient.read(done.body()), "output", "Flag");
+    assertThat(lines.stream().map(ExportClient::id).sorted().toList())
+        .containsExactly(prefix + "deleted", prefix + "moved-out");
+    assertThat(lines).allSatisfy(line -> assertThat(line).contains("\"versionId\":\"1\"").contains("before"));
+  }
+
+  @Test
   void patient_export_with_patient_parameter_reads_its_compartment_as_it_was_at_transaction_time() throws Exception {
     List<String> patients = ExportFixture.loaded().get("Patient").stream().map(ExportClient::id).sorted().toList();
     String prefix = "cmp-pat-";

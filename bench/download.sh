@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Issue 13, target 3: a system export of medium x10 and every file of it downloaded over HTTP,
+# plain and with Accept-Encoding: gzip (first request and again), against the export itself
+# in the same run. bench/download.sh [scale]
+set -euo pipefail
+BENCH_MODE=download exec "$(dirname "${BASH_SOURCE[0]}")/run.sh" "$@"
