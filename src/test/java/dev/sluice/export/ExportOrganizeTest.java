@@ -2,6 +2,8 @@ package dev.sluice.export;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.TestServer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
@@ -34,8 +36,33 @@ class ExportOrganizeTest {
   private static final String[] LENIENT = {"Accept", "application/fhir+json", "Prefer",
       "respond-async, handling=lenient"};
 
-  private final ExportClient client = ExportFixture.client();
-  private final Map<String, List<String>> loaded = ExportFixture.loaded();
+  // a server of its own, not ExportFixture's: these tests add Patients, which would change the
+  // population's counts that the other export tests check
+  private static TestServer server;
+  private static ExportClient client;
+  private static Map<String, List<String>> loaded;
+
+  @org.junit.jupiter.api.BeforeAll
+  static void start() {
+    server = TestServer.start(ExportFixture.tempDir(), ExportFixture.config(e -> e));
+    client = new ExportClient(server);
+    loaded = client.load(dev.sluice.testing.Fixtures.small(), ExportClient.SMALL_TYPES);
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  /** A transaction that holds an xid, so that a kick-off waits for it before scanning. */
+  private static Connection holdTransaction() throws Exception {
+    Connection c = server.app().dataSource().getConnection();
+    c.setAutoCommit(false);
+    c.createStatement().execute("select pg_current_xact_id()");
+    return c;
+  }
 
   /** One block as read back: its patient and its resources (header left out), over every file it spans. */
   private record Block(String patient, List<JsonNode> resources) {}
@@ -270,7 +297,7 @@ class ExportOrganizeTest {
     client.put("Flag/org-moved", flag("org-moved", "org-old"));
     client.put("Flag/org-gone", flag("org-gone", "org-old"));
     String status;
-    try (Connection held = ExportFixture.holdTransaction()) {
+    try (Connection held = holdTransaction()) {
       status = client.start("Patient/$export?organizeOutputBy=Patient&_type=Patient,Flag&patient=Patient/org-old,"
           + "Patient/org-new");
       // after transactionTime, and before the job is planned (it waits for the held transaction)
