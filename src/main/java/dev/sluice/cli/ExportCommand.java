@@ -9,10 +9,8 @@ import dev.sluice.pull.Job;
 import dev.sluice.pull.KickOff;
 import dev.sluice.pull.Level;
 import dev.sluice.pull.Puller;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,7 +106,7 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(names = "--into", paramLabel = "URL", description = "Load the export into the FHIR server at this base"
       + " URL as each file arrives (by batches of PUTs, as sluice load does, or through $import with"
-      + " --into-import-dir); deleted files are applied as deletions; without authorization.")
+      + " --into-import-dir); deleted files are applied as deletions; authorized with the --into-* options.")
   URI into;
 
   @Option(names = "--into-import-dir", paramLabel = "DIR", description = "With --into a Sluice: its import folder as"
@@ -116,15 +114,11 @@ final class ExportCommand implements Callable<Integer> {
       + " batches.")
   Path intoImportDir;
 
-  @Option(names = "--token", defaultValue = "${env:SLUICE_TOKEN}",
-      description = "A bearer token to send as it is (env SLUICE_TOKEN).")
-  String token;
-
-  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the bearer token.")
-  Path tokenFile;
+  @Mixin
+  ClientAuthOptions auth;
 
   @Mixin
-  SmartClientOptions smart;
+  IntoAuthOptions intoAuth;
 
   @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.read}",
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
@@ -143,24 +137,26 @@ final class ExportCommand implements Callable<Integer> {
       Job job;
       Puller.Settings settings;
       Credentials credentials;
+      Credentials intoCredentials;
       try {
         job = job();
         settings = new Puller.Settings(server, out, parallel, gzip);
-        credentials = credentials(http);
+        credentials = auth.given().credentials(server, scope, http);
         // a first token now: a client that cannot get one learns why before anything starts
         credentials.authorization();
+        if (into == null && (intoImportDir != null || intoAuth.given().given())) {
+          throw new IllegalArgumentException("--into-import-dir and the --into-* credentials go with --into");
+        }
+        intoCredentials = into == null ? Credentials.none() : intoAuth.given().credentials(into, intoAuth.scope, http);
+        intoCredentials.authorization();
       } catch (IllegalArgumentException | IllegalStateException e) {
         err.println("sluice export: " + e.getMessage());
-        return 2;
-      }
-      if (intoImportDir != null && into == null) {
-        err.println("sluice export: --into-import-dir goes with --into");
         return 2;
       }
       IntoLoad intoLoad = null;
       if (into != null) {
         // the target is checked before the export starts: a migration that cannot land does not begin
-        Optional<IntoLoad> started = IntoLoad.start(into, out, intoImportDir, http, spec.commandLine().getOut(), err);
+        Optional<IntoLoad> started = IntoLoad.start(into, intoCredentials, out, intoImportDir, http, spec.commandLine().getOut(), err);
         if (started.isEmpty()) {
           return 2;
         }
@@ -216,24 +212,6 @@ final class ExportCommand implements Callable<Integer> {
     if (value != null) {
       list.add(new KickOff.Param(name, value));
     }
-  }
-
-  private Credentials credentials(HttpClient http) {
-    int given = (token != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (smart.given() ? 1 : 0);
-    if (given > 1) {
-      throw new IllegalArgumentException("give one of --token, --token-file or --client-id with --private-key");
-    }
-    if (token != null) {
-      return Credentials.bearer(token.strip());
-    }
-    if (tokenFile != null) {
-      try {
-        return Credentials.bearer(Files.readString(tokenFile).strip());
-      } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read --token-file " + tokenFile + ": " + e.getMessage(), e);
-      }
-    }
-    return smart.credentials(server, scope, http);
   }
 
   /** {@code --gzip auto|always|never}. */

@@ -48,7 +48,7 @@ final class LoadCommand implements Callable<Integer> {
   int concurrency;
 
   @Mixin
-  SmartClientOptions smart;
+  ClientAuthOptions auth;
 
   @Option(names = "--scope", defaultValue = "${env:SLUICE_SCOPE:-system/*.write}",
       description = "SMART Backend Services: the scopes to ask for (env SLUICE_SCOPE; default ${DEFAULT-VALUE}).")
@@ -91,7 +91,7 @@ final class LoadCommand implements Callable<Integer> {
         .build();
     Credentials credentials;
     try {
-      credentials = smart.credentials(server, scope, http);
+      credentials = auth.given().credentials(server, scope, http);
       // a first token now: a client that cannot get one learns why before anything is read
       credentials.authorization();
     } catch (IllegalArgumentException | IllegalStateException e) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.client.Credentials;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,10 +38,12 @@ public final class DeletionReplay {
 
   private final URI base;
   private final HttpClient http;
+  private final Credentials credentials;
 
-  public DeletionReplay(URI base, HttpClient http) {
+  public DeletionReplay(URI base, HttpClient http, Credentials credentials) {
     this.base = URI.create(base.toString().replaceAll("/+$", ""));
     this.http = http;
+    this.credentials = credentials;
   }
 
   public Result apply(Path file) throws InterruptedException {
@@ -117,23 +120,30 @@ public final class DeletionReplay {
 
   private List<BatchAnswer.EntryResult> send(List<String> urls) throws IOException, InterruptedException {
     byte[] body = batch(urls);
-    HttpRequest request = HttpRequest.newBuilder(base)
-        .timeout(Duration.ofMinutes(5))
-        .header("Content-Type", "application/fhir+json")
-        .header("Accept", "application/fhir+json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build();
     long pause = 1000;
+    boolean renewed = false;
     for (int attempt = 1; ; attempt++) {
+      HttpRequest.Builder request = HttpRequest.newBuilder(base)
+          .timeout(Duration.ofMinutes(5))
+          .header("Content-Type", "application/fhir+json")
+          .header("Accept", "application/fhir+json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      credentials.authorization().ifPresent(value -> request.header("Authorization", value));
       HttpResponse<byte[]> response;
       try {
-        response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
       } catch (IOException e) {
         if (attempt == ATTEMPTS) {
           throw e;
         }
         Thread.sleep(pause);
         pause *= 2;
+        continue;
+      }
+      if (response.statusCode() == 401 && !renewed) {
+        // a token that expired on the way: once more with a new one
+        renewed = true;
+        credentials.rejected();
         continue;
       }
       if (BUSY.contains(response.statusCode()) && attempt < ATTEMPTS) {

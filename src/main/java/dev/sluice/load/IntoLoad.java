@@ -72,11 +72,12 @@ public final class IntoLoad {
   /**
    * Checks the target and starts the loading thread.
    *
+   * @param credentials the target's, apart from the source's
    * @param dir the export directory (its ledger lives there)
    * @param importDir the target's import folder as this machine sees it, or null: then batches
    * @return empty when the target cannot be loaded into (said on {@code err})
    */
-  public static Optional<IntoLoad> start(URI target, Path dir, Path importDir, HttpClient http, PrintWriter out,
+  public static Optional<IntoLoad> start(URI target, Credentials credentials, Path dir, Path importDir, HttpClient http, PrintWriter out,
       PrintWriter err) throws IOException, InterruptedException {
     Way way = Way.BATCHES;
     ImportHandOff importer = null;
@@ -85,7 +86,7 @@ public final class IntoLoad {
         err.println("sluice export: --into-import-dir " + importDir + " is not a folder");
         return Optional.empty();
       }
-      importer = new ImportHandOff(target, importDir, "IncrementalLoad", http, Credentials.none(), out, err,
+      importer = new ImportHandOff(target, importDir, "IncrementalLoad", http, credentials, out, err,
           new ProgressDisplay(err, false));
       boolean sluice;
       boolean answered = true;
@@ -105,7 +106,7 @@ public final class IntoLoad {
     ExecutorService workers = Executors.newFixedThreadPool(CONCURRENCY,
         Thread.ofPlatform().name("sluice-export-into-", 1).daemon().factory());
     Loader loader = new Loader(new Loader.Settings(target, BATCH_SIZE, BATCH_BYTES, CONCURRENCY,
-        Duration.ofSeconds(30)), http, Credentials.none(), workers, out, err, false);
+        Duration.ofSeconds(30)), http, credentials, workers, out, err, false);
     Optional<Loader.Session> session = loader.session();
     if (session.isEmpty()) {
       workers.shutdownNow();
@@ -113,7 +114,7 @@ public final class IntoLoad {
     }
     IntoLedger ledger = IntoLedger.open(dir, target.toString().replaceAll("/+$", ""));
     IntoLoad load = new IntoLoad(target, way, ledger, out, workers, session.get(), importer,
-        new DeletionReplay(target, http));
+        new DeletionReplay(target, http, credentials));
     out.println("Loading into " + target + (way == Way.IMPORT ? " through $import" : " by batches")
         + " as files arrive");
     out.flush();

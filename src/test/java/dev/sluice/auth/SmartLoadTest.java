@@ -90,6 +90,31 @@ class SmartLoadTest {
   }
 
   @Test
+  void a_bearer_token_given_as_an_option_or_in_a_file_loads_into_a_protected_server() throws Exception {
+    TestClient client = TestClient.rsa("loader-token").registerInline(server, "system/*.cruds");
+    String token = client.token(server, "system/Patient.cu");
+    Path file = dir.resolve("load.token");
+    Files.writeString(file, token + "\n");
+
+    LoadRun given = load(patients("smart-load-token-", 2).toString(), "--token", token);
+    LoadRun inFile = load(patients("smart-load-token-file-", 2).toString(), "--token-file", file.toString());
+
+    assertThat(given.exitCode()).as(given.out() + given.err()).isZero();
+    assertThat(given.out()).contains("Loaded 2 of 2 resources");
+    assertThat(inFile.exitCode()).as(inFile.out() + inFile.err()).isZero();
+    assertThat(inFile.out()).contains("Loaded 2 of 2 resources");
+  }
+
+  @Test
+  void a_token_and_a_smart_client_together_are_refused() throws Exception {
+    LoadRun run = load(patients("smart-load-both-", 1).toString(), "--token", "t", "--client-id", "c",
+        "--private-key", dir.resolve("absent.pem").toString());
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("--token").contains("--client-id");
+  }
+
+  @Test
   void without_credentials_a_protected_server_refuses_every_line() throws Exception {
     LoadRun run = load(patients("smart-load-none-", 2).toString());
 

@@ -39,7 +39,7 @@ class ExportConfigFileTest {
     assertThat(export.type).isEqualTo("Patient,Observation");
     assertThat(export.post).isTrue();
     assertThat(export.parallel).isEqualTo(2);
-    assertThat(export.smart.clientId).isEqualTo("from-env");
+    assertThat(export.auth.clientId).isEqualTo("from-env");
     Files.delete(file);
   }
 
