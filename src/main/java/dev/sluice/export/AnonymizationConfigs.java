@@ -10,6 +10,7 @@ import dev.sluice.store.ExportJobTable;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -19,6 +20,12 @@ import java.util.UUID;
  * per configuration content (compiling some 200 FHIRPaths costs more than a part's worth of
  * lookups). A worker of a process that did not see the kick-off builds it from the bytes the
  * job row keeps, so every process applies exactly what was validated.
+ *
+ * <p>A configuration that leaves {@code cryptoHashKey}, {@code dateShiftKey} or
+ * {@code encryptKey} empty gets random keys, as in Microsoft's engine; they are chosen once, at
+ * kick-off, and kept in the job row's copy of the configuration, so that every part of the job
+ * (in any process, before and after a restart) makes the same pseudonyms and date shifts, and
+ * the next export gets keys of its own.
  */
 public final class AnonymizationConfigs {
   /** Largest configuration read, as Azure. */
@@ -71,8 +78,14 @@ public final class AnonymizationConfigs {
       case ConfigRead.TooLarge t -> throw FhirException.badRequest("The anonymization configuration '" + asked.config()
           + "' has " + t.bytes() + " bytes; at most " + MAX_CONFIG_BYTES + " are read", "_anonymizationConfig");
       case ConfigRead.Found f -> {
-        Anonymizer anonymizer = validate(asked.config(), f.bytes());
-        yield new Loaded(asked.resolved(anonymizer.config().sha256()), f.bytes());
+        AnonymizationConfig asRead = validate(asked.config(), f.bytes()).config();
+        List<String> empty = List.copyOf(asRead.parameters().randomKeys());
+        if (empty.isEmpty()) {
+          yield new Loaded(asked.resolved(asRead.sha256(), asRead.sha256(), empty), f.bytes());
+        }
+        byte[] completed = JobKeys.chosen(f.bytes(), empty);
+        Anonymizer applied = validate(asked.config(), completed);
+        yield new Loaded(asked.resolved(asRead.sha256(), applied.config().sha256(), empty), completed);
       }
     };
   }
@@ -93,7 +106,7 @@ public final class AnonymizationConfigs {
   /** The anonymizer of a job, from the cache or from the configuration the job row keeps. */
   Anonymizer of(UUID jobId, Anonymization anonymization) throws SQLException {
     synchronized (bySha256) {
-      Anonymizer cached = bySha256.get(anonymization.sha256());
+      Anonymizer cached = bySha256.get(anonymization.applied());
       if (cached != null) {
         return cached;
       }
@@ -101,7 +114,7 @@ public final class AnonymizationConfigs {
     byte[] bytes = jobs.anonymizationConfig(jobId).orElseThrow(() -> new IllegalStateException(
         "export " + jobId + " has no stored anonymization configuration"));
     Anonymizer anonymizer = validate(anonymization.config(), bytes);
-    if (!anonymizer.config().sha256().equals(anonymization.sha256())) {
+    if (!anonymizer.config().sha256().equals(anonymization.applied())) {
       throw new IllegalStateException("export " + jobId + ": the stored anonymization configuration is not the one"
           + " validated at kick-off");
     }

@@ -121,6 +121,10 @@ public record ExportRequest(
       if (anonymization.sha256() != null) {
         a.put("sha256", anonymization.sha256());
       }
+      if (anonymization.applied() != null && !anonymization.applied().equals(anonymization.sha256())) {
+        a.put("applied", anonymization.applied());
+        strings(a.putArray("randomKeys"), anonymization.randomKeys());
+      }
     }
     return n.toString();
   }
@@ -153,6 +157,11 @@ public record ExportRequest(
   public String key() {
     ObjectNode n = (ObjectNode) readTree(toJson());
     n.remove("requestUrl");
+    if (n.get("anonymization") instanceof ObjectNode a) {
+      // the keys a kick-off chose are the job's, not the request's: the same request again finds the job
+      a.remove("applied");
+      a.remove("randomKeys");
+    }
     return Sha256.hex(n.toString());
   }
 
@@ -234,8 +243,10 @@ public record ExportRequest(
     if (n == null || n.isNull()) {
       return null;
     }
+    String sha256 = n.hasNonNull("sha256") ? n.get("sha256").asText() : null;
+    // a job queued before keys were chosen at kick-off applies its configuration as read
     return new Anonymization(n.get("config").asText(), n.hasNonNull("etag") ? n.get("etag").asText() : null,
-        n.hasNonNull("sha256") ? n.get("sha256").asText() : null);
+        sha256, n.hasNonNull("applied") ? n.get("applied").asText() : sha256, strings(n.get("randomKeys")));
   }
 
   private static Set<AssociatedData> associated(JsonNode n) {

@@ -53,11 +53,14 @@ public final class JobNotes {
     }
     if (request.anonymization() != null) {
       AnonymizationConfig config = anonymizations.of(job.id(), request.anonymization()).config();
-      for (String key : config.parameters().randomKeys()) {
+      // a job queued before keys were chosen at kick-off: its keys are random per loaded configuration
+      boolean perJob = !request.anonymization().randomKeys().isEmpty();
+      for (String key : perJob ? request.anonymization().randomKeys() : config.parameters().randomKeys()) {
         if (uses(config, key, request)) {
           notes.add(Issue.warning(Issue.Code.INFORMATIONAL, "The anonymization configuration '"
-              + request.anonymization().config() + "' leaves " + key + " empty, so a random key was chosen when it"
-              + " was loaded: " + effect(key) + ". Set " + key + " in the configuration to avoid this.", null)
+              + request.anonymization().config() + "' leaves " + key + " empty, so a random key was chosen "
+              + (perJob ? "for this export" : "when it was loaded") + ": " + effect(key, perJob) + ". Set " + key
+              + " in the configuration to avoid this.", null)
               .withMessage(MessageCode.EXPORT_DEID_RANDOM_KEY));
         }
       }
@@ -85,10 +88,11 @@ public final class JobNotes {
     return false;
   }
 
-  private static String effect(String key) {
+  private static String effect(String key, boolean perJob) {
+    String where = perJob ? "" : ", and between processes";
     return switch (key) {
-      case "cryptoHashKey" -> "pseudonyms (cryptoHash) differ from one export to the next, and between processes";
-      case "dateShiftKey" -> "date shifts differ from one export to the next, and between processes";
+      case "cryptoHashKey" -> "pseudonyms (cryptoHash) differ from one export to the next" + where;
+      case "dateShiftKey" -> "date shifts differ from one export to the next" + where;
       default -> "no one can decrypt the encrypted values";
     };
   }

@@ -318,7 +318,7 @@ final class ExportParams {
       problems.add(Issue.error(Issue.Code.REQUIRED, "A de-identified export (_anonymizationConfig) needs _container",
           "_container"));
     }
-    return new Anonymization(config, etag, null);
+    return Anonymization.asked(config, etag);
   }
 
   /** The values of a parameter: repeats and comma lists count alike. */

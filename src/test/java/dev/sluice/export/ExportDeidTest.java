@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.deid.AnonymizationConfig;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.store.ExportJobTable;
 import java.net.http.HttpResponse;
@@ -199,14 +200,50 @@ class ExportDeidTest {
 
     // a process that never saw the kick-off builds the same anonymizer from the job row
     var app = ExportFixture.app();
+    ExportJobTable jobs = new ExportJobTable(app.dataSource());
     var fresh = new AnonymizationConfigs(new FhirModel(), new LocalOutputStore(client.server().dataDir().resolve("exports")),
-        new ExportJobTable(app.dataSource()));
+        jobs);
     UUID job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
     try {
-      assertThat(fresh.of(job, new Anonymization("deid-swap.json", null, sha)).config().sha256()).isEqualTo(sha);
+      Anonymization kept = ExportRequest.fromJson(jobs.find(job).orElseThrow().requestJson()).anonymization();
+      assertThat(kept.sha256()).isEqualTo(sha);
+      // the configuration as read, with the keys it leaves empty chosen for this job
+      var applied = fresh.of(job, kept).config();
+      assertThat(applied.sha256()).isEqualTo(kept.applied());
+      assertThat(applied.rules()).hasSameSizeAs(AnonymizationConfig.parse(DeidConfigFiles.safeHarbor("resource")).rules());
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Test
+  void a_random_key_is_chosen_once_per_job_so_every_process_and_restart_makes_the_same_pseudonyms() throws Exception {
+    ObjectNode random = (ObjectNode) ExportClient.JSON.readTree(CONFIG_BYTES);
+    ((ObjectNode) random.get("parameters")).put("cryptoHashKey", "");
+    DeidConfigFiles.put(client, "deid-job-key.json", ExportClient.JSON.writeValueAsBytes(random));
+    String status = client.start("$export?_type=Patient&_container=deid-job-key&_anonymizationConfig=deid-job-key.json");
+    JsonNode m = ExportClient.read(client.await(status).body());
+    Set<String> written = new HashSet<>();
+    client.lines(m, "output", "Patient").forEach(l -> written.add(ExportClient.id(l)));
+    assertThat(m.get("extension").get("anonymization").get("sha256").asText())
+        .as("the manifest names the configuration as read, not as the job completed it")
+        .isEqualTo(sha256(ExportClient.JSON.writeValueAsBytes(random)));
+
+    // a process that never saw the kick-off (another server on the database, or this one restarted)
+    var app = ExportFixture.app();
+    ExportJobTable jobs = new ExportJobTable(app.dataSource());
+    var fresh = new AnonymizationConfigs(new FhirModel(), new LocalOutputStore(client.server().dataDir().resolve("exports")),
+        jobs);
+    UUID job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
+    Anonymization asKickedOff = ExportRequest.fromJson(jobs.find(job).orElseThrow().requestJson()).anonymization();
+    var anonymizer = fresh.of(job, asKickedOff);
+
+    for (String line : ExportFixture.loaded().get("Patient")) {
+      assertThat(written).contains(anonymizer.pseudonym(ExportClient.id(line)));
+    }
+    // and another export of the same configuration gets a key of its own
+    JsonNode other = client.manifest("$export?_type=Patient&_container=deid-job-key-2&_anonymizationConfig=deid-job-key.json");
+    assertThat(client.lines(other, "output", "Patient").stream().map(ExportClient::id)).doesNotContainAnyElementsOf(written);
   }
 
   /** Every full date of the source at the same place in the output moved by {@code offset} days; returns how many. */
