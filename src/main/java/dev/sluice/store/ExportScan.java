@@ -498,6 +498,15 @@ public final class ExportScan {
     }
 
     /**
+     * Streams the Provenance that {@code s} adds to an export, in pk order; one binary COPY.
+     *
+     * @return the number of rows written to the sink
+     */
+    public long provenance(ProvenanceScan s, RowSink sink) throws SQLException, IOException {
+      return copy(s.sql(searchSql), sink);
+    }
+
+    /**
      * Streams the deleted resources of {@code s}: those whose version at T is a deletion, or,
      * with {@code everyDeletion}, every deletion stamped by T (one later undone too, as history).
      */
