@@ -94,7 +94,9 @@ final class ResourcesPart {
     var spec = new ProvenanceScan(job.id(), part.pkFrom(), part.pkTo(), job.transactionTime(), request.since(),
         !request.includes(AssociatedData.RELEVANT_PROVENANCE), membership(request, "Provenance"), types,
         selection.provenanceTarget());
-    return write(job, request, part, FileSeries.output("Provenance"), sink -> session.provenance(spec, sink));
+    ExportCompartments compartments = spec.membership() == Membership.ALL ? null : selection.compartments(job, request);
+    ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
+    return write(job, request, part, FileSeries.output("Provenance"), sink -> session.provenance(spec, inScope, sink));
   }
 
   /**

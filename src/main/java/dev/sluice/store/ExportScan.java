@@ -204,6 +204,7 @@ public final class ExportScan {
   private final PastVersionSearch pastVersions;
   private final ReplacedBatch replacedBatch;
   private final PatientBlockScan blockScan;
+  private final ProvenanceChanges provenanceChanges;
 
   public ExportScan(DataSource dataSource, int deletionFetchSize, FhirModel fhir, SearchSql searchSql,
       PastVersionSearch pastVersions, ReplacedBatch replacedBatch) {
@@ -214,6 +215,7 @@ public final class ExportScan {
     this.pastVersions = pastVersions;
     this.replacedBatch = replacedBatch;
     this.blockScan = new PatientBlockScan(fhir, searchSql, pastVersions, replacedBatch);
+    this.provenanceChanges = new ProvenanceChanges(fhir, searchSql, pastVersions);
   }
 
   /**
@@ -498,12 +500,28 @@ public final class ExportScan {
     }
 
     /**
-     * Streams the Provenance that {@code s} adds to an export, in pk order; one binary COPY.
+     * Streams the Provenance that {@code s} adds to an export: one binary COPY of those the index
+     * judges, then those changed since T or with a target changed since ({@link ProvenanceChanges}).
      *
      * @return the number of rows written to the sink
      */
-    public long provenance(ProvenanceScan s, RowSink sink) throws SQLException, IOException {
-      return copy(s.sql(searchSql), sink);
+    public long provenance(ProvenanceScan s, VersionTest inScope, RowSink sink) throws SQLException, IOException {
+      boolean autoCommit = connection.getAutoCommit();
+      connection.setAutoCommit(false);
+      try {
+        // one snapshot for both reads, so a Provenance changed in between is judged once
+        try (Statement st = connection.createStatement()) {
+          st.execute("set transaction isolation level repeatable read, read only");
+        }
+        long rows = copy(s.sql(searchSql), sink) + provenanceChanges.write(connection, s, inScope, sink);
+        connection.commit();
+        return rows;
+      } finally {
+        if (!poisoned) {
+          connection.rollback();
+          connection.setAutoCommit(autoCommit);
+        }
+      }
     }
 
     /**

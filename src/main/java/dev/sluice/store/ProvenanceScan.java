@@ -35,10 +35,12 @@ import java.util.UUID;
  *   <li>Targets are matched by type and id, a version in the reference ignored, through the
  *       search index's rows of {@code Provenance.target} (no Provenance is parsed).</li>
  * </ul>
- * The judgement reads the search index and {@code compartment}, which hold current versions:
- * it is exact for the Provenance and targets not changed since transactionTime (one COPY, bytes
- * as stored); a Provenance or target changed between kick-off and the part's run is judged by
- * its current state, not re-judged from its content as resource parts judge theirs.
+ * The index and {@code compartment} hold current versions: the Provenance and targets not
+ * changed since transactionTime are judged by them (one COPY, bytes as stored); a Provenance
+ * replaced since, or one with a target changed since, is judged from the versions at T
+ * ({@link ProvenanceChanges}), in the same snapshot. "Latest" still compares with the other
+ * Provenance of a target as the index holds them now: one written or changed after T does not
+ * count, and one changed after T is not seen as it was.
  *
  * @param types the exported types with their {@code _typeFilter} searches (OR'ed; empty: the
  *     whole type); Provenance among them when the export holds it as a type
@@ -52,15 +54,39 @@ public record ProvenanceScan(UUID jobId, long pkFrom, long pkTo, Instant at, Ins
 
   /** The COPY of the part, in pk order; every value in it is typed by this server (see {@link CopyLiteral}). */
   String sql(SearchSql searchSql) {
-    StringBuilder q = new StringBuilder("select p.content from resource_version p where p.res_type = 'Provenance'")
-        .append(" and p.pk between ").append(pkFrom).append(" and ").append(pkTo)
-        .append(" and p.last_updated <= ").append(CopyLiteral.of(at))
-        .append(" and p.valid_to is null and not p.deleted");
+    return "select p.content from resource_version p where " + atT() + " and " + judgedByIndex(searchSql)
+        + " order by p.pk";
+  }
+
+  /**
+   * The versions at T that {@link #sql} cannot judge, to be judged from their content: those
+   * replaced since T, and the current ones it left out that reference a target changed since T.
+   */
+  String changedSql(SearchSql searchSql) {
+    return "select p.pk, p.last_updated, p.content from resource_version p where " + atT()
+        + " and (p.valid_to is not null or (not (" + judgedByIndex(searchSql) + ") and exists (select 1 from"
+        + " idx_reference r join resource x on x.res_type = r.target_type and x.res_id = r.target_id where r.res_pk ="
+        + " p.pk and " + keys("r") + " and x.last_updated > " + CopyLiteral.of(at) + "))) order by p.pk";
+  }
+
+  /** The exported types a Provenance's target may name (the guide: non-Provenance resources). */
+  List<String> targetTypes() {
+    return types.keySet().stream().filter(t -> !t.equals("Provenance")).sorted().toList();
+  }
+
+  private String atT() {
+    return "p.res_type = 'Provenance' and p.pk between " + pkFrom + " and " + pkTo + " and p.last_updated <= "
+        + CopyLiteral.of(at) + " and (p.valid_to is null or p.valid_to > " + CopyLiteral.of(at) + ") and not p.deleted";
+  }
+
+  /** A Provenance unchanged since T, with a target unchanged since T, that the part writes. */
+  private String judgedByIndex(SearchSql searchSql) {
+    StringBuilder q = new StringBuilder("p.valid_to is null");
     if (types.containsKey("Provenance")) {
       // written by the parts of the type Provenance
       q.append(" and not (").append(exported("p", List.of("Provenance"), searchSql)).append(')');
     }
-    List<String> targets = types.keySet().stream().filter(t -> !t.equals("Provenance")).sorted().toList();
+    List<String> targets = targetTypes();
     if (targets.isEmpty()) {
       return q.append(" and false").toString();
     }
@@ -69,14 +95,17 @@ public record ProvenanceScan(UUID jobId, long pkFrom, long pkTo, Instant at, Ins
         .append(" and not x.deleted and x.last_updated <= ").append(CopyLiteral.of(at))
         .append(" and ").append(exported("x", targets, searchSql));
     if (latestOnly) {
-      // no later Provenance of the same target, among those current at transactionTime
-      q.append(" and not exists (select 1 from idx_reference r2 join resource_version n on n.pk = r2.res_pk")
-          .append(" and n.valid_to is null where ").append(keys("r2"))
-          .append(" and r2.target_type = x.res_type and r2.target_id = x.res_id and n.res_type = 'Provenance'")
-          .append(" and not n.deleted and n.last_updated <= ").append(CopyLiteral.of(at))
-          .append(" and (n.last_updated, n.pk) > (p.last_updated, p.pk))");
+      q.append(" and not exists (").append(later("x.res_type", "x.res_id", "p.last_updated", "p.pk")).append(')');
     }
-    return q.append(") order by p.pk").toString();
+    return q.append(')').toString();
+  }
+
+  /** A Provenance current at T and not changed since, of the same target, later than the given one. */
+  String later(String targetType, String targetId, String lastUpdated, String pk) {
+    return "select 1 from idx_reference r2 join resource_version n on n.pk = r2.res_pk and n.valid_to is null where "
+        + keys("r2") + " and r2.target_type = " + targetType + " and r2.target_id = " + targetId
+        + " and n.res_type = 'Provenance' and not n.deleted and n.last_updated <= " + CopyLiteral.of(at)
+        + " and (n.last_updated, n.pk) > (" + lastUpdated + ", " + pk + ")";
   }
 
   private String keys(String alias) {

@@ -79,12 +79,20 @@ class ExportProvenanceTest {
 
   /** The Provenance in the Provenance files, as id/versionId, sorted; each id at most once. */
   private static List<String> provenance(JsonNode manifest) {
+    return provenance(manifest, "pv-");
+  }
+
+  /** The same, of the ids starting with {@code prefix}. */
+  private static List<String> provenance(JsonNode manifest, String prefix) {
     List<String> found = new ArrayList<>();
     for (JsonNode f : manifest.get("output")) {
       String url = f.get("url").asText();
       if (url.substring(url.lastIndexOf('/') + 1).matches("Provenance-[0-9]+\\.ndjson")) {
         assertThat(f.get("type").asText()).isEqualTo("Provenance");
         for (String line : client.download(url)) {
+          if (!ExportClient.id(line).startsWith(prefix)) {
+            continue;
+          }
           found.add(ExportClient.id(line) + "/" + ExportClient.read(line).get("meta").get("versionId").asText());
         }
       }
@@ -174,5 +182,41 @@ class ExportProvenanceTest {
       assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
       assertThat(r.body()).contains("OperationOutcome").contains(says).contains("includeAssociatedData");
     });
+  }
+
+  @Test
+  void provenance_and_targets_changed_after_kick_off_are_judged_as_they_were_at_transaction_time() throws Exception {
+    put("Condition/pt-c1", condition("pt-c1", "pv-p1"));
+    put("Condition/pt-c2", condition("pt-c2", "pv-p1"));
+    put("Condition/pt-c3", condition("pt-c3", "pv-p2"));
+    put("Condition/pt-c4", condition("pt-c4", "pv-p1"));
+    put("Provenance/pt-1", provenance("pt-1", "2021-01-01T00:00:00Z", "Condition/pt-c1"));
+    put("Provenance/pt-2", provenance("pt-2", "2021-01-01T00:00:00Z", "Condition/pt-c2"));
+    put("Provenance/pt-3", provenance("pt-3", "2021-01-01T00:00:00Z", "Condition/pt-c3"));
+    put("Provenance/pt-4", provenance("pt-4", "2021-01-01T00:00:00Z", "Condition/pt-c4"));
+    String status;
+    try (java.sql.Connection blocker = server.app().dataSource().getConnection()) {
+      // an xid in progress at kick-off: the job waits for it, so the writes below are after transactionTime
+      blocker.setAutoCommit(false);
+      blocker.createStatement().execute("select pg_current_xact_id()");
+      status = client.start("Group/pv-g/$export?_type=Condition&includeAssociatedData=LatestProvenanceResources");
+      // pt-1 targeted a member's Condition at T, no longer
+      put("Provenance/pt-1", provenance("pt-1", "2021-01-02T00:00:00Z", "Location/pt-nowhere"));
+      // pt-c2 was a member's at T, no longer
+      put("Condition/pt-c2", condition("pt-c2", "pv-p2"));
+      // pt-c3 was not a member's at T, is now
+      put("Condition/pt-c3", condition("pt-c3", "pv-p1"));
+      // a later Provenance of pt-c4 than pt-4, written after T: pt-4 stays the latest at T
+      put("Provenance/pt-5", provenance("pt-5", "2021-01-03T00:00:00Z", "Condition/pt-c4"));
+      blocker.rollback();
+    }
+    HttpResponse<String> done = client.await(status);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    assertThat(provenance(ExportClient.read(done.body()), "pt-")).containsExactly("pt-1/1", "pt-2/1", "pt-4/1");
+  }
+
+  private static String condition(String id, String patient) {
+    return "{\"resourceType\":\"Condition\",\"id\":\"" + id + "\",\"code\":{\"text\":\"c\"},"
+        + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}";
   }
 }
