@@ -356,15 +356,25 @@ public final class ExportScan {
       if (!s.judgesReplaced()) {
         return copy(sql(s), sink);
       }
+      // one snapshot for both reads, so a resource changed in between is read once
+      return inSnapshot(() -> copy(sql(s), sink) + replaced(s, inScope, sink));
+    }
+
+    /** Reads that must see one snapshot. */
+    @FunctionalInterface
+    private interface SnapshotRead {
+      long read() throws SQLException, IOException;
+    }
+
+    /** Runs {@code reads} in one repeatable-read, read-only transaction. */
+    private long inSnapshot(SnapshotRead reads) throws SQLException, IOException {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
-        // one snapshot for both reads, so a resource changed in between is read once
         try (Statement st = connection.createStatement()) {
           st.execute("set transaction isolation level repeatable read, read only");
         }
-        long rows = copy(sql(s), sink);
-        rows += replaced(s, inScope, sink);
+        long rows = reads.read();
         connection.commit();
         return rows;
       } finally {
@@ -506,22 +516,8 @@ public final class ExportScan {
      * @return the number of rows written to the sink
      */
     public long provenance(ProvenanceScan s, VersionTest inScope, RowSink sink) throws SQLException, IOException {
-      boolean autoCommit = connection.getAutoCommit();
-      connection.setAutoCommit(false);
-      try {
-        // one snapshot for both reads, so a Provenance changed in between is judged once
-        try (Statement st = connection.createStatement()) {
-          st.execute("set transaction isolation level repeatable read, read only");
-        }
-        long rows = copy(s.sql(searchSql), sink) + provenanceChanges.write(connection, s, inScope, sink);
-        connection.commit();
-        return rows;
-      } finally {
-        if (!poisoned) {
-          connection.rollback();
-          connection.setAutoCommit(autoCommit);
-        }
-      }
+      // one snapshot for both reads, so a Provenance changed in between is judged once
+      return inSnapshot(() -> copy(s.sql(searchSql), sink) + provenanceChanges.write(connection, s, inScope, sink));
     }
 
     /**
