@@ -3,14 +3,18 @@ package dev.sluice.export;
 import java.util.Optional;
 
 /**
- * The values of {@code includeAssociatedData} that Sluice serves: Azure's {@code _history}
- * (every earlier version too) and {@code _deleted} (deleted resources, tagged with Azure's
- * soft-delete marker). The guide's {@code LatestProvenanceResources} and
- * {@code RelevantProvenanceResources} are not served (400, or ignored under lenient handling).
+ * The values of {@code includeAssociatedData} that Sluice serves, at every level: Azure's
+ * {@code _history} (every earlier version too) and {@code _deleted} (deleted resources, tagged
+ * with Azure's soft-delete marker), and the guide's {@code LatestProvenanceResources} and
+ * {@code RelevantProvenanceResources} (the Provenance of the exported resources; how Sluice
+ * reads the guide is on {@link dev.sluice.store.ProvenanceScan}). Any other value is 400, or
+ * ignored under lenient handling.
  */
 public enum AssociatedData {
   HISTORY("_history"),
-  DELETED("_deleted");
+  DELETED("_deleted"),
+  LATEST_PROVENANCE("LatestProvenanceResources"),
+  RELEVANT_PROVENANCE("RelevantProvenanceResources");
 
   private final String code;
 
@@ -20,6 +24,11 @@ public enum AssociatedData {
 
   public String code() {
     return code;
+  }
+
+  /** True for the values that add versions of the exported resources, not other resources. */
+  public boolean versions() {
+    return this == HISTORY || this == DELETED;
   }
 
   public static Optional<AssociatedData> of(String code) {

@@ -89,11 +89,9 @@ public final class JobPlanner {
     // an export of some patients plans from their compartment rows, not from the whole table
     boolean byMembers = request.level() instanceof ExportLevel.Group || !request.patients().isEmpty();
     for (TypeStats t : byMembers ? scan.memberTypeStats(members, wanted, at) : scan.typeStats(wanted)) {
-      long n = Math.max(1, (t.count() + settings.partResources() - 1) / settings.partResources());
-      long span = t.maxPk() - t.minPk() + 1;
-      long width = (span + n - 1) / n;
-      for (long from = t.minPk(); from <= t.maxPk(); from += width) {
-        long to = Math.min(t.maxPk(), from + width - 1);
+      for (long[] range : ranges(t)) {
+        long from = range[0];
+        long to = range[1];
         plan.add(new NewPart(ExportPartKind.RESOURCES, t.type(), from, to));
         // the same pk range: a resource's versions share its pk
         if (request.includes(AssociatedData.HISTORY)) {
@@ -101,6 +99,14 @@ public final class JobPlanner {
         }
         if (request.includes(AssociatedData.DELETED)) {
           plan.add(new NewPart(ExportPartKind.SOFT_DELETED, t.type(), from, to));
+        }
+      }
+    }
+    if (request.includes(AssociatedData.LATEST_PROVENANCE) || request.includes(AssociatedData.RELEVANT_PROVENANCE)) {
+      // cut by Provenance pks, so that each Provenance is judged, and written, by one part
+      for (TypeStats t : scan.typeStats(List.of("Provenance"))) {
+        for (long[] range : ranges(t)) {
+          plan.add(new NewPart(ExportPartKind.PROVENANCE, t.type(), range[0], range[1]));
         }
       }
     }
@@ -117,6 +123,18 @@ public final class JobPlanner {
           (System.nanoTime() - started) / 1_000_000);
     }
     return planned;
+  }
+
+  /** A type's pk range cut into ranges of about {@code partResources} rows, as {from, to} inclusive. */
+  private List<long[]> ranges(TypeStats t) {
+    long n = Math.max(1, (t.count() + settings.partResources() - 1) / settings.partResources());
+    long span = t.maxPk() - t.minPk() + 1;
+    long width = (span + n - 1) / n;
+    List<long[]> ranges = new ArrayList<>();
+    for (long from = t.minPk(); from <= t.maxPk(); from += width) {
+      ranges.add(new long[] {from, Math.min(t.maxPk(), from + width - 1)});
+    }
+    return ranges;
   }
 
   private Collection<String> members(ExportRequest request, Instant at) throws SQLException {

@@ -2,6 +2,7 @@ package dev.sluice.export;
 
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.PatientCompartment;
+import dev.sluice.fhir.SearchParam;
 import dev.sluice.search.SearchParser;
 import dev.sluice.search.SearchQuery;
 import dev.sluice.store.ExportJobRow;
@@ -57,6 +58,12 @@ public final class PartSelection {
           : ExportCompartments.members(fhir, compartment, () -> Set.copyOf(request.patients()));
       case ExportLevel.Group g -> ExportCompartments.members(fhir, compartment, () -> parts.members(job.id()));
     };
+  }
+
+  /** The {@code target} search parameter of Provenance, whose index rows find the Provenance of a resource. */
+  SearchParam provenanceTarget() {
+    return search.parameter("Provenance", "target")
+        .orElseThrow(() -> new IllegalStateException("R4 defines Provenance.target"));
   }
 
   /** {@code _elements}, or null for whole resources. */

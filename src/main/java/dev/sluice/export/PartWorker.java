@@ -91,6 +91,7 @@ public final class PartWorker {
       case RESOURCES -> kinds.resources.export(job, request, part, session);
       case HISTORY -> kinds.resources.history(job, request, part, session);
       case SOFT_DELETED -> kinds.resources.softDeleted(job, request, part, session);
+      case PROVENANCE -> kinds.resources.provenance(job, request, part, session);
       case DELETED -> kinds.deletions.export(job, request, part, session);
       case NOTES -> kinds.notes.export(job, request, part);
       case PATIENT_BLOCKS -> kinds.blocks.export(job, request, part, session);

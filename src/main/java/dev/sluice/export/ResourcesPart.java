@@ -8,12 +8,17 @@ import dev.sluice.store.ExportPartRow;
 import dev.sluice.store.ExportScan;
 import dev.sluice.store.ExportScan.Membership;
 import java.io.IOException;
+import dev.sluice.search.SearchQuery;
+import dev.sluice.store.ProvenanceScan;
 import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The parts of one type and pk range: {@code resources} (the versions current at
  * transactionTime, into {@code <Type>-<n>.ndjson}), and with {@code includeAssociatedData}
- * {@code history} and {@code soft-deleted}. The stored bytes are copied as they are unless the
+ * {@code history}, {@code soft-deleted} and (of Provenance pks) {@code provenance}. The stored bytes are copied as they are unless the
  * request transforms them.
  */
 final class ResourcesPart {
@@ -28,13 +33,7 @@ final class ResourcesPart {
   Written export(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
       throws Exception {
     String type = part.resType();
-    Membership membership = switch (request.level()) {
-      case ExportLevel.System s -> Membership.ALL;
-      case ExportLevel.Patients p -> !request.patients().isEmpty() ? Membership.MEMBERS
-          // a Patient is in its own compartment: no need to look
-          : type.equals("Patient") ? Membership.ALL : Membership.ANY_COMPARTMENT;
-      case ExportLevel.Group g -> Membership.MEMBERS;
-    };
+    Membership membership = membership(request, type);
     // _typeFilter: judged on the versions at transactionTime
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
         request.since(), membership, selection.filters(request, type));
@@ -45,12 +44,59 @@ final class ResourcesPart {
     return write(job, request, part, FileSeries.output(type), sink -> session.scan(spec, inScope, sink));
   }
 
-  /** A part of kind {@code history}: the type's earlier versions at transactionTime, one COPY, into {@code <Type>-history-<n>.ndjson}. */
+  /** Which resources of {@code type} the request's level keeps. */
+  private static Membership membership(ExportRequest request, String type) {
+    return switch (request.level()) {
+      case ExportLevel.System s -> Membership.ALL;
+      case ExportLevel.Patients p -> !request.patients().isEmpty() ? Membership.MEMBERS
+          // a Patient is in its own compartment: no need to look
+          : type.equals("Patient") ? Membership.ALL : Membership.ANY_COMPARTMENT;
+      case ExportLevel.Group g -> Membership.MEMBERS;
+    };
+  }
+
+  /**
+   * A part of kind {@code history}: the type's earlier versions at transactionTime, one COPY, into
+   * {@code <Type>-history-<n>.ndjson}. At Patient and Group level each version is judged by its
+   * own compartments (parsed), against the patients as at transactionTime: a version from
+   * before the resource moved into an exported compartment is not another patient's to give.
+   */
   Written history(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
       throws Exception {
-    var spec = new ExportScan.VersionScan(part.resType(), part.pkFrom(), part.pkTo(), job.transactionTime(),
-        request.since());
-    return write(job, request, part, FileSeries.history(part.resType()), sink -> session.history(spec, sink));
+    String type = part.resType();
+    var spec = new ExportScan.VersionScan(type, part.pkFrom(), part.pkTo(), job.transactionTime(), request.since());
+    ExportCompartments compartments = membership(request, type) == Membership.ALL ? null
+        : selection.compartments(job, request);
+    return write(job, request, part, FileSeries.history(type), sink -> session.history(spec,
+        compartments == null ? sink : (b, off, len) -> {
+          try {
+            if (compartments.holds(type, java.util.Arrays.copyOfRange(b, off, off + len))) {
+              sink.row(b, off, len);
+            }
+          } catch (SQLException e) {
+            throw new IOException(e);
+          }
+        }));
+  }
+
+  /**
+   * A part of kind {@code provenance}: the Provenance of the resources the export writes
+   * ({@code includeAssociatedData=LatestProvenanceResources} or {@code RelevantProvenanceResources},
+   * judged by {@link ExportScan.Session#provenance}), one COPY, into {@code Provenance-<n>.ndjson}.
+   */
+  Written provenance(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
+      throws Exception {
+    Map<String, List<SearchQuery>> types = new HashMap<>();
+    for (String type : selection.types(request)) {
+      types.put(type, selection.filters(request, type));
+    }
+    // Relevant holds Latest: asked together, every Provenance of the exported resources
+    var spec = new ProvenanceScan(job.id(), part.pkFrom(), part.pkTo(), job.transactionTime(), request.since(),
+        !request.includes(AssociatedData.RELEVANT_PROVENANCE), membership(request, "Provenance"), types,
+        selection.provenanceTarget());
+    ExportCompartments compartments = spec.membership() == Membership.ALL ? null : selection.compartments(job, request);
+    ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
+    return write(job, request, part, FileSeries.output("Provenance"), sink -> session.provenance(spec, inScope, sink));
   }
 
   /**
@@ -63,8 +109,18 @@ final class ResourcesPart {
       throws Exception {
     String type = part.resType();
     var spec = new ExportScan.VersionScan(type, part.pkFrom(), part.pkTo(), job.transactionTime(), request.since());
+    // at Patient and Group level judged by the version before the deletion (a deletion is in no compartment)
+    ExportCompartments compartments = membership(request, type) == Membership.ALL ? null
+        : selection.compartments(job, request);
     return write(job, request, part, FileSeries.softDeleted(type), sink -> session.softDeleted(spec,
         request.includes(AssociatedData.HISTORY), (id, version, lastUpdated, previous) -> {
+          try {
+            if (compartments != null && (previous == null || !compartments.holds(type, previous))) {
+              return;
+            }
+          } catch (SQLException e) {
+            throw new IOException(e);
+          }
           byte[] line = SoftDeleted.line(type, id, version, lastUpdated, previous);
           sink.row(line, 0, line.length);
         }));

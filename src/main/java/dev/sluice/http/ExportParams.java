@@ -220,8 +220,8 @@ final class ExportParams {
       problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "organizeOutputBy cannot be combined with _anonymizationConfig:"
           + " the block headers would name the patients by their real ids", "organizeOutputBy"));
     }
-    Set<AssociatedData> associated = associated(level, params, lenient, ignored, problems);
-    if (!associated.isEmpty() && !typeFilters.isEmpty()) {
+    Set<AssociatedData> associated = associated(params, organizeBy != null, lenient, ignored, problems);
+    if (associated.stream().anyMatch(AssociatedData::versions) && !typeFilters.isEmpty()) {
       // as Azure: which earlier versions or deleted resources "match" a search is not defined
       problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData=_history or _deleted cannot be combined"
           + " with _typeFilter: filter by _type, _since and _until instead", "includeAssociatedData"));
@@ -265,22 +265,23 @@ final class ExportParams {
   }
 
   /**
-   * {@code includeAssociatedData}: {@code _history} and {@code _deleted} at system level; any
-   * other value (the guide's Provenance values included) is 400, or left out under lenient handling.
+   * {@code includeAssociatedData}: {@code _history}, {@code _deleted}, {@code LatestProvenanceResources}
+   * and {@code RelevantProvenanceResources} at every level; any other value, or any with
+   * {@code organizeOutputBy}, is 400, or left out under lenient handling.
    */
-  private static Set<AssociatedData> associated(ExportLevel level, Map<String, List<String>> params, boolean lenient,
+  private static Set<AssociatedData> associated(Map<String, List<String>> params, boolean organized, boolean lenient,
       List<Ignored> ignored, List<Issue> problems) {
     Set<AssociatedData> associated = EnumSet.noneOf(AssociatedData.class);
     for (String value : values(params, "includeAssociatedData")) {
       Optional<AssociatedData> known = AssociatedData.of(value);
       if (known.isEmpty()) {
-        unsupported("includeAssociatedData", value, "supported are _history and _deleted; this server has no other"
-            + " associated data sets (neither the guide's LatestProvenanceResources and RelevantProvenanceResources"
-            + " nor custom ones): export Provenance with _type", lenient, ignored, problems);
-      } else if (!(level instanceof ExportLevel.System)) {
-        problems.add(Issue.error(Issue.Code.NOT_SUPPORTED, "includeAssociatedData=" + value + " is served at system"
-            + " level only ([base]/$export with _type): a " + level.code() + "-level export reads compartments,"
-            + " which hold current versions only", "includeAssociatedData"));
+        unsupported("includeAssociatedData", value, "supported are _history, _deleted, LatestProvenanceResources and"
+            + " RelevantProvenanceResources; this server has no custom associated data sets", lenient, ignored, problems);
+      } else if (organized) {
+        // the blocks are a patient's compartment at transactionTime; earlier versions, deleted
+        // resources and Provenance outside it would belong to no block
+        unsupported("includeAssociatedData", value, "it cannot be combined with organizeOutputBy, whose blocks hold"
+            + " each patient's compartment as at transactionTime", lenient, ignored, problems);
       } else {
         associated.add(known.get());
       }

@@ -51,6 +51,11 @@ public final class SearchParser {
    * Parses a query string such as {@code status=active&code=http://loinc.org|1234-5}
    * (URL-encoded, without the leading {@code ?}); strict: unknown parameters are errors.
    */
+  /** The search parameter {@code name} of {@code type}, as the index holds it. */
+  public java.util.Optional<SearchParam> parameter(String type, String name) {
+    return parameters.find(type, name);
+  }
+
   public SearchQuery parse(String type, String queryString) {
     Map<String, List<String>> params = new LinkedHashMap<>();
     if (queryString != null && !queryString.isBlank()) {

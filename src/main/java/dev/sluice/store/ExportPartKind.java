@@ -8,6 +8,11 @@ public enum ExportPartKind {
   HISTORY("history"),
   /** {@code includeAssociatedData=_deleted}: the deleted resources of one type, pks {@code pkFrom..pkTo} */
   SOFT_DELETED("soft-deleted"),
+  /**
+   * {@code includeAssociatedData=LatestProvenanceResources} or {@code RelevantProvenanceResources}:
+   * the Provenance of the exported resources, Provenance pks {@code pkFrom..pkTo}
+   */
+  PROVENANCE("provenance"),
   /** the deletions since {@code _since}, as transaction Bundles */
   DELETED("deleted"),
   /** the job's warnings (export.JobNotes), as OperationOutcomes in its error files */

@@ -204,6 +204,7 @@ public final class ExportScan {
   private final PastVersionSearch pastVersions;
   private final ReplacedBatch replacedBatch;
   private final PatientBlockScan blockScan;
+  private final ProvenanceChanges provenanceChanges;
 
   public ExportScan(DataSource dataSource, int deletionFetchSize, FhirModel fhir, SearchSql searchSql,
       PastVersionSearch pastVersions, ReplacedBatch replacedBatch) {
@@ -214,6 +215,7 @@ public final class ExportScan {
     this.pastVersions = pastVersions;
     this.replacedBatch = replacedBatch;
     this.blockScan = new PatientBlockScan(fhir, searchSql, pastVersions, replacedBatch);
+    this.provenanceChanges = new ProvenanceChanges(fhir, searchSql, pastVersions);
   }
 
   /**
@@ -354,15 +356,25 @@ public final class ExportScan {
       if (!s.judgesReplaced()) {
         return copy(sql(s), sink);
       }
+      // one snapshot for both reads, so a resource changed in between is read once
+      return inSnapshot(() -> copy(sql(s), sink) + replaced(s, inScope, sink));
+    }
+
+    /** Reads that must see one snapshot. */
+    @FunctionalInterface
+    private interface SnapshotRead {
+      long read() throws SQLException, IOException;
+    }
+
+    /** Runs {@code reads} in one repeatable-read, read-only transaction. */
+    private long inSnapshot(SnapshotRead reads) throws SQLException, IOException {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
-        // one snapshot for both reads, so a resource changed in between is read once
         try (Statement st = connection.createStatement()) {
           st.execute("set transaction isolation level repeatable read, read only");
         }
-        long rows = copy(sql(s), sink);
-        rows += replaced(s, inScope, sink);
+        long rows = reads.read();
         connection.commit();
         return rows;
       } finally {
@@ -495,6 +507,17 @@ public final class ExportScan {
      */
     public long history(VersionScan s, RowSink sink) throws SQLException, IOException {
       return copy(historySql(s), sink);
+    }
+
+    /**
+     * Streams the Provenance that {@code s} adds to an export: one binary COPY of those the index
+     * judges, then those changed since T or with a target changed since ({@link ProvenanceChanges}).
+     *
+     * @return the number of rows written to the sink
+     */
+    public long provenance(ProvenanceScan s, VersionTest inScope, RowSink sink) throws SQLException, IOException {
+      // one snapshot for both reads, so a Provenance changed in between is judged once
+      return inSnapshot(() -> copy(s.sql(searchSql), sink) + provenanceChanges.write(connection, s, inScope, sink));
     }
 
     /**

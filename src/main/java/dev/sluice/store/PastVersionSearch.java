@@ -102,6 +102,11 @@ public final class PastVersionSearch {
     }
   }
 
+  /** The index rows a write would give {@code version} of {@code type}. */
+  List<IndexRow> rows(String type, IBaseResource version) {
+    return indexer.rows(type, version);
+  }
+
   /** The rows of one batch, column by column, in the order of {@link #ROWS}. */
   private static final class Columns {
     private final List<List<Object>> token = columns(6);

@@ -186,9 +186,8 @@ class ExportHistoryTest {
   @Test
   void unsupported_associated_data_and_combinations_are_400() {
     Map<String, String> refused = new TreeMap<>(Map.of(
-        "$export?includeAssociatedData=LatestProvenanceResources", "LatestProvenanceResources",
         "$export?includeAssociatedData=_everything", "_everything",
-        "Patient/$export?includeAssociatedData=_history", "system level",
+        "Patient/$export?includeAssociatedData=_history&_typeFilter=Flag%3Fsubject%3DPatient/x", "_typeFilter",
         "$export?_type=Basic&includeAssociatedData=_history&_typeFilter=Basic%3Fcode%3Dx", "_typeFilter",
         "$export?_container=abc&_anonymizationConfig=x.json&includeAssociatedData=_deleted", "_anonymizationConfig"));
     refused.forEach((path, says) -> {
@@ -200,12 +199,74 @@ class ExportHistoryTest {
 
   @Test
   void unsupported_associated_data_under_lenient_handling_is_ignored_and_reported() {
-    HttpResponse<String> r = client.kickOff("$export?_type=Basic&includeAssociatedData=RelevantProvenanceResources,_history",
+    HttpResponse<String> r = client.kickOff("$export?_type=Basic&includeAssociatedData=_everything,_history",
         "Accept", "application/fhir+json", "Prefer", "respond-async, handling=lenient");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     HttpResponse<String> done = client.await(r.headers().firstValue("Content-Location").orElseThrow());
     JsonNode m = ExportClient.read(done.body());
     assertThat(String.join("\n", client.lines(m, "error", "OperationOutcome")))
-        .contains("includeAssociatedData 'RelevantProvenanceResources' was left out");
+        .contains("includeAssociatedData '_everything' was left out");
+  }
+
+  private static String flag(String id, String subject, String status) {
+    return "{\"resourceType\":\"Flag\",\"id\":\"" + id + "\",\"status\":\"" + status + "\",\"code\":{\"text\":\"f\"},"
+        + "\"subject\":{\"reference\":\"" + subject + "\"}}";
+  }
+
+  /**
+   * Flags of two fixture patients (one a member of the Group) and one in no compartment, each
+   * updated and one of each deleted; returns the fixture patients' ids.
+   */
+  private List<String> compartmentFlags(String prefix) {
+    List<String> patients = ExportFixture.loaded().get("Patient").stream().map(ExportClient::id).limit(2).toList();
+    String in = "Patient/" + patients.get(0);
+    String other = "Patient/" + patients.get(1);
+    for (String[] f : new String[][] {{"in", in}, {"other", other}, {"none", "Location/" + prefix + "loc"}}) {
+      client.put("Flag/" + prefix + f[0], flag(prefix + f[0], f[1], "active"));
+      client.put("Flag/" + prefix + f[0], flag(prefix + f[0], f[1], "inactive"));
+      client.put("Flag/" + prefix + f[0] + "-gone", flag(prefix + f[0] + "-gone", f[1], "active"));
+      client.delete("Flag/" + prefix + f[0] + "-gone");
+    }
+    return patients;
+  }
+
+  @Test
+  void history_and_deleted_at_patient_level_hold_the_versions_in_patient_compartments() {
+    compartmentFlags("hp-");
+    JsonNode m = client.manifest("Patient/$export?_type=Flag&includeAssociatedData=_history,_deleted");
+    assertThat(versions(lines(m, "Flag", "hp-"))).containsExactly("hp-in/2", "hp-other/2");
+    assertThat(versions(lines(m, "Flag-history", "hp-"))).containsExactly("hp-in-gone/1", "hp-in/1",
+        "hp-other-gone/1", "hp-other/1");
+    assertThat(versions(lines(m, "Flag-deleted", "hp-"))).containsExactly("hp-in-gone/2", "hp-other-gone/2");
+  }
+
+  @Test
+  void history_and_deleted_at_group_level_hold_the_members_versions_only() {
+    List<String> patients = compartmentFlags("hg-");
+    client.put("Group/hg-group", "{\"resourceType\":\"Group\",\"id\":\"hg-group\",\"type\":\"person\","
+        + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"Patient/" + patients.get(0) + "\"}}]}");
+    JsonNode m = client.manifest("Group/hg-group/$export?_type=Flag&includeAssociatedData=_history,_deleted");
+    assertThat(versions(lines(m, "Flag", "hg-"))).containsExactly("hg-in/2");
+    assertThat(versions(lines(m, "Flag-history", "hg-"))).containsExactly("hg-in-gone/1", "hg-in/1");
+    assertThat(versions(lines(m, "Flag-deleted", "hg-"))).containsExactly("hg-in-gone/2");
+    // and with patient=, the other patient's only
+    JsonNode narrowed = client.manifest("Patient/$export?patient=Patient/" + patients.get(1)
+        + "&_type=Flag&includeAssociatedData=_history,_deleted");
+    assertThat(versions(lines(narrowed, "Flag-history", "hg-"))).containsExactly("hg-other-gone/1", "hg-other/1");
+    assertThat(versions(lines(narrowed, "Flag-deleted", "hg-"))).containsExactly("hg-other-gone/2");
+  }
+
+  @Test
+  void history_at_group_level_follows_since() {
+    List<String> patients = ExportFixture.loaded().get("Patient").stream().map(ExportClient::id).limit(1).toList();
+    client.put("Group/hs-group", "{\"resourceType\":\"Group\",\"id\":\"hs-group\",\"type\":\"person\","
+        + "\"actual\":true,\"member\":[{\"entity\":{\"reference\":\"Patient/" + patients.get(0) + "\"}}]}");
+    client.put("Flag/hs-a", flag("hs-a", "Patient/" + patients.get(0), "active"));
+    String t1 = client.manifest("$export?_type=Basic").get("transactionTime").asText();
+    client.put("Flag/hs-a", flag("hs-a", "Patient/" + patients.get(0), "inactive"));
+    client.put("Flag/hs-a", flag("hs-a", "Patient/" + patients.get(0), "entered-in-error"));
+    JsonNode m = client.manifest("Group/hs-group/$export?_type=Flag&_since=" + t1 + "&includeAssociatedData=_history");
+    assertThat(versions(lines(m, "Flag-history", "hs-"))).containsExactly("hs-a/2");
+    assertThat(versions(lines(m, "Flag", "hs-"))).containsExactly("hs-a/3");
   }
 }

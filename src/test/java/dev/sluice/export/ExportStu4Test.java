@@ -55,18 +55,27 @@ class ExportStu4Test {
   }
 
   @Test
-  void include_associated_data_as_a_coding_is_refused_naming_it_unless_lenient() {
+  void include_associated_data_as_a_coding_of_an_unknown_code_is_refused_naming_it_unless_lenient() {
     String body = parameters("{\"name\":\"_type\",\"valueString\":\"Patient\"}",
         "{\"name\":\"includeAssociatedData\",\"valueCoding\":{\"system\":\"" + ASSOCIATED
-            + "\",\"code\":\"LatestProvenanceResources\"}}");
+            + "\",\"code\":\"AllProvenanceEver\"}}");
     HttpResponse<String> strict = client.post("$export", body, ExportClient.ASYNC);
     assertThat(strict.statusCode()).as(strict.body()).isEqualTo(400);
     assertThat(strict.body()).contains("OperationOutcome").contains("includeAssociatedData")
-        .contains("LatestProvenanceResources").contains("not-supported");
+        .contains("AllProvenanceEver").contains("not-supported");
     JsonNode manifest = manifest(client.post("$export", body, LENIENT));
     assertThat(ExportClient.counts(manifest)).containsEntry("Patient", (long) loaded.get("Patient").size());
     assertThat(client.lines(manifest, "error", "OperationOutcome")).singleElement().asString()
-        .contains("includeAssociatedData").contains("LatestProvenanceResources").contains("\"warning\"");
+        .contains("includeAssociatedData").contains("AllProvenanceEver").contains("\"warning\"");
+  }
+
+  @Test
+  void include_associated_data_latest_provenance_as_a_coding_kicks_off() {
+    JsonNode manifest = manifest(client.post("$export", parameters("{\"name\":\"_type\",\"valueString\":\"Patient\"}",
+        "{\"name\":\"includeAssociatedData\",\"valueCoding\":{\"system\":\"" + ASSOCIATED
+            + "\",\"code\":\"LatestProvenanceResources\"}}"), ExportClient.ASYNC));
+    // the fixture holds no Provenance
+    assertThat(ExportClient.counts(manifest)).containsOnlyKeys("Patient");
   }
 
   @Test
