@@ -54,6 +54,9 @@ final class ElementShapes {
         }
     }
 
+    /** A resource inside a resource, of a type its JSON names. */
+    static final ElementType NESTED_RESOURCE = new ElementType("Resource", Kind.RESOURCE, JsonPrimitive.STRING, false, null);
+
     /** The kinds of values the walk treats differently. */
     enum Kind { PRIMITIVE, XHTML, COMPOSITE, RESOURCE }
 
@@ -164,6 +167,9 @@ final class ElementShapes {
     }
 
     private ElementType typeFromCode(String typeCode) {
+        if ("Resource".equals(typeCode)) {
+            return NESTED_RESOURCE; // contained, Bundle.entry.resource: the JSON names the type
+        }
         if (typeCode == null || typeCode.isEmpty() || typeCode.contains("|") || typeCode.contains("(")) {
             return null;
         }
@@ -171,7 +177,7 @@ final class ElementShapes {
             BaseRuntimeElementDefinition<?> definition = fhirContext.getElementDefinition(typeCode);
             return definition == null ? null : typeOf(definition.newInstance());
         } catch (RuntimeException abstractType) {
-            return null; // Resource (contained): the walk leaves nested resources to the model engine
+            return null; // an abstract type: the walk leaves it to the model engine
         }
     }
 

@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * One element of a resource read straight from its JSON by the shapes of {@link ElementShapes}: what the JSON walk
  * works on instead of HAPI's model. Reading refuses ({@link Undecidable}) whatever the model engine could read
- * differently from the bytes: members the type does not have, primitive extensions ({@code _name}), nested
- * resources, values of the wrong JSON kind.
+ * differently from the bytes: members the type does not have, primitive extensions ({@code _name}), values of the
+ * wrong JSON kind.
  */
 final class JsonElement implements Element {
 
@@ -39,12 +39,24 @@ final class JsonElement implements Element {
         this.shape = shape;
     }
 
-    /** Reads a resource whose {@code resourceType} member came first and was {@code resourceType}. */
-    static JsonElement readResource(JsonParser p, String resourceType, Shape shape, ElementShapes shapes) throws IOException {
-        JsonElement root = new JsonElement(new ElementType(resourceType, Kind.RESOURCE, JsonPrimitive.STRING, false, null),
-                null, null, shape);
-        root.readMembers(p, shapes);
-        return root;
+    /**
+     * Reads a resource, the parser just past its {@code resourceType} member (which must come first: stored and
+     * exported resources name their type first, any other order is left to the model engine).
+     */
+    static JsonElement readResource(JsonParser p, String resourceType, ElementShapes shapes) throws IOException {
+        return readResource(p, resourceType, null, null, shapes);
+    }
+
+    private static JsonElement readResource(JsonParser p, String resourceType, Slot slot, JsonElement parent,
+            ElementShapes shapes) throws IOException {
+        Shape shape = shapes.ofResource(resourceType);
+        if (shape == null) {
+            throw Undecidable.INSTANCE;
+        }
+        JsonElement resource = new JsonElement(new ElementType(resourceType, Kind.RESOURCE, JsonPrimitive.STRING, false, null),
+                slot, parent, shape);
+        resource.readMembers(p, shapes);
+        return resource;
     }
 
     @Override
@@ -83,8 +95,9 @@ final class JsonElement implements Element {
         return children;
     }
 
-    boolean isRoot() {
-        return parent == null;
+    /** A resource: the top one or one inside it (contained, a Bundle entry), each processed with its own rules. */
+    boolean isResource() {
+        return type.kind() == Kind.RESOURCE;
     }
 
     /** The child of this name, or null. */
@@ -114,7 +127,7 @@ final class JsonElement implements Element {
         JsonToken token;
         while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
             Member member = shape.member(p.currentName());
-            if (member == null || member.type().kind() == Kind.RESOURCE) {
+            if (member == null) {
                 throw Undecidable.INSTANCE;
             }
             token = p.nextToken();
@@ -138,6 +151,14 @@ final class JsonElement implements Element {
 
     private void readValue(JsonParser p, JsonToken token, Member member, ElementShapes shapes) throws IOException {
         ElementType valueType = member.type();
+        if (valueType.kind() == Kind.RESOURCE) {
+            if (token != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME
+                    || !"resourceType".equals(p.currentName()) || p.nextToken() != JsonToken.VALUE_STRING) {
+                throw Undecidable.INSTANCE;
+            }
+            children.add(readResource(p, p.getText(), member.slot(), this, shapes));
+            return;
+        }
         if (valueType.kind() == Kind.COMPOSITE) {
             if (token != JsonToken.START_OBJECT) {
                 throw Undecidable.INSTANCE;
@@ -206,12 +227,16 @@ final class JsonElement implements Element {
                 g.writeEndObject();
             }
             case PRIMITIVE -> type.primitive().write(g, text);
+            case RESOURCE -> writeResource(g);
             // HAPI re-serializes a narrative it keeps: only an emptied one is decided here
-            case XHTML, RESOURCE -> throw Undecidable.INSTANCE;
+            case XHTML -> throw Undecidable.INSTANCE;
         }
     }
 
     private boolean isEmpty() {
+        if (type.kind() == Kind.RESOURCE) {
+            return false; // an emptied contained resource stays, as in the reference engine
+        }
         if (type.kind() == Kind.PRIMITIVE || type.kind() == Kind.XHTML) {
             return text() == null;
         }

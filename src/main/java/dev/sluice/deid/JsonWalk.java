@@ -4,22 +4,23 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.sluice.deid.ElementShapes.Shape;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.Coding;
 
 /**
  * De-identification without HAPI's model: a resource's JSON is read by the shapes of its type, each element is
  * given the rule that processes it ({@link WalkRules}), the same method code as the model engine's rewrites it, and
  * it is written in the model engine's order. It decides a resource only when it gives the model engine's bytes:
- * rules whose paths need FHIRPath, methods other than keep, redact, dateShift and cryptoHash, nested resources,
- * primitive extensions, a kept narrative and any failure are left to the model engine (null). Thread-safe.
+ * rules whose paths need FHIRPath, methods other than keep, redact, dateShift and cryptoHash, primitive extensions,
+ * a kept narrative and any failure are left to the model engine (null). Thread-safe.
  */
 final class JsonWalk {
 
@@ -52,18 +53,12 @@ final class JsonWalk {
                     || !"resourceType".equals(p.currentName()) || p.nextToken() != JsonToken.VALUE_STRING) {
                 return null;
             }
-            String type = p.getText();
-            WalkRules typeRules = rulesByType.computeIfAbsent(type,
-                    t -> Optional.ofNullable(WalkRules.compile(CompiledRule.applicableTo(rules, t)))).orElse(null);
-            Shape shape = typeRules == null ? null : shapes.ofResource(type);
-            if (shape == null) {
-                return null;
-            }
-            JsonElement root = JsonElement.readResource(p, type, shape, shapes);
+            JsonElement root = JsonElement.readResource(p, p.getText(), shapes);
             if (p.nextToken() != null) {
                 return null;
             }
-            label(root, apply(root, typeRules, scopeKey));
+            String scoped = dateShiftScope != DateShiftScope.RESOURCE && scopeKey != null && !scopeKey.isEmpty() ? scopeKey : null;
+            top(root, scoped);
             ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(256, length));
             try (JsonGenerator g = JSON.createGenerator(out)) {
                 root.writeResource(g);
@@ -76,10 +71,21 @@ final class JsonWalk {
         }
     }
 
-    private EnumSet<Operation> apply(JsonElement root, WalkRules typeRules, String scopeKey) {
+    private WalkRules rulesFor(String type) {
+        WalkRules typeRules = rulesByType.computeIfAbsent(type,
+                t -> Optional.ofNullable(WalkRules.compile(CompiledRule.applicableTo(rules, t)))).orElse(null);
+        if (typeRules == null) {
+            throw JsonElement.Undecidable.INSTANCE;
+        }
+        return typeRules;
+    }
+
+    /** The top resource, then the resources inside it, as {@code ResourceProcessor} goes. */
+    private void top(JsonElement root, String scoped) {
+        WalkRules typeRules = rulesFor(root.type());
         typeRules.assign(root);
         EnumSet<Operation> done = EnumSet.noneOf(Operation.class);
-        // the date-shift prefix is the resource id as it stands when a date is shifted: hashed by then or not
+        // the date-shift prefix is the top resource's id as it stands when a date is shifted: hashed by then or not
         JsonElement id = root.child("id");
         String originalId = id == null || id.text() == null ? "" : id.text();
         if (originalId.indexOf('/') >= 0) {
@@ -89,19 +95,45 @@ final class JsonWalk {
             addTo(done, process(id, typeRules, originalId));
         }
         String processedId = id == null || id.text() == null ? "" : id.text();
-        String scoped = dateShiftScope != DateShiftScope.RESOURCE && scopeKey != null && !scopeKey.isEmpty() ? scopeKey : null;
-        processAll(root, id, typeRules, done, scoped, originalId, processedId);
+        List<JsonElement> nested = new ArrayList<>();
+        processAll(root, e -> {
+            if (e != id) {
+                String prefix = scoped != null ? scoped : id != null && id.rule >= 0 && id.rule < e.rule ? processedId : originalId;
+                addTo(done, process(e, typeRules, prefix));
+            }
+        }, nested);
+        for (JsonElement resource : nested) {
+            done.addAll(nested(resource, scoped != null ? scoped : processedId));
+        }
+        label(root, done);
+    }
+
+    /** A resource inside the top one: its own rules, with the top resource's date-shift prefix as it now stands. */
+    private EnumSet<Operation> nested(JsonElement resource, String prefix) {
+        WalkRules typeRules = rulesFor(resource.type());
+        typeRules.assign(resource);
+        EnumSet<Operation> done = EnumSet.noneOf(Operation.class);
+        List<JsonElement> nested = new ArrayList<>();
+        processAll(resource, e -> addTo(done, process(e, typeRules, prefix)), nested);
+        for (JsonElement inner : nested) {
+            done.addAll(nested(inner, prefix));
+        }
+        // contained resources are labelled through the resource that holds them; Bundle entries are labelled too
+        if (!"contained".equals(resource.name())) {
+            label(resource, done);
+        }
         return done;
     }
 
-    private void processAll(JsonElement e, JsonElement id, WalkRules typeRules, EnumSet<Operation> done, String scoped,
-            String originalId, String processedId) {
-        if (e != id && e.rule >= 0) {
-            String prefix = scoped != null ? scoped : id != null && id.rule >= 0 && id.rule < e.rule ? processedId : originalId;
-            addTo(done, process(e, typeRules, prefix));
-        }
+    /** Every element of a resource in document order, up to the resources inside it, which go to {@code nested}. */
+    private static void processAll(JsonElement e, Consumer<JsonElement> action, List<JsonElement> nested) {
+        action.accept(e);
         for (JsonElement child : e.children()) {
-            processAll(child, id, typeRules, done, scoped, originalId, processedId);
+            if (child.isResource()) {
+                nested.add(child);
+            } else {
+                processAll(child, action, nested);
+            }
         }
     }
 

@@ -16,47 +16,50 @@ final class WalkRules {
 
     private static final Pattern PLAIN_PATH = Pattern.compile("[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*");
 
-    /** How a rule's path selects an element, decided on the element alone. */
+    /**
+     * How a rule's path selects an element of the resource being processed ({@code scope}), decided on the element
+     * alone. A resource inside that one is an element of it like any other.
+     */
     private sealed interface Match {
-        boolean test(JsonElement e);
+        boolean test(JsonElement e, JsonElement scope);
     }
 
     private record Root() implements Match {
         @Override
-        public boolean test(JsonElement e) {
-            return e.isRoot();
+        public boolean test(JsonElement e, JsonElement scope) {
+            return e == scope;
         }
     }
 
-    /** nodesByType: the root itself is no candidate (the model engine indexes only what is under it). */
+    /** nodesByType: the resource itself is no candidate (the model engine indexes only what is under it). */
     private record OfType(String type, String child) implements Match {
         @Override
-        public boolean test(JsonElement e) {
-            return child == null ? !e.isRoot() && type.equals(e.type())
-                    : child.equals(e.name()) && !e.parent().isRoot() && type.equals(e.parent().type());
+        public boolean test(JsonElement e, JsonElement scope) {
+            return child == null ? e != scope && type.equals(e.type())
+                    : e != scope && child.equals(e.name()) && e.parent() != scope && type.equals(e.parent().type());
         }
     }
 
     private record Named(String name, String child) implements Match {
         @Override
-        public boolean test(JsonElement e) {
-            return child == null ? !e.isRoot() && name.equals(e.name())
-                    : child.equals(e.name()) && !e.parent().isRoot() && name.equals(e.parent().name());
+        public boolean test(JsonElement e, JsonElement scope) {
+            return child == null ? e != scope && name.equals(e.name())
+                    : e != scope && child.equals(e.name()) && e.parent() != scope && name.equals(e.parent().name());
         }
     }
 
-    /** Element names from the root; a choice element answers to its name without the type. */
+    /** Element names from the resource; a choice element answers to its name without the type. */
     private record Path(String[] names) implements Match {
         @Override
-        public boolean test(JsonElement e) {
+        public boolean test(JsonElement e, JsonElement scope) {
             JsonElement at = e;
             for (int i = names.length - 1; i >= 0; i--) {
-                if (at.isRoot() || !names[i].equals(at.name())) {
+                if (at == scope || !names[i].equals(at.name())) {
                     return false;
                 }
                 at = at.parent();
             }
-            return at.isRoot();
+            return at == scope;
         }
     }
 
@@ -104,22 +107,39 @@ final class WalkRules {
         return methods.get(rule);
     }
 
-    /** Sets every element's {@link JsonElement#rule}: the first rule that matches it or an ancestor. */
-    void assign(JsonElement root) {
-        assign(root, Integer.MAX_VALUE);
+    /**
+     * Sets {@link JsonElement#rule} on a resource and its elements up to the resources inside it (which have rules
+     * of their own): the first rule that matches the element or an ancestor.
+     */
+    void assign(JsonElement resource) {
+        assign(resource, Integer.MAX_VALUE, resource);
     }
 
-    private void assign(JsonElement e, int inherited) {
+    private void assign(JsonElement e, int inherited, JsonElement scope) {
         int rule = inherited;
         for (int i = 0; i < Math.min(rule, matches.size()); i++) {
-            if (matches.get(i).test(e)) {
+            if (matches.get(i).test(e, scope)) {
                 rule = i;
                 break;
             }
         }
         e.rule = rule == Integer.MAX_VALUE ? -1 : rule;
         for (JsonElement child : e.children()) {
-            assign(child, rule);
+            if (!child.isResource()) {
+                assign(child, rule, scope);
+            } else if (selects(child, scope)) {
+                // the model engine would mark that resource processed, which shields it from its own rules
+                throw JsonElement.Undecidable.INSTANCE;
+            }
         }
+    }
+
+    private boolean selects(JsonElement nested, JsonElement scope) {
+        for (Match match : matches) {
+            if (match.test(nested, scope)) {
+                return true;
+            }
+        }
+        return false;
     }
 }
