@@ -114,8 +114,7 @@ public final class Anonymizer {
         // Like the reference engine, take malformed primitive values as they are: rules still see and replace them.
         parser.setParserErrorHandler(new LenientErrorHandler(false).setErrorOnInvalidValue(false));
         try {
-            int start = length >= 3 && (json[offset] & 0xff) == 0xEF && (json[offset + 1] & 0xff) == 0xBB
-                    && (json[offset + 2] & 0xff) == 0xBF ? 3 : 0;
+            int start = JsonWalk.byteOrderMark(json, offset, length);
             return (Resource) parser.parseResource(new ByteArrayInputStream(json, offset + start, length - start));
         } catch (DataFormatException | ClassCastException e) {
             throw new AnonymizationException("The input is not a FHIR R4 JSON resource", e);

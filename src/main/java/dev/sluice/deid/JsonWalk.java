@@ -45,8 +45,7 @@ final class JsonWalk {
 
     /** The anonymized resource as minified JSON, or null when the model engine must decide it. */
     byte[] anonymize(byte[] json, int offset, int length, String scopeKey) {
-        int bom = length >= 3 && (json[offset] & 0xff) == 0xEF && (json[offset + 1] & 0xff) == 0xBB
-                && (json[offset + 2] & 0xff) == 0xBF ? 3 : 0;
+        int bom = byteOrderMark(json, offset, length);
         try (JsonParser p = JSON.createParser(json, offset + bom, length - bom)) {
             // stored and exported resources name their type first; any other order is left to the model engine
             if (p.nextToken() != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME
@@ -69,6 +68,12 @@ final class JsonWalk {
             // and reports the failure as processingErrors asks
             return null;
         }
+    }
+
+    /** The length of a UTF-8 byte order mark at the start (3), else 0: both engines skip it. */
+    static int byteOrderMark(byte[] json, int offset, int length) {
+        return length >= 3 && (json[offset] & 0xff) == 0xEF && (json[offset + 1] & 0xff) == 0xBB
+                && (json[offset + 2] & 0xff) == 0xBF ? 3 : 0;
     }
 
     private WalkRules rulesFor(String type) {
