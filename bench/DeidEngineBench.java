@@ -14,12 +14,18 @@ import java.util.zip.GZIPInputStream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
- * The de-identification engine alone, in one thread, on a folder of NDJSON(.gz): each resource parsed, anonymized
- * and written as an export part does, several rounds; prints per round the resources per CPU-second of this thread
- * and how the thread's CPU splits between parse, rules and write. Not a test: it asserts nothing about speed.
+ * The de-identification engine alone, in one thread, on a folder of NDJSON(.gz), several rounds. Each round runs the
+ * model engine (each resource parsed into HAPI's model, anonymized and written; CPU split into parse, rules and write)
+ * and then the JSON walk as an export part uses it (the model engine for what the walk leaves), and prints resources
+ * per CPU-second of this thread for both, with the load average. Not a test: it asserts nothing about speed.
  *   java -cp target/sluice.jar bench/DeidEngineBench.java <configuration.json> <data folder> [rounds]
  */
 public class DeidEngineBench {
+  private static String loadAverage() throws java.io.IOException {
+    String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+    return fields[0] + " " + fields[1] + " " + fields[2];
+  }
+
   public static void main(String[] args) throws Exception {
     Anonymizer anonymizer = new Anonymizer(FhirContext.forR4Cached(),
         AnonymizationConfig.parse(Files.readAllBytes(Path.of(args[0]))));
@@ -63,10 +69,27 @@ public class DeidEngineBench {
       }
       double cpu = (threads.getCurrentThreadCpuTime() - start) / 1e9;
       outBytes = bytes;
-      System.out.printf("round %d: %,d resources, %.2f CPU s, %,.0f resources per CPU-second"
-          + " (parse %.0f %%, rules %.0f %%, write %.0f %%)%n", round, lines.size(), cpu, lines.size() / cpu,
+      System.out.printf("round %d model: %,d resources, %.2f CPU s, %,.0f resources per CPU-second"
+          + " (parse %.0f %%, rules %.0f %%, write %.0f %%), load average %s%n", round, lines.size(), cpu, lines.size() / cpu,
           100.0 * parse / (parse + rules + write), 100.0 * rules / (parse + rules + write),
-          100.0 * write / (parse + rules + write));
+          100.0 * write / (parse + rules + write), loadAverage());
+      long walkStart = threads.getCurrentThreadCpuTime();
+      long walkBytes = 0;
+      int walked = 0;
+      for (byte[] line : lines) {
+        byte[] out = anonymizer.walk(line, 0, line.length, null);
+        if (out != null) {
+          walked++;
+        } else {
+          out = anonymizer.write(anonymizer.anonymize(anonymizer.parse(line, 0, line.length), null));
+        }
+        walkBytes += out.length;
+      }
+      double walkCpu = (threads.getCurrentThreadCpuTime() - walkStart) / 1e9;
+      System.out.printf("round %d walk:  %,d resources (%,d by the walk, the rest by the model engine), %.2f CPU s,"
+          + " %,.0f resources per CPU-second, %.1fx the model engine, %s bytes as the model engine, load average %s%n",
+          round, lines.size(), walked, walkCpu, lines.size() / walkCpu, cpu / walkCpu,
+          walkBytes == bytes ? "same" : "NOT the same number of", loadAverage());
     }
     System.out.printf("%,d bytes out per round%n", outBytes);
   }

@@ -29,6 +29,7 @@ public final class Anonymizer {
     private final ResourceProcessor processor;
     private final ResourceJsonWriter writer = new ResourceJsonWriter();
     private final CryptoHash cryptoHash;
+    private final JsonWalk walk;
 
     /** What became of one resource: anonymized in place, or left out under {@code processingErrors: skip}. */
     public sealed interface Result {
@@ -51,9 +52,10 @@ public final class Anonymizer {
         AnonymizationParameters parameters = config.parameters();
         Redaction redaction = new Redaction(parameters, clock);
         this.cryptoHash = new CryptoHash(parameters.cryptoHashKey(), fhirContext.getResourceTypes());
-        this.processor = new ResourceProcessor(config, engine, redaction, new DateShifter(parameters, redaction, clock),
-                cryptoHash,
+        DateShifter dateShifter = new DateShifter(parameters, redaction, clock);
+        this.processor = new ResourceProcessor(config, engine, redaction, dateShifter, cryptoHash,
                 new Encryption(parameters.encryptKey()), new Substitution(fhirContext));
+        this.walk = new JsonWalk(config, new ElementShapes(fhirContext), redaction, dateShifter, cryptoHash);
     }
 
     public AnonymizationConfig config() {
@@ -62,7 +64,21 @@ public final class Anonymizer {
 
     /** Anonymizes one resource given as JSON and returns it as minified JSON. */
     public byte[] anonymize(byte[] resourceJson, String scopeKey) {
+        byte[] walked = walk(resourceJson, 0, resourceJson.length, scopeKey);
+        return walked != null ? walked : anonymizeByModel(resourceJson, scopeKey);
+    }
+
+    /** The model engine alone: parse into HAPI's model, apply, write. The reference for {@link #walk}. */
+    byte[] anonymizeByModel(byte[] resourceJson, String scopeKey) {
         return write(anonymize(parse(resourceJson, 0, resourceJson.length), scopeKey));
+    }
+
+    /**
+     * Anonymizes one resource by a walk over its JSON, without HAPI's model; null when the walk cannot decide it (then
+     * the model engine must, and it also reports any failure).
+     */
+    public byte[] walk(byte[] json, int offset, int length, String scopeKey) {
+        return walk.anonymize(json, offset, length, scopeKey);
     }
 
     /**
@@ -98,8 +114,7 @@ public final class Anonymizer {
         // Like the reference engine, take malformed primitive values as they are: rules still see and replace them.
         parser.setParserErrorHandler(new LenientErrorHandler(false).setErrorOnInvalidValue(false));
         try {
-            int start = length >= 3 && (json[offset] & 0xff) == 0xEF && (json[offset + 1] & 0xff) == 0xBB
-                    && (json[offset + 2] & 0xff) == 0xBF ? 3 : 0;
+            int start = JsonWalk.byteOrderMark(json, offset, length);
             return (Resource) parser.parseResource(new ByteArrayInputStream(json, offset + start, length - start));
         } catch (DataFormatException | ClassCastException e) {
             throw new AnonymizationException("The input is not a FHIR R4 JSON resource", e);

@@ -1,5 +1,6 @@
 package dev.sluice.deid;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -60,6 +61,17 @@ record CompiledRule(Rule rule, String resourceType, Selector selector, List<Comp
             selector = new Selector.ByExpression(compiler.compile(expression));
         }
         return new CompiledRule(rule, resourceType, selector, cases);
+    }
+
+    /** The rules, in file order, that apply to resources of this type. */
+    static List<CompiledRule> applicableTo(List<CompiledRule> rules, String type) {
+        List<CompiledRule> applicable = new ArrayList<>();
+        for (CompiledRule rule : rules) {
+            if (rule.appliesTo(type)) {
+                applicable.add(rule);
+            }
+        }
+        return List.copyOf(applicable);
     }
 
     boolean appliesTo(String type) {

@@ -38,12 +38,12 @@ final class CryptoHash {
         };
     }
 
-    Operation apply(Node node) {
+    Operation apply(Element node) {
         String value = node.text();
         if (value == null) {
             return null;
         }
-        boolean reference = "reference".equals(node.name()) && node.parent() != null && "Reference".equals(node.parent().type());
+        boolean reference = "reference".equals(node.name()) && "Reference".equals(node.parentType());
         node.setText(reference ? hashReference(value) : hash(value));
         return Operation.CRYPTOHASH;
     }

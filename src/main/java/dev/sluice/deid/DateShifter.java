@@ -31,7 +31,7 @@ final class DateShifter {
     }
 
     /** Returns the operation performed, or null when the node is not a date or has no value. */
-    Operation apply(Node node, String prefix) {
+    Operation apply(Element node, String prefix) {
         String value = node.text();
         if (value == null) {
             return null;

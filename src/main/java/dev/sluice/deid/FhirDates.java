@@ -23,11 +23,11 @@ final class FhirDates {
 
     private FhirDates() {}
 
-    static boolean isDate(Node node) {
+    static boolean isDate(Element node) {
         return "date".equals(node.type());
     }
 
-    static boolean isDateTimeOrInstant(Node node) {
+    static boolean isDateTimeOrInstant(Element node) {
         return "dateTime".equals(node.type()) || "instant".equals(node.type());
     }
 

@@ -18,7 +18,7 @@ import org.hl7.fhir.utilities.xhtml.XhtmlNode;
  * type, by name ({@code postalCode}) and by parent ({@code Reference.reference}, {@code Age.value}), as the reference
  * engine does.
  */
-final class Node {
+final class Node implements Element {
 
     private final Base value;
     private final Node parent;
@@ -39,13 +39,19 @@ final class Node {
         return parent;
     }
 
-    /** Element name without the choice suffix ({@code value}, not {@code value[x]}); null for the root. */
-    String name() {
+    @Override
+    public String name() {
         return name;
     }
 
-    String type() {
+    @Override
+    public String type() {
         return value.fhirType();
+    }
+
+    @Override
+    public String parentType() {
+        return parent == null ? null : parent.type();
     }
 
     List<Node> children() {
@@ -73,8 +79,8 @@ final class Node {
         return value instanceof IdType && parent != null && parent.isResource() && "id".equals(name);
     }
 
-    /** The primitive value as text, or null when there is none (empty strings count as none). */
-    String text() {
+    @Override
+    public String text() {
         if (!(value instanceof PrimitiveType<?> primitive)) {
             return null;
         }
@@ -92,8 +98,9 @@ final class Node {
         return xhtml.primitiveValue();
     }
 
-    /** Sets or (with null) clears the primitive value; may throw when HAPI rejects the text for the type. */
-    void setText(String text) {
+    /** May throw when HAPI rejects the text for the type. */
+    @Override
+    public void setText(String text) {
         if (value instanceof XhtmlType && parent != null && parent.value instanceof Narrative narrative) {
             narrative.setDiv(text == null ? null : divWithText(text));
         } else if (isResourceId()) {

@@ -26,7 +26,7 @@ final class Redaction {
     }
 
     /** Returns the operation performed, or null when the node had no value. */
-    Operation apply(Node node) {
+    Operation apply(Element node) {
         String value = node.text();
         if (value == null) {
             return null;
@@ -50,7 +50,7 @@ final class Redaction {
         return Operation.REDACT;
     }
 
-    Operation redactDate(Node node, String value, Matcher date) {
+    Operation redactDate(Element node, String value, Matcher date) {
         if (!partialDates) {
             node.setText(null);
         } else if (date != null) {
@@ -60,7 +60,7 @@ final class Redaction {
         return Operation.REDACT;
     }
 
-    private Operation redactPostalCode(Node node, String value) {
+    private Operation redactPostalCode(Element node, String value) {
         if (!partialZipCodes) {
             node.setText(null);
             return Operation.REDACT;
@@ -73,7 +73,7 @@ final class Redaction {
         return Operation.ABSTRACT;
     }
 
-    private static boolean isAgeValue(Node node) {
-        return "decimal".equals(node.type()) && node.parent() != null && "Age".equals(node.parent().type());
+    private static boolean isAgeValue(Element node) {
+        return "decimal".equals(node.type()) && "Age".equals(node.parentType());
     }
 }

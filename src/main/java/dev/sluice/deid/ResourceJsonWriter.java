@@ -8,11 +8,8 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.hl7.fhir.r4.model.Base;
-import org.hl7.fhir.r4.model.BooleanType;
-import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.IdType;
-import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Resource;
@@ -60,7 +57,7 @@ final class ResourceJsonWriter {
             }
             String name = property.getName();
             if (name.endsWith("[x]")) {
-                name = name.substring(0, name.length() - 3) + choiceSuffix(values.get(0));
+                name = name.substring(0, name.length() - 3) + JsonPrimitive.choiceSuffix(values.get(0).fhirType());
             }
             Base first = values.get(0);
             if (first.isPrimitive()) {
@@ -130,12 +127,8 @@ final class ResourceJsonWriter {
             if (list) {
                 g.writeNull();
             }
-        } else if (value instanceof BooleanType) {
-            g.writeBoolean(Boolean.parseBoolean(text));
-        } else if (value instanceof IntegerType || value instanceof DecimalType) {
-            g.writeNumber(text);
         } else {
-            g.writeString(text);
+            JsonPrimitive.of(value).write(g, text);
         }
     }
 
@@ -182,13 +175,5 @@ final class ResourceJsonWriter {
             return false;
         }
         return !hasElementContent(value);
-    }
-
-    private static String choiceSuffix(Base value) {
-        String type = value.fhirType();
-        if (type.equals("SimpleQuantity") || type.equals("MoneyQuantity")) {
-            type = "Quantity";
-        }
-        return Character.toUpperCase(type.charAt(0)) + type.substring(1);
     }
 }

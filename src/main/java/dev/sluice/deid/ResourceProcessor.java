@@ -53,15 +53,7 @@ final class ResourceProcessor {
     }
 
     private List<CompiledRule> rulesFor(String type) {
-        return rulesByType.computeIfAbsent(type, t -> {
-            List<CompiledRule> applicable = new ArrayList<>();
-            for (CompiledRule rule : rules) {
-                if (rule.appliesTo(t)) {
-                    applicable.add(rule);
-                }
-            }
-            return List.copyOf(applicable);
-        });
+        return rulesByType.computeIfAbsent(type, t -> CompiledRule.applicableTo(rules, t));
     }
 
     /** One anonymization of one top-level resource: what has been processed so far. */

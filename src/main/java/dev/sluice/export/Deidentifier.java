@@ -5,6 +5,7 @@ import dev.sluice.fhir.MessageCode;
 import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.deid.AnonymizationException;
 import dev.sluice.deid.Anonymizer;
+import dev.sluice.deid.DateShiftScope;
 import dev.sluice.deid.ProcessingErrors;
 import dev.sluice.fhir.PatientCompartment;
 import java.io.IOException;
@@ -13,7 +14,8 @@ import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
- * Applies an export's de-identification to the rows of one part: parse, anonymize, write. The
+ * Applies an export's de-identification to the rows of one part: the engine's walk over the JSON
+ * where it decides the resource, else parse, anonymize, write. The
  * date-shift scope key is the patient id for {@code patient} scope (the resource's own id for
  * a Patient, else the smallest id of the patients whose compartments hold it, none for a
  * resource in no compartment: then its own id, as with {@code resource} scope), the resource
@@ -41,6 +43,13 @@ final class Deidentifier {
    * @throws Failed under {@code processingErrors: raise}
    */
   byte[] apply(String type, byte[] b, int off, int len, NdjsonWriter errors) throws IOException, SQLException {
+    // patient scope needs the compartments of the parsed resource; the model engine decides what the walk cannot
+    if (anonymizer.config().parameters().dateShiftScope() != DateShiftScope.PATIENT) {
+      byte[] walked = anonymizer.walk(b, off, len, scopeKey(type, null, null));
+      if (walked != null) {
+        return walked;
+      }
+    }
     IBaseResource resource;
     try {
       resource = anonymizer.parse(b, off, len);

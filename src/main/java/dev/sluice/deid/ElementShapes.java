@@ -1,0 +1,194 @@
+package dev.sluice.deid;
+
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.context.FhirContext;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.hl7.fhir.r4.model.Base;
+import org.hl7.fhir.r4.model.Enumeration;
+import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.Property;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.XhtmlType;
+
+/**
+ * The elements each FHIR type may hold, in the order {@link ResourceJsonWriter} writes them, read once per HAPI class
+ * from an empty instance's {@code children()} (the same list the writer walks, so the order is the same by
+ * construction). The JSON walk reads and writes resources by these shapes without building HAPI's model.
+ */
+final class ElementShapes {
+
+    private final FhirContext fhirContext;
+    private final Map<Class<?>, Shape> byClass = new ConcurrentHashMap<>();
+
+    ElementShapes(FhirContext fhirContext) {
+        this.fhirContext = fhirContext;
+    }
+
+    /** The shape of a resource type, or null when HAPI does not know the type. */
+    Shape ofResource(String resourceType) {
+        try {
+            return of((Base) fhirContext.getResourceDefinition(resourceType).newInstance());
+        } catch (RuntimeException unknown) {
+            return null;
+        }
+    }
+
+    Shape of(Base template) {
+        Shape shape = byClass.get(template.getClass());
+        if (shape == null) {
+            shape = read(template);
+            byClass.put(template.getClass(), shape);
+        }
+        return shape;
+    }
+
+    /** What a value of one element is: its FHIR type and how it is held. */
+    record ElementType(String fhirType, Kind kind, JsonPrimitive primitive, boolean enumeration, Base template) {
+        boolean isInstant() {
+            return "instant".equals(fhirType);
+        }
+    }
+
+    /** A resource inside a resource, of a type its JSON names. */
+    static final ElementType NESTED_RESOURCE = new ElementType("Resource", Kind.RESOURCE, JsonPrimitive.STRING, false, null);
+
+    /** The kinds of values the walk treats differently. */
+    enum Kind { PRIMITIVE, XHTML, COMPOSITE, RESOURCE }
+
+    /**
+     * One element of a shape: its name without {@code [x]}, its place in the written order, whether it repeats; for an
+     * element of one type, that type.
+     */
+    record Slot(String name, int order, boolean list, boolean choice, String typeCode, ElementType type) {}
+
+    /** A JSON member resolved against a shape: which element, holding which type. */
+    record Member(Slot slot, ElementType type) {}
+
+    /** The elements of one type, and the JSON member names that reach them. */
+    final class Shape {
+        private final List<Slot> slots;
+        private final Map<String, Member> members = new ConcurrentHashMap<>();
+        private final List<Slot> choices = new ArrayList<>();
+        private final Map<String, Slot> byName = new HashMap<>();
+
+        private Shape(List<Slot> slots) {
+            this.slots = List.copyOf(slots);
+            for (Slot slot : slots) {
+                if (slot.choice()) {
+                    choices.add(slot);
+                } else {
+                    byName.put(slot.name(), slot);
+                }
+            }
+        }
+
+        List<Slot> slots() {
+            return slots;
+        }
+
+        /** The element a JSON member name stands for, or null when this type has none of that name. */
+        Member member(String jsonName) {
+            Member member = members.get(jsonName);
+            if (member == null) {
+                member = resolve(jsonName);
+                if (member != null) {
+                    members.put(jsonName, member);
+                }
+            }
+            return member;
+        }
+
+        private Member resolve(String jsonName) {
+            Slot slot = byName.get(jsonName);
+            if (slot != null) {
+                return slot.type() == null ? null : new Member(slot, slot.type());
+            }
+            for (Slot choice : choices) {
+                String suffix = jsonName.startsWith(choice.name()) ? jsonName.substring(choice.name().length()) : "";
+                if (suffix.isEmpty() || !Character.isUpperCase(suffix.charAt(0)) || !allows(choice.typeCode(), suffix)) {
+                    continue;
+                }
+                BaseRuntimeElementDefinition<?> definition = fhirContext.getElementDefinition(suffix);
+                if (definition == null) {
+                    continue;
+                }
+                ElementType type = typeOf(definition.newInstance());
+                // HAPI would read e.g. valueSimpleQuantity differently; only the name the writer gives back is decided
+                if (type != null && jsonName.equals(choice.name() + JsonPrimitive.choiceSuffix(type.fhirType()))) {
+                    return new Member(choice, type);
+                }
+            }
+            return null;
+        }
+    }
+
+    private static boolean allows(String typeCode, String suffix) {
+        if (typeCode.equals("*")) {
+            return true;
+        }
+        for (String type : typeCode.replaceAll("\\([^)]*\\)", "").split("\\|")) {
+            // a profiled quantity is written (and read by HAPI) under the name of its base type
+            String written = JsonPrimitive.choiceSuffix(type.trim());
+            if (written.toLowerCase(Locale.ROOT).equals(suffix.toLowerCase(Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Shape read(Base template) {
+        List<Slot> slots = new ArrayList<>();
+        int order = 0;
+        for (Property property : template.children()) {
+            String name = property.getName();
+            boolean choice = name.endsWith("[x]");
+            if (choice) {
+                name = name.substring(0, name.length() - 3);
+            }
+            ElementType type = null;
+            if ("xhtml".equals(property.getTypeCode())) {
+                // HAPI answers Narrative.div with a StringType template, but keeps the div as parsed XHTML
+                type = new ElementType("xhtml", Kind.XHTML, JsonPrimitive.STRING, false, null);
+            } else if (!choice) {
+                try {
+                    type = typeOf(template.makeProperty(property.getName().hashCode(), property.getName()));
+                } catch (RuntimeException notComposite) {
+                    type = typeFromCode(property.getTypeCode());
+                }
+            }
+            slots.add(new Slot(name, order++, property.isList(), choice, property.getTypeCode(), type));
+        }
+        return new Shape(slots);
+    }
+
+    private ElementType typeFromCode(String typeCode) {
+        if ("Resource".equals(typeCode)) {
+            return NESTED_RESOURCE; // contained, Bundle.entry.resource: the JSON names the type
+        }
+        if (typeCode == null || typeCode.isEmpty() || typeCode.contains("|") || typeCode.contains("(")) {
+            return null;
+        }
+        try {
+            BaseRuntimeElementDefinition<?> definition = fhirContext.getElementDefinition(typeCode);
+            return definition == null ? null : typeOf(definition.newInstance());
+        } catch (RuntimeException abstractType) {
+            return null; // an abstract type: the walk leaves it to the model engine
+        }
+    }
+
+    private static ElementType typeOf(Object value) {
+        if (!(value instanceof Base base)) {
+            return null;
+        }
+        Kind kind = base instanceof Resource ? Kind.RESOURCE
+                : base instanceof XhtmlType ? Kind.XHTML
+                : base instanceof PrimitiveType<?> ? Kind.PRIMITIVE
+                : Kind.COMPOSITE;
+        return new ElementType(base.fhirType(), kind, JsonPrimitive.of(base), base instanceof Enumeration<?>, base);
+    }
+}

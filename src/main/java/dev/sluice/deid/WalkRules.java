@@ -1,0 +1,145 @@
+package dev.sluice.deid;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The rules of one configuration for one resource type, compiled for the JSON walk: each rule's path as a test of one
+ * element that needs no FHIRPath (the resource itself, {@code nodesByType('T')[.child]}, {@code nodesByName('n')
+ * [.child]}, a plain element path such as {@code Resource.id} or {@code Observation.component.value}). The model
+ * engine processes rule after rule, each match with its descendants, skipping what an earlier rule processed; so an
+ * element ends up processed by the first rule that matches it or one of its ancestors, which {@link #assign} finds
+ * in one pass from the root.
+ */
+final class WalkRules {
+
+    private static final Pattern PLAIN_PATH = Pattern.compile("[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*");
+
+    /**
+     * How a rule's path selects an element of the resource being processed ({@code scope}), decided on the element
+     * alone. A resource inside that one is an element of it like any other.
+     */
+    private sealed interface Match {
+        boolean test(JsonElement e, JsonElement scope);
+    }
+
+    private record Root() implements Match {
+        @Override
+        public boolean test(JsonElement e, JsonElement scope) {
+            return e == scope;
+        }
+    }
+
+    /** nodesByType: the resource itself is no candidate (the model engine indexes only what is under it). */
+    private record OfType(String type, String child) implements Match {
+        @Override
+        public boolean test(JsonElement e, JsonElement scope) {
+            return child == null ? e != scope && type.equals(e.type())
+                    : e != scope && child.equals(e.name()) && e.parent() != scope && type.equals(e.parent().type());
+        }
+    }
+
+    private record Named(String name, String child) implements Match {
+        @Override
+        public boolean test(JsonElement e, JsonElement scope) {
+            return child == null ? e != scope && name.equals(e.name())
+                    : e != scope && child.equals(e.name()) && e.parent() != scope && name.equals(e.parent().name());
+        }
+    }
+
+    /** Element names from the resource; a choice element answers to its name without the type. */
+    private record Path(String[] names) implements Match {
+        @Override
+        public boolean test(JsonElement e, JsonElement scope) {
+            JsonElement at = e;
+            for (int i = names.length - 1; i >= 0; i--) {
+                if (at == scope || !names[i].equals(at.name())) {
+                    return false;
+                }
+                at = at.parent();
+            }
+            return at == scope;
+        }
+    }
+
+    private final List<Match> matches;
+    private final List<Method> methods;
+
+    private WalkRules(List<Match> matches, List<Method> methods) {
+        this.matches = List.copyOf(matches);
+        this.methods = List.copyOf(methods);
+    }
+
+    /** The walk's form of these rules (those that apply to one type, in file order), or null when it cannot decide one. */
+    static WalkRules compile(List<CompiledRule> rules) {
+        List<Match> matches = new ArrayList<>();
+        List<Method> methods = new ArrayList<>();
+        for (CompiledRule rule : rules) {
+            Method method = rule.rule().method();
+            if (!(method instanceof Method.Keep || method instanceof Method.Redact || method instanceof Method.DateShift
+                    || method instanceof Method.CryptoHash)) {
+                return null;
+            }
+            Match match = switch (rule.selector()) {
+                case CompiledRule.Selector.Self self -> new Root();
+                case CompiledRule.Selector.ByType byType -> new OfType(byType.type(), byType.child());
+                case CompiledRule.Selector.ByName byName -> new Named(byName.name(), byName.child());
+                case CompiledRule.Selector.ByExpression byExpression -> plainPath(rule);
+            };
+            if (match == null) {
+                return null;
+            }
+            matches.add(match);
+            methods.add(method);
+        }
+        return new WalkRules(matches, methods);
+    }
+
+    private static Path plainPath(CompiledRule rule) {
+        String path = rule.rule().path();
+        String type = rule.resourceType();
+        String expression = !type.isEmpty() && path.startsWith(type + ".") ? path.substring(type.length() + 1) : path;
+        return PLAIN_PATH.matcher(expression).matches() ? new Path(expression.split("\\.")) : null;
+    }
+
+    Method method(int rule) {
+        return methods.get(rule);
+    }
+
+    /**
+     * Sets {@link JsonElement#rule} on a resource and its elements up to the resources inside it (which have rules
+     * of their own): the first rule that matches the element or an ancestor.
+     */
+    void assign(JsonElement resource) {
+        assign(resource, Integer.MAX_VALUE, resource);
+    }
+
+    private void assign(JsonElement e, int inherited, JsonElement scope) {
+        int rule = inherited;
+        for (int i = 0; i < Math.min(rule, matches.size()); i++) {
+            if (matches.get(i).test(e, scope)) {
+                rule = i;
+                break;
+            }
+        }
+        e.rule = rule == Integer.MAX_VALUE ? -1 : rule;
+        for (JsonElement child : e.children()) {
+            if (!child.isResource()) {
+                assign(child, rule, scope);
+            } else if (selects(child, scope)) {
+                // the model engine would mark that resource processed, which shields it from its own rules
+                throw JsonElement.Undecidable.INSTANCE;
+            }
+        }
+    }
+
+    private boolean selects(JsonElement nested, JsonElement scope) {
+        for (Match match : matches) {
+            if (match.test(nested, scope)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
