@@ -12,7 +12,8 @@ import java.sql.SQLException;
 
 /**
  * The parts of one type and pk range: {@code resources} (the versions current at
- * transactionTime, into {@code <Type>-<n>.ndjson}), and with {@code includeAssociatedData}
+ * transactionTime, into {@code <Type>-<n>.ndjson}; a shared part does so for each of its small
+ * types in turn), and with {@code includeAssociatedData}
  * {@code history} and {@code soft-deleted}. The stored bytes are copied as they are unless the
  * request transforms them.
  */
@@ -27,7 +28,16 @@ final class ResourcesPart {
 
   Written export(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
       throws Exception {
-    String type = part.resType();
+    // a shared part writes its small types one after the other, each into its own files
+    Written written = new Written(0, 0, 0);
+    for (String type : part.types()) {
+      written = written.plus(export(job, request, part, type, session));
+    }
+    return written;
+  }
+
+  private Written export(ExportJobRow job, ExportRequest request, ExportPartRow part, String type,
+      ExportScan.Session session) throws Exception {
     Membership membership = switch (request.level()) {
       case ExportLevel.System s -> Membership.ALL;
       case ExportLevel.Patients p -> !request.patients().isEmpty() ? Membership.MEMBERS
@@ -42,7 +52,7 @@ final class ResourcesPart {
     // replaced after transactionTime: the compartment table holds a later version's
     // membership, so such a version is judged from its own content
     ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
-    return write(job, request, part, FileSeries.output(type), sink -> session.scan(spec, inScope, sink));
+    return write(job, request, part, type, FileSeries.output(type), sink -> session.scan(spec, inScope, sink));
   }
 
   /** A part of kind {@code history}: the type's earlier versions at transactionTime, one COPY, into {@code <Type>-history-<n>.ndjson}. */
@@ -50,7 +60,8 @@ final class ResourcesPart {
       throws Exception {
     var spec = new ExportScan.VersionScan(part.resType(), part.pkFrom(), part.pkTo(), job.transactionTime(),
         request.since());
-    return write(job, request, part, FileSeries.history(part.resType()), sink -> session.history(spec, sink));
+    return write(job, request, part, part.resType(), FileSeries.history(part.resType()),
+        sink -> session.history(spec, sink));
   }
 
   /**
@@ -63,7 +74,7 @@ final class ResourcesPart {
       throws Exception {
     String type = part.resType();
     var spec = new ExportScan.VersionScan(type, part.pkFrom(), part.pkTo(), job.transactionTime(), request.since());
-    return write(job, request, part, FileSeries.softDeleted(type), sink -> session.softDeleted(spec,
+    return write(job, request, part, type, FileSeries.softDeleted(type), sink -> session.softDeleted(spec,
         request.includes(AssociatedData.HISTORY), (id, version, lastUpdated, previous) -> {
           byte[] line = SoftDeleted.line(type, id, version, lastUpdated, previous);
           sink.row(line, 0, line.length);
@@ -77,9 +88,8 @@ final class ResourcesPart {
   }
 
   /** Streams the rows of {@code scan} into the series, through de-identification and {@code _elements} when asked. */
-  private Written write(ExportJobRow job, ExportRequest request, ExportPartRow part, FileSeries series, Scan scan)
-      throws Exception {
-    String type = part.resType();
+  private Written write(ExportJobRow job, ExportRequest request, ExportPartRow part, String type, FileSeries series,
+      Scan scan) throws Exception {
     ElementsFilter filter = selection.elements(request);
     Deidentifier deid = selection.deidentifier(job, request);
     try (NdjsonWriter out = files.open(job, part, series);

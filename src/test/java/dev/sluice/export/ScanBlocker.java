@@ -18,12 +18,18 @@ final class ScanBlocker {
    * URL. {@code db} is the same database, for a connection of its own.
    */
   static String startBlocked(ExportClient client, DataSource db, Connection lock, String path) throws Exception {
+    return startBlocked(client, db, lock, path, "resource_version");
+  }
+
+  /** The same, locking {@code table} instead: export_file holds the parts before their scans, not the planning. */
+  static String startBlocked(ExportClient client, DataSource db, Connection lock, String path, String table)
+      throws Exception {
     try (Connection planning = db.getConnection()) {
       planning.setAutoCommit(false);
       planning.createStatement().execute("select pg_current_xact_id()");
       String status = client.start(path);
       lock.setAutoCommit(false);
-      lock.createStatement().execute("lock table resource_version in access exclusive mode");
+      lock.createStatement().execute("lock table " + table + " in access exclusive mode");
       planning.rollback();
       return status;
     }
