@@ -68,7 +68,7 @@ class ExportSharedPartsTest {
         // the planning reads resource_version, so the parts are held at their first file instead
         status = ScanBlocker.startBlocked(c, first.dataSource(), lock, path, "export_file");
         // both workers hold a claimed part: the first parts claimed are the shared ones
-        awaitBlockedParts(watch, 2);
+        ScanBlocker.awaitLockWaits(watch, 2, "%export_file%");
         first.kill();
         lock.rollback();
       }
@@ -92,21 +92,7 @@ class ExportSharedPartsTest {
     }
   }
 
-  /** Waits until {@code n} parts wait on the lock on export_file. */
-  private static void awaitBlockedParts(Connection watch, int n) throws Exception {
-    long deadline = System.nanoTime() + 15_000_000_000L;
-    while (true) {
-      try (ResultSet rs = watch.createStatement().executeQuery("select count(*) from pg_stat_activity"
-          + " where wait_event_type = 'Lock' and state = 'active' and query like '%export_file%'")) {
-        rs.next();
-        if (rs.getLong(1) >= n) {
-          return;
-        }
-      }
-      assertThat(System.nanoTime()).as("fewer than " + n + " parts started").isLessThan(deadline);
-      ExportClient.sleep(50);
-    }
-  }
+
 
   private static List<String> firstPatients(Map<String, List<String>> loaded, int n) {
     return loaded.get("Patient").stream().map(ExportClient::id).sorted().limit(n).toList();

@@ -53,4 +53,25 @@ final class ScanBlocker {
       ExportClient.sleep(50);
     }
   }
+
+  /** Waits until {@code n} statements whose text is {@code like} wait on a lock. */
+  static void awaitLockWaits(Connection watch, int n, String like) throws Exception {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (true) {
+      try (java.sql.PreparedStatement ps = watch.prepareStatement("select count(*) from pg_stat_activity"
+          + " where wait_event_type = 'Lock' and state = 'active' and query like ?")) {
+        ps.setString(1, like);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= n) {
+            return;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("fewer than " + n + " statements wait on the lock");
+      }
+      ExportClient.sleep(50);
+    }
+  }
 }
