@@ -14,10 +14,7 @@ import java.util.TreeMap;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +40,7 @@ public final class ExportWorkers implements AutoCloseable {
   private final ExecutorService pool;
   private final String owner;
   private final AtomicBoolean stopping = new AtomicBoolean();
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
+  private final Wakeups wakeups = new Wakeups();
 
   /**
    * @param pool runs the worker and coordinator loops (created and shut down by the caller)
@@ -74,31 +70,18 @@ public final class ExportWorkers implements AutoCloseable {
 
   /** Wakes idle loops: a job was queued or planned. */
   public void wake() {
-    lock.lock();
-    try {
-      work.signalAll();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void idle(Duration d) throws InterruptedException {
-    lock.lock();
-    try {
-      work.await(d.toMillis(), TimeUnit.MILLISECONDS);
-    } finally {
-      lock.unlock();
-    }
+    wakeups.wake();
   }
 
   private void work() {
     while (!stopping.get()) {
       try {
+        long seen = wakeups.seen();
         Optional<ExportPartRow> part = parts.claim(owner, settings.lease());
         if (part.isPresent()) {
           worker.run(part.get(), stopping);
         } else {
-          idle(settings.poll());
+          wakeups.idle(settings.poll(), seen);
         }
       } catch (InterruptedException e) {
         if (!stopping.get()) {
@@ -119,6 +102,7 @@ public final class ExportWorkers implements AutoCloseable {
   private void coordinate() {
     while (!stopping.get()) {
       try {
+        long seen = wakeups.seen();
         Optional<ExportJobRow> queued = jobs.claimQueued(owner, settings.lease(), settings.maxRunningJobs());
         if (queued.isPresent()) {
           plan(queued.get());
@@ -137,7 +121,7 @@ public final class ExportWorkers implements AutoCloseable {
           jobs.delete(job.id());
           log.info("Export {} ({}) removed with its files", job.id(), job.status());
         }
-        idle(settings.poll());
+        wakeups.idle(settings.poll(), seen);
       } catch (InterruptedException e) {
         return;
       } catch (Exception e) {

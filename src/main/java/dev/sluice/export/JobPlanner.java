@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * Group's members at that time, creates the job's container in the output store (once, before
  * any part writes to it), and cuts each type into pk ranges of about {@code partResources}
  * resources (for a Group or {@code patient}: of the members' compartment rows, the types
- * without any left out unless changed since transactionTime). The plan is written in one
- * transaction.
+ * without any left out unless changed since transactionTime, and the small ones sharing parts:
+ * {@link SharedParts}). The plan is written in one transaction.
  */
 public final class JobPlanner {
   private static final Logger log = LoggerFactory.getLogger(JobPlanner.class);
@@ -88,7 +88,14 @@ public final class JobPlanner {
     }
     // an export of some patients plans from their compartment rows, not from the whole table
     boolean byMembers = request.level() instanceof ExportLevel.Group || !request.patients().isEmpty();
-    for (TypeStats t : byMembers ? scan.memberTypeStats(members, wanted, at) : scan.typeStats(wanted)) {
+    List<TypeStats> stats = byMembers ? scan.memberTypeStats(members, wanted, at) : scan.typeStats(wanted);
+    // history and deleted parts follow a resources part's type and range: those keep one type each
+    if (byMembers && !request.includes(AssociatedData.HISTORY) && !request.includes(AssociatedData.DELETED)) {
+      SharedParts packed = SharedParts.of(stats, settings.partResources(), settings.workers());
+      plan.addAll(packed.shared());
+      stats = packed.own();
+    }
+    for (TypeStats t : stats) {
       for (long[] range : ranges(t)) {
         long from = range[0];
         long to = range[1];

@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * The parts of one type and pk range: {@code resources} (the versions current at
- * transactionTime, into {@code <Type>-<n>.ndjson}), and with {@code includeAssociatedData}
- * {@code history}, {@code soft-deleted} and (of Provenance pks) {@code provenance}. The stored bytes are copied as they are unless the
+ * transactionTime, into {@code <Type>-<n>.ndjson}; a shared part does so for each of its small
+ * types in turn), and with {@code includeAssociatedData} {@code history}, {@code soft-deleted}
+ * and (of Provenance pks) {@code provenance}. The stored bytes are copied as they are unless the
  * request transforms them.
  */
 final class ResourcesPart {
@@ -32,7 +33,16 @@ final class ResourcesPart {
 
   Written export(ExportJobRow job, ExportRequest request, ExportPartRow part, ExportScan.Session session)
       throws Exception {
-    String type = part.resType();
+    // a shared part writes its small types one after the other, each into its own files
+    Written written = new Written(0, 0, 0);
+    for (String type : part.types()) {
+      written = written.plus(export(job, request, part, type, session));
+    }
+    return written;
+  }
+
+  private Written export(ExportJobRow job, ExportRequest request, ExportPartRow part, String type,
+      ExportScan.Session session) throws Exception {
     Membership membership = membership(request, type);
     // _typeFilter: judged on the versions at transactionTime
     var spec = new ExportScan.ResourceScan(job.id(), type, part.pkFrom(), part.pkTo(), job.transactionTime(),
@@ -41,7 +51,7 @@ final class ResourcesPart {
     // replaced after transactionTime: the compartment table holds a later version's
     // membership, so such a version is judged from its own content
     ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
-    return write(job, request, part, FileSeries.output(type), sink -> session.scan(spec, inScope, sink));
+    return write(job, request, part, type, FileSeries.output(type), sink -> session.scan(spec, inScope, sink));
   }
 
   /** Which resources of {@code type} the request's level keeps. */
@@ -67,7 +77,7 @@ final class ResourcesPart {
     var spec = new ExportScan.VersionScan(type, part.pkFrom(), part.pkTo(), job.transactionTime(), request.since());
     ExportCompartments compartments = membership(request, type) == Membership.ALL ? null
         : selection.compartments(job, request);
-    return write(job, request, part, FileSeries.history(type), sink -> session.history(spec,
+    return write(job, request, part, type, FileSeries.history(type), sink -> session.history(spec,
         compartments == null ? sink : (b, off, len) -> {
           try {
             if (compartments.holds(type, java.util.Arrays.copyOfRange(b, off, off + len))) {
@@ -96,7 +106,7 @@ final class ResourcesPart {
         selection.provenanceTarget());
     ExportCompartments compartments = spec.membership() == Membership.ALL ? null : selection.compartments(job, request);
     ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
-    return write(job, request, part, FileSeries.output("Provenance"), sink -> session.provenance(spec, inScope, sink));
+    return write(job, request, part, "Provenance", FileSeries.output("Provenance"), sink -> session.provenance(spec, inScope, sink));
   }
 
   /**
@@ -112,7 +122,7 @@ final class ResourcesPart {
     // at Patient and Group level judged by the version before the deletion (a deletion is in no compartment)
     ExportCompartments compartments = membership(request, type) == Membership.ALL ? null
         : selection.compartments(job, request);
-    return write(job, request, part, FileSeries.softDeleted(type), sink -> session.softDeleted(spec,
+    return write(job, request, part, type, FileSeries.softDeleted(type), sink -> session.softDeleted(spec,
         request.includes(AssociatedData.HISTORY), (id, version, lastUpdated, previous) -> {
           try {
             if (compartments != null && (previous == null || !compartments.holds(type, previous))) {
@@ -133,9 +143,8 @@ final class ResourcesPart {
   }
 
   /** Streams the rows of {@code scan} into the series, through de-identification and {@code _elements} when asked. */
-  private Written write(ExportJobRow job, ExportRequest request, ExportPartRow part, FileSeries series, Scan scan)
-      throws Exception {
-    String type = part.resType();
+  private Written write(ExportJobRow job, ExportRequest request, ExportPartRow part, String type, FileSeries series,
+      Scan scan) throws Exception {
     ElementsFilter filter = selection.elements(request);
     Deidentifier deid = selection.deidentifier(job, request);
     try (NdjsonWriter out = files.open(job, part, series);

@@ -1,11 +1,13 @@
 package dev.sluice.store;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -13,8 +15,8 @@ import javax.sql.DataSource;
 /** The {@code export_part} table: the units of work of running export jobs, under leases. */
 public final class ExportPartTable {
   private static final String INSERT =
-      "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to, patient_after, patient_to)"
-          + " values (?, ?, ?, ?, ?, ?, ?, ?)";
+      "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to, patient_after, patient_to, res_types)"
+          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String INSERT_MEMBER =
       "insert into export_member (job_id, patient_id) values (?, ?) on conflict do nothing";
 
@@ -30,7 +32,7 @@ public final class ExportPartTable {
           order by j.created_at, p2.part_no
           limit 1 for update of p2 skip locked)
       returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt, p.outages,
-                p.patient_after, p.patient_to
+                p.patient_after, p.patient_to, p.res_types
       """;
 
   private static final String RENEW =
@@ -72,14 +74,23 @@ public final class ExportPartTable {
   /** What finishing a part did. */
   public enum Finished { NOT_OURS, PART_DONE, JOB_COMPLETED }
 
-  /** A part to insert at planning; {@code patients} only for {@link ExportPartKind#PATIENT_BLOCKS}. */
-  public record NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo, PatientRange patients) {
+  /**
+   * A part to insert at planning; {@code patients} only for {@link ExportPartKind#PATIENT_BLOCKS},
+   * {@code sharedTypes} only for a {@link ExportPartKind#RESOURCES} part of several types.
+   */
+  public record NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo, PatientRange patients,
+      List<String> sharedTypes) {
     public NewPart(ExportPartKind kind, String resType, long pkFrom, long pkTo) {
-      this(kind, resType, pkFrom, pkTo, null);
+      this(kind, resType, pkFrom, pkTo, null, null);
     }
 
     public static NewPart patientBlocks(PatientRange patients) {
-      return new NewPart(ExportPartKind.PATIENT_BLOCKS, null, 0, 0, patients);
+      return new NewPart(ExportPartKind.PATIENT_BLOCKS, null, 0, 0, patients, null);
+    }
+
+    /** One resources part for several small types, each read over the same pk range. */
+    public static NewPart sharedResources(List<String> types, long pkFrom, long pkTo) {
+      return new NewPart(ExportPartKind.RESOURCES, null, pkFrom, pkTo, null, List.copyOf(types));
     }
   }
 
@@ -116,6 +127,7 @@ public final class ExportPartTable {
             ps.setLong(6, p.pkTo());
             ps.setString(7, p.patients() == null ? null : p.patients().after());
             ps.setString(8, p.patients() == null ? null : p.patients().to());
+            ps.setArray(9, p.sharedTypes() == null ? null : c.createArrayOf("text", p.sharedTypes().toArray()));
             ps.addBatch();
           }
           ps.executeBatch();
@@ -141,10 +153,12 @@ public final class ExportPartTable {
         if (!rs.next()) {
           return Optional.empty();
         }
+        Array shared = rs.getArray(11);
         return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), ExportPartKind.ofSql(rs.getString(3)),
             rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7), rs.getInt(8),
             rs.getString(3).equals(ExportPartKind.PATIENT_BLOCKS.sqlName())
-                ? new PatientRange(rs.getString(9), rs.getString(10)) : null));
+                ? new PatientRange(rs.getString(9), rs.getString(10)) : null,
+            shared == null ? null : List.of((String[]) shared.getArray())));
       }
     }
   }

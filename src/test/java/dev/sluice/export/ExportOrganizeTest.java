@@ -407,17 +407,6 @@ class ExportOrganizeTest {
 
   /** Waits until {@code n} parts wait on the lock that ScanBlocker holds on resource_version. */
   private static void awaitBlockedParts(Connection watch, int n) throws Exception {
-    long deadline = System.nanoTime() + 15_000_000_000L;
-    while (true) {
-      try (ResultSet rs = watch.createStatement().executeQuery("select count(*) from pg_stat_activity"
-          + " where wait_event_type = 'Lock' and state = 'active' and query like '%resource_version n%'")) {
-        rs.next();
-        if (rs.getLong(1) >= n) {
-          return;
-        }
-      }
-      assertThat(System.nanoTime()).as("fewer than " + n + " parts started").isLessThan(deadline);
-      ExportClient.sleep(50);
-    }
+    ScanBlocker.awaitLockWaits(watch, n, "%resource_version n%");
   }
 }

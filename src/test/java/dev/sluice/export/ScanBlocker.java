@@ -18,12 +18,18 @@ final class ScanBlocker {
    * URL. {@code db} is the same database, for a connection of its own.
    */
   static String startBlocked(ExportClient client, DataSource db, Connection lock, String path) throws Exception {
+    return startBlocked(client, db, lock, path, "resource_version");
+  }
+
+  /** The same, locking {@code table} instead: export_file holds the parts before their scans, not the planning. */
+  static String startBlocked(ExportClient client, DataSource db, Connection lock, String path, String table)
+      throws Exception {
     try (Connection planning = db.getConnection()) {
       planning.setAutoCommit(false);
       planning.createStatement().execute("select pg_current_xact_id()");
       String status = client.start(path);
       lock.setAutoCommit(false);
-      lock.createStatement().execute("lock table resource_version in access exclusive mode");
+      lock.createStatement().execute("lock table " + table + " in access exclusive mode");
       planning.rollback();
       return status;
     }
@@ -43,6 +49,27 @@ final class ScanBlocker {
     while (activeScans(watch) < n) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("fewer than " + n + " export scans started");
+      }
+      ExportClient.sleep(50);
+    }
+  }
+
+  /** Waits until {@code n} statements whose text is {@code like} wait on a lock. */
+  static void awaitLockWaits(Connection watch, int n, String like) throws Exception {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (true) {
+      try (java.sql.PreparedStatement ps = watch.prepareStatement("select count(*) from pg_stat_activity"
+          + " where wait_event_type = 'Lock' and state = 'active' and query like ?")) {
+        ps.setString(1, like);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= n) {
+            return;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("fewer than " + n + " statements wait on the lock");
       }
       ExportClient.sleep(50);
     }
