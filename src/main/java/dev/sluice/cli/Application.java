@@ -138,7 +138,7 @@ public final class Application implements AutoCloseable {
     Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
-            config.port()),
+            config.port(), config.export().poolSize(), config.export().niceness()),
         metrics);
     List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
@@ -179,7 +179,8 @@ public final class Application implements AutoCloseable {
       ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
       ExportTables exportTables = new ExportTables(exportJobs, exportParts, new ExportFileTable(database.dataSource()));
-      ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
+      // the export's reads on its own pool, at a lower priority than the API's (Database.exportDataSource)
+      ExportScan exportScan = new ExportScan(database.exportDataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
           new PastVersionSearch(fhir, parameters, expressions, ownBases, searchSql), ExportConfig.REPLACED_BATCH);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
