@@ -30,6 +30,7 @@ import dev.sluice.export.JobPlanner;
 import dev.sluice.export.LeaseKeeper;
 import dev.sluice.export.ExportTables;
 import dev.sluice.export.LocalOutputStore;
+import dev.sluice.export.LowPriorityThreads;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartFiles;
 import dev.sluice.export.PartKinds;
@@ -59,6 +60,7 @@ import dev.sluice.store.ExportFileTable;
 import dev.sluice.store.ExportJobTable;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportScan;
+import dev.sluice.store.Niceness;
 import dev.sluice.store.PastVersionSearch;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.SearchIndexWriter;
@@ -79,6 +81,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,7 +189,9 @@ public final class Application implements AutoCloseable {
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
       GroupMembers groupMembers = new GroupMembers(fhir, exportScan, ownBases);
-      exportLoops = named(executors, "export-worker-");
+      // platform threads at --export-niceness: the export's JVM work yields to the API's requests
+      exportLoops = named(executors, "export-worker-",
+          new LowPriorityThreads("export-worker-", new Niceness(config.export().niceness())));
       ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
       ExportMetrics exportMetrics = new ExportMetrics(metrics);
       JobEnds jobEnds = new JobEnds(exportJobs, exportSettings, exportMetrics);
@@ -340,8 +345,12 @@ public final class Application implements AutoCloseable {
 
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */
   private static NamedExecutor named(List<NamedExecutor> executors, String prefix) {
-    NamedExecutor e = new NamedExecutor(prefix + "*",
-        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory()));
+    return named(executors, prefix, Thread.ofVirtual().name(prefix, 0).factory());
+  }
+
+  /** An executor of a thread per task from {@code threads}, recorded for shutdown. */
+  private static NamedExecutor named(List<NamedExecutor> executors, String prefix, ThreadFactory threads) {
+    NamedExecutor e = new NamedExecutor(prefix + "*", Executors.newThreadPerTaskExecutor(threads));
     executors.add(e);
     return e;
   }

@@ -1,12 +1,9 @@
 package dev.sluice.store;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -23,14 +20,13 @@ import org.slf4j.LoggerFactory;
  */
 final class LowPriorityBackends implements DataSource {
   private static final org.slf4j.Logger log = LoggerFactory.getLogger(LowPriorityBackends.class);
-  private static final long RENICE_WAIT_SECONDS = 5;
 
   private final DataSource target;
-  private final int niceness;
+  private final Niceness niceness;
   /** One WARN when renice fails, not one per connection. */
   private final AtomicBoolean warned = new AtomicBoolean();
 
-  LowPriorityBackends(DataSource target, int niceness) {
+  LowPriorityBackends(DataSource target, Niceness niceness) {
     this.target = target;
     this.niceness = niceness;
   }
@@ -46,40 +42,18 @@ final class LowPriorityBackends implements DataSource {
   }
 
   private Connection lowered(Connection c) throws SQLException {
-    renice(c.unwrap(PGConnection.class).getBackendPID());
+    int pid = c.unwrap(PGConnection.class).getBackendPID();
+    // on failure the backend keeps the API's priority: the export still runs
+    niceness.apply(pid).ifPresent(why -> failed(pid, why));
     return c;
-  }
-
-  /**
-   * {@code renice -n}: absolute in util-linux 2.38 and later, an increment before; a new backend
-   * has its postmaster's niceness (0 when started by a server at 0), so both give the setting.
-   * A failure leaves the backend as it was: the export still runs, at the API's priority.
-   */
-  private void renice(int pid) {
-    String[] command = {"renice", "-n", Integer.toString(niceness), "-p", Integer.toString(pid)};
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (!p.waitFor(RENICE_WAIT_SECONDS, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        failed(pid, "renice did not end within " + RENICE_WAIT_SECONDS + " s");
-      } else if (p.exitValue() != 0) {
-        failed(pid, "renice exited with " + p.exitValue() + ": " + output);
-      }
-    } catch (IOException e) {
-      failed(pid, "renice could not run: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      failed(pid, "interrupted while renice ran");
-    }
   }
 
   private void failed(int pid, String why) {
     if (warned.compareAndSet(false, true)) {
       log.warn("Export backends keep the API's CPU priority: lowering PostgreSQL backend {} to niceness {} failed ({});"
-          + " not said again for later connections", pid, niceness, why);
+          + " not said again for later connections", pid, niceness.value(), why);
     } else {
-      log.debug("Lowering PostgreSQL backend {} to niceness {} failed: {}", pid, niceness, why);
+      log.debug("Lowering PostgreSQL backend {} to niceness {} failed: {}", pid, niceness.value(), why);
     }
   }
 

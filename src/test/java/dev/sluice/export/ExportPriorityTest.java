@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Export scans run on their own bounded pool ({@code sluice-export}), and with the embedded
- * PostgreSQL their backends run at {@code --export-niceness}, so that an export yields the CPU
- * to the API's queries. Each part is held in its COPY (a lock on resource_version) while the
+ * PostgreSQL their backends run at {@code --export-niceness}, as do the export's threads in the
+ * JVM, so that an export yields the CPU to the API's queries. Each part is held in its COPY (a lock on resource_version) while the
  * test reads the backend's niceness from {@code /proc/<pid>/stat}.
  */
 class ExportPriorityTest {
@@ -41,6 +41,9 @@ class ExportPriorityTest {
           assertThat(b.niceness()).as("nice of backend %d", b.pid()).isEqualTo(NICENESS);
         });
         assertThat(niceness(ownPid(watch))).as("a backend of the API's pool").isZero();
+        // this server's 2 worker loops and its coordinator; other servers of this JVM run at other niceness
+        assertThat(threadNiceness("export-worker")).as("export threads of this JVM, by niceness")
+            .containsEntry(NICENESS, 3L);
         lock.rollback();
         JsonNode manifest = ExportClient.read(client.await(status).body());
         assertThat(ExportClient.counts(manifest)).isEqualTo(Map.of("Patient", (long) ids.size()));
@@ -110,9 +113,26 @@ class ExportPriorityTest {
     }
   }
 
+  /** How many threads of this JVM whose (Linux) name starts with {@code prefix} run at each niceness. */
+  private static Map<Integer, Long> threadNiceness(String prefix) throws Exception {
+    Map<Integer, Long> found = new java.util.TreeMap<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        if (Files.readString(task.resolve("comm")).startsWith(prefix)) {
+          found.merge(niceness(task.resolve("stat")), 1L, Long::sum);
+        }
+      }
+    }
+    return found;
+  }
+
   /** Field 19 of /proc/<pid>/stat, counted after the command name (which may hold spaces). */
   private static int niceness(int pid) throws Exception {
-    String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+    return niceness(Path.of("/proc", Integer.toString(pid), "stat"));
+  }
+
+  private static int niceness(Path statFile) throws Exception {
+    String stat = Files.readString(statFile);
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Integer.parseInt(fields[16]);
   }
