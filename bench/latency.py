@@ -32,6 +32,27 @@ def cpu_seconds(pid):
         return 0.0
 
 
+THREAD_GROUPS = [("export loops", ("export-worker",)), ("request carriers", ("ForkJoinPool",)),
+                 ("GC", ("GC Thread", "G1 ")), ("JIT", ("C2 Compiler", "C1 Compiler"))]
+
+
+def thread_cpu(pid):
+    """CPU seconds of the JVM's threads by group (THREAD_GROUPS by Linux thread name, the rest as
+    other): which of them an export adds to."""
+    groups = collections.Counter()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        group = next((g for g, prefixes in THREAD_GROUPS if name.startswith(prefixes)), "other")
+        groups[group] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return groups
+
+
 def postgres_cpu(postmaster):
     """The postmaster's CPU and that of its children (backends, also those that ended, as
     cumulative child time) ."""
@@ -145,7 +166,7 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("server_pid", type=int)
     ap.add_argument("postmaster_pid", type=int)
-    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=50)
     args = ap.parse_args()
     client = Client(args.base)
     found = queries(client, args.dir)
@@ -156,7 +177,12 @@ def main():
             client.get(path)
 
     def cpu():
-        return cpu_seconds(args.server_pid), postgres_cpu(args.postmaster_pid), time.perf_counter()
+        return (cpu_seconds(args.server_pid), postgres_cpu(args.postmaster_pid), time.perf_counter(),
+                thread_cpu(args.server_pid))
+
+    def by_thread(before, after):
+        groups = [g for g, _ in THREAD_GROUPS] + ["other"]
+        return ", ".join(f"{g} {after[3][g] - before[3][g]:.1f}" for g in groups)
 
     print(f"== idle: {args.rounds} rounds of {len(found)} queries (load average {loadavg()})", flush=True)
     c0 = cpu()
@@ -195,8 +221,10 @@ def main():
     print(f"p95 ratio per query: highest {max(ratios):.2f}x, median {percentile(ratios, 50):.2f}x")
     print(f"idle phase {c1[2] - c0[2]:.1f} s: CPU s server JVM {c1[0] - c0[0]:.1f}, PostgreSQL {c1[1] - c0[1]:.1f};"
           f" load average after it {idle_load}")
+    print(f"  JVM threads: {by_thread(c0, c1)}")
     print(f"export phase {c3[2] - c2[2]:.1f} s: CPU s server JVM {c3[0] - c2[0]:.1f}, PostgreSQL {c3[1] - c2[1]:.1f};"
           f" load average after it {busy_load}")
+    print(f"  JVM threads: {by_thread(c2, c3)}")
     s = exports.seconds
     print(f"exports: {len(s)} completed (kick-off to manifest {min(s):.2f}-{max(s):.2f} s, median"
           f" {percentile(s, 50):.2f} s), each {sum(expected.values()):,} resources, counts per type as loaded;"

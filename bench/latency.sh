@@ -4,14 +4,14 @@
 # `./sluice load`, runs VACUUM ANALYZE, then bench/latency.py times the search queries of
 # bench/search_latency.py ROUNDS times idle and ROUNDS times while system exports of the same
 # data run back to back, and prints p50/p95 per query and overall, the p95 ratio, and the CPU
-# seconds of the server JVM and of PostgreSQL per phase, with the load average.
-#   bench/latency.sh [K] [ROUNDS]        (defaults 10 and 20)
+# seconds of the server JVM (by thread group) and of PostgreSQL per phase, with the load average.
+#   bench/latency.sh [K] [ROUNDS]        (defaults 10 and 50)
 # BENCH_SLUICE=<launcher> runs the server and the loader of another build (e.g. main's, in a copy of
 # its tree: git archive main | tar -x -C DIR).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
-rounds="${2:-20}"
+rounds="${2:-50}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
