@@ -29,14 +29,8 @@ class ExportPriorityTest {
   void export_scans_run_on_the_export_pool_at_the_export_niceness_and_the_api_does_not() throws Exception {
     try (TestServer server = TestServer.start(ExportFixture.tempDir(),
         ExportFixture.config(e -> e.withNiceness(NICENESS)))) {
-      ExportClient client = new ExportClient(server);
-      List<String> ids = putPatients(client, 3);
-      DataSource api = server.app().dataSource();
-      try (Connection lock = api.getConnection(); Connection watch = api.getConnection()) {
-        String status = ScanBlocker.startBlocked(client, api, lock, "$export?_type=Patient");
-        ScanBlocker.awaitScans(watch, 1);
-        List<Backend> scans = scans(watch);
-        assertThat(scans).isNotEmpty().allSatisfy(b -> {
+      whileAPatientScanIsHeld(server, 3, watch -> {
+        assertThat(scans(watch)).isNotEmpty().allSatisfy(b -> {
           assertThat(b.application()).isEqualTo("sluice-export");
           assertThat(b.niceness()).as("nice of backend %d", b.pid()).isEqualTo(NICENESS);
         });
@@ -44,10 +38,7 @@ class ExportPriorityTest {
         // this server's 2 worker loops and its coordinator; other servers of this JVM run at other niceness
         assertThat(threadNiceness("export-worker")).as("export threads of this JVM, by niceness")
             .containsEntry(NICENESS, 3L);
-        lock.rollback();
-        JsonNode manifest = ExportClient.read(client.await(status).body());
-        assertThat(ExportClient.counts(manifest)).isEqualTo(Map.of("Patient", (long) ids.size()));
-      }
+      });
     }
   }
 
@@ -62,20 +53,33 @@ class ExportPriorityTest {
               "postgres", "postgres", base.dbPoolSize(), base.publicBaseUrl(), base.maxBodyBytes(), base.export())
               .validate();
         })) {
-      ExportClient client = new ExportClient(server);
-      List<String> ids = putPatients(client, 2);
-      DataSource api = server.app().dataSource();
-      try (Connection lock = api.getConnection(); Connection watch = api.getConnection()) {
-        String status = ScanBlocker.startBlocked(client, api, lock, "$export?_type=Patient");
-        ScanBlocker.awaitScans(watch, 1);
-        assertThat(scans(watch)).isNotEmpty().allSatisfy(b -> {
-          assertThat(b.application()).isEqualTo("sluice-export");
-          assertThat(b.niceness()).as("an external PostgreSQL's backend is left alone").isZero();
-        });
-        lock.rollback();
-        JsonNode manifest = ExportClient.read(client.await(status).body());
-        assertThat(ExportClient.counts(manifest)).isEqualTo(Map.of("Patient", (long) ids.size()));
-      }
+      whileAPatientScanIsHeld(server, 2, watch ->
+          assertThat(scans(watch)).isNotEmpty().allSatisfy(b -> {
+            assertThat(b.application()).isEqualTo("sluice-export");
+            assertThat(b.niceness()).as("an external PostgreSQL's backend is left alone").isZero();
+          }));
+    }
+  }
+
+  private interface HeldCheck {
+    void check(Connection watch) throws Exception;
+  }
+
+  /**
+   * Puts {@code patients} Patients, holds a Patient export in its COPY while {@code check} looks
+   * (on a connection of the API's pool), then lets it finish and checks its count.
+   */
+  private static void whileAPatientScanIsHeld(TestServer server, int patients, HeldCheck check) throws Exception {
+    ExportClient client = new ExportClient(server);
+    List<String> ids = putPatients(client, patients);
+    DataSource api = server.app().dataSource();
+    try (Connection lock = api.getConnection(); Connection watch = api.getConnection()) {
+      String status = ScanBlocker.startBlocked(client, api, lock, "$export?_type=Patient");
+      ScanBlocker.awaitScans(watch, 1);
+      check.check(watch);
+      lock.rollback();
+      JsonNode manifest = ExportClient.read(client.await(status).body());
+      assertThat(ExportClient.counts(manifest)).isEqualTo(Map.of("Patient", (long) ids.size()));
     }
   }
 
