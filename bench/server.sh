@@ -1,6 +1,7 @@
 # Sourced by bench/load.sh and bench/search.sh. Needs $here (the repository root) and $k.
 # start_server NAME: starts ./sluice serve on a free port over a temporary data directory,
 # stopped and deleted when the script exits; sets $port, $tmp, $log, $base and $server.
+# BENCH_SLUICE=<launcher> serves with another build (a copy of another commit's tree).
 shared="$(cd "$here/../shared" && pwd)"
 work="$here/bench/work"
 
@@ -8,12 +9,13 @@ work="$here/bench/work"
 source "$here/bench/scale.sh"
 
 start_server() {
-  "$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
+  local sluice="${BENCH_SLUICE:-$here/sluice}"
+  "$sluice" --version >/dev/null   # builds the jar first, outside the measurement
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   tmp="$(mktemp -d -t "sluice-$1-XXXXXX")"
   log="$work/$1-server-x$k.log"
   mkdir -p "$work"
-  "$here/sluice" serve --port "$port" --data-dir "$tmp" > "$log" 2>&1 &
+  "$sluice" serve --port "$port" --data-dir "$tmp" > "$log" 2>&1 &
   server=$!
   trap stop_server EXIT
   base="http://127.0.0.1:$port/fhir"

@@ -30,6 +30,7 @@ import dev.sluice.export.JobPlanner;
 import dev.sluice.export.LeaseKeeper;
 import dev.sluice.export.ExportTables;
 import dev.sluice.export.LocalOutputStore;
+import dev.sluice.export.LowPriorityThreads;
 import dev.sluice.export.OutputStore;
 import dev.sluice.export.PartFiles;
 import dev.sluice.export.PartKinds;
@@ -59,6 +60,7 @@ import dev.sluice.store.ExportFileTable;
 import dev.sluice.store.ExportJobTable;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.store.ExportScan;
+import dev.sluice.store.Niceness;
 import dev.sluice.store.PastVersionSearch;
 import dev.sluice.store.ResourceStore;
 import dev.sluice.store.SearchIndexWriter;
@@ -79,6 +81,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,7 +141,7 @@ public final class Application implements AutoCloseable {
     Optional<AuditFile> auditFile = config.edge().auditFile().map(AuditFile::attach);
     Database database = Database.open(
         new Database.Settings(config.dataDir(), config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize(),
-            config.port()),
+            config.port(), config.export().poolSize(), config.export().niceness()),
         metrics);
     List<NamedExecutor> executors = new ArrayList<>();
     ExportWorkers exportWorkers = null;
@@ -179,13 +182,16 @@ public final class Application implements AutoCloseable {
       ExportJobTable exportJobs = new ExportJobTable(database.dataSource());
       ExportPartTable exportParts = new ExportPartTable(database.dataSource());
       ExportTables exportTables = new ExportTables(exportJobs, exportParts, new ExportFileTable(database.dataSource()));
-      ExportScan exportScan = new ExportScan(database.dataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
+      // the export's reads on its own pool, at a lower priority than the API's (Database.exportDataSource)
+      ExportScan exportScan = new ExportScan(database.exportDataSource(), ExportConfig.DELETION_FETCH_SIZE, fhir, searchSql,
           new PastVersionSearch(fhir, parameters, expressions, ownBases, searchSql), ExportConfig.REPLACED_BATCH);
       ExportTypes exportTypes = new ExportTypes(fhir, compartment);
       AnonymizationConfigs anonymizations = new AnonymizationConfigs(fhir, output, exportJobs);
       String owner = processId();
       GroupMembers groupMembers = new GroupMembers(fhir, exportScan, ownBases);
-      exportLoops = named(executors, "export-worker-");
+      // platform threads at --export-niceness: the export's JVM work yields to the API's requests
+      exportLoops = named(executors, "export-worker-",
+          new LowPriorityThreads("export-worker-", new Niceness(config.export().niceness())));
       ExecutorService leaseKeepers = named(executors, "export-lease-").executor();
       ExportMetrics exportMetrics = new ExportMetrics(metrics);
       JobEnds jobEnds = new JobEnds(exportJobs, exportSettings, exportMetrics);
@@ -339,8 +345,12 @@ public final class Application implements AutoCloseable {
 
   /** A virtual-thread executor whose threads carry the name, recorded for shutdown. */
   private static NamedExecutor named(List<NamedExecutor> executors, String prefix) {
-    NamedExecutor e = new NamedExecutor(prefix + "*",
-        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix, 0).factory()));
+    return named(executors, prefix, Thread.ofVirtual().name(prefix, 0).factory());
+  }
+
+  /** An executor of a thread per task from {@code threads}, recorded for shutdown. */
+  private static NamedExecutor named(List<NamedExecutor> executors, String prefix, ThreadFactory threads) {
+    NamedExecutor e = new NamedExecutor(prefix + "*", Executors.newThreadPerTaskExecutor(threads));
     executors.add(e);
     return e;
   }

@@ -24,7 +24,19 @@ public record ExportConfig(
     boolean requireAsyncHeaders,
     int storeRetries,
     S3Config s3,
-    String azureAccountUrl) {
+    String azureAccountUrl,
+    int niceness) {
+
+  /** The niceness of the embedded PostgreSQL's export backends unless set: below the API's, never idle-only. */
+  public static final int DEFAULT_NICENESS = 10;
+
+  /** At the default niceness. */
+  public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
+      long maxFileResources, long partResources, int leaseSeconds, long retentionSeconds, boolean requireAsyncHeaders,
+      int storeRetries, S3Config s3, String azureAccountUrl) {
+    this(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, DEFAULT_NICENESS);
+  }
 
   /** Without an Azure account URL. */
   public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
@@ -45,13 +57,27 @@ public record ExportConfig(
   /** These settings with the S3 store. */
   public ExportConfig withS3(S3Config s3) {
     return new ExportConfig("s3", azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
-        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl);
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, niceness);
   }
 
   /** These settings with the Azure store reached at an account URL with Microsoft Entra ID. */
   public ExportConfig withAzureAccountUrl(String accountUrl) {
     return new ExportConfig("azure", null, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
-        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, accountUrl);
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, accountUrl, niceness);
+  }
+
+  /** These settings with the export backends of the embedded PostgreSQL at another niceness. */
+  public ExportConfig withNiceness(int other) {
+    return new ExportConfig(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, other);
+  }
+
+  /**
+   * The export's connection pool: one connection per worker (a part holds one for its scans)
+   * and one for the coordinator's planning reads; the API's pool never serves them.
+   */
+  int poolSize() {
+    return workers + 1;
   }
 
   /** Buffer of each open output file. */
@@ -111,6 +137,9 @@ public record ExportConfig(
     if (retentionSeconds < 1) {
       problems.add("--export-retention (SLUICE_EXPORT_RETENTION) must be at least 1 second, got " + retentionSeconds);
     }
+    if (niceness < 0 || niceness > 19) {
+      problems.add("--export-niceness (SLUICE_EXPORT_NICENESS) must be between 0 and 19, got " + niceness);
+    }
   }
 
   private void validateAzure(List<String> problems) {
@@ -148,6 +177,6 @@ public record ExportConfig(
         + ", workers=" + workers + ", maxRunningJobs=" + maxRunningJobs + ", maxFileBytes=" + maxFileBytes
         + ", maxFileResources=" + maxFileResources + ", partResources=" + partResources + ", leaseSeconds=" + leaseSeconds
         + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders
-        + ", storeRetries=" + storeRetries + (storage.equals("s3") ? ", s3=[" + s3 + "]" : "");
+        + ", storeRetries=" + storeRetries + ", niceness=" + niceness + (storage.equals("s3") ? ", s3=[" + s3 + "]" : "");
   }
 }

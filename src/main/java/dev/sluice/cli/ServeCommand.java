@@ -121,6 +121,11 @@ final class ServeCommand implements Callable<Integer> {
           + " about two and a half minutes).")
   int exportStoreRetries;
 
+  @Option(names = "--export-niceness", defaultValue = "${env:SLUICE_EXPORT_NICENESS:-10}",
+      description = "Niceness (0-19) of the embedded PostgreSQL's backends that export scans run on, so that the API's"
+          + " queries come first; not applied to a --db-url database (env SLUICE_EXPORT_NICENESS; default ${DEFAULT-VALUE}).")
+  int exportNiceness;
+
   @Option(names = "--auth", defaultValue = "${env:SLUICE_AUTH:-none}",
       description = "Who may call the FHIR API: none (loopback only), smart (SMART Backend Services, clients from"
           + " 'sluice clients add') or oidc (tokens of an identity provider) (env SLUICE_AUTH; default ${DEFAULT-VALUE}).")
@@ -185,7 +190,7 @@ final class ServeCommand implements Callable<Integer> {
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders, exportStoreRetries,
             new S3Config(s3Bucket, s3Prefix, blankAsNull(s3Region), blankAsNull(s3Endpoint), blankAsNull(s3KmsKeyId),
-                s3PartBytes), blankAsNull(azureAccountUrl)),
+                s3PartBytes), blankAsNull(azureAccountUrl), exportNiceness),
         new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),

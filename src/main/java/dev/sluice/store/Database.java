@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,18 +26,31 @@ public final class Database implements AutoCloseable {
   /**
    * @param jdbcUrl null for the embedded PostgreSQL under {@code dataDir}
    * @param httpPort the server's port, named to a second server that finds the data directory locked
+   * @param exportPoolSize connections of the export's own pool ({@link #exportDataSource})
+   * @param exportNiceness niceness of the export pool's backends with the embedded PostgreSQL; 0 leaves them be
    */
-  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize, int httpPort) {}
+  public record Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize, int httpPort,
+      int exportPoolSize, int exportNiceness) {
+    /** For tools, which export nothing: an export pool of one connection, never opened. */
+    public Settings(Path dataDir, String jdbcUrl, String user, String password, int poolSize, int httpPort) {
+      this(dataDir, jdbcUrl, user, password, poolSize, httpPort, 1, 0);
+    }
+  }
+
+  /** The pool export scans run on; also the application_name of its backends (pg_stat_activity). */
+  static final String EXPORT_POOL = "sluice-export";
 
   /** How long /health/ready waits for a new connection and its query, at most. */
   private static final int READY_TIMEOUT_SECONDS = 5;
 
   private final EmbeddedPostgresServer embedded;
   private final HikariDataSource pool;
+  private final HikariDataSource exportPool;
 
-  private Database(EmbeddedPostgresServer embedded, HikariDataSource pool) {
+  private Database(EmbeddedPostgresServer embedded, HikariDataSource pool, HikariDataSource exportPool) {
     this.embedded = embedded;
     this.pool = pool;
+    this.exportPool = exportPool;
   }
 
   public static Database open(Settings settings, MeterRegistry registry) {
@@ -64,7 +78,7 @@ public final class Database implements AutoCloseable {
       config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
       HikariDataSource pool = new HikariDataSource(config);
       migrate(pool);
-      return new Database(embedded, pool);
+      return new Database(embedded, pool, exportPool(settings, url, user, password, embedded != null, registry));
     } catch (RuntimeException e) {
       if (embedded != null) {
         embedded.close();
@@ -90,6 +104,40 @@ public final class Database implements AutoCloseable {
     return open(settings, registry);
   }
 
+  /**
+   * The export's pool, apart from the API's: an export holds at most its size in connections
+   * (and backends), so the API's pool is never drained by scans; with the embedded PostgreSQL
+   * those backends also run at a lower CPU priority. Opened on first use: tools never use it.
+   */
+  private static HikariDataSource exportPool(Settings settings, String url, String user, String password,
+      boolean embedded, MeterRegistry registry) {
+    PGSimpleDataSource pg = new PGSimpleDataSource();
+    pg.setURL(url);
+    pg.setPrepareThreshold(1);
+    pg.setApplicationName(EXPORT_POOL);
+    DataSource source = pg;
+    if (settings.exportNiceness() > 0 && embedded) {
+      source = new LowPriorityBackends(pg, new Niceness(settings.exportNiceness()));
+      log.info("Export scans: {} connections at most, their PostgreSQL backends at niceness {}",
+          settings.exportPoolSize(), settings.exportNiceness());
+    } else if (settings.exportNiceness() > 0) {
+      log.info("Export scans: {} connections at most; their backends keep their priority (--export-niceness applies"
+          + " to the embedded PostgreSQL only, whose backends run on this machine)", settings.exportPoolSize());
+    }
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(EXPORT_POOL);
+    config.setDataSource(source);
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(settings.exportPoolSize());
+    config.setMinimumIdle(0);
+    // no connection at start: the API's pool has just reached the same database
+    config.setInitializationFailTimeout(-1);
+    config.setConnectionTimeout(30_000);
+    config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
+    return new HikariDataSource(config);
+  }
+
   private static void migrate(DataSource dataSource) {
     Flyway flyway = Flyway.configure()
         .dataSource(dataSource)
@@ -104,6 +152,11 @@ public final class Database implements AutoCloseable {
 
   public DataSource dataSource() {
     return pool;
+  }
+
+  /** The export's own pool: part scans and planning reads ({@link ExportScan}). */
+  public DataSource exportDataSource() {
+    return exportPool;
   }
 
   /**
@@ -138,6 +191,7 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    exportPool.close();
     pool.close();
     if (embedded != null) {
       embedded.close();

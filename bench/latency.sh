@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Search latency while exports run (issue 13, target 5): scales ../shared/data/medium K times
+# (default 10: 318,780 resources) into bench/work/, loads it once into a fresh server with
+# `./sluice load`, runs VACUUM ANALYZE, then bench/latency.py times the search queries of
+# bench/search_latency.py ROUNDS times idle and ROUNDS times while system exports of the same
+# data run back to back, and prints p50/p95 per query and overall, the p95 ratio, and the CPU
+# seconds of the server JVM (by thread group) and of PostgreSQL per phase, with the load average.
+#   bench/latency.sh [K] [ROUNDS]        (defaults 10 and 50)
+# BENCH_SLUICE=<launcher> runs the server and the loader of another build (e.g. main's, in a copy of
+# its tree: git archive main | tar -x -C DIR).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+k="${1:-10}"
+rounds="${2:-50}"
+# shellcheck source=bench/server.sh
+source "$here/bench/server.sh"
+scale_medium "$here" "$k"
+
+start_server latency
+
+lines=$(cat "$data"/*.ndjson | wc -l)
+echo "== load: $lines resources (medium x$k) with ./sluice load (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+"${BENCH_SLUICE:-$here/sluice}" load --server "$base" "$data" > "$work/latency-load-x$k.log" 2>&1
+pgport=$(grep -o 'Embedded PostgreSQL started on port [0-9]*' "$log" | grep -o '[0-9]*$' | head -1)
+psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c "vacuum analyze" postgres
+postmaster=$(head -1 "$tmp/postgres/postmaster.pid")
+python3 "$here/bench/latency.py" "$base" "$data" "$server" "$postmaster" --rounds "$rounds"

@@ -1,0 +1,94 @@
+package dev.sluice.store;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.slf4j.LoggerFactory;
+
+/**
+ * New connections whose PostgreSQL backend process runs at a lower CPU priority (a higher nice
+ * value): the export's, so that on a machine with few cores the API's queries get the CPU first
+ * while an export's COPY keeps whatever is left (bench/README.md, "Search latency during
+ * exports"). Given to Hikari as its data source, so it runs once per physical connection, not
+ * per borrow. Only for the embedded PostgreSQL: its backends are processes of this machine,
+ * children of a postmaster this process started, so this user may lower them.
+ */
+final class LowPriorityBackends implements DataSource {
+  private static final org.slf4j.Logger log = LoggerFactory.getLogger(LowPriorityBackends.class);
+
+  private final DataSource target;
+  private final Niceness niceness;
+  /** One WARN when renice fails, not one per connection. */
+  private final AtomicBoolean warned = new AtomicBoolean();
+
+  LowPriorityBackends(DataSource target, Niceness niceness) {
+    this.target = target;
+    this.niceness = niceness;
+  }
+
+  @Override
+  public Connection getConnection() throws SQLException {
+    return lowered(target.getConnection());
+  }
+
+  @Override
+  public Connection getConnection(String user, String password) throws SQLException {
+    return lowered(target.getConnection(user, password));
+  }
+
+  private Connection lowered(Connection c) throws SQLException {
+    int pid = c.unwrap(PGConnection.class).getBackendPID();
+    // on failure the backend keeps the API's priority: the export still runs
+    niceness.apply(pid).ifPresent(why -> failed(pid, why));
+    return c;
+  }
+
+  private void failed(int pid, String why) {
+    if (warned.compareAndSet(false, true)) {
+      log.warn("Export backends keep the API's CPU priority: lowering PostgreSQL backend {} to niceness {} failed ({});"
+          + " not said again for later connections", pid, niceness.value(), why);
+    } else {
+      log.debug("Lowering PostgreSQL backend {} to niceness {} failed: {}", pid, niceness.value(), why);
+    }
+  }
+
+  @Override
+  public PrintWriter getLogWriter() throws SQLException {
+    return target.getLogWriter();
+  }
+
+  @Override
+  public void setLogWriter(PrintWriter out) throws SQLException {
+    target.setLogWriter(out);
+  }
+
+  @Override
+  public void setLoginTimeout(int seconds) throws SQLException {
+    target.setLoginTimeout(seconds);
+  }
+
+  @Override
+  public int getLoginTimeout() throws SQLException {
+    return target.getLoginTimeout();
+  }
+
+  @Override
+  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+    return target.getParentLogger();
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> type) throws SQLException {
+    return type.isInstance(this) ? type.cast(this) : target.unwrap(type);
+  }
+
+  @Override
+  public boolean isWrapperFor(Class<?> type) throws SQLException {
+    return type.isInstance(this) || target.isWrapperFor(type);
+  }
+}
