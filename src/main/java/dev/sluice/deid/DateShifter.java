@@ -59,6 +59,22 @@ final class DateShifter {
         if (fixedOffset != null) {
             return fixedOffset;
         }
+        // every date of a resource has the same prefix: the hash (a division per byte) is made once per resource
+        PrefixOffset last = this.last;
+        if (last != null && last.prefix().equals(prefix)) {
+            return last.offset();
+        }
+        int offset = hash(prefix);
+        this.last = new PrefixOffset(prefix, offset);
+        return offset;
+    }
+
+    /** The offset last computed, shared by the threads: each reads one whole record, right for its prefix or not. */
+    private record PrefixOffset(String prefix, int offset) {}
+
+    private volatile PrefixOffset last;
+
+    private int hash(String prefix) {
         String text = prefix == null ? "" : prefix;
         int offset = 0;
         for (int i = 0; i < text.length(); i++) {

@@ -31,6 +31,10 @@ final class JsonElement implements Element {
     private final Shape shape;
     private final List<JsonElement> children = new ArrayList<>();
     private String text;
+    private static final byte EMPTY = 1;
+    private static final byte NOT_EMPTY = 2;
+    /** 0 until writing asks {@link #isEmpty}: the rules have all run by then. */
+    private byte emptiness;
     /** Index of the rule that processes this element (first match on it or an ancestor); -1 for none. */
     int rule = -1;
 
@@ -251,7 +255,15 @@ final class JsonElement implements Element {
         }
     }
 
+    /** Whether writing leaves this element out; known once asked, as writing asks at every level. */
     private boolean isEmpty() {
+        if (emptiness == 0) {
+            emptiness = emptiness() ? EMPTY : NOT_EMPTY;
+        }
+        return emptiness == EMPTY;
+    }
+
+    private boolean emptiness() {
         if (type.kind() == Kind.RESOURCE) {
             return false; // an emptied contained resource stays, as in the reference engine
         }
