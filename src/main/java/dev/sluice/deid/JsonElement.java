@@ -128,7 +128,7 @@ final class JsonElement implements Element {
             throw new IllegalStateException(type() + " has no " + jsonName);
         }
         JsonElement child = new JsonElement(member.type(), member, this,
-                member.type().kind() == Kind.COMPOSITE ? shapes.of(member.type().template()) : null);
+                member.type().kind() == Kind.COMPOSITE ? member.shape(shapes) : null);
         child.text = text;
         children.add(child);
         return child;
@@ -174,7 +174,7 @@ final class JsonElement implements Element {
             if (token != JsonToken.START_OBJECT) {
                 throw Undecidable.INSTANCE;
             }
-            JsonElement child = new JsonElement(valueType, member, this, shapes.of(valueType.template()));
+            JsonElement child = new JsonElement(valueType, member, this, member.shape(shapes));
             children.add(child);
             child.readMembers(p, shapes);
             return;
