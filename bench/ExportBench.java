@@ -93,6 +93,36 @@ public class ExportBench {
     }
   }
 
+  /**
+   * CPU seconds of the server's embedded PostgreSQL so far: the postmaster's own and its reaped
+   * children's (ended backends), plus its live children's, from /proc (clock ticks of 1/100 s).
+   */
+  static double postgresCpuSeconds(Path work) throws Exception {
+    Path pidFile = work.resolve("server").resolve("postgres").resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return 0;
+    }
+    String postmaster = Files.readAllLines(pidFile).getFirst().trim();
+    long ticks = 0;
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+        String[] f;
+        try {
+          String stat = Files.readString(proc.resolve("stat"));
+          f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        } catch (java.io.IOException gone) {
+          continue; // ended while listed: its CPU is in the postmaster's reaped children
+        }
+        if (proc.getFileName().toString().equals(postmaster)) {
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        } else if (f[1].equals(postmaster)) {
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        }
+      }
+    }
+    return ticks / 100.0;
+  }
+
   /** User + system CPU seconds of a process so far, from /proc (clock ticks of 1/100 s). */
   static double cpuSeconds(Process p) throws Exception {
     String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
@@ -224,6 +254,7 @@ public class ExportBench {
     double downloadSeconds = 0;
     long downloadedBytes = 0;
     double exportCpu = 0;
+    double exportPgCpu = 0;
     Path downloads = work.resolve("downloads");
     // a de-identified export is compared with the plain one of the same server and data, run just before it
     double plainSeconds = query.isEmpty() ? 0 : Math.min(kickOffToManifest(http, base, "", "plain-1"),
@@ -234,6 +265,7 @@ public class ExportBench {
     for (int round = 0; round < 2; round++) {
       long t = System.nanoTime();
       double cpuBefore = cpuSeconds(server);
+      double pgBefore = postgresCpuSeconds(work);
       HttpResponse<String> kick = http.send(HttpRequest.newBuilder(URI.create(base + "/$export" + query))
           .header("Accept", "application/fhir+json").header("Prefer", "respond-async")
           .header("Authorization", "Bearer round-" + round).build(), HttpResponse.BodyHandlers.ofString());
@@ -251,6 +283,7 @@ public class ExportBench {
       }
       double seconds = (System.nanoTime() - t) / 1e9;
       double cpu = cpuSeconds(server) - cpuBefore;
+      double pgCpu = postgresCpuSeconds(work) - pgBefore;
       var manifest = JSON.readTree(r.body());
       long d = System.nanoTime();
       deleteTree(downloads);
@@ -276,11 +309,13 @@ public class ExportBench {
       if (seconds < exportSeconds) {
         exportSeconds = seconds;
         exportCpu = cpu;
+        exportPgCpu = pgCpu;
         downloadSeconds = download;
         downloadedBytes = bytes;
       }
-      System.out.printf("round %d: export %.2f s (server CPU %.1f s), download %.2f s, %,d resources, ids unique%n",
-          round + 1, seconds, cpu, download, loaded);
+      System.out.printf("round %d: export %.2f s (server CPU %.1f s, PostgreSQL CPU %.1f s), download %.2f s, %,d resources,"
+          + " ids unique, load average %s%n", round + 1, seconds, cpu, pgCpu, download, loaded,
+          Files.readString(Path.of("/proc/loadavg")).trim());
     }
     long rss = 0;
     for (String l : Files.readAllLines(Path.of("/proc/" + server.pid() + "/status"))) {
@@ -300,6 +335,8 @@ public class ExportBench {
     // the machine may be shared: CPU seconds of the server JVM (PostgreSQL not included) do not depend on its load
     System.out.printf("export server CPU          %.1f s  %,.0f resources per CPU-second%n", exportCpu,
         loaded / exportCpu);
+    System.out.printf("export PostgreSQL CPU      %.1f s  %,.0f resources per CPU-second of server and PostgreSQL%n",
+        exportPgCpu, loaded / (exportCpu + exportPgCpu));
     System.out.printf("export + download          %.2f s  %,.0f resources/s%n", exportSeconds + downloadSeconds, withDownload);
     System.out.printf("ratio export / raw read    %.0f %%  (to the faster raw read: %s)%n",
         100 * baselineSeconds / exportSeconds, baselineSeconds == rawSeconds ? "1 COPY" : WORKERS + " COPYs");

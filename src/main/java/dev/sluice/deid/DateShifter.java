@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
-import java.util.regex.Matcher;
 
 /**
  * The dateShift method, exactly as the reference engine computes it: the offset is a hash of (prefix + dateShiftKey)
@@ -19,12 +18,14 @@ final class DateShifter {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd");
 
     private final String key;
+    private final byte[] keyBytes;
     private final Integer fixedOffset;
     private final Redaction redaction;
     private final Clock clock;
 
     DateShifter(AnonymizationParameters parameters, Redaction redaction, Clock clock) {
         this.key = parameters.dateShiftKey();
+        this.keyBytes = key.getBytes(StandardCharsets.UTF_8);
         this.fixedOffset = parameters.dateShiftFixedOffsetInDays();
         this.redaction = redaction;
         this.clock = clock;
@@ -40,20 +41,15 @@ final class DateShifter {
         if (!date && !FhirDates.isDateTimeOrInstant(node)) {
             return null;
         }
-        Matcher match = FhirDates.match(date ? FhirDates.DATE : FhirDates.DATE_TIME, value);
-        if (match == null || match.group(FhirDates.DAY) == null || FhirDates.impliesAgeOver89(match, LocalDate.now(clock))) {
-            return redaction.redactDate(node, value, match);
+        FhirDates.DateParts parts = FhirDates.read(date ? FhirDates.DATE : FhirDates.DATE_TIME, value);
+        if (parts == null || parts.day() == 0 || FhirDates.impliesAgeOver89(parts, LocalDate.now(clock))) {
+            return redaction.redactDate(node, value, parts);
         }
-        LocalDate day = LocalDate.of(Integer.parseInt(match.group(FhirDates.YEAR)),
-                Integer.parseInt(match.group(FhirDates.MONTH)), Integer.parseInt(match.group(FhirDates.DAY)));
+        LocalDate day = LocalDate.of(Integer.parseInt(parts.year()), parts.month(), parts.day());
         String shifted = day.plusDays(offset(prefix)).format(DAY);
-        String timestamp = date ? null : match.group(FhirDates.TIME_PART);
+        String timestamp = date ? null : parts.time();
         if (timestamp != null) {
-            Matcher time = FhirDates.TIME.matcher(timestamp);
-            if (time.find()) {
-                timestamp = timestamp.replace(time.group(), time.group().replaceAll("\\d", "0"));
-            }
-            shifted = shifted + timestamp;
+            shifted = shifted + FhirDates.zeroClock(timestamp);
         }
         node.setText(shifted);
         return Operation.PERTURB;
@@ -63,8 +59,42 @@ final class DateShifter {
         if (fixedOffset != null) {
             return fixedOffset;
         }
+        // every date of a resource has the same prefix: the hash (a division per byte) is made once per resource
+        PrefixOffset last = this.last;
+        if (last != null && last.prefix().equals(prefix)) {
+            return last.offset();
+        }
+        int offset = hash(prefix);
+        this.last = new PrefixOffset(prefix, offset);
+        return offset;
+    }
+
+    /** The offset last computed, shared by the threads: each reads one whole record, right for its prefix or not. */
+    private record PrefixOffset(String prefix, int offset) {}
+
+    private volatile PrefixOffset last;
+
+    private int hash(String prefix) {
+        String text = prefix == null ? "" : prefix;
         int offset = 0;
-        for (byte b : ((prefix == null ? "" : prefix) + key).getBytes(StandardCharsets.UTF_8)) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                // not ASCII: hash the UTF-8 bytes as the reference does
+                return offset(((prefix == null ? "" : prefix) + key).getBytes(StandardCharsets.UTF_8));
+            }
+            offset = (offset * SEED + c) % (2 * RANGE + 1);
+        }
+        // ids are ASCII: the prefix's bytes are its chars, no string to join and encode per date
+        for (byte b : keyBytes) {
+            offset = (offset * SEED + (b & 0xff)) % (2 * RANGE + 1);
+        }
+        return offset - RANGE;
+    }
+
+    private static int offset(byte[] bytes) {
+        int offset = 0;
+        for (byte b : bytes) {
             offset = (offset * SEED + (b & 0xff)) % (2 * RANGE + 1);
         }
         return offset - RANGE;

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.Enumeration;
@@ -24,6 +25,7 @@ final class ElementShapes {
 
     private final FhirContext fhirContext;
     private final Map<Class<?>, Shape> byClass = new ConcurrentHashMap<>();
+    private final Map<String, Optional<Shape>> byResourceType = new ConcurrentHashMap<>();
 
     ElementShapes(FhirContext fhirContext) {
         this.fhirContext = fhirContext;
@@ -31,11 +33,14 @@ final class ElementShapes {
 
     /** The shape of a resource type, or null when HAPI does not know the type. */
     Shape ofResource(String resourceType) {
-        try {
-            return of((Base) fhirContext.getResourceDefinition(resourceType).newInstance());
-        } catch (RuntimeException unknown) {
-            return null;
-        }
+        // by name, so that a resource read does not make an empty HAPI resource to find its class
+        return byResourceType.computeIfAbsent(resourceType, type -> {
+            try {
+                return Optional.of(of((Base) fhirContext.getResourceDefinition(type).newInstance()));
+            } catch (RuntimeException unknown) {
+                return Optional.empty();
+            }
+        }).orElse(null);
     }
 
     Shape of(Base template) {
@@ -66,8 +71,40 @@ final class ElementShapes {
      */
     record Slot(String name, int order, boolean list, boolean choice, String typeCode, ElementType type) {}
 
-    /** A JSON member resolved against a shape: which element, holding which type. */
-    record Member(Slot slot, ElementType type) {}
+    /**
+     * A JSON member resolved against a shape: which element, holding which type. One instance per shape and member
+     * name, compared by identity: the walk keys its per-path rule decisions by it ({@link WalkRules}).
+     */
+    static final class Member {
+        private final Slot slot;
+        private final ElementType type;
+
+        Member(Slot slot, ElementType type) {
+            this.slot = slot;
+            this.type = type;
+        }
+
+        Slot slot() {
+            return slot;
+        }
+
+        ElementType type() {
+            return type;
+        }
+
+        /** The shape of this member's composite type, looked up once (a map lookup per element was 3 % of the walk). */
+        Shape shape(ElementShapes shapes) {
+            Shape known = shape;
+            if (known == null) {
+                // a race makes the same lookup twice; Shape's fields are final, so any thread may read the one it gets
+                known = shapes.of(type.template());
+                shape = known;
+            }
+            return known;
+        }
+
+        private Shape shape;
+    }
 
     /** The elements of one type, and the JSON member names that reach them. */
     final class Shape {

@@ -24,17 +24,24 @@ final class JsonElement implements Element {
     private static final Comparator<JsonElement> WRITTEN_ORDER = Comparator.comparingInt(e -> e.slot.order());
 
     private final ElementType type;
+    /** The member of the parent's shape this element was read as; null for the top resource. */
+    private final Member member;
     private final Slot slot;
     private final JsonElement parent;
     private final Shape shape;
     private final List<JsonElement> children = new ArrayList<>();
     private String text;
+    private static final byte EMPTY = 1;
+    private static final byte NOT_EMPTY = 2;
+    /** 0 until writing asks {@link #isEmpty}: the rules have all run by then. */
+    private byte emptiness;
     /** Index of the rule that processes this element (first match on it or an ancestor); -1 for none. */
     int rule = -1;
 
-    private JsonElement(ElementType type, Slot slot, JsonElement parent, Shape shape) {
+    private JsonElement(ElementType type, Member member, JsonElement parent, Shape shape) {
         this.type = type;
-        this.slot = slot;
+        this.member = member;
+        this.slot = member == null ? null : member.slot();
         this.parent = parent;
         this.shape = shape;
     }
@@ -47,14 +54,14 @@ final class JsonElement implements Element {
         return readResource(p, resourceType, null, null, shapes);
     }
 
-    private static JsonElement readResource(JsonParser p, String resourceType, Slot slot, JsonElement parent,
+    private static JsonElement readResource(JsonParser p, String resourceType, Member member, JsonElement parent,
             ElementShapes shapes) throws IOException {
         Shape shape = shapes.ofResource(resourceType);
         if (shape == null) {
             throw Undecidable.INSTANCE;
         }
         JsonElement resource = new JsonElement(new ElementType(resourceType, Kind.RESOURCE, JsonPrimitive.STRING, false, null),
-                slot, parent, shape);
+                member, parent, shape);
         resource.readMembers(p, shapes);
         return resource;
     }
@@ -91,6 +98,10 @@ final class JsonElement implements Element {
         return parent;
     }
 
+    Member member() {
+        return member;
+    }
+
     List<JsonElement> children() {
         return children;
     }
@@ -116,8 +127,8 @@ final class JsonElement implements Element {
         if (member == null) {
             throw new IllegalStateException(type() + " has no " + jsonName);
         }
-        JsonElement child = new JsonElement(member.type(), member.slot(), this,
-                member.type().kind() == Kind.COMPOSITE ? shapes.of(member.type().template()) : null);
+        JsonElement child = new JsonElement(member.type(), member, this,
+                member.type().kind() == Kind.COMPOSITE ? member.shape(shapes) : null);
         child.text = text;
         children.add(child);
         return child;
@@ -156,14 +167,14 @@ final class JsonElement implements Element {
                     || !"resourceType".equals(p.currentName()) || p.nextToken() != JsonToken.VALUE_STRING) {
                 throw Undecidable.INSTANCE;
             }
-            children.add(readResource(p, p.getText(), member.slot(), this, shapes));
+            children.add(readResource(p, p.getText(), member, this, shapes));
             return;
         }
         if (valueType.kind() == Kind.COMPOSITE) {
             if (token != JsonToken.START_OBJECT) {
                 throw Undecidable.INSTANCE;
             }
-            JsonElement child = new JsonElement(valueType, member.slot(), this, shapes.of(valueType.template()));
+            JsonElement child = new JsonElement(valueType, member, this, member.shape(shapes));
             children.add(child);
             child.readMembers(p, shapes);
             return;
@@ -176,7 +187,7 @@ final class JsonElement implements Element {
         if (!fits) {
             throw Undecidable.INSTANCE;
         }
-        JsonElement child = new JsonElement(valueType, member.slot(), this, null);
+        JsonElement child = new JsonElement(valueType, member, this, null);
         // the model engine's rules see instants as the reference holds them (FhirDates.referenceInstant)
         child.text = valueType.isInstant() ? FhirDates.referenceInstant(p.getText()) : p.getText();
         children.add(child);
@@ -191,29 +202,40 @@ final class JsonElement implements Element {
     }
 
     private void writeChildren(JsonGenerator g) throws IOException {
-        List<JsonElement> written = new ArrayList<>(children.size());
-        for (JsonElement child : children) {
-            if (!child.isEmpty()) {
-                written.add(child);
+        // read in document order, which is nearly always the written order: sort a copy only when it is not
+        List<JsonElement> written = children;
+        for (int i = 1; i < children.size(); i++) {
+            if (children.get(i - 1).slot.order() > children.get(i).slot.order()) {
+                written = new ArrayList<>(children);
+                written.sort(WRITTEN_ORDER);
+                break;
             }
         }
-        written.sort(WRITTEN_ORDER);
         for (int i = 0; i < written.size(); ) {
             Slot slot = written.get(i).slot;
             int end = i;
+            JsonElement first = null;
             while (end < written.size() && written.get(end).slot == slot) {
+                if (first == null && !written.get(end).isEmpty()) {
+                    first = written.get(end);
+                }
                 end++;
             }
-            JsonElement first = written.get(i);
-            g.writeFieldName(slot.choice() ? slot.name() + JsonPrimitive.choiceSuffix(first.type()) : slot.name());
-            if (slot.list()) {
-                g.writeStartArray();
-            }
-            for (int j = i; j < end; j++) {
-                written.get(j).writeValue(g);
-            }
-            if (slot.list()) {
-                g.writeEndArray();
+            if (first != null) {
+                // emptied elements are left out, and a slot with nothing left is not written
+                g.writeFieldName(slot.choice() ? slot.name() + JsonPrimitive.choiceSuffix(first.type()) : slot.name());
+                if (slot.list()) {
+                    g.writeStartArray();
+                }
+                for (int j = i; j < end; j++) {
+                    JsonElement child = written.get(j);
+                    if (child == first || !child.isEmpty()) {
+                        child.writeValue(g);
+                    }
+                }
+                if (slot.list()) {
+                    g.writeEndArray();
+                }
             }
             i = end;
         }
@@ -233,7 +255,15 @@ final class JsonElement implements Element {
         }
     }
 
+    /** Whether writing leaves this element out; known once asked, as writing asks at every level. */
     private boolean isEmpty() {
+        if (emptiness == 0) {
+            emptiness = emptiness() ? EMPTY : NOT_EMPTY;
+        }
+        return emptiness == EMPTY;
+    }
+
+    private boolean emptiness() {
         if (type.kind() == Kind.RESOURCE) {
             return false; // an emptied contained resource stays, as in the reference engine
         }

@@ -4,7 +4,6 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.util.List;
-import java.util.regex.Matcher;
 
 /** The redact method, with its partial forms for dates, ages and US postal codes (HIPAA Safe Harbor). */
 final class Redaction {
@@ -32,10 +31,10 @@ final class Redaction {
             return null;
         }
         if (FhirDates.isDate(node)) {
-            return redactDate(node, value, FhirDates.match(FhirDates.DATE, value));
+            return redactDate(node, value, FhirDates.read(FhirDates.DATE, value));
         }
         if (FhirDates.isDateTimeOrInstant(node)) {
-            return redactDate(node, value, FhirDates.match(FhirDates.DATE_TIME, value));
+            return redactDate(node, value, FhirDates.read(FhirDates.DATE_TIME, value));
         }
         if (isAgeValue(node)) {
             if (!partialAges || new BigDecimal(value).compareTo(AGE_THRESHOLD) > 0) {
@@ -50,12 +49,12 @@ final class Redaction {
         return Operation.REDACT;
     }
 
-    Operation redactDate(Element node, String value, Matcher date) {
+    Operation redactDate(Element node, String value, FhirDates.DateParts date) {
         if (!partialDates) {
             node.setText(null);
         } else if (date != null) {
             // An instant keeps a bare year too (not a valid instant, but what DateTimeUtility.cs writes); HAPI holds it.
-            node.setText(FhirDates.impliesAgeOver89(date, LocalDate.now(clock)) ? null : date.group(FhirDates.YEAR));
+            node.setText(FhirDates.impliesAgeOver89(date, LocalDate.now(clock)) ? null : date.year());
         }
         return Operation.REDACT;
     }

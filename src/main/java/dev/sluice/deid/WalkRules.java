@@ -2,6 +2,8 @@ package dev.sluice.deid;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -65,10 +67,19 @@ final class WalkRules {
 
     private final List<Match> matches;
     private final List<Method> methods;
+    private final Step root;
 
     private WalkRules(List<Match> matches, List<Method> methods) {
         this.matches = List.copyOf(matches);
         this.methods = List.copyOf(methods);
+        // only Root takes the resource itself
+        int self = Integer.MAX_VALUE;
+        for (int i = 0; i < this.matches.size() && self == Integer.MAX_VALUE; i++) {
+            if (this.matches.get(i) instanceof Root) {
+                self = i;
+            }
+        }
+        this.root = new Step(self);
     }
 
     /** The walk's form of these rules (those that apply to one type, in file order), or null when it cannot decide one. */
@@ -112,26 +123,30 @@ final class WalkRules {
      * of their own): the first rule that matches the element or an ancestor.
      */
     void assign(JsonElement resource) {
-        assign(resource, Integer.MAX_VALUE, resource);
+        assign(resource, Integer.MAX_VALUE, resource, root);
     }
 
-    private void assign(JsonElement e, int inherited, JsonElement scope) {
-        int rule = inherited;
-        for (int i = 0; i < Math.min(rule, matches.size()); i++) {
-            if (matches.get(i).test(e, scope)) {
-                rule = i;
-                break;
-            }
-        }
+    private void assign(JsonElement e, int inherited, JsonElement scope, Step step) {
+        int rule = Math.min(inherited, step.firstMatch);
         e.rule = rule == Integer.MAX_VALUE ? -1 : rule;
         for (JsonElement child : e.children()) {
             if (!child.isResource()) {
-                assign(child, rule, scope);
+                assign(child, rule, scope, step.next(child, scope));
             } else if (selects(child, scope)) {
                 // the model engine would mark that resource processed, which shields it from its own rules
                 throw JsonElement.Undecidable.INSTANCE;
             }
         }
+    }
+
+    /** The first rule whose match takes this element, Integer.MAX_VALUE for none. */
+    private int firstMatch(JsonElement e, JsonElement scope) {
+        for (int i = 0; i < matches.size(); i++) {
+            if (matches.get(i).test(e, scope)) {
+                return i;
+            }
+        }
+        return Integer.MAX_VALUE;
     }
 
     private boolean selects(JsonElement nested, JsonElement scope) {
@@ -141,5 +156,27 @@ final class WalkRules {
             }
         }
         return false;
+    }
+
+    /**
+     * A path from the resource down its members, with the first rule that matches an element there. Every match
+     * depends on the element's names and types up to the resource alone, so it is decided once per path (not once
+     * per element and rule, which was a fifth of the export's CPU), and found again by member identity.
+     */
+    private final class Step {
+        private final int firstMatch;
+        private final Map<ElementShapes.Member, Step> next = new ConcurrentHashMap<>();
+
+        private Step(int firstMatch) {
+            this.firstMatch = firstMatch;
+        }
+
+        Step next(JsonElement child, JsonElement scope) {
+            Step step = next.get(child.member());
+            if (step == null) {
+                step = next.computeIfAbsent(child.member(), m -> new Step(firstMatch(child, scope)));
+            }
+            return step;
+        }
     }
 }

@@ -81,7 +81,7 @@ public final class JobPlanner {
     if (request.organizedByPatient()) {
       // blocks by patient: every type in each part, parts cut by patients, never by type
       boolean everyPatient = request.level() instanceof ExportLevel.Patients && request.patients().isEmpty();
-      for (PatientRange r : scan.patientRanges(everyPatient ? null : members, settings.partResources())) {
+      for (PatientRange r : scan.patientRanges(everyPatient ? null : members, partResources(request))) {
         plan.add(NewPart.patientBlocks(r));
       }
       wanted = Set.of();
@@ -91,12 +91,12 @@ public final class JobPlanner {
     List<TypeStats> stats = byMembers ? scan.memberTypeStats(members, wanted, at) : scan.typeStats(wanted);
     // history and deleted parts follow a resources part's type and range: those keep one type each
     if (byMembers && !request.includes(AssociatedData.HISTORY) && !request.includes(AssociatedData.DELETED)) {
-      SharedParts packed = SharedParts.of(stats, settings.partResources(), settings.workers());
+      SharedParts packed = SharedParts.of(stats, partResources(request), settings.workers());
       plan.addAll(packed.shared());
       stats = packed.own();
     }
     for (TypeStats t : stats) {
-      for (long[] range : ranges(t)) {
+      for (long[] range : ranges(t, partResources(request))) {
         long from = range[0];
         long to = range[1];
         plan.add(new NewPart(ExportPartKind.RESOURCES, t.type(), from, to));
@@ -112,7 +112,7 @@ public final class JobPlanner {
     if (request.includes(AssociatedData.LATEST_PROVENANCE) || request.includes(AssociatedData.RELEVANT_PROVENANCE)) {
       // cut by Provenance pks, so that each Provenance is judged, and written, by one part
       for (TypeStats t : scan.typeStats(List.of("Provenance"))) {
-        for (long[] range : ranges(t)) {
+        for (long[] range : ranges(t, partResources(request))) {
           plan.add(new NewPart(ExportPartKind.PROVENANCE, t.type(), range[0], range[1]));
         }
       }
@@ -132,9 +132,25 @@ public final class JobPlanner {
     return planned;
   }
 
+  /**
+   * About how many resources one part of this request covers. A de-identified resource costs a
+   * worker about ten times the CPU of a copied one, so such a part covers a tenth: with parts of the
+   * plain size the last one ran alone on one of two workers for seconds (bench/README.md,
+   * "De-identified export"). Never below {@link #SMALLEST_DEID_PART}, where a part's fixed cost (its
+   * COPY, file and lease) would outweigh the balance it buys.
+   */
+  private long partResources(ExportRequest request) {
+    long plain = settings.partResources();
+    return request.anonymization() == null ? plain
+        : Math.max(Math.min(plain, SMALLEST_DEID_PART), plain / DEID_PART_DIVISOR);
+  }
+
+  private static final long DEID_PART_DIVISOR = 10;
+  private static final long SMALLEST_DEID_PART = 100;
+
   /** A type's pk range cut into ranges of about {@code partResources} rows, as {from, to} inclusive. */
-  private List<long[]> ranges(TypeStats t) {
-    long n = Math.max(1, (t.count() + settings.partResources() - 1) / settings.partResources());
+  private static List<long[]> ranges(TypeStats t, long partResources) {
+    long n = Math.max(1, (t.count() + partResources - 1) / partResources);
     long span = t.maxPk() - t.minPk() + 1;
     long width = (span + n - 1) / n;
     List<long[]> ranges = new ArrayList<>();

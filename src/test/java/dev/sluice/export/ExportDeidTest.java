@@ -125,6 +125,33 @@ class ExportDeidTest {
     assertThat(ids).isEqualTo(expected);
   }
 
+  // a de-identified resource costs the worker about ten times a copied one: with parts of the plain size, the last
+  // part of an export ran alone on one of the two workers for seconds (bench/README.md, "De-identified export")
+  @Test
+  void a_de_identified_export_cuts_a_type_into_smaller_parts_than_a_plain_one() throws Exception {
+    String plain = client.start("$export?_type=Observation&_container=deid-parts-plain");
+    String deid = client.start("$export?_type=Observation&" + DEID.replace("deid-e2e", "deid-parts"));
+    assertThat(client.await(plain).statusCode()).isEqualTo(200);
+    assertThat(client.await(deid).statusCode()).isEqualTo(200);
+    long plainParts = resourceParts(plain);
+    long deidParts = resourceParts(deid);
+    assertThat(plainParts).as("the fixture's Observations span several plain parts").isGreaterThan(1);
+    assertThat(deidParts).as("parts of a de-identified export").isGreaterThanOrEqualTo(3 * plainParts);
+  }
+
+  private static long resourceParts(String status) throws Exception {
+    java.util.UUID job = java.util.UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
+    try (java.sql.Connection c = ExportFixture.app().dataSource().getConnection();
+        java.sql.PreparedStatement ps = c.prepareStatement(
+            "select count(*) from export_part where job_id = ? and kind = 'resources'")) {
+      ps.setObject(1, job);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   @Test
   void under_skip_a_failing_resource_is_left_out_and_reported_by_pseudonym() {
     JsonNode m = client.manifest("$export?_type=Patient,Organization&_container=deid-skip"
