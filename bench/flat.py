@@ -49,11 +49,13 @@ def ids():
     json.dump(seen, sys.stdout)
 
 
-def cpu_seconds(pid):
+def cpu_seconds(pid, reaped=False):
+    """utime + stime of a process, with reaped=True also its children's that have exited."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+        return ticks / os.sysconf("SC_CLK_TCK")
     except OSError:
         return 0.0
 
@@ -72,7 +74,8 @@ def children(pid):
 
 
 def postgres_cpu(pm):
-    return cpu_seconds(pm) + sum(cpu_seconds(c) for c in children(pm))
+    # the backends that exited since the last reading count in the postmaster's reaped time
+    return cpu_seconds(pm, reaped=True) + sum(cpu_seconds(c) for c in children(pm))
 
 
 def status_kb(pid, key):
@@ -179,8 +182,13 @@ def export(base, path, level, rounds, expected_file, dir_, server, pm, out):
         os.makedirs(dir_, exist_ok=True)
         files = [os.path.join(dir_, f"{i}.ndjson") for i in range(len(manifest["output"]))]
         config = "".join(f'url = "{e["url"]}"\noutput = "{p}"\n' for e, p in zip(manifest["output"], files))
-        subprocess.run(["curl", "--silent", "--no-progress-meter", "--show-error", "--fail", "--parallel", "--parallel-max", "4",
-                        "--config", "-"], input=config.encode(), check=True)
+        fetched = subprocess.run(["curl", "--silent", "--no-progress-meter", "--show-error", "--fail", "--parallel",
+                                  "--parallel-max", "4", "--config", "-"], input=config.encode())
+        if fetched.returncode != 0:
+            for p in files:
+                if os.path.exists(p):
+                    os.remove(p)
+            sys.exit(f"bench: curl failed ({fetched.returncode}) downloading {level} round {rnd}")
         t_last = time.time()
         cpu, pg = cpu_seconds(server) - cpu0, postgres_cpu(pm) - pg0
         resources, nbytes, problems = check(manifest, files, expected)

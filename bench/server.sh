@@ -46,11 +46,15 @@ postgres_pid() {  # the postmaster of the running server
   head -1 "$tmp/postgres/postmaster.pid" 2>/dev/null || pgrep -f -- "-D $tmp/postgres" | head -1 || true
 }
 cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
-postgres_cpu() {  # the postmaster of the running server and its backends, in CPU seconds
+# The postmaster of the running server and its backends, in CPU seconds: the live backends' own,
+# and the postmaster's with its reaped children's (cutime, cstime), so that a backend that
+# exits between two readings still counts.
+postgres_cpu() {
   local pm
   pm=$(postgres_pid)
   [ -n "$pm" ] || { echo 0; return; }
-  { cpu_of "$pm"; ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {print s+0}'
+  { sed 's/.*) //' "/proc/$pm/stat" | awk -v hz="$(getconf CLK_TCK)" '{print ($12 + $13 + $14 + $15) / hz}'
+    ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {printf "%d\n", s}'
 }
 cpu0() { server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu); }
 cpu_used() {  # "JVM s, PostgreSQL s" since cpu0
