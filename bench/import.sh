@@ -43,31 +43,6 @@ serve() {
   echo "bench: the $1 server did not answer" >&2; exit 1
 }
 
-cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
-postgres_cpu() {  # the postmaster of the running server and its backends, in CPU seconds
-  local pm
-  pm=$(pgrep -f -- "-D $tmp/postgres" | head -1 || true)
-  [ -n "$pm" ] || { echo 0; return; }
-  { cpu_of "$pm"; ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {print s+0}'
-}
-cpu0() { server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu); }
-cpu_used() {  # "JVM s, PostgreSQL s" since cpu0
-  echo "server JVM $(( $(cpu_of "$server") - server_cpu0 )) s, PostgreSQL $(( $(postgres_cpu) - pg_cpu0 )) s"
-}
-stages() {  # the import parts' own account of their time, summed over the parts (server log)
-  grep -o 'resources in [0-9]* ms (parse [0-9]* ms, index rows [0-9]* ms, other write [0-9]* ms)' "$1" \
-    | awk '{t+=$3; p+=$6; i+=$10; w+=$14} END {printf "parts %.1f s: parse %.1f s, index rows %.1f s, other write (SQL) %.1f s", t/1000, p/1000, i/1000, w/1000}'
-}
-
-count_all() {  # the resources a server holds
-  local total=0 n
-  for t in $types; do
-    n=$(curl -sf "$1/$t?_summary=count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-    total=$(( total + n ))
-  done
-  echo "$total"
-}
-
 searches=(
   "Patient?gender=female" "Patient?birthdate=lt1970" "Patient?name=Smith"
   "Observation?code=http://loinc.org|8302-2" "Observation?value-quantity=gt100" "Observation?status=final"
@@ -79,27 +54,6 @@ answers() {  # the total of every search, one line each
   for s in "${searches[@]}"; do
     echo "$s $(curl -sf "$1/$s&_summary=count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
   done
-}
-
-# kick-off and wait; prints seconds
-import_run() {  # BASE MODE
-  local body inputs="" t0 t1 status code
-  for t in $types; do
-    inputs="$inputs{\"name\":\"input\",\"part\":[{\"name\":\"type\",\"valueString\":\"$t\"},{\"name\":\"url\",\"valueUri\":\"$t.ndjson\"}]},"
-  done
-  body="{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"inputFormat\",\"valueString\":\"application/fhir+ndjson\"},{\"name\":\"mode\",\"valueString\":\"$2\"},${inputs%,}]}"
-  t0=$(date +%s.%N)
-  status=$(curl -sf -D - -o /dev/null -X POST "$1/\$import" -H 'Content-Type: application/fhir+json' \
-    -H 'Accept: application/fhir+json' -H 'Prefer: respond-async' --data "$body" \
-    | tr -d '\r' | awk -F': ' 'tolower($1)=="content-location" {print $2}')
-  while true; do
-    code=$(curl -s -o "$work/import-$2-status.json" -w '%{http_code}' "$status")
-    [ "$code" = 200 ] && break
-    [ "$code" = 202 ] || { echo "bench: status $code: $(cat "$work/import-$2-status.json")" >&2; exit 1; }
-    sleep 0.5
-  done
-  t1=$(date +%s.%N)
-  python3 -c "print(f'{$t1 - $t0:.1f}')"
 }
 
 echo "bench: 1/3 sluice load of $lines resources ..." >&2

@@ -21,11 +21,6 @@ read_end=$(date +%s.%N)
 start_server load
 
 echo "bench: loading $lines resources ($(( bytes / 1000000 )) MB) into a fresh server on port $port ..." >&2
-cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
-postgres_cpu() {  # the postmaster of this run and its backends
-  local pm; pm=$(pgrep -f -- "-D $tmp/postgres" | head -1)
-  { cpu_of "$pm"; ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {print s+0}'
-}
 server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu)
 start=$(date +%s.%N)
 set +e

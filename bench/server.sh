@@ -1,7 +1,8 @@
-# Sourced by bench/load.sh and bench/search.sh. Needs $here (the repository root) and $k.
+# Sourced by the bench scripts. Needs $here (the repository root) and $k.
 # start_server NAME: starts ./sluice serve on a free port over a temporary data directory,
 # stopped and deleted when the script exits; sets $port, $tmp, $log, $base and $server.
 # BENCH_SLUICE=<launcher> serves with another build (a copy of another commit's tree).
+# Then: pg_port, postgres_pid, cpu_of, postgres_cpu, cpu0 and cpu_used, count_all, stages, import_run.
 shared="$(cd "$here/../shared" && pwd)"
 work="$here/bench/work"
 
@@ -36,4 +37,62 @@ stop_server() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   rm -rf "$tmp"
+}
+
+pg_port() {  # the embedded PostgreSQL's port, from the server log
+  sed -n 's/.*Embedded PostgreSQL started on port \([0-9]*\).*/\1/p' "$log" | head -1
+}
+postgres_pid() {  # the postmaster of the running server
+  head -1 "$tmp/postgres/postmaster.pid" 2>/dev/null || pgrep -f -- "-D $tmp/postgres" | head -1 || true
+}
+cpu_of() { ps -o times= -p "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+# The postmaster of the running server and its backends, in CPU seconds: the live backends' own,
+# and the postmaster's with its reaped children's (cutime, cstime), so that a backend that
+# exits between two readings still counts.
+postgres_cpu() {
+  local pm
+  pm=$(postgres_pid)
+  [ -n "$pm" ] || { echo 0; return; }
+  { sed 's/.*) //' "/proc/$pm/stat" | awk -v hz="$(getconf CLK_TCK)" '{print ($12 + $13 + $14 + $15) / hz}'
+    ps -o times= --ppid "$pm"; } | awk '{s+=$1} END {printf "%d\n", s}'
+}
+cpu0() { server_cpu0=$(cpu_of "$server"); pg_cpu0=$(postgres_cpu); }
+cpu_used() {  # "JVM s, PostgreSQL s" since cpu0
+  echo "server JVM $(( $(cpu_of "$server") - server_cpu0 )) s, PostgreSQL $(( $(postgres_cpu) - pg_cpu0 )) s"
+}
+
+count_all() {  # BASE: the resources a server holds, over the types in $types
+  local total=0 n
+  for t in $types; do
+    n=$(curl -sf "$1/$t?_summary=count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+    total=$(( total + n ))
+  done
+  echo "$total"
+}
+
+stages() {  # the import parts' own account of their time, summed over the parts (server log)
+  grep -o 'resources in [0-9]* ms (parse [0-9]* ms, index rows [0-9]* ms, other write [0-9]* ms)' "$1" \
+    | awk '{t+=$3; p+=$6; i+=$10; w+=$14} END {printf "parts %.1f s: parse %.1f s, index rows %.1f s, other write (SQL) %.1f s", t/1000, p/1000, i/1000, w/1000}'
+}
+
+# import_run BASE MODE: kicks off $import of every type in $types (TYPE.ndjson in the server's
+# import folder) and waits for its end; prints the seconds, leaves the status in $work.
+import_run() {
+  local body inputs="" t0 t1 status code
+  for t in $types; do
+    inputs="$inputs{\"name\":\"input\",\"part\":[{\"name\":\"type\",\"valueString\":\"$t\"},{\"name\":\"url\",\"valueUri\":\"$t.ndjson\"}]},"
+  done
+  body="{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"inputFormat\",\"valueString\":\"application/fhir+ndjson\"},{\"name\":\"mode\",\"valueString\":\"$2\"},${inputs%,}]}"
+  t0=$(date +%s.%N)
+  status=$(curl -sf -D - -o /dev/null -X POST "$1/\$import" -H 'Content-Type: application/fhir+json' \
+    -H 'Accept: application/fhir+json' -H 'Prefer: respond-async' --data "$body" \
+    | tr -d '\r' | awk -F': ' 'tolower($1)=="content-location" {print $2}')
+  while true; do
+    code=$(curl -s -o "$work/import-$2-status.json" -w '%{http_code}' "$status")
+    [ "$code" = 200 ] && break
+    [ "$code" = 202 ] || { echo "bench: status $code: $(cat "$work/import-$2-status.json")" >&2; exit 1; }
+    sleep 0.5
+  done
+  t1=$(date +%s.%N)
+  python3 -c "print(f'{$t1 - $t0:.1f}')"
 }
