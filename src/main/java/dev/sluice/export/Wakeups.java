@@ -8,15 +8,16 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Wakes idle loops when there is work. A loop notes {@link #seen} before it looks for work and
  * idles only if no wake came since: a wake that arrives while it is still looking (a job
- * queued or planned during its claim) is not lost to a whole poll interval.
+ * queued or planned during its claim) is not lost to a whole poll interval. Export and import
+ * workers both idle on one.
  */
-final class Wakeups {
+public final class Wakeups {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private long wakes;
 
   /** The wakes so far, to pass to {@link #idle}. */
-  long seen() {
+  public long seen() {
     lock.lock();
     try {
       return wakes;
@@ -25,7 +26,7 @@ final class Wakeups {
     }
   }
 
-  void wake() {
+  public void wake() {
     lock.lock();
     try {
       wakes++;
@@ -36,7 +37,7 @@ final class Wakeups {
   }
 
   /** Waits up to {@code d}, or not at all when a wake came after {@code seen}. */
-  void idle(Duration d, long seen) throws InterruptedException {
+  public void idle(Duration d, long seen) throws InterruptedException {
     lock.lock();
     try {
       long left = d.toNanos();

@@ -1,16 +1,13 @@
 package dev.sluice.imports;
 
+import dev.sluice.export.Wakeups;
 import dev.sluice.store.ImportJobTable;
 import dev.sluice.store.InitialLoadStage;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +32,7 @@ public final class ImportWorkers implements AutoCloseable {
   private final String owner;
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicLong nextSweep = new AtomicLong(System.nanoTime());
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
+  private final Wakeups wakeups = new Wakeups();
 
   /** @param pool runs the worker loops (created and shut down by the caller) */
   public ImportWorkers(ImportSettings settings, ImportJobTable jobs, ImportSource source, dev.sluice.fhir.FhirModel fhir,
@@ -57,22 +53,9 @@ public final class ImportWorkers implements AutoCloseable {
     return this;
   }
 
+  /** Wakes idle loops: a job was accepted. A wake while a loop still looks for work is kept (Wakeups). */
   public void wake() {
-    lock.lock();
-    try {
-      work.signalAll();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void idle(Duration d) throws InterruptedException {
-    lock.lock();
-    try {
-      work.await(d.toMillis(), TimeUnit.MILLISECONDS);
-    } finally {
-      lock.unlock();
-    }
+    wakeups.wake();
   }
 
   /** Removes expired jobs (as export jobs expire), once per {@code sweep} interval across this process's workers. */
@@ -90,6 +73,7 @@ public final class ImportWorkers implements AutoCloseable {
   private void work() {
     while (!stopping.get()) {
       try {
+        long seen = wakeups.seen();
         Optional<ImportJobTable.ClaimedPart> part = jobs.claim(owner, settings.lease());
         if (part.isPresent() && part.get().attempt() > MAX_ATTEMPTS) {
           // the same batch failed every time (the log says why): the job stops instead of looping
@@ -100,7 +84,7 @@ public final class ImportWorkers implements AutoCloseable {
           importer.run(part.get(), stopping);
         } else if (!merge() && jobs.dropLeftoverStage().isEmpty()) {
           sweep();
-          idle(settings.poll());
+          wakeups.idle(settings.poll(), seen);
         }
       } catch (InterruptedException e) {
         return;
