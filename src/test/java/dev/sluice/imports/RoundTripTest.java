@@ -179,11 +179,12 @@ class RoundTripTest {
    */
   private static List<String> typeHistory(TestServer s, String type) {
     List<String> entries = history(s, type + "/_history");
-    TreeMap<String, TreeSet<String>> byTime = new TreeMap<>(java.util.Comparator.reverseOrder());
-    String previous = null;
+    TreeMap<java.time.Instant, TreeSet<String>> byTime = new TreeMap<>(java.util.Comparator.reverseOrder());
+    java.time.Instant previous = null;
     for (String e : entries) {
-      String at = ImportClient.read(e).get("response").get("lastModified").asText();
-      assertThat(previous == null || at.compareTo(previous) <= 0).as("newest first: " + at).isTrue();
+      // compared as instants: a time on a whole second is written without its fraction ("...:27Z")
+      java.time.Instant at = java.time.Instant.parse(ImportClient.read(e).get("response").get("lastModified").asText());
+      assertThat(previous == null || !at.isAfter(previous)).as("newest first: " + at).isTrue();
       previous = at;
       byTime.computeIfAbsent(at, k -> new TreeSet<>()).add(e);
     }
