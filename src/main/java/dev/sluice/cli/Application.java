@@ -164,7 +164,8 @@ public final class Application implements AutoCloseable {
       ExportSettings exportSettings = config.export().settings();
       // the local store's files are served by this server; Azure's and S3's by them
       Optional<LocalOutputStore> localFiles = config.export().storage().equals("local")
-          ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE)) : Optional.empty();
+          ? Optional.of(new LocalOutputStore(config.dataDir().resolve("exports"), config.auth().mode() != AuthMode.NONE,
+              config.export().gzipCopy())) : Optional.empty();
       // Entra ID: AZURE_* environment, workload identity, managed identity, Azure CLI, in that order;
       // no instance discovery: it asks login.microsoftonline.com about the authority, which sovereign and
       // private clouds (AZURE_AUTHORITY_HOST) cannot reach, and the authority is the operator's choice anyway

@@ -2,6 +2,7 @@ package dev.sluice.cli;
 
 import dev.sluice.export.AzureBlobOutputStore;
 import dev.sluice.export.ExportSettings;
+import dev.sluice.export.GzipCopyTime;
 import dev.sluice.export.StoreRetry;
 import dev.sluice.store.ExportScan;
 import java.time.Duration;
@@ -25,10 +26,20 @@ public record ExportConfig(
     int storeRetries,
     S3Config s3,
     String azureAccountUrl,
-    int niceness) {
+    int niceness,
+    GzipCopyTime gzipCopy) {
 
   /** The niceness of the embedded PostgreSQL's export backends unless set: below the API's, never idle-only. */
   public static final int DEFAULT_NICENESS = 10;
+
+  /** Gzip copies made on the first download that asks for one. */
+  public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
+      long maxFileResources, long partResources, int leaseSeconds, long retentionSeconds, boolean requireAsyncHeaders,
+      int storeRetries, S3Config s3, String azureAccountUrl, int niceness) {
+    this(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, niceness,
+        GzipCopyTime.DOWNLOAD);
+  }
 
   /** At the default niceness. */
   public ExportConfig(String storage, String azureConnectionString, int workers, int maxRunningJobs, long maxFileBytes,
@@ -57,19 +68,28 @@ public record ExportConfig(
   /** These settings with the S3 store. */
   public ExportConfig withS3(S3Config s3) {
     return new ExportConfig("s3", azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
-        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, niceness);
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, niceness,
+        gzipCopy);
   }
 
   /** These settings with the Azure store reached at an account URL with Microsoft Entra ID. */
   public ExportConfig withAzureAccountUrl(String accountUrl) {
     return new ExportConfig("azure", null, workers, maxRunningJobs, maxFileBytes, maxFileResources, partResources,
-        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, accountUrl, niceness);
+        leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, accountUrl, niceness, gzipCopy);
   }
 
   /** These settings with the export backends of the embedded PostgreSQL at another niceness. */
   public ExportConfig withNiceness(int other) {
     return new ExportConfig(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
-        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, other);
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, other,
+        gzipCopy);
+  }
+
+  /** These settings with the local store's gzip copies made at another time. */
+  public ExportConfig withGzipCopy(GzipCopyTime other) {
+    return new ExportConfig(storage, azureConnectionString, workers, maxRunningJobs, maxFileBytes, maxFileResources,
+        partResources, leaseSeconds, retentionSeconds, requireAsyncHeaders, storeRetries, s3, azureAccountUrl, niceness,
+        other);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.auth.AuthMode;
+import dev.sluice.export.GzipCopyTime;
 import dev.sluice.store.DataDirRefused;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -126,6 +127,12 @@ final class ServeCommand implements Callable<Integer> {
           + " queries come first; not applied to a --db-url database (env SLUICE_EXPORT_NICENESS; default ${DEFAULT-VALUE}).")
   int exportNiceness;
 
+  @Option(names = "--export-gzip-copy", defaultValue = "${env:SLUICE_EXPORT_GZIP_COPY:-download}",
+      description = "When a local export file's gzip copy is made: download (on the first download that accepts gzip)"
+          + " or write (while the export writes the file: every export pays the compression, no download waits for it)"
+          + " (env SLUICE_EXPORT_GZIP_COPY; default ${DEFAULT-VALUE}).")
+  GzipCopyTime exportGzipCopy;
+
   @Option(names = "--auth", defaultValue = "${env:SLUICE_AUTH:-none}",
       description = "Who may call the FHIR API: none (loopback only), smart (SMART Backend Services, clients from"
           + " 'sluice clients add') or oidc (tokens of an identity provider) (env SLUICE_AUTH; default ${DEFAULT-VALUE}).")
@@ -190,7 +197,7 @@ final class ServeCommand implements Callable<Integer> {
             exportMaxFileResources, exportPartResources, exportLeaseSeconds, exportRetentionSeconds,
             exportRequireAsyncHeaders, exportStoreRetries,
             new S3Config(s3Bucket, s3Prefix, blankAsNull(s3Region), blankAsNull(s3Endpoint), blankAsNull(s3KmsKeyId),
-                s3PartBytes), blankAsNull(azureAccountUrl), exportNiceness),
+                s3PartBytes), blankAsNull(azureAccountUrl), exportNiceness, exportGzipCopy),
         new LogConfig(logFormat, accessLog),
         new AuthConfig(auth, allowUnauthenticated, tokenLifetimeSeconds),
         new EdgeConfig(EdgeConfig.Oidc.of(oidcIssuer, oidcAudience, Optional.ofNullable(oidcRoles)),

@@ -19,10 +19,13 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * The gzip copies of finished export files, for clients that send {@code Accept-Encoding: gzip}:
- * a file is compressed once, on its first such request, into {@code <name>.gz} beside it, and
- * every later request is served that copy as a file. Compressing while the export writes would
- * slow every export for the clients that never ask; compressing on every request would spend
- * the CPU again for each download. Requests for a copy being made wait for it (one compression).
+ * a file is compressed once into {@code <name>.gz} beside it, and every gzip request is served
+ * that copy as a file. By default the copy is made on a file's first such request: compressing
+ * while the export writes slows every export (about as much CPU again as the export itself),
+ * also for clients that never ask. {@code --export-gzip-copy write} makes it while the file is
+ * written instead ({@link #writing}), for servers whose clients mostly take gzip: no download
+ * then waits for a compression. Compressing on every request would spend the CPU again for each
+ * download. Requests for a copy being made wait for it (one compression).
  */
 final class GzipCopies {
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
@@ -64,10 +67,8 @@ final class GzipCopies {
 
   /** Written under a temporary name and renamed: a reader sees no copy or the whole one. */
   private static void compress(Path file, Path copy) throws IOException {
-    Path part = copy.resolveSibling(copy.getFileName() + "." + UUID.randomUUID() + ".part");
+    Path part = temporary(copy);
     try {
-      Files.createFile(part, PosixFilePermissions.asFileAttribute(OWNER_FILE));
-      Files.setPosixFilePermissions(part, OWNER_FILE);
       try (InputStream in = Files.newInputStream(file);
           OutputStream out = new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL)) {
         in.transferTo(out);
@@ -76,6 +77,30 @@ final class GzipCopies {
     } finally {
       Files.deleteIfExists(part);
     }
+  }
+
+  /**
+   * {@code plain}, the stream of {@code file} being written, with the file's gzip copy written
+   * alongside; the copy is put in place when the stream closes, before the file is recorded as
+   * finished, so a file that can be downloaded already has it.
+   */
+  static OutputStream writing(Path file, OutputStream plain) throws IOException {
+    Path copy = copyOf(file);
+    Path part = temporary(copy);
+    try {
+      return new WritingBoth(plain, new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL), part, copy);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(part);
+      throw e;
+    }
+  }
+
+  /** A new, empty file for a copy being made, private like the export's files. */
+  private static Path temporary(Path copy) throws IOException {
+    Path part = copy.resolveSibling(copy.getFileName() + "." + UUID.randomUUID() + ".part");
+    Files.createFile(part, PosixFilePermissions.asFileAttribute(OWNER_FILE));
+    Files.setPosixFilePermissions(part, OWNER_FILE);
+    return part;
   }
 
   private static Path await(CompletableFuture<Path> running) throws IOException {
@@ -89,6 +114,57 @@ final class GzipCopies {
         throw gone;
       }
       throw new IOException("the gzip copy could not be made: " + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /** Every byte to the file and to its copy; the copy renamed into place at close. */
+  private static final class WritingBoth extends OutputStream {
+    private final OutputStream plain;
+    private final OutputStream gzip;
+    private final Path part;
+    private final Path copy;
+    private boolean closed;
+
+    WritingBoth(OutputStream plain, OutputStream gzip, Path part, Path copy) {
+      this.plain = plain;
+      this.gzip = gzip;
+      this.part = part;
+      this.copy = copy;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      plain.write(b);
+      gzip.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      plain.write(b, off, len);
+      gzip.write(b, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      plain.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        try {
+          gzip.close();
+        } finally {
+          plain.close();
+        }
+        Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(part);
+      }
     }
   }
 

@@ -29,6 +29,7 @@ public final class LocalOutputStore implements OutputStore {
   private final Path root;
   private final boolean protectedByTokens;
   private final GzipCopies gzipCopies = new GzipCopies();
+  private final GzipCopyTime gzipCopyTime;
 
   /** Files downloaded without a token, from a server without authorization ({@code --auth none}). */
   public LocalOutputStore(Path root) {
@@ -37,8 +38,14 @@ public final class LocalOutputStore implements OutputStore {
 
   /** @param protectedByTokens downloads need an access token of the job's client (any --auth but none) */
   public LocalOutputStore(Path root, boolean protectedByTokens) {
+    this(root, protectedByTokens, GzipCopyTime.DOWNLOAD);
+  }
+
+  /** @param gzipCopyTime when a file's gzip copy is made ({@code --export-gzip-copy}) */
+  public LocalOutputStore(Path root, boolean protectedByTokens, GzipCopyTime gzipCopyTime) {
     this.root = root.toAbsolutePath().normalize();
     this.protectedByTokens = protectedByTokens;
+    this.gzipCopyTime = gzipCopyTime;
   }
 
   /** The file's path; refuses anything that would leave the export directory. */
@@ -71,7 +78,10 @@ public final class LocalOutputStore implements OutputStore {
         Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
         PosixFilePermissions.asFileAttribute(OWNER_FILE));
     Files.setPosixFilePermissions(p, OWNER_FILE);
-    return Channels.newOutputStream(channel);
+    // a file written again (its part redone) must not keep the copy of its earlier bytes
+    Files.deleteIfExists(GzipCopies.copyOf(p));
+    OutputStream plain = Channels.newOutputStream(channel);
+    return gzipCopyTime == GzipCopyTime.WRITE ? GzipCopies.writing(p, plain) : plain;
   }
 
   /** From the export root down to {@code dir}, each folder this store makes is 0700. */
