@@ -14,9 +14,20 @@ import javax.crypto.spec.SecretKeySpec;
  * The cryptoHash method: HMAC-SHA256 as lowercase hex. In {@code Reference.reference} only the id part of a literal
  * reference is hashed, so {@code Patient/123} becomes {@code Patient/<hash>} and still points at the hashed
  * {@code Patient.id}.
+ *
+ * <p>Design note: values repeat a lot (every Observation of a patient names the same Patient and Encounter), and the
+ * HMAC of a short value costs microseconds, so results are kept in a bounded table of {@link #REMEMBERED} entries, one
+ * per slot of the value's hash, the newest winning. Entries are immutable and replaced whole, so threads share the
+ * table without locks: a race costs one more HMAC, never a wrong result (an entry answers only its own input).
  */
 final class CryptoHash {
 
+    /** Slots of the table of remembered results: a power of two. */
+    static final int REMEMBERED = 4096;
+
+    private record Remembered(boolean reference, String input, String output) {}
+
+    private final Remembered[] remembered = new Remembered[REMEMBERED];
     private final Mac prototype;
     private final Pattern[] literalReferences;
     private final Set<String> resourceTypes;
@@ -44,8 +55,20 @@ final class CryptoHash {
             return null;
         }
         boolean reference = "reference".equals(node.name()) && "Reference".equals(node.parentType());
-        node.setText(reference ? hashReference(value) : hash(value));
+        node.setText(remembered(reference, value));
         return Operation.CRYPTOHASH;
+    }
+
+    /** {@link #hashReference} or {@link #hash} of the value, from the table when it was hashed lately. */
+    String remembered(boolean reference, String value) {
+        int slot = (value.hashCode() * 0x9E3779B9 >>> 16) & (REMEMBERED - 1);
+        Remembered known = remembered[slot];
+        if (known != null && known.reference() == reference && known.input().equals(value)) {
+            return known.output();
+        }
+        String output = reference ? hashReference(value) : hash(value);
+        remembered[slot] = new Remembered(reference, value, output);
+        return output;
     }
 
     String hash(String value) {

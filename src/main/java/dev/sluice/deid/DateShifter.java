@@ -46,13 +46,28 @@ final class DateShifter {
             return redaction.redactDate(node, value, parts);
         }
         LocalDate day = LocalDate.of(Integer.parseInt(parts.year()), parts.month(), parts.day());
-        String shifted = day.plusDays(offset(prefix)).format(DAY);
+        String shifted = dayText(day.plusDays(offset(prefix)));
         String timestamp = date ? null : parts.time();
         if (timestamp != null) {
             shifted = shifted + FhirDates.zeroClock(timestamp);
         }
         node.setText(shifted);
         return Operation.PERTURB;
+    }
+
+    /** {@code yyyy-MM-dd} as {@link #DAY} writes it: by hand for years 1 to 9999 (once per date), else by the formatter. */
+    static String dayText(LocalDate day) {
+        int year = day.getYear();
+        if (year < 1 || year > 9999) {
+            return day.format(DAY);
+        }
+        int month = day.getMonthValue();
+        int dayOfMonth = day.getDayOfMonth();
+        char[] text = {
+            (char) ('0' + year / 1000), (char) ('0' + year / 100 % 10), (char) ('0' + year / 10 % 10), (char) ('0' + year % 10), '-',
+            (char) ('0' + month / 10), (char) ('0' + month % 10), '-', (char) ('0' + dayOfMonth / 10), (char) ('0' + dayOfMonth % 10)
+        };
+        return new String(text);
     }
 
     int offset(String prefix) {

@@ -2,6 +2,7 @@ package dev.sluice.deid;
 
 import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
 import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.core.io.SerializedString;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -78,10 +79,18 @@ final class ElementShapes {
     static final class Member {
         private final Slot slot;
         private final ElementType type;
+        private final SerializedString jsonName;
 
         Member(Slot slot, ElementType type) {
             this.slot = slot;
             this.type = type;
+            // encoded once: the walk writes every member's name, and encoding it per element was part of its cost
+            this.jsonName = new SerializedString(slot.choice() ? slot.name() + JsonPrimitive.choiceSuffix(type.fhirType()) : slot.name());
+        }
+
+        /** The member's name as JSON writes it ({@code valueQuantity} for a choice). */
+        SerializedString jsonName() {
+            return jsonName;
         }
 
         Slot slot() {

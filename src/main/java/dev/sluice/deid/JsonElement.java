@@ -3,6 +3,7 @@ package dev.sluice.deid;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SerializedString;
 import dev.sluice.deid.ElementShapes.ElementType;
 import dev.sluice.deid.ElementShapes.Kind;
 import dev.sluice.deid.ElementShapes.Member;
@@ -21,6 +22,7 @@ import java.util.List;
  */
 final class JsonElement implements Element {
 
+    private static final SerializedString RESOURCE_TYPE = new SerializedString("resourceType");
     private static final Comparator<JsonElement> WRITTEN_ORDER = Comparator.comparingInt(e -> e.slot.order());
 
     private final ElementType type;
@@ -29,7 +31,8 @@ final class JsonElement implements Element {
     private final Slot slot;
     private final JsonElement parent;
     private final Shape shape;
-    private final List<JsonElement> children = new ArrayList<>();
+    /** Shared and empty until a first child: most elements are primitives and never have one. */
+    private List<JsonElement> children = List.of();
     private String text;
     private static final byte EMPTY = 1;
     private static final byte NOT_EMPTY = 2;
@@ -130,8 +133,15 @@ final class JsonElement implements Element {
         JsonElement child = new JsonElement(member.type(), member, this,
                 member.type().kind() == Kind.COMPOSITE ? member.shape(shapes) : null);
         child.text = text;
-        children.add(child);
+        adopt(child);
         return child;
+    }
+
+    private void adopt(JsonElement child) {
+        if (children.isEmpty()) {
+            children = new ArrayList<>(4);
+        }
+        children.add(child);
     }
 
     private void readMembers(JsonParser p, ElementShapes shapes) throws IOException {
@@ -167,7 +177,7 @@ final class JsonElement implements Element {
                     || !"resourceType".equals(p.currentName()) || p.nextToken() != JsonToken.VALUE_STRING) {
                 throw Undecidable.INSTANCE;
             }
-            children.add(readResource(p, p.getText(), member, this, shapes));
+            adopt(readResource(p, p.getText(), member, this, shapes));
             return;
         }
         if (valueType.kind() == Kind.COMPOSITE) {
@@ -175,7 +185,7 @@ final class JsonElement implements Element {
                 throw Undecidable.INSTANCE;
             }
             JsonElement child = new JsonElement(valueType, member, this, member.shape(shapes));
-            children.add(child);
+            adopt(child);
             child.readMembers(p, shapes);
             return;
         }
@@ -190,13 +200,14 @@ final class JsonElement implements Element {
         JsonElement child = new JsonElement(valueType, member, this, null);
         // the model engine's rules see instants as the reference holds them (FhirDates.referenceInstant)
         child.text = valueType.isInstant() ? FhirDates.referenceInstant(p.getText()) : p.getText();
-        children.add(child);
+        adopt(child);
     }
 
     /** Writes the resource as {@link ResourceJsonWriter} writes the model engine's: emptied elements left out. */
     void writeResource(JsonGenerator g) throws IOException {
         g.writeStartObject();
-        g.writeStringField("resourceType", type());
+        g.writeFieldName(RESOURCE_TYPE);
+        g.writeString(type());
         writeChildren(g);
         g.writeEndObject();
     }
@@ -223,7 +234,7 @@ final class JsonElement implements Element {
             }
             if (first != null) {
                 // emptied elements are left out, and a slot with nothing left is not written
-                g.writeFieldName(slot.choice() ? slot.name() + JsonPrimitive.choiceSuffix(first.type()) : slot.name());
+                g.writeFieldName(first.member.jsonName());
                 if (slot.list()) {
                     g.writeStartArray();
                 }

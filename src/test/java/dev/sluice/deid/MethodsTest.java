@@ -135,6 +135,35 @@ class MethodsTest {
         assertThat(hash.hashReference("Patient/23")).isEqualTo("Patient/" + hash.hash("23"));
     }
 
+    @Test
+    void a_shifted_day_is_written_as_the_formatter_writes_it() {
+        java.time.format.DateTimeFormatter formatter = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd");
+        for (java.time.LocalDate day : List.of(java.time.LocalDate.of(1, 1, 1), java.time.LocalDate.of(999, 12, 31),
+                java.time.LocalDate.of(1000, 1, 1), java.time.LocalDate.of(2024, 2, 29), java.time.LocalDate.of(9999, 12, 31),
+                java.time.LocalDate.of(10000, 1, 1), java.time.LocalDate.of(0, 6, 15), java.time.LocalDate.of(-5, 6, 15))) {
+            assertThat(DateShifter.dayText(day)).as(day.toString()).isEqualTo(day.format(formatter));
+        }
+        for (java.time.LocalDate day = java.time.LocalDate.of(1899, 1, 1); day.getYear() < 2101; day = day.plusDays(1)) {
+            assertThat(DateShifter.dayText(day)).isEqualTo(day.format(formatter));
+        }
+    }
+
+    // Hashes are remembered by input (CryptoHash.REMEMBERED): a value hashed as a reference and as a plain value, and
+    // values that share a slot, each still get their own hash.
+    @Test
+    void a_remembered_hash_is_the_hash_of_its_own_input_and_kind() {
+        CryptoHash hash = new CryptoHash("123", FHIR.getResourceTypes());
+        for (int round = 0; round < 2; round++) {
+            assertThat(hash.remembered(true, "Patient/23")).isEqualTo("Patient/" + hash.hash("23"));
+            assertThat(hash.remembered(false, "Patient/23")).isEqualTo(hash.hash("Patient/23"));
+            for (int i = 0; i < 3 * CryptoHash.REMEMBERED; i++) {
+                String value = "Encounter/" + i;
+                assertThat(hash.remembered(i % 2 == 0, value)).as(value)
+                        .isEqualTo(i % 2 == 0 ? hash.hashReference(value) : hash.hash(value));
+            }
+        }
+    }
+
     // The walk reads dates and instants by hand (the patterns were a fifth of a de-identified export's CPU): the same
     // parts as the grammar patterns for every value, well-formed or not.
     @Test
