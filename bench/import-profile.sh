@@ -37,14 +37,22 @@ threads() {  # CPU seconds of the server JVM's live threads by kind (from /proc:
       s[k] += ($2 + $3) / hz } END { for (k in s) printf "%s\t%.1f\n", k, s[k] }'
 }
 threads > "$work/import-profile-threads0.txt"
+# PostgreSQL's parallel workers (a parallel index build in the merge shows as such), sampled
+( while kill -0 "$server" 2>/dev/null; do
+    pgrep -c -P "$(postgres_pid)" -f "parallel worker" || true; sleep 0.5
+  done > "$work/import-profile-parallel.txt" ) &
+sampler=$!
 cpu0
 seconds=$(import_run "$base" InitialLoad)
 used=$(cpu_used)
 threads > "$work/import-profile-threads1.txt"
+kill "$sampler" 2>/dev/null || true
 "$JAVA_HOME/bin/jcmd" "$jvm" JFR.stop name=import >/dev/null
 echo "InitialLoad of medium x$k: $seconds s; CPU: $used; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$(stages "$log")"
 grep -o 'merged .*' "$log" || true
+echo "PostgreSQL parallel workers: at most $(sort -n "$work/import-profile-parallel.txt" | tail -1) at once, seen in" \
+  "$(awk '$1 > 0' "$work/import-profile-parallel.txt" | wc -l) samples of 0.5 s"
 echo "server JVM CPU by thread kind (live threads; threads that ended are counted in the JVM total only):"
 awk -F'\t' 'NR == FNR {b[$1] = $2; next} {printf "  %6.1f s  %s\n", $2 - b[$1], $1}' \
   "$work/import-profile-threads0.txt" "$work/import-profile-threads1.txt" | sort -rn
