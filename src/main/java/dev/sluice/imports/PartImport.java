@@ -18,11 +18,13 @@ import org.slf4j.LoggerFactory;
  * crash loses at most the batch in progress, which the next claim reads again; a line is
  * never imported twice, and a refused line is reported once.
  *
- * <p>Reading and checking (the strict parse: most of an import's CPU in the JVM) run on a
- * thread of their own, one batch ahead of the writes, with the lines of a batch checked in
- * parallel: the parse of the next batch and the database's work on this one use every core,
- * even when one large input is left (bench/README.md, "Import"). Batches are still written in
- * line order, each with its checkpoint.
+ * <p>Reading and checking (the strict parse and each line's index rows: most of an import's
+ * CPU in the JVM) run on a thread of their own, one batch ahead of the writes, with the lines
+ * of a batch checked in parallel: the parse of the next batch and the database's work on this
+ * one use every core, even when one large input is left (bench/README.md, "Import"). A batch
+ * handed over holds the lines' bytes and rows, not their parsed models (see
+ * {@code store.ResourceIndexRows}). Batches are still written in line order, each with its
+ * checkpoint.
  */
 final class PartImport {
   private static final Logger log = LoggerFactory.getLogger(PartImport.class);

@@ -22,6 +22,14 @@ import org.slf4j.LoggerFactory;
  * transaction drops the live tables' indexes and constraints first and builds them again in
  * bulk at the end, which costs a sort per index instead of a random B-tree insert per row.
  * A crash in the middle rolls it all back and the next merge starts again.
+ *
+ * <p>Cores: the merge is one transaction on one connection, because one commit is what makes
+ * the import visible whole; a second connection would be a second transaction, visible on its
+ * own commit. PostgreSQL builds the larger indexes with its parallel maintenance workers (two
+ * seen in bench/import-profile.sh), but moving the rows (insert-select, about 40 % of the
+ * merge) runs on one core. Using both for that needs the rows already in place before the
+ * commit, e.g. staging tables built whole (indexes included) on several connections and swapped
+ * in for empty live tables; not done (bench/README.md, "Import").
  */
 public final class InitialLoadStage {
   private static final Logger log = LoggerFactory.getLogger(InitialLoadStage.class);
