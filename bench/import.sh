@@ -6,7 +6,8 @@
 #   3. `$import` in IncrementalLoad mode of the same files.
 # For each: wall clock from the command (or the kick-off) to the end, resources/s, and the count
 # each server holds; then a set of searches whose totals must be equal on the three servers.
-# Usage: bench/import.sh [K]
+# Usage: bench/import.sh [K]    BENCH_SLUICE=<launcher> serves the three servers with another build
+# (a copy of another commit's tree, bench/server.sh); `sluice load` stays this tree's client.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
@@ -19,6 +20,7 @@ export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
 lines=$(cat "$data"/*.ndjson | wc -l)
 types=$(for f in "$data"/*.ndjson; do basename "$f" .ndjson; done)
 "$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
+"${BENCH_SLUICE:-$here/sluice}" --version >/dev/null
 
 pids=(); dirs=()
 cleanup() {
@@ -32,7 +34,7 @@ serve() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   tmp="$(mktemp -d -t "sluice-$1-XXXXXX")"; dirs+=("$tmp")
   mkdir -p "$work"
-  "$here/sluice" serve --port "$port" --data-dir "$tmp" > "$work/import-$1-server-x$k.log" 2>&1 &
+  "${BENCH_SLUICE:-$here/sluice}" serve --port "$port" --data-dir "$tmp" > "$work/import-$1-server-x$k.log" 2>&1 &
   server=$!; pids+=("$server")
   base="http://127.0.0.1:$port/fhir"
   for _ in $(seq 1 240); do

@@ -221,7 +221,7 @@ public final class Application implements AutoCloseable {
       ImportSettings importSettings = ImportSettings.defaults(config.export().workers(), exportSettings.lease(),
           config.export().requireAsyncHeaders(), exportSettings.retention());
       ImportJobTable importJobs = new ImportJobTable(database.dataSource());
-      importWorkers = new ImportWorkers(importSettings, importJobs, importSource, fhir,
+      importWorkers = new ImportWorkers(importSettings, importJobs, importSource, fhir, indexer,
           new VersionImport(database.dataSource(), fhir, indexer),
           new dev.sluice.store.InitialLoadStage(database.dataSource()), named(executors, "import-worker-").executor(),
           owner).start();

@@ -36,11 +36,12 @@ public final class ImportWorkers implements AutoCloseable {
 
   /** @param pool runs the worker loops (created and shut down by the caller) */
   public ImportWorkers(ImportSettings settings, ImportJobTable jobs, ImportSource source, dev.sluice.fhir.FhirModel fhir,
-      dev.sluice.store.VersionImport writer, InitialLoadStage stage, ExecutorService pool, String owner) {
+      dev.sluice.store.SearchIndexWriter index, dev.sluice.store.VersionImport writer, InitialLoadStage stage,
+      ExecutorService pool, String owner) {
     this.stage = stage;
     this.settings = settings;
     this.jobs = jobs;
-    this.importer = new PartImport(jobs, source, new LineCheck(fhir), writer, settings, owner);
+    this.importer = new PartImport(jobs, source, new LineCheck(fhir, index), writer, settings, owner);
     this.pool = pool;
     this.owner = owner;
   }

@@ -4,6 +4,8 @@ import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.store.ImportedVersion;
+import dev.sluice.store.ResourceIndexRows;
+import dev.sluice.store.SearchIndexWriter;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -14,7 +16,9 @@ import org.hl7.fhir.r4.model.StringType;
 /**
  * Checks one line of an input as strictly as a write: JSON, a resource of the input's type,
  * a valid id, a versionId Sluice can keep. The line becomes a version to store, or the reason
- * it is refused.
+ * it is refused. An accepted line's search index rows are computed here too, from the parsed
+ * model, which is then dropped: the reading side checks lines in parallel, and a batch that
+ * carries rows instead of models is a fraction of the heap (see {@link ResourceIndexRows}).
  */
 final class LineCheck {
   /** Microsoft's marker of a soft-deleted resource in its exports and imports. */
@@ -23,15 +27,18 @@ final class LineCheck {
 
   /** What a line became. */
   sealed interface Checked {
-    record Accepted(ImportedVersion version) implements Checked {}
+    /** @param indexNanos the time computing its index rows took (bench/import.sh sums it) */
+    record Accepted(ImportedVersion version, long indexNanos) implements Checked {}
 
     record Refused(long line, String reason) implements Checked {}
   }
 
   private final FhirModel fhir;
+  private final SearchIndexWriter index;
 
-  LineCheck(FhirModel fhir) {
+  LineCheck(FhirModel fhir, SearchIndexWriter index) {
     this.fhir = fhir;
+    this.index = index;
   }
 
   /** @param type the input's declared type, or null */
@@ -78,7 +85,10 @@ final class LineCheck {
         deleted = true;
       }
     }
+    long t0 = System.nanoTime();
+    ResourceIndexRows rows = deleted ? null : index.rows(resourceType, resource);
+    long indexNanos = System.nanoTime() - t0;
     return new Checked.Accepted(new ImportedVersion(number, resourceType, id, version, lastUpdated, deleted,
-        resource, bytes));
+        rows, bytes), indexNanos);
   }
 }

@@ -18,11 +18,13 @@ import org.slf4j.LoggerFactory;
  * crash loses at most the batch in progress, which the next claim reads again; a line is
  * never imported twice, and a refused line is reported once.
  *
- * <p>Reading and checking (the strict parse: most of an import's CPU in the JVM) run on a
- * thread of their own, one batch ahead of the writes, with the lines of a batch checked in
- * parallel: the parse of the next batch and the database's work on this one use every core,
- * even when one large input is left (bench/README.md, "Import"). Batches are still written in
- * line order, each with its checkpoint.
+ * <p>Reading and checking (the strict parse and each line's index rows: most of an import's
+ * CPU in the JVM) run on a thread of their own, one batch ahead of the writes, with the lines
+ * of a batch checked in parallel: the parse of the next batch and the database's work on this
+ * one use every core, even when one large input is left (bench/README.md, "Import"). A batch
+ * handed over holds the lines' bytes and rows, not their parsed models (see
+ * {@code store.ResourceIndexRows}). Batches are still written in line order, each with its
+ * checkpoint.
  */
 final class PartImport {
   private static final Logger log = LoggerFactory.getLogger(PartImport.class);
@@ -30,8 +32,9 @@ final class PartImport {
   /** What the reading thread hands to the writing one. */
   private sealed interface Chunk {
     /** Checked lines; the checkpoint after them is {@code nextLine}. */
-    record Batch(List<ImportedVersion> lines, List<ImportJobTable.LineError> refused, long nextLine, long parseNanos)
-        implements Chunk {}
+    /** {@code parseNanos}: the batch's check, index rows included; {@code indexNanos}: the rows', summed over threads. */
+    record Batch(List<ImportedVersion> lines, List<ImportJobTable.LineError> refused, long nextLine, long parseNanos,
+        long indexNanos) implements Chunk {}
 
     /** The input ended. */
     record End() implements Chunk {}
@@ -87,11 +90,11 @@ final class PartImport {
               return;
             }
             parseNanos += b.parseNanos();
+            indexNanos += b.indexNanos();
             long t1 = System.nanoTime();
             VersionImport.Result result = writer.write(part.tables(), part, owner, settings.lease(), b.nextLine(),
                 b.lines(), b.refused());
             writeNanos += System.nanoTime() - t1;
-            indexNanos += result.indexNanos();
             if (!result.committed()) {
               log.info("Import {} part {}: cancelled or taken over; stopping", part.jobId(), part.partNo());
               return;
@@ -113,11 +116,12 @@ final class PartImport {
           }
           case Chunk.End e -> {
             jobs.finish(part, owner, settings.retention());
-            // where the time went (bench/import.sh sums these): reading and parsing (on the reading
-            // thread, alongside the writes), index rows, the rest of the writes
+            // where the time went (bench/import.sh sums these): reading, parsing and index rows (on
+            // the reading side, alongside the writes; the rows also alone, summed over its threads),
+            // the writes
             log.info("Import {} part {} ({}): {} resources in {} ms (parse {} ms, index rows {} ms, other write {} ms)",
                 part.jobId(), part.partNo(), part.inputUrl(), imported, (System.nanoTime() - started) / 1_000_000,
-                parseNanos / 1_000_000, indexNanos / 1_000_000, (writeNanos - indexNanos) / 1_000_000);
+                parseNanos / 1_000_000, indexNanos / 1_000_000, writeNanos / 1_000_000);
             return;
           }
         }
@@ -181,13 +185,17 @@ final class PartImport {
     long parseNanos = System.nanoTime() - t0;
     List<ImportedVersion> batch = new ArrayList<>(checked.size());
     List<ImportJobTable.LineError> refused = new ArrayList<>();
+    long indexNanos = 0;
     for (LineCheck.Checked c : checked) {
       switch (c) {
-        case LineCheck.Checked.Accepted a -> batch.add(a.version());
+        case LineCheck.Checked.Accepted a -> {
+          batch.add(a.version());
+          indexNanos += a.indexNanos();
+        }
         case LineCheck.Checked.Refused r -> refused.add(new ImportJobTable.LineError(r.line(),
             VersionImport.outcome(part.inputUrl(), r.line(), r.reason())));
       }
     }
-    return new Chunk.Batch(batch, refused, nextLine, parseNanos);
+    return new Chunk.Batch(batch, refused, nextLine, parseNanos, indexNanos);
   }
 }

@@ -1,7 +1,6 @@
 package dev.sluice.store;
 
 import java.time.Instant;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
  * One line of an import input, checked: a version of a resource to store as given.
@@ -10,8 +9,9 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * @param version the line's {@code meta.versionId}, or null for "the next version"
  * @param lastUpdated its {@code meta.lastUpdated} to the millisecond, or null for the write's clock
  * @param deleted true for Azure's soft-delete marker: a deleted version (stored without content)
- * @param resource the strictly parsed model (the search index reads it)
+ * @param index its search index and compartment rows, computed from the strictly parsed model
+ *     (which is not kept: see {@link ResourceIndexRows}); null for a deleted version
  * @param json the line as sent (its versionId and lastUpdated are replaced when it is stored)
  */
 public record ImportedVersion(long line, String type, String id, Integer version, Instant lastUpdated,
-    boolean deleted, IBaseResource resource, byte[] json) {}
+    boolean deleted, ResourceIndexRows index, byte[] json) {}

@@ -22,6 +22,14 @@ import org.slf4j.LoggerFactory;
  * transaction drops the live tables' indexes and constraints first and builds them again in
  * bulk at the end, which costs a sort per index instead of a random B-tree insert per row.
  * A crash in the middle rolls it all back and the next merge starts again.
+ *
+ * <p>Cores: the merge is one transaction on one connection, because one commit is what makes
+ * the import visible whole; a second connection would be a second transaction, visible on its
+ * own commit. PostgreSQL builds the larger indexes with its parallel maintenance workers (two
+ * seen in bench/import-profile.sh), but moving the rows (insert-select, about 40 % of the
+ * merge) runs on one core. Using both for that needs the rows already in place before the
+ * commit, e.g. staging tables built whole (indexes included) on several connections and swapped
+ * in for empty live tables; not done (bench/README.md, "Import").
  */
 public final class InitialLoadStage {
   private static final Logger log = LoggerFactory.getLogger(InitialLoadStage.class);
@@ -105,13 +113,16 @@ public final class InitialLoadStage {
         }
         s.execute("set local maintenance_work_mem = '128MB'");
         List<String> rebuilds = rebuild ? dropIndexes(s) : List.of();
+        long moving = System.nanoTime();
         s.execute("insert into resource overriding system value select * from " + stage.table("resource"));
         for (String live2 : WriteTables.STAGED.subList(1, WriteTables.STAGED.size())) {
           s.execute("insert into " + live2 + " select * from " + stage.table(live2));
         }
+        long building = System.nanoTime();
         for (String ddl : rebuilds) {
           s.execute(ddl);
         }
+        long built = System.nanoTime();
         drop(c, stage);
         try (PreparedStatement ps = c.prepareStatement(
             "update import_job set status = 'completed', finished_at = now(), expires_at = now() + ?::interval,"
@@ -122,8 +133,9 @@ public final class InitialLoadStage {
         }
         c.commit();
         long millis = (System.nanoTime() - started) / 1_000_000;
-        log.info("Import {}: merged {} staged resources in {} ms (indexes {})", job, staged, millis,
-            rebuild ? "rebuilt in bulk" : "kept");
+        log.info("Import {}: merged {} staged resources in {} ms (indexes {}; rows moved in {} ms, indexes built in {} ms)",
+            job, staged, millis, rebuild ? "rebuilt in bulk" : "kept", (building - moving) / 1_000_000,
+            (built - building) / 1_000_000);
         return new Outcome.Merged(staged, rebuild, millis);
       } catch (SQLException | RuntimeException e) {
         c.rollback();

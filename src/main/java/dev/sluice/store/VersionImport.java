@@ -26,7 +26,6 @@ import java.util.TimeZone;
 import java.util.TreeMap;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.InstantType;
-import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Writes one batch of an import in one transaction: the versions its lines carry, with their
@@ -101,7 +100,7 @@ public final class VersionImport {
   }
 
   /** What a batch did: whether it was committed, how many lines it imported, which it refused. */
-  public record Result(boolean committed, long imported, List<ImportJobTable.LineError> refused, long indexNanos) {}
+  public record Result(boolean committed, long imported, List<ImportJobTable.LineError> refused) {}
 
   /** A version of one resource's history, as stored or as this batch adds it. */
   private static final class Version {
@@ -172,7 +171,7 @@ public final class VersionImport {
       try {
         if (!ImportJobTable.hold(c, part, owner, lease)) {
           c.rollback();
-          return new Result(false, 0, List.of(), 0);
+          return new Result(false, 0, List.of());
         }
         SearchIndexWriter.Batch index = indexer.begin(c, tables);
         Instant clock = clock(c);
@@ -197,10 +196,10 @@ public final class VersionImport {
         counts.forEach((t, n) -> countRows.add(new ImportJobTable.ImportedCount(t, n)));
         if (!ImportJobTable.checkpoint(c, part, owner, lease, nextLine, imported, countRows, errors)) {
           c.rollback();
-          return new Result(false, 0, List.of(), 0);
+          return new Result(false, 0, List.of());
         }
         c.commit();
-        return new Result(true, imported, errors, index.rowNanos());
+        return new Result(true, imported, errors);
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -400,16 +399,8 @@ public final class VersionImport {
           if (last.getValue().deleted) {
             index.remove(h.pk);
           } else {
-            Resource model = (Resource) last.getValue().source.resource();
-            model.setId(h.id);
-            model.getMeta().setVersionId(Integer.toString(last.getKey()));
-            model.getMeta().setLastUpdatedElement(
-                new InstantType(Date.from(last.getValue().at), TemporalPrecisionEnum.MILLI, UTC));
-            if (created.contains(h)) {
-              index.replaceNew(h.pk, h.type, model); // a new pk: no rows to delete
-            } else {
-              index.replace(h.pk, h.type, model);
-            }
+            // computed from the line on the reading side; a new pk has no rows to delete
+            index.replace(h.pk, h.type, last.getValue().source.index(), created.contains(h));
           }
         }
       }

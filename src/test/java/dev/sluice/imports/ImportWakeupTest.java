@@ -48,7 +48,7 @@ class ImportWakeupTest {
       ExecutorService pool = Executors.newSingleThreadExecutor();
       // no job exists, so the parser and the writer are never reached
       ImportWorkers workers = new ImportWorkers(settings, new ImportJobTable(watched),
-          new ImportSource(Files.createTempDirectory("sluice-wake"), Optional.empty(), Optional.empty()), null,
+          new ImportSource(Files.createTempDirectory("sluice-wake"), Optional.empty(), Optional.empty()), null, null,
           new VersionImport(watched, null, null), new InitialLoadStage(watched), pool, "wake-test");
       try {
         workers.start();
