@@ -3,6 +3,8 @@ package dev.sluice.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
@@ -25,11 +27,29 @@ class ExportStu4Test {
     return "{\"resourceType\":\"Parameters\",\"parameter\":[" + String.join(",", parameters) + "]}";
   }
 
+  /**
+   * The whole manifest: with {@code allowPartialManifests} the status URL answers its first page,
+   * which holds only the files done by the first poll that found any, so every {@code next} page
+   * is followed and its outputs added.
+   */
   private JsonNode manifest(HttpResponse<String> kickOff) {
     assertThat(kickOff.statusCode()).as(kickOff.body()).isEqualTo(202);
     HttpResponse<String> done = client.await(kickOff.headers().firstValue("Content-Location").orElseThrow());
     assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
-    return ExportClient.read(done.body());
+    ObjectNode whole = (ObjectNode) ExportClient.read(done.body());
+    JsonNode page = whole;
+    while (page.has("link") && page.get("link").size() > 0) {
+      assertThat(page.get("link").get(0).get("relation").asText()).isEqualTo("next");
+      HttpResponse<String> next = client.await(page.get("link").get(0).get("url").asText());
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+      page = ExportClient.read(next.body());
+      for (String array : List.of("output", "error", "deleted")) {
+        if (page.has(array)) {
+          whole.withArray(array).addAll((ArrayNode) page.get(array));
+        }
+      }
+    }
+    return whole;
   }
 
   @Test
