@@ -23,6 +23,7 @@ import java.util.Map;
  * request transforms them.
  */
 final class ResourcesPart {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ResourcesPart.class);
   private final PartFiles files;
   private final PartSelection selection;
 
@@ -36,7 +37,11 @@ final class ResourcesPart {
     // a shared part writes its small types one after the other, each into its own files
     Written written = new Written(0, 0, 0);
     for (String type : part.types()) {
-      written = written.plus(export(job, request, part, type, session));
+      long t = System.nanoTime();
+      Written w = export(job, request, part, type, session);
+      log.debug("Export {} part {} {}: {} resources in {} us", job.id(), part.partNo(), type, w.resources(),
+          (System.nanoTime() - t) / 1000);
+      written = written.plus(w);
     }
     return written;
   }
