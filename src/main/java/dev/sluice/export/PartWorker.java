@@ -73,7 +73,8 @@ public final class PartWorker {
       // the steps' shares, for the fixed cost of small exports (bench/README, target 2)
       log.debug("Export {} part {} ({} {}..{}): {} resources, {} bytes in {} ms (job read {} us, session {} us,"
           + " earlier attempts {} us, export {} us, finish {} us)", job.id(), part.partNo(),
-          part.resType() == null ? part.types() : part.resType(), part.pkFrom(), part.pkTo(), written.resources(),
+          part.sharedTypes() != null ? part.sharedTypes() : part.resType() != null ? part.resType() : part.kind(),
+          part.pkFrom(), part.pkTo(), written.resources(),
           written.bytes(), (finished - claimed) / 1_000_000, (started - claimed) / 1000, (opened - started) / 1000,
           (discarded - opened) / 1000, (exported - discarded) / 1000, (finished - exported) / 1000);
     } catch (Exception e) {
