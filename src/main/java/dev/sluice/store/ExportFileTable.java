@@ -90,19 +90,26 @@ public final class ExportFileTable {
     }
   }
 
-  public void close(UUID jobId, ExportFileRow file) throws SQLException {
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLOSE)) {
-      ps.setLong(1, file.resources());
-      ps.setLong(2, file.bytes());
-      if (file.continuesSeq() == null) {
-        ps.setNull(3, java.sql.Types.INTEGER);
-      } else {
-        ps.setInt(3, file.continuesSeq());
+  /** Records the counts of a part's closed files, in one batch (the part's finish transaction). */
+  static void recordClosed(Connection c, UUID jobId, List<ExportFileRow> closed) throws SQLException {
+    if (closed.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(CLOSE)) {
+      for (ExportFileRow file : closed) {
+        ps.setLong(1, file.resources());
+        ps.setLong(2, file.bytes());
+        if (file.continuesSeq() == null) {
+          ps.setNull(3, java.sql.Types.INTEGER);
+        } else {
+          ps.setInt(3, file.continuesSeq());
+        }
+        ps.setObject(4, jobId);
+        ps.setString(5, file.prefix());
+        ps.setInt(6, file.seq());
+        ps.addBatch();
       }
-      ps.setObject(4, jobId);
-      ps.setString(5, file.prefix());
-      ps.setInt(6, file.seq());
-      ps.executeUpdate();
+      ps.executeBatch();
     }
   }
 
