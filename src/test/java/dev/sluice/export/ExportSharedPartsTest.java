@@ -48,7 +48,10 @@ class ExportSharedPartsTest {
       long resourceParts = count(c, "select count(*) from export_part where job_id = ? and kind = 'resources'", job);
       assertThat(shared).as("parts shared by small types").isPositive();
       assertThat(resourceParts).as("fewer parts than types with rows").isLessThan(expected.size());
+      // every member is on this server and nothing was left out: no notes to write, no part to write them
+      assertThat(count(c, "select count(*) from export_part where job_id = ? and kind = 'notes'", job)).isZero();
     }
+    assertThat(manifest.get("error")).isEmpty();
   }
 
   @Test
