@@ -9,7 +9,12 @@ import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 
-/** The {@code export_file} table: every file a part attempt opened, and its counts once closed. */
+/**
+ * The {@code export_file} table: every file a part attempt opened, and its counts once its part
+ * is done. A row is committed before its file is created ({@link #allocate}), so a redone part
+ * finds, and removes, every file of the attempts before it; the counts matter only to a done
+ * file, so they are written with the part's finish, in its transaction ({@link #recordClosed}).
+ */
 public final class ExportFileTable {
   private static final String ALLOCATE =
       """
