@@ -43,8 +43,12 @@ final class NdjsonWriter implements AutoCloseable {
   /** The files closed so far with their counts, recorded when the part finishes. */
   private final List<ExportFileRow> closed = new ArrayList<>();
 
+  /** The file to open first, allocated beforehand with others ({@link ExportFileTable#allocateFirst}), or null. */
+  private ExportFileRow allocated;
+
   NdjsonWriter(OutputStore store, ExportFileTable files, ExportPartRow part, String container, FileSeries series,
-      ExportSettings limits) {
+      ExportSettings limits, ExportFileRow allocated) {
+    this.allocated = allocated;
     this.store = store;
     this.files = files;
     this.part = part;
@@ -70,7 +74,8 @@ final class NdjsonWriter implements AutoCloseable {
       closeFile(null);
     }
     if (out == null) {
-      open(files.allocate(part, series.prefix(), series.kind(), series.resType()));
+      open(allocated != null ? allocated : files.allocate(part, series.prefix(), series.kind(), series.resType()));
+      allocated = null;
     }
     line(b, off, len);
   }

@@ -58,11 +58,12 @@ final class ResourcesPart {
     ExportScan.VersionTest inScope = compartments == null ? (t, version) -> true : compartments::holds;
     ElementsFilter filter = selection.elements(request);
     Deidentifier deid = selection.deidentifier(job, request);
-    // a writer opens its file only on its first line: a type without rows writes nothing
-    NdjsonWriter[] outs = new NdjsonWriter[types.size()];
+    // every type's first file recorded in one commit; a writer creates its file only on its
+    // first line, so a type without rows writes nothing (its row stays at 0 resources)
+    NdjsonWriter[] outs = files.open(job, part, types.stream().map(FileSeries::output).toList())
+        .toArray(NdjsonWriter[]::new);
     NdjsonWriter[] errors = new NdjsonWriter[types.size()];
     for (int i = 0; i < types.size(); i++) {
-      outs[i] = files.open(job, part, FileSeries.output(types.get(i)));
       errors[i] = files.errors(job, part);
     }
     // for the DEBUG line below: the time the COPY's rows spend in the writers (files opened included)
