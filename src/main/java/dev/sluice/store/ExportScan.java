@@ -404,7 +404,7 @@ public final class ExportScan {
       }
       boolean[] ended = new boolean[scans.size()];
       long started = System.nanoTime();
-      return inSnapshot(() -> {
+      return inSnapshot(true, () -> {
         long snapshot = System.nanoTime();
         Set<String> changed = scans.stream().anyMatch(ResourceScan::judgesReplaced) ? replacedTypes(scans) : Set.of();
         long found = System.nanoTime();
@@ -485,13 +485,17 @@ public final class ExportScan {
 
     /** Runs {@code reads} in one repeatable-read, read-only transaction. */
     private long inSnapshot(SnapshotRead reads) throws SQLException, IOException {
+      return inSnapshot(false, reads);
+    }
+
+    /** The same; {@code serial}: no parallel plan, so that a shared part's UNION ALL streams its types one after the other. */
+    private long inSnapshot(boolean serial, SnapshotRead reads) throws SQLException, IOException {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
         try (Statement st = connection.createStatement()) {
-          // no parallel plan: a shared part's UNION ALL then streams its types one after the other
-          st.execute("set transaction isolation level repeatable read, read only;"
-              + " set local max_parallel_workers_per_gather = 0");
+          st.execute("set transaction isolation level repeatable read, read only"
+              + (serial ? "; set local max_parallel_workers_per_gather = 0" : ""));
         }
         long rows = reads.read();
         connection.commit();
