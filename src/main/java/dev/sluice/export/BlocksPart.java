@@ -79,12 +79,14 @@ final class BlocksPart {
             throw new IOException(e);
           }
         });
+        out.close();
+        errors.close();
       } catch (Exception e) {
         out.abandon();
         errors.abandon();
         throw e;
       }
-      return new Written(out.resources(), out.bytes(), out.files() + errors.files());
+      return Written.of(out, errors);
     }
   }
 

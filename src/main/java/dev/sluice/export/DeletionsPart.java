@@ -44,11 +44,12 @@ final class DeletionsPart {
           bundles.add(type, deid == null ? id : deid.pseudonym(id));
         });
         bundles.flush();
+        out.close();
       } catch (Exception e) {
         out.abandon();
         throw e;
       }
-      return new Written(out.resources(), out.bytes(), out.files());
+      return new Written(out.resources(), out.bytes(), out.closed());
     }
   }
 }

@@ -25,10 +25,14 @@ public final class JobNotes {
     this.anonymizations = anonymizations;
   }
 
-  /** Whether an export may have notes: it is then planned a notes part, which may find none. */
-  static boolean mayHave(ExportRequest request) {
-    return !request.ignored().isEmpty() || request.level() instanceof ExportLevel.Group
-        || request.anonymization() != null;
+  /**
+   * Whether an export has notes: it is then planned a notes part. {@code elsewhere} are the Group's
+   * members that are not on this server, as planning found them ({@link GroupMembers}, at
+   * transactionTime, so the notes part finds the same). A Group export without any is planned no
+   * notes part: a part's fixed cost is a good share of a small Group's export (bench/README, target 2).
+   */
+  static boolean has(ExportRequest request, List<String> elsewhere) {
+    return !request.ignored().isEmpty() || !elsewhere.isEmpty() || request.anonymization() != null;
   }
 
   List<Issue> of(ExportJobRow job, ExportRequest request) throws SQLException {

@@ -69,8 +69,19 @@ public final class JobPlanner {
     ExportRequest request = ExportRequest.fromJson(job.requestJson());
     Instant at = job.transactionTime();
     Collection<String> members;
+    List<String> elsewhere = List.of();
     try {
-      members = members(request, at);
+      if (request.level() instanceof ExportLevel.Group g) {
+        GroupMembers.Members group = groups.of(g.groupId(), at, request.base());
+        members = group.patients();
+        if (!request.patients().isEmpty()) {
+          members.retainAll(Set.copyOf(request.patients()));
+        }
+        // the members that are not on this server are reported by the notes part
+        elsewhere = group.elsewhere();
+      } else {
+        members = request.level() instanceof ExportLevel.Patients ? request.patients() : List.of();
+      }
     } catch (FhirException e) {
       ends.fail(job.id(), e.status(), e.issues().getFirst().withMessage(MessageCode.EXPORT_PLANNING_FAILED));
       return false;
@@ -120,7 +131,7 @@ public final class JobPlanner {
     if (request.since() != null) {
       plan.add(new NewPart(ExportPartKind.DELETED, null, 0, 0));
     }
-    if (JobNotes.mayHave(request)) {
+    if (JobNotes.has(request, elsewhere)) {
       plan.add(new NewPart(ExportPartKind.NOTES, null, 0, 0));
     }
     boolean planned = parts.plan(job.id(), owner, members, plan);
@@ -158,21 +169,6 @@ public final class JobPlanner {
       ranges.add(new long[] {from, Math.min(t.maxPk(), from + width - 1)});
     }
     return ranges;
-  }
-
-  private Collection<String> members(ExportRequest request, Instant at) throws SQLException {
-    return switch (request.level()) {
-      case ExportLevel.System s -> List.of();
-      case ExportLevel.Patients p -> request.patients();
-      case ExportLevel.Group g -> {
-        // the members that are not on this server are reported by the notes part
-        Set<String> all = groups.of(g.groupId(), at, request.base()).patients();
-        if (!request.patients().isEmpty()) {
-          all.retainAll(Set.copyOf(request.patients()));
-        }
-        yield all;
-      }
-    };
   }
 
   /** Waits for the kick-off's in-progress transactions, renewing the planning lease. */

@@ -7,6 +7,8 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Writes one line per resource into numbered files of one prefix, opening the first file
@@ -33,15 +35,20 @@ final class NdjsonWriter implements AutoCloseable {
   private long fileBytes;
   private long totalResources;
   private long totalBytes;
-  private int fileCount;
   /** The header of the open block, or null (not organized, or before the first block). */
   private byte[] blockHeader;
   /** Lines of the open block's resources in the current file. */
   private long blockLinesInFile;
   private long headers;
+  /** The files closed so far with their counts, recorded when the part finishes. */
+  private final List<ExportFileRow> closed = new ArrayList<>();
+
+  /** The file to open first, allocated beforehand with others ({@link ExportFileTable#allocateFirst}), or null. */
+  private ExportFileRow allocated;
 
   NdjsonWriter(OutputStore store, ExportFileTable files, ExportPartRow part, String container, FileSeries series,
-      ExportSettings limits) {
+      ExportSettings limits, ExportFileRow allocated) {
+    this.allocated = allocated;
     this.store = store;
     this.files = files;
     this.part = part;
@@ -67,7 +74,8 @@ final class NdjsonWriter implements AutoCloseable {
       closeFile(null);
     }
     if (out == null) {
-      open(files.allocate(part, series.prefix(), series.kind(), series.resType()));
+      open(allocated != null ? allocated : files.allocate(part, series.prefix(), series.kind(), series.resType()));
+      allocated = null;
     }
     line(b, off, len);
   }
@@ -89,7 +97,6 @@ final class NdjsonWriter implements AutoCloseable {
   }
 
   private void open(ExportFileRow file) throws IOException {
-    fileCount++;
     current = file;
     out = new BufferedOutputStream(store.create(container, part.jobId(), current.name()), limits.writeBufferBytes());
   }
@@ -116,16 +123,18 @@ final class NdjsonWriter implements AutoCloseable {
     return totalBytes;
   }
 
-  /** Files opened so far (each holds at least one line). */
-  int files() {
-    return fileCount;
+  /** The files closed so far, with their counts. */
+  List<ExportFileRow> closed() {
+    return closed;
   }
 
   /** @param continuesSeq the next file's number when the open block goes on there, or null */
   private void closeFile(Integer continuesSeq) throws IOException, SQLException {
     out.close();
     out = null;
-    files.close(part.jobId(), new ExportFileRow(current.prefix(), current.seq(), series.kind(), series.resType(), fileResources,
+    // the counts are written with the part's finish, in its transaction: a file is final only
+    // once its part is done, and one statement for all of a part's files saves a commit per file
+    closed.add(new ExportFileRow(current.prefix(), current.seq(), series.kind(), series.resType(), fileResources,
         fileBytes, continuesSeq));
     fileResources = 0;
     fileBytes = 0;

@@ -20,7 +20,8 @@ final class NotesPart {
       for (Issue note : notes.of(job, request)) {
         errors.write(OperationOutcomeJson.of(note));
       }
-      return new Written(0, 0, errors.files());
+      errors.close();
+      return new Written(0, 0, errors.closed());
     }
   }
 }

@@ -6,6 +6,8 @@ import dev.sluice.store.ExportJobRow;
 import dev.sluice.store.ExportPartRow;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,21 @@ public final class PartFiles {
   }
 
   NdjsonWriter open(ExportJobRow job, ExportPartRow part, FileSeries series) {
-    return new NdjsonWriter(store, files, part, job.container(), series, settings);
+    return new NdjsonWriter(store, files, part, job.container(), series, settings, null);
+  }
+
+  /**
+   * Writers of several series whose first files are recorded at once, in one commit (a shared
+   * part's types); a series that gets no line leaves its row at 0 resources, never listed.
+   */
+  List<NdjsonWriter> open(ExportJobRow job, ExportPartRow part, List<FileSeries> series) throws SQLException {
+    List<ExportFileRow> first = files.allocateFirst(part, series.stream().map(FileSeries::prefix).toList(),
+        series.stream().map(FileSeries::kind).toList(), series.stream().map(FileSeries::resType).toList());
+    List<NdjsonWriter> writers = new ArrayList<>(series.size());
+    for (int i = 0; i < series.size(); i++) {
+      writers.add(new NdjsonWriter(store, files, part, job.container(), series.get(i), settings, first.get(i)));
+    }
+    return writers;
   }
 
   NdjsonWriter errors(ExportJobRow job, ExportPartRow part) {

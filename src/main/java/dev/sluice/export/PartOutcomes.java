@@ -34,7 +34,7 @@ public final class PartOutcomes {
 
   /** @return false when the part was no longer this process's: what it wrote must go */
   boolean finish(ExportJobRow job, ExportPartRow part, Written written) throws SQLException {
-    switch (parts.finish(part, owner, written.resources(), written.bytes(), settings.retention())) {
+    switch (parts.finish(part, owner, written.resources(), written.bytes(), written.closed(), settings.retention())) {
       case NOT_OURS -> {
         return false;
       }

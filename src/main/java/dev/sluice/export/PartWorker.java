@@ -38,6 +38,7 @@ public final class PartWorker {
   }
 
   void run(ExportPartRow part, AtomicBoolean stopping) {
+    long claimed = System.nanoTime();
     ExportJobRow job;
     try {
       Optional<ExportJobRow> found = jobs.find(part.jobId());
@@ -53,7 +54,9 @@ public final class PartWorker {
     long started = System.nanoTime();
     LeaseKeeper.Lease lease = null;
     try (ExportScan.Session session = scan.open()) {
+      long opened = System.nanoTime();
       files.discardEarlierAttempts(job, part);
+      long discarded = System.nanoTime();
       Written written;
       lease = leases.keep(part, session, stopping);
       try {
@@ -61,13 +64,19 @@ public final class PartWorker {
       } finally {
         lease.close();
       }
+      long exported = System.nanoTime();
       if (lease.lost() || !outcomes.finish(job, part, written)) {
         files.discard(job, part);
         return;
       }
-      log.debug("Export {} part {} ({} {}..{}): {} resources, {} bytes in {} ms", job.id(), part.partNo(),
-          part.resType(), part.pkFrom(), part.pkTo(), written.resources(), written.bytes(),
-          (System.nanoTime() - started) / 1_000_000);
+      long finished = System.nanoTime();
+      // the steps' shares, for the fixed cost of small exports (bench/README, target 2)
+      log.debug("Export {} part {} ({} {}..{}): {} resources, {} bytes in {} ms (job read {} us, session {} us,"
+          + " earlier attempts {} us, export {} us, finish {} us)", job.id(), part.partNo(),
+          part.sharedTypes() != null ? part.sharedTypes() : part.resType() != null ? part.resType() : part.kind(),
+          part.pkFrom(), part.pkTo(), written.resources(),
+          written.bytes(), (finished - claimed) / 1_000_000, (started - claimed) / 1000, (opened - started) / 1000,
+          (discarded - opened) / 1000, (exported - discarded) / 1000, (finished - exported) / 1000);
     } catch (Exception e) {
       boolean lost = lease != null && lease.lost();
       files.discard(job, part);

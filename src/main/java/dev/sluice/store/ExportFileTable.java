@@ -9,13 +9,27 @@ import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 
-/** The {@code export_file} table: every file a part attempt opened, and its counts once closed. */
+/**
+ * The {@code export_file} table: every file a part attempt opened, and its counts once its part
+ * is done. A row is committed before its file is created ({@link #allocate}), so a redone part
+ * finds, and removes, every file of the attempts before it; the counts matter only to a done
+ * file, so they are written with the part's finish, in its transaction ({@link #recordClosed}).
+ */
 public final class ExportFileTable {
   private static final String ALLOCATE =
       """
       insert into export_file (job_id, prefix, seq, kind, res_type, part_no, attempt, state)
       select ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, 'writing' from export_file where job_id = ? and prefix = ?
       returning seq
+      """;
+  /** The first file of several prefixes at once, each numbered next for its prefix. */
+  private static final String ALLOCATE_FIRST =
+      """
+      insert into export_file (job_id, prefix, seq, kind, res_type, part_no, attempt, state)
+      select ?, x.prefix, coalesce((select max(f.seq) from export_file f where f.job_id = ? and f.prefix = x.prefix), 0) + 1,
+             x.kind, x.res_type, ?, ?, 'writing'
+        from unnest(?::text[], ?::text[], ?::text[]) as x(prefix, kind, res_type)
+      returning prefix, seq, kind, res_type
       """;
   private static final String CLOSE =
       "update export_file set resources = ?, bytes = ?, continues_seq = ? where job_id = ? and prefix = ? and seq = ?";
@@ -90,19 +104,61 @@ public final class ExportFileTable {
     }
   }
 
-  public void close(UUID jobId, ExportFileRow file) throws SQLException {
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLOSE)) {
-      ps.setLong(1, file.resources());
-      ps.setLong(2, file.bytes());
-      if (file.continuesSeq() == null) {
-        ps.setNull(3, java.sql.Types.INTEGER);
-      } else {
-        ps.setInt(3, file.continuesSeq());
+  /**
+   * Records the first file of each of {@code prefixes} (with its kind and type, index for index)
+   * for a part attempt, in one statement and one commit: a shared part opens a file per type, and
+   * a commit each was most of its time (bench/README, target 2). A file allocated but never
+   * written stays at 0 resources: never in a manifest, and its removal finds nothing to delete.
+   */
+  public List<ExportFileRow> allocateFirst(ExportPartRow part, List<String> prefixes, List<String> kinds,
+      List<String> resTypes) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ALLOCATE_FIRST)) {
+      for (int tries = 1; ; tries++) {
+        ps.setObject(1, part.jobId());
+        ps.setObject(2, part.jobId());
+        ps.setInt(3, part.partNo());
+        ps.setInt(4, part.attempt());
+        ps.setArray(5, c.createArrayOf("text", prefixes.toArray()));
+        ps.setArray(6, c.createArrayOf("text", kinds.toArray()));
+        ps.setArray(7, c.createArrayOf("text", resTypes.toArray()));
+        java.util.Map<String, ExportFileRow> byPrefix = new java.util.HashMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            byPrefix.put(rs.getString(1), new ExportFileRow(rs.getString(1), rs.getInt(2), rs.getString(3),
+                rs.getString(4), 0, 0));
+          }
+        } catch (SQLException e) {
+          // another part numbered a file of one of these prefixes at the same moment: number them again
+          if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || tries == ALLOCATE_TRIES) {
+            throw e;
+          }
+          continue;
+        }
+        return prefixes.stream().map(byPrefix::get).toList();
       }
-      ps.setObject(4, jobId);
-      ps.setString(5, file.prefix());
-      ps.setInt(6, file.seq());
-      ps.executeUpdate();
+    }
+  }
+
+  /** Records the counts of a part's closed files, in one batch (the part's finish transaction). */
+  static void recordClosed(Connection c, UUID jobId, List<ExportFileRow> closed) throws SQLException {
+    if (closed.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(CLOSE)) {
+      for (ExportFileRow file : closed) {
+        ps.setLong(1, file.resources());
+        ps.setLong(2, file.bytes());
+        if (file.continuesSeq() == null) {
+          ps.setNull(3, java.sql.Types.INTEGER);
+        } else {
+          ps.setInt(3, file.continuesSeq());
+        }
+        ps.setObject(4, jobId);
+        ps.setString(5, file.prefix());
+        ps.setInt(6, file.seq());
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 

@@ -176,14 +176,15 @@ public final class ExportPartTable {
   }
 
   /**
-   * Marks the part done and its files done, and completes the job when it was the last
-   * part, in one transaction holding the job row (so two last parts cannot both miss it).
+   * Marks the part done and its files done with their counts ({@code files}, as closed), and
+   * completes the job when it was the last part, in one transaction holding the job row (so two
+   * last parts cannot both miss it).
    *
    * @return what became of the part; {@link Finished#NOT_OURS} when it was no longer ours (its
    *     files must then be discarded)
    */
-  public Finished finish(ExportPartRow part, String owner, long resources, long bytes, Duration retention)
-      throws SQLException {
+  public Finished finish(ExportPartRow part, String owner, long resources, long bytes, List<ExportFileRow> files,
+      Duration retention) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -206,6 +207,7 @@ public final class ExportPartTable {
           c.rollback();
           return Finished.NOT_OURS;
         }
+        ExportFileTable.recordClosed(c, part.jobId(), files);
         ExportFileTable.markDone(c, part);
         boolean completed = ExportJobTable.completeIfDone(c, part.jobId(), retention);
         c.commit();

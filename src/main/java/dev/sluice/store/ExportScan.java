@@ -42,6 +42,7 @@ import org.postgresql.copy.CopyOut;
  * part runs is streamed once.
  */
 public final class ExportScan {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExportScan.class);
   /** Which resources of the scanned type a part keeps. */
   public enum Membership {
     /** every resource (system level) */
@@ -73,6 +74,17 @@ public final class ExportScan {
   @FunctionalInterface
   public interface RowSink {
     void row(byte[] buffer, int offset, int length) throws IOException;
+  }
+
+  /**
+   * Receives the rows of a shared part's scans ({@link Session#scanShared}): each row with the
+   * index of its scan, and the end of each scan's rows, after which nothing more of it comes
+   * (its files can be closed). Every scan is ended exactly once.
+   */
+  public interface SharedSink {
+    void row(int scan, byte[] buffer, int offset, int length) throws IOException;
+
+    void ended(int scan) throws IOException, SQLException;
   }
 
   /**
@@ -177,6 +189,16 @@ public final class ExportScan {
       select v.pk, v.last_updated, v.content from resource_version n
         join resource_version v on v.pk = n.pk and v.version = n.version - 1
        where n.res_type = ? and n.last_updated > ? and n.pk between ? and ?
+         and v.last_updated <= ? and v.valid_to > ? and not v.deleted
+         and v.last_updated > coalesce(?::timestamptz, '-infinity')
+      """;
+
+  /** The types among {@code any(?)} that have a version {@link #REPLACED} would read: the same conditions. */
+  private static final String REPLACED_TYPES =
+      """
+      select distinct n.res_type from resource_version n
+        join resource_version v on v.pk = n.pk and v.version = n.version - 1
+       where n.res_type = any(?) and n.last_updated > ? and n.pk between ? and ?
          and v.last_updated <= ? and v.valid_to > ? and not v.deleted
          and v.last_updated > coalesce(?::timestamptz, '-infinity')
       """;
@@ -360,6 +382,101 @@ public final class ExportScan {
       return inSnapshot(() -> copy(sql(s), sink) + replaced(s, inScope, sink));
     }
 
+    /**
+     * Streams the versions of every scan of a shared part (one pk range, one membership, a type
+     * each) into {@code sink}: one snapshot, one COPY of all the types one after the other, each in
+     * pk order, and one query for the types with versions replaced after transactionTime; a type
+     * without any is ended as soon as the COPY has passed it, the others once their replaced
+     * versions are judged and written ({@link #replaced}), after the COPY. So a part of many small
+     * types costs one round of statements, not one per type, and holds at most one type's file
+     * open at a time unless some changed since kick-off.
+     *
+     * @return the number of rows written to the sink
+     */
+    public long scanShared(List<ResourceScan> scans, VersionTest inScope, SharedSink sink)
+        throws SQLException, IOException {
+      ResourceScan first = scans.getFirst();
+      for (ResourceScan s : scans) {
+        if (s.pkFrom() != first.pkFrom() || s.pkTo() != first.pkTo() || s.membership() != first.membership()
+            || !s.at().equals(first.at()) || !java.util.Objects.equals(s.since(), first.since())) {
+          throw new IllegalArgumentException("the scans of a shared part differ in more than their type and filter");
+        }
+      }
+      boolean[] ended = new boolean[scans.size()];
+      long started = System.nanoTime();
+      return inSnapshot(true, () -> {
+        long snapshot = System.nanoTime();
+        Set<String> changed = scans.stream().anyMatch(ResourceScan::judgesReplaced) ? replacedTypes(scans) : Set.of();
+        long found = System.nanoTime();
+        long[] passed = {0};
+        long[] firstRow = {0};
+        long rows = copyShared(sharedSql(scans), (scan, b, off, len) -> {
+          if (firstRow[0] == 0) {
+            firstRow[0] = System.nanoTime();
+          }
+          // the COPY went on to a later type: the ones before it are complete unless changed since
+          for (; passed[0] < scan; passed[0]++) {
+            end(scans, changed, ended, (int) passed[0], sink);
+          }
+          sink.row(scan, b, off, len);
+        });
+        long copied = System.nanoTime();
+        log.debug("Shared scan of {} types: snapshot {} us, replaced types {} us, COPY to its first row {} us,"
+            + " COPY {} us in all ({} rows)", scans.size(), (snapshot - started) / 1000, (found - snapshot) / 1000,
+            firstRow[0] == 0 ? -1 : (firstRow[0] - found) / 1000, (copied - found) / 1000, rows);
+        for (int i = 0; i < scans.size(); i++) {
+          int scan = i;
+          if (changed.contains(scans.get(i).type()) && scans.get(i).judgesReplaced()) {
+            rows += replaced(scans.get(i), inScope, (b, off, len) -> sink.row(scan, b, off, len));
+          }
+          if (!ended[i]) {
+            ended[i] = true;
+            sink.ended(i);
+          }
+        }
+        return rows;
+      });
+    }
+
+    private static void end(List<ResourceScan> scans, Set<String> changed, boolean[] ended, int scan, SharedSink sink)
+        throws IOException {
+      if (ended[scan] || changed.contains(scans.get(scan).type())) {
+        return;
+      }
+      ended[scan] = true;
+      try {
+        sink.ended(scan);
+      } catch (SQLException e) {
+        throw new IOException(e);
+      }
+    }
+
+    private Set<String> replacedTypes(List<ResourceScan> scans) throws SQLException {
+      ResourceScan s = scans.getFirst();
+      try (PreparedStatement ps = connection.prepareStatement(REPLACED_TYPES)) {
+        ps.setArray(1, connection.createArrayOf("text", scans.stream().map(ResourceScan::type).toArray()));
+        ps.setTimestamp(2, Timestamp.from(s.at()));
+        ps.setLong(3, s.pkFrom());
+        ps.setLong(4, s.pkTo());
+        ps.setTimestamp(5, Timestamp.from(s.at()));
+        ps.setTimestamp(6, Timestamp.from(s.at()));
+        ps.setTimestamp(7, s.since() == null ? null : Timestamp.from(s.since()));
+        Set<String> types = new java.util.HashSet<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            types.add(rs.getString(1));
+          }
+        }
+        return types;
+      }
+    }
+
+    /** Receives each row of a shared COPY with the index of its scan. */
+    @FunctionalInterface
+    private interface IndexedSink {
+      void row(int scan, byte[] buffer, int offset, int length) throws IOException;
+    }
+
     /** Reads that must see one snapshot. */
     @FunctionalInterface
     private interface SnapshotRead {
@@ -368,11 +485,17 @@ public final class ExportScan {
 
     /** Runs {@code reads} in one repeatable-read, read-only transaction. */
     private long inSnapshot(SnapshotRead reads) throws SQLException, IOException {
+      return inSnapshot(false, reads);
+    }
+
+    /** The same; {@code serial}: no parallel plan, so that a shared part's UNION ALL streams its types one after the other. */
+    private long inSnapshot(boolean serial, SnapshotRead reads) throws SQLException, IOException {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
         try (Statement st = connection.createStatement()) {
-          st.execute("set transaction isolation level repeatable read, read only");
+          st.execute("set transaction isolation level repeatable read, read only"
+              + (serial ? "; set local max_parallel_workers_per_gather = 0" : ""));
         }
         long rows = reads.read();
         connection.commit();
@@ -395,6 +518,15 @@ public final class ExportScan {
     }
 
     private long copy(String sql, RowSink sink) throws SQLException, IOException {
+      return copyRows(sql, false, (scan, b, off, len) -> sink.row(b, off, len));
+    }
+
+    /** A COPY of two columns: the scan's index (int4), then content. */
+    private long copyShared(String sql, IndexedSink sink) throws SQLException, IOException {
+      return copyRows(sql, true, sink);
+    }
+
+    private long copyRows(String sql, boolean indexed, IndexedSink sink) throws SQLException, IOException {
       CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
           .copyOut("copy (" + sql + ") to stdout (format binary)");
       long rows = 0;
@@ -415,12 +547,18 @@ public final class ExportScan {
             if (fields == -1) {
               break;
             }
-            // one field: content (never null: deletions are not selected)
+            int scan = 0;
+            if (indexed) {
+              // the scan's index: an int4, never null
+              scan = int32(message, p + 4);
+              p += 8;
+            }
+            // content (never null: deletions are not selected)
             int length = int32(message, p);
             int content = p + 4;
             p = content + Math.max(length, 0);
             if (length >= 0) {
-              sink.row(message, content, length);
+              sink.row(scan, message, content, length);
               rows++;
             }
           }
@@ -619,10 +757,27 @@ public final class ExportScan {
    * the search index (the replaced ones are read by {@link #REPLACED}).
    */
   String sql(ResourceScan s) {
+    return "select v.content " + from(s);
+  }
+
+  /**
+   * The COPY of a shared part: each scan's rows ({@link #sql}) in pk order, one scan after the
+   * other, each row led by the scan's index.
+   */
+  String sharedSql(List<ResourceScan> scans) {
+    StringBuilder q = new StringBuilder();
+    for (int i = 0; i < scans.size(); i++) {
+      q.append(i == 0 ? "" : " union all ").append("(select ").append(i).append("::int4, v.content ")
+          .append(from(scans.get(i))).append(" order by v.pk)");
+    }
+    return q.toString();
+  }
+
+  private String from(ResourceScan s) {
     if (!s.type().matches("[A-Za-z]{1,64}")) {
       throw new IllegalArgumentException("not a resource type: " + s.type());
     }
-    StringBuilder q = new StringBuilder("select v.content from resource_version v where v.res_type = ")
+    StringBuilder q = new StringBuilder("from resource_version v where v.res_type = ")
         .append(CopyLiteral.of(s.type()))
         .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
         .append(" and v.last_updated <= ").append(CopyLiteral.of(s.at()))

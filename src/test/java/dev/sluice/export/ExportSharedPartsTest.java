@@ -48,7 +48,10 @@ class ExportSharedPartsTest {
       long resourceParts = count(c, "select count(*) from export_part where job_id = ? and kind = 'resources'", job);
       assertThat(shared).as("parts shared by small types").isPositive();
       assertThat(resourceParts).as("fewer parts than types with rows").isLessThan(expected.size());
+      // every member is on this server and nothing was left out: no notes to write, no part to write them
+      assertThat(count(c, "select count(*) from export_part where job_id = ? and kind = 'notes'", job)).isZero();
     }
+    assertThat(manifest.get("error")).isEmpty();
   }
 
   @Test
@@ -92,7 +95,71 @@ class ExportSharedPartsTest {
     }
   }
 
-
+  @Test
+  void a_shared_part_exports_its_resources_changed_or_deleted_after_the_kick_off_as_they_were_then()
+      throws Exception {
+    Path dir = ExportFixture.tempDir();
+    String path = "Group/shared-changed/$export?_type=" + String.join(",", TYPES);
+    try (ChildServer server = ChildServer.start(dir, ChildServer.freePort())) {
+      ExportClient c = new ExportClient(server.base());
+      List<String> members = firstPatients(c.load(Fixtures.small(), TYPES), 2);
+      putGroup(c, "shared-changed", members);
+      Map<String, List<String>> expected = expected(server.dataSource(), members);
+      // the members' two smallest types but Patient: packed into a shared part
+      List<String[]> changed = new ArrayList<>();
+      try (Connection db = server.dataSource().getConnection(); PreparedStatement ps = db.prepareStatement(
+          """
+          select distinct on (r.res_type) r.res_type, r.res_id, n
+            from resource r join compartment k on k.res_pk = r.pk
+            join (select res_type, count(*) n from compartment where patient_id = any(?) group by res_type) t
+              on t.res_type = r.res_type
+           where k.patient_id = any(?) and r.res_type = any(?) and r.res_type <> 'Patient' and not r.deleted
+           order by r.res_type, r.res_id
+          """)) {
+        ps.setArray(1, db.createArrayOf("text", members.toArray()));
+        ps.setArray(2, db.createArrayOf("text", members.toArray()));
+        ps.setArray(3, db.createArrayOf("text", TYPES.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            changed.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+          }
+        }
+      }
+      changed.sort(java.util.Comparator.comparingLong((String[] r) -> Long.parseLong(r[2])).thenComparing(r -> r[0]));
+      String[] updated = changed.get(0);
+      String[] deleted = changed.get(1);
+      String status;
+      try (Connection lock = server.dataSource().getConnection();
+          Connection watch = server.dataSource().getConnection()) {
+        // held at its planning (which writes export_member), after the kick-off fixed transactionTime
+        status = ScanBlocker.startBlocked(c, server.dataSource(), lock, path, "export_member");
+        ScanBlocker.awaitLockWaits(watch, 1, "%export_member%");
+        String current = c.get(updated[0] + "/" + updated[1]).body();
+        assertThat(c.put(updated[0] + "/" + updated[1], current).statusCode()).isEqualTo(200);
+        assertThat(c.delete(deleted[0] + "/" + deleted[1]).statusCode()).isIn(200, 204);
+        lock.rollback();
+      }
+      HttpResponse<String> done = c.await(status);
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+      JsonNode manifest = ExportClient.read(done.body());
+      assertExactly(c, manifest, expected);
+      for (String line : c.lines(manifest, "output", updated[0])) {
+        if (ExportClient.id(line).equals(updated[1])) {
+          assertThat(ExportClient.read(line).at("/meta/versionId").asText()).as("the version at kick-off").isEqualTo("1");
+        }
+      }
+      try (Connection db = server.dataSource().getConnection(); PreparedStatement ps = db.prepareStatement(
+          "select count(*) from export_part where job_id = ? and ? = any(res_types) and ? = any(res_types)")) {
+        ps.setObject(1, job(status));
+        ps.setString(2, updated[0]);
+        ps.setString(3, deleted[0]);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          assertThat(rs.getLong(1)).as("both changed types in one shared part").isEqualTo(1);
+        }
+      }
+    }
+  }
 
   private static List<String> firstPatients(Map<String, List<String>> loaded, int n) {
     return loaded.get("Patient").stream().map(ExportClient::id).sorted().limit(n).toList();
