@@ -2,9 +2,6 @@ package dev.sluice.export;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.sluice.fhir.Issue;
-import dev.sluice.fhir.MessageCode;
-import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.search.SearchQuery;
 import dev.sluice.store.ExportJobRow;
 import dev.sluice.store.ExportPartRow;
@@ -63,18 +60,9 @@ final class BlocksPart {
             }
             if (elements == null) {
               out.write(b, off, len);
-              return;
+            } else {
+              elements.write(type, b, off, len, out, errors);
             }
-            byte[] subset;
-            try {
-              subset = elements.apply(type, b, off, len);
-            } catch (IOException | RuntimeException e) {
-              errors.write(OperationOutcomeJson.of(Issue.error(Issue.Code.PROCESSING,
-                  "A " + type + " could not be subsetted for _elements and was left out: " + e.getMessage())
-                  .withMessage(MessageCode.EXPORT_ELEMENTS_RESOURCE_LEFT_OUT)));
-              return;
-            }
-            out.write(subset);
           } catch (SQLException e) {
             throw new IOException(e);
           }

@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Issue;
+import dev.sluice.fhir.MessageCode;
+import dev.sluice.fhir.OperationOutcomeJson;
 import java.io.IOException;
+import java.sql.SQLException;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -64,6 +68,24 @@ final class ElementsFilter {
       }
       return Set.copyOf(kept);
     });
+  }
+
+  /**
+   * Writes the resource subsetted to the asked elements; one that cannot be is left out, with a
+   * warning in the part's error file, so one odd resource does not fail the export.
+   */
+  void write(String type, byte[] resource, int off, int len, NdjsonWriter out, NdjsonWriter errors)
+      throws IOException, SQLException {
+    byte[] subset;
+    try {
+      subset = apply(type, resource, off, len);
+    } catch (IOException | RuntimeException e) {
+      errors.write(OperationOutcomeJson.of(Issue.error(Issue.Code.PROCESSING,
+          "A " + type + " could not be subsetted for _elements and was left out: " + e.getMessage())
+          .withMessage(MessageCode.EXPORT_ELEMENTS_RESOURCE_LEFT_OUT)));
+      return;
+    }
+    out.write(subset);
   }
 
   /** @return the subsetted resource, or the input when the type is exported whole */

@@ -1,8 +1,5 @@
 package dev.sluice.export;
 
-import dev.sluice.fhir.Issue;
-import dev.sluice.fhir.MessageCode;
-import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.store.ExportJobRow;
 import dev.sluice.store.ExportPartRow;
 import dev.sluice.store.ExportScan;
@@ -241,16 +238,7 @@ final class ResourcesPart {
       if (filter == null) {
         out.write(b, off, len);
       } else {
-        byte[] subset;
-        try {
-          subset = filter.apply(type, b, off, len);
-        } catch (IOException | RuntimeException e) {
-          errors.write(OperationOutcomeJson.of(Issue.error(Issue.Code.PROCESSING,
-              "A " + type + " could not be subsetted for _elements and was left out: " + e.getMessage())
-              .withMessage(MessageCode.EXPORT_ELEMENTS_RESOURCE_LEFT_OUT)));
-          return;
-        }
-        out.write(subset);
+        filter.write(type, b, off, len, out, errors);
       }
     } catch (SQLException e) {
       throw new IOException(e);

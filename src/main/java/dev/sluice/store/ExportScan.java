@@ -451,16 +451,21 @@ public final class ExportScan {
       }
     }
 
+    /** Parameters 2 to 7 of {@code REPLACED} and {@code REPLACED_TYPES}: the scan's time, pk range and {@code _since}. */
+    private static void bindReplacedWindow(PreparedStatement ps, ResourceScan s) throws SQLException {
+      ps.setTimestamp(2, Timestamp.from(s.at()));
+      ps.setLong(3, s.pkFrom());
+      ps.setLong(4, s.pkTo());
+      ps.setTimestamp(5, Timestamp.from(s.at()));
+      ps.setTimestamp(6, Timestamp.from(s.at()));
+      ps.setTimestamp(7, s.since() == null ? null : Timestamp.from(s.since()));
+    }
+
     private Set<String> replacedTypes(List<ResourceScan> scans) throws SQLException {
       ResourceScan s = scans.getFirst();
       try (PreparedStatement ps = connection.prepareStatement(REPLACED_TYPES)) {
         ps.setArray(1, connection.createArrayOf("text", scans.stream().map(ResourceScan::type).toArray()));
-        ps.setTimestamp(2, Timestamp.from(s.at()));
-        ps.setLong(3, s.pkFrom());
-        ps.setLong(4, s.pkTo());
-        ps.setTimestamp(5, Timestamp.from(s.at()));
-        ps.setTimestamp(6, Timestamp.from(s.at()));
-        ps.setTimestamp(7, s.since() == null ? null : Timestamp.from(s.since()));
+        bindReplacedWindow(ps, s);
         Set<String> types = new java.util.HashSet<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -588,12 +593,7 @@ public final class ExportScan {
       try (PreparedStatement ps = connection.prepareStatement(REPLACED)) {
         ps.setFetchSize(replacedBatch.rows());
         ps.setString(1, s.type());
-        ps.setTimestamp(2, Timestamp.from(s.at()));
-        ps.setLong(3, s.pkFrom());
-        ps.setLong(4, s.pkTo());
-        ps.setTimestamp(5, Timestamp.from(s.at()));
-        ps.setTimestamp(6, Timestamp.from(s.at()));
-        ps.setTimestamp(7, s.since() == null ? null : Timestamp.from(s.since()));
+        bindReplacedWindow(ps, s);
         long rows = 0;
         List<Replaced> batch = new ArrayList<>();
         long bytes = 0;
