@@ -21,7 +21,7 @@ import java.util.zip.GZIPOutputStream;
  * The gzip copies of finished export files, for clients that send {@code Accept-Encoding: gzip}:
  * a file is compressed once into {@code <name>.gz} beside it, and every gzip request is served
  * that copy as a file. By default the copy is made on a file's first such request: compressing
- * while the export writes slows every export (two to three times its own CPU on the bench's data),
+ * while the export writes slows every export (about three times its own CPU on the bench's data),
  * also for clients that never ask. {@code --export-gzip-copy write} makes it while the file is
  * written instead ({@link #writing}), for servers whose clients mostly take gzip: no download
  * then waits for a compression. Compressing on every request would spend the CPU again for each

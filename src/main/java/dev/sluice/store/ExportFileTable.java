@@ -5,7 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -121,7 +123,7 @@ public final class ExportFileTable {
         ps.setArray(5, c.createArrayOf("text", prefixes.toArray()));
         ps.setArray(6, c.createArrayOf("text", kinds.toArray()));
         ps.setArray(7, c.createArrayOf("text", resTypes.toArray()));
-        java.util.Map<String, ExportFileRow> byPrefix = new java.util.HashMap<>();
+        Map<String, ExportFileRow> byPrefix = new HashMap<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             byPrefix.put(rs.getString(1), new ExportFileRow(rs.getString(1), rs.getInt(2), rs.getString(3),

@@ -1,5 +1,9 @@
 package dev.sluice.store;
 
+import com.zaxxer.hikari.HikariDataSource;
+import dev.sluice.fhir.FhirModel;
+import dev.sluice.fhir.Format;
+import dev.sluice.search.SearchQuery;
 import java.io.IOException;
 import java.sql.Array;
 import java.sql.Connection;
@@ -11,18 +15,18 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.sluice.fhir.FhirModel;
-import dev.sluice.fhir.Format;
-import dev.sluice.search.SearchQuery;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reads of an export: type statistics for planning, and the scans of one part. A part's
@@ -42,7 +46,7 @@ import org.postgresql.copy.CopyOut;
  * part runs is streamed once.
  */
 public final class ExportScan {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExportScan.class);
+  private static final Logger log = LoggerFactory.getLogger(ExportScan.class);
   /** Which resources of the scanned type a part keeps. */
   public enum Membership {
     /** every resource (system level) */
@@ -398,7 +402,7 @@ public final class ExportScan {
       ResourceScan first = scans.getFirst();
       for (ResourceScan s : scans) {
         if (s.pkFrom() != first.pkFrom() || s.pkTo() != first.pkTo() || s.membership() != first.membership()
-            || !s.at().equals(first.at()) || !java.util.Objects.equals(s.since(), first.since())) {
+            || !s.at().equals(first.at()) || !Objects.equals(s.since(), first.since())) {
           throw new IllegalArgumentException("the scans of a shared part differ in more than their type and filter");
         }
       }
@@ -466,7 +470,7 @@ public final class ExportScan {
       try (PreparedStatement ps = connection.prepareStatement(REPLACED_TYPES)) {
         ps.setArray(1, connection.createArrayOf("text", scans.stream().map(ResourceScan::type).toArray()));
         bindReplacedWindow(ps, s);
-        Set<String> types = new java.util.HashSet<>();
+        Set<String> types = new HashSet<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             types.add(rs.getString(1));
