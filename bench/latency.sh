@@ -12,6 +12,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"
 rounds="${2:-50}"
+# the issue's condition for every target: the server's heap capped at 512 MB
+export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
