@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
  * {@link PastVersionSearch} (the same search SQL over the rows computed for them). Both reads
  * run in one repeatable-read transaction, so from one snapshot: a resource changed while the
  * part runs is streamed once.
+ *
+ * <p>Plans: that transaction's {@code SET LOCAL} settings steer two of them, each measured
+ * (bench/README.md, "Export levels"). A shared part runs no parallel plan, so its UNION ALL
+ * streams type after type; a Patient-level part runs without hash joins nor parallel plans, so
+ * its semi join on {@code compartment} is a merge with the index {@code compartment_res} in pk
+ * order (bench/levels-sql.sh). Every other read keeps the planner's choice.
  */
 public final class ExportScan {
   private static final Logger log = LoggerFactory.getLogger(ExportScan.class);
@@ -226,10 +232,12 @@ public final class ExportScan {
   /** No parallel plan: a shared part's UNION ALL then streams its types one after the other. */
   private static final String NO_PARALLEL = "; set local max_parallel_workers_per_gather = 0";
   /**
-   * No hash join: a Patient-level part's merge semi join ({@code mergesCompartments}). Parallel
-   * plans stay allowed: with the hash join off the planner chose none (bench/levels-sql.sh).
+   * No hash join and no parallel plan: a Patient-level part's merge semi join
+   * ({@code mergesCompartments}). With hash joins alone off the planner still chose, for some
+   * parts, a parallel nested loop probing {@code compartment_res} once per version (slower:
+   * bench/levels-sql.sh).
    */
-  private static final String MERGED_COMPARTMENTS = "; set local enable_hashjoin = off";
+  private static final String MERGED_COMPARTMENTS = NO_PARALLEL + "; set local enable_hashjoin = off";
 
   private final DataSource dataSource;
   private final int deletionFetchSize;
