@@ -17,25 +17,13 @@
 # runs since); FORMS="system patient-serial bypk ..." chooses others, TYPES=n how many types.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-# shellcheck source=../bin/jdk.sh
-source "$root/bin/jdk.sh"
 scale="${1:-7}"
 repeat="${REPEAT:-3}"
 types="${TYPES:-4}"
 part_size=100000
 work="$here/work"
-mkdir -p "$work"
-# shellcheck source=scale.sh
-source "$here/scale.sh"
-scale_medium "$root" "$scale"
-jar="${BENCH_JAR:-$root/target/sluice.jar}"
-if [ -z "${BENCH_JAR:-}" ]; then
-  (cd "$root" && mvn -B -q -DskipTests package >&2)
-fi
-rm -rf "$work/server"
-coproc BENCH { BENCH_MODE=sql exec "$JAVA_HOME/bin/java" -cp "$jar" "$here/ExportBench.java" \
-  "$JAVA_HOME/bin/java" "$jar" "$data" "$work"; }
+# run.sh scales the data, builds (without BENCH_JAR) and starts ExportBench, which loads
+coproc BENCH { BENCH_MODE=sql exec "$here/run.sh" "$scale"; }
 bench_pid=$BENCH_PID
 pg_port=""
 while IFS= read -r line <&"${BENCH[0]}"; do
@@ -76,11 +64,15 @@ transaction() {  # form
   esac
 }
 read -ra forms <<< "${FORMS:-system patient bypk-nohash}"
-# milliseconds of one run: EXPLAIN's execution time, which includes the rows' serialization
-run_ms() {  # form type from to
+# one run: EXPLAIN's execution time in ms (it includes the rows' serialization), then the plan's
+# top node and, under a Gather, the node below it
+run() {  # form type from to
   { transaction "$1"; echo "explain (analyze, timing off, serialize binary) $(query "$@");"; echo "commit;"; } \
-    | psql_run | sed -n 's/^Execution Time: \([0-9.]*\) ms/\1/p'
+    | psql_run | awk '/^Execution Time:/ {ms = $3} !/^ / && NR == 1 {node = $0}
+        /^  ->/ && node ~ /^Gather/ && !under {under = $0} END {sub(/ +\(cost.*/, "", node)
+        sub(/^ *-> +/, "", under); sub(/ +\(cost.*/, "", under); print ms, node (under ? " > " under : "")}'
 }
+plans="$(mktemp)"
 
 # the biggest types but Patient (a Patient-level export reads Patient whole, as the system level)
 mapfile -t stats < <(psql_run -F ' ' -c "select res_type, count(*), min(pk), max(pk) from resource
@@ -100,8 +92,9 @@ for s in "${stats[@]}"; do
       to=$(( from + width - 1 < hi ? from + width - 1 : hi ))
       best=""
       for (( r = 0; r < repeat; r++ )); do
-        ms=$(run_ms "$f" "$type" "$from" "$to")
+        read -r ms plan <<< "$(run "$f" "$type" "$from" "$to")"
         best=$(awk -v a="${best:-$ms}" -v b="$ms" 'BEGIN {print (b < a ? b : a)}')
+        echo "$f $type $from-$to: $plan" >> "$plans"
       done
       sum=$(awk -v a="$sum" -v b="$best" 'BEGIN {print a + b}')
     done
@@ -113,6 +106,10 @@ done
 printf '%-22s %8s %5s' "all ${#stats[@]}" "" ""
 for f in "${forms[@]}"; do printf ' %19.0f' "${total[$f]}"; done
 echo
+echo
+echo "plans of the parts (runs):"
+sort "$plans" | uniq -c
+rm -f "$plans"
 
 read -r type count lo hi <<< "${stats[0]}"
 n=$(( (count + part_size - 1) / part_size ))
