@@ -13,7 +13,7 @@
 #               repeatable-read transaction
 #   bypk        the same without the compartment row's type (see query below)
 # each with a suffix of settings: -serial (no parallel plan), -nohash (no hash join). By default
-# system, patient (the query of ca0803d, before the change) and bypk-nohash (what ExportScan
+# system, patient (the query of ca0803d, before the change) and bypk-nohash-serial (what ExportScan
 # runs since); FORMS="system patient-serial bypk ..." chooses others, TYPES=n how many types.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -63,7 +63,7 @@ transaction() {  # form
       case "$1" in *-serial) echo "set local max_parallel_workers_per_gather = 0;" ;; esac ;;
   esac
 }
-read -ra forms <<< "${FORMS:-system patient bypk-nohash}"
+read -ra forms <<< "${FORMS:-system patient bypk-nohash-serial}"
 # one run: EXPLAIN's execution time in ms (it includes the rows' serialization), then the plan's
 # top node and, under a Gather, the node below it
 run() {  # form type from to
