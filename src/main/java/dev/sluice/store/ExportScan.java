@@ -404,11 +404,11 @@ public final class ExportScan {
     }
 
     /**
-     * True for a Patient-level part without {@code _typeFilter}: its COPY's semi join on
-     * {@code compartment} ({@link #from}) is then planned as a merge of {@code compartment_res}
-     * (index only) with the versions in pk order, not as a hash of the compartment rows
-     * (bench/README.md, "Export levels": the planner's own choice, a parallel hash over a scan of
-     * the whole table or a hash of the range, cost a part about twice the system part's time).
+     * True for a Patient-level part without {@code _typeFilter} (its search subqueries were not
+     * measured): its COPY's semi join on {@code compartment} ({@link #from}) is then a merge of
+     * {@code compartment_res} (index only) with the versions in pk order. The planner's own
+     * choice, a parallel hash over a scan of the whole table or a hash of the range, cost a part
+     * about twice the system part's time (bench/README.md, "Export levels").
      */
     private static boolean mergesCompartments(ResourceScan s) {
       return s.membership() == Membership.ANY_COMPARTMENT && s.anyOf().isEmpty();
