@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.StringReader;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -42,7 +43,10 @@ public class ExportBench {
   static final int STAGE_BATCH = 20_000;
   /** The server's export workers, and so the number of parallel COPYs of the second baseline. */
   static final int WORKERS = 2;
-  /** BENCH_MODE: empty (the raw read and the system export), download (target 3) or levels (target 2). */
+  /**
+   * BENCH_MODE: empty (the raw read and the system export), download (target 3), levels (target 2),
+   * or sql (bench/levels-sql.sh: loaded as for levels, then the server kept until standard input ends).
+   */
   static final String MODE = System.getenv().getOrDefault("BENCH_MODE", "");
 
   public static void main(String[] args) throws Exception {
@@ -84,7 +88,11 @@ public class ExportBench {
           case "" -> run(c, jdbc, server, port, loaded, work, query);
           case "download" -> DownloadBench.run(server, port, loaded, work);
           case "levels" -> LevelsBench.run(c, server, port, loaded, work);
-          default -> throw new IllegalArgumentException("BENCH_MODE " + MODE + ": expected download or levels");
+          case "sql" -> {
+            System.out.println("bench: loaded; PostgreSQL port " + m.group(1));
+            System.in.transferTo(OutputStream.nullOutputStream());
+          }
+          default -> throw new IllegalArgumentException("BENCH_MODE " + MODE + ": expected download, levels or sql");
         }
       }
     } finally {
@@ -138,7 +146,7 @@ public class ExportBench {
       s.execute("create temp table stage_compartment (res_type text, res_id text, patient_id text)");
     }
     // Patient and Group level read the compartment table: filled with the server's own derivation
-    boolean compartments = MODE.equals("levels");
+    boolean compartments = MODE.equals("levels") || MODE.equals("sql");
     var fhir = compartments ? new dev.sluice.fhir.FhirModel() : null;
     var compartment = compartments ? new dev.sluice.fhir.PatientCompartment(fhir) : null;
     StringBuilder owners = new StringBuilder();

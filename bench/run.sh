@@ -3,7 +3,8 @@
 # its download, against the raw read of the same rows measured in the same run.
 #   bench/run.sh [scale]        (default 10; needs a JDK 21+, Maven and python3)
 # DEID_CONFIG=<file> de-identifies the export with that configuration (bench/deid.sh).
-# BENCH_MODE=download|levels runs bench/download.sh's or bench/levels.sh's measures instead.
+# BENCH_MODE=download|levels|sql runs bench/download.sh's, bench/levels.sh's or
+# bench/levels-sql.sh's measures instead.
 # BENCH_JAR=<jar> runs that build (an earlier commit's, copied aside) instead of building this one.
 # Everything it makes lives in bench/work/ (git-ignored); each run starts from an empty server.
 set -euo pipefail

@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
  * {@link PastVersionSearch} (the same search SQL over the rows computed for them). Both reads
  * run in one repeatable-read transaction, so from one snapshot: a resource changed while the
  * part runs is streamed once.
+ *
+ * <p>Plans: that transaction's {@code SET LOCAL} settings steer two of them, each measured
+ * (bench/README.md, "Export levels"). A shared part runs no parallel plan, so its UNION ALL
+ * streams type after type; a Patient-level part runs without hash joins nor parallel plans, so
+ * its semi join on {@code compartment} is a merge with the index {@code compartment_res} in pk
+ * order (bench/levels-sql.sh). Every other read keeps the planner's choice.
  */
 public final class ExportScan {
   private static final Logger log = LoggerFactory.getLogger(ExportScan.class);
@@ -223,6 +229,16 @@ public final class ExportScan {
        order by v.pk, v.version
       """;
 
+  /** No parallel plan: a shared part's UNION ALL then streams its types one after the other. */
+  private static final String NO_PARALLEL = "; set local max_parallel_workers_per_gather = 0";
+  /**
+   * No hash join and no parallel plan: a Patient-level part's merge semi join
+   * ({@code mergesCompartments}). With hash joins alone off the planner still chose, for some
+   * parts, a parallel nested loop probing {@code compartment_res} once per version (slower:
+   * bench/levels-sql.sh).
+   */
+  private static final String MERGED_COMPARTMENTS = NO_PARALLEL + "; set local enable_hashjoin = off";
+
   private final DataSource dataSource;
   private final int deletionFetchSize;
   private final FhirModel fhir;
@@ -383,7 +399,19 @@ public final class ExportScan {
         return copy(sql(s), sink);
       }
       // one snapshot for both reads, so a resource changed in between is read once
-      return inSnapshot(() -> copy(sql(s), sink) + replaced(s, inScope, sink));
+      return inSnapshot(mergesCompartments(s) ? MERGED_COMPARTMENTS : "",
+          () -> copy(sql(s), sink) + replaced(s, inScope, sink));
+    }
+
+    /**
+     * True for a Patient-level part without {@code _typeFilter} (its search subqueries were not
+     * measured): its COPY's semi join on {@code compartment} ({@link #from}) is then a merge of
+     * {@code compartment_res} (index only) with the versions in pk order. The planner's own
+     * choice, a parallel hash over a scan of the whole table or a hash of the range, cost a part
+     * about twice the system part's time (bench/README.md, "Export levels").
+     */
+    private static boolean mergesCompartments(ResourceScan s) {
+      return s.membership() == Membership.ANY_COMPARTMENT && s.anyOf().isEmpty();
     }
 
     /**
@@ -408,7 +436,7 @@ public final class ExportScan {
       }
       boolean[] ended = new boolean[scans.size()];
       long started = System.nanoTime();
-      return inSnapshot(true, () -> {
+      return inSnapshot(NO_PARALLEL, () -> {
         long snapshot = System.nanoTime();
         Set<String> changed = scans.stream().anyMatch(ResourceScan::judgesReplaced) ? replacedTypes(scans) : Set.of();
         long found = System.nanoTime();
@@ -494,17 +522,16 @@ public final class ExportScan {
 
     /** Runs {@code reads} in one repeatable-read, read-only transaction. */
     private long inSnapshot(SnapshotRead reads) throws SQLException, IOException {
-      return inSnapshot(false, reads);
+      return inSnapshot("", reads);
     }
 
-    /** The same; {@code serial}: no parallel plan, so that a shared part's UNION ALL streams its types one after the other. */
-    private long inSnapshot(boolean serial, SnapshotRead reads) throws SQLException, IOException {
+    /** The same, with the planner {@code settings} of that transaction only ({@link #NO_PARALLEL}, {@link #MERGED_COMPARTMENTS}). */
+    private long inSnapshot(String settings, SnapshotRead reads) throws SQLException, IOException {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
         try (Statement st = connection.createStatement()) {
-          st.execute("set transaction isolation level repeatable read, read only"
-              + (serial ? "; set local max_parallel_workers_per_gather = 0" : ""));
+          st.execute("set transaction isolation level repeatable read, read only" + settings);
         }
         long rows = reads.read();
         connection.commit();
@@ -796,10 +823,10 @@ public final class ExportScan {
     q.append(" and v.valid_to is null");
     switch (s.membership()) {
       case ALL -> { }
-      // the compartment rows of this type and range only: the semi join's hash holds the part, not the table
-      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk and c.res_type = ")
-          .append(CopyLiteral.of(s.type())).append(" and c.res_pk between ").append(s.pkFrom()).append(" and ")
-          .append(s.pkTo()).append(')');
+      // the compartment rows of this range, by res_pk alone: compartment_res answers it without
+      // the table (a row's res_type is its resource's, which v.pk already fixes), in pk order
+      case ANY_COMPARTMENT -> q.append(" and exists (select 1 from compartment c where c.res_pk = v.pk")
+          .append(" and c.res_pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo()).append(')');
       // from the members: their compartment rows of this type and range by the primary key
       // (patient_id, res_type, res_pk), then the versions by pk, so the cost follows the
       // Group's size and not the table's. The pks as one sorted array: a single pass over
