@@ -31,8 +31,11 @@ final class DateShifter {
         this.clock = clock;
     }
 
-    /** Returns the operation performed, or null when the node is not a date or has no value. */
-    Operation apply(Element node, String prefix) {
+    /**
+     * Returns the operation performed, or null when the node is not a date or has no value. {@code offsets} belong to
+     * the resource being processed.
+     */
+    Operation apply(Element node, String prefix, Offsets offsets) {
         String value = node.text();
         if (value == null) {
             return null;
@@ -46,7 +49,7 @@ final class DateShifter {
             return redaction.redactDate(node, value, parts);
         }
         LocalDate day = LocalDate.of(Integer.parseInt(parts.year()), parts.month(), parts.day());
-        String shifted = dayText(day.plusDays(offset(prefix)));
+        String shifted = dayText(day.plusDays(offsets.of(prefix)));
         String timestamp = date ? null : parts.time();
         if (timestamp != null) {
             shifted = shifted + FhirDates.zeroClock(timestamp);
@@ -70,24 +73,36 @@ final class DateShifter {
         return new String(text);
     }
 
-    int offset(String prefix) {
-        if (fixedOffset != null) {
-            return fixedOffset;
-        }
-        // every date of a resource has the same prefix: the hash (a division per byte) is made once per resource
-        PrefixOffset last = this.last;
-        if (last != null && last.prefix().equals(prefix)) {
-            return last.offset();
-        }
-        int offset = hash(prefix);
-        this.last = new PrefixOffset(prefix, offset);
-        return offset;
+    /** Offsets for the dates of one resource, made by whoever processes it and never shared between threads. */
+    Offsets offsets() {
+        return new Offsets();
     }
 
-    /** The offset last computed, shared by the threads: each reads one whole record, right for its prefix or not. */
-    private record PrefixOffset(String prefix, int offset) {}
+    /**
+     * The offsets of one resource's dates. Every date of a resource has the same prefix (or one of two, the id before
+     * and after it is hashed), so the hash, a division per byte, is made once per resource and prefix, not per date.
+     * Per resource, not per shifter: the export's workers shift dates at once, and a cache they shared would be
+     * overwritten by each in turn.
+     */
+    final class Offsets {
+        private String prefix;
+        private int offset;
 
-    private volatile PrefixOffset last;
+        private Offsets() {}
+
+        int of(String prefix) {
+            String key = prefix == null ? "" : prefix;
+            if (!key.equals(this.prefix)) {
+                this.offset = offset(key);
+                this.prefix = key;
+            }
+            return offset;
+        }
+    }
+
+    int offset(String prefix) {
+        return fixedOffset != null ? fixedOffset : hash(prefix);
+    }
 
     private int hash(String prefix) {
         String text = prefix == null ? "" : prefix;
