@@ -272,13 +272,7 @@ final class JsonCursor {
             }
             if (b == '\\') {
                 escaped = true;
-                byte e = at(i + 1);
-                if (e == 'u') {
-                    at(i + 5);
-                    i += 6;
-                } else {
-                    i += 2;
-                }
+                i = escape(i);
                 continue;
             }
             if (b >= 0 && b < 0x20) {
@@ -291,6 +285,22 @@ final class JsonCursor {
         end = i;
         pos = i + 1;
         plain = !escaped && (ascii || !validUtf8(json, start, end));
+    }
+
+    /** Checks the escape at {@code i} (its backslash) as Jackson reads escapes; where it ends. */
+    private int escape(int i) {
+        switch (at(i + 1)) {
+            case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> {
+                return i + 2;
+            }
+            case 'u' -> {
+                for (int k = i + 2; k < i + 6; k++) {
+                    hex(at(k));
+                }
+                return i + 6;
+            }
+            default -> throw JsonElement.Undecidable.INSTANCE;
+        }
     }
 
     /**

@@ -82,7 +82,7 @@ class JsonOutputTest {
     @Test
     void input_jackson_refuses_or_reads_otherwise_is_refused() {
         List<byte[]> refused = List.of(
-                utf8("\"a\u0001b\""), utf8("\"a\nb\""), utf8("\"\\x\""), utf8("\"\\u00g0\""), utf8("\"open"),
+                utf8("\"a\u0001b\""), utf8("\"a\nb\""), utf8("\"\\x\""), utf8("\"\\u00g0\""), utf8("[\"\\u12\",\"x\"]"), utf8("\"open"),
                 bytes('"', 0xC0, 0x80, '"'), bytes('"', 0xED, 0xA0, 0x80, '"'), bytes('"', 0xF5, 0x80, 0x80, 0x80, '"'),
                 bytes('"', 0xE2, 0x82, '"'), bytes('"', 0x80, '"'), bytes('"', 0xF0, 0x82, 0x82, 0xAC, '"'),
                 utf8("01"), utf8("1."), utf8(".5"), utf8("+1"), utf8("-"), utf8("1e"), utf8("1x"), utf8("NaN"), utf8("tru"),
