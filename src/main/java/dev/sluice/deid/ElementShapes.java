@@ -296,11 +296,13 @@ final class ElementShapes {
             members[i] = member;
         }
 
+        /** Length and three of its bytes: enough to tell one type's member names apart, and no loop per lookup. */
         private static int hash(byte[] b, int start, int end) {
-            int h = end - start;
-            for (int i = start; i < end; i++) {
-                h = h * 31 + b[i];
+            int length = end - start;
+            if (length == 0) {
+                return 0;
             }
+            int h = length * 0x9E3779B9 + b[start] * 31 + b[start + length / 2] * 961 + b[end - 1] * 29791;
             return h ^ h >>> 16;
         }
     }

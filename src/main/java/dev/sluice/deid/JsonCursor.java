@@ -1,5 +1,8 @@
 package dev.sluice.deid;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -15,6 +18,11 @@ final class JsonCursor {
 
     /** Deeper resources are left to the model engine; FHIR's own nesting is far shallower. */
     static final int MAX_DEPTH = 256;
+
+    /** Strings are scanned eight bytes at a time while none of them needs a look (most of a resource is strings). */
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
 
     private final byte[] json;
     private final int limit;
@@ -266,6 +274,10 @@ final class JsonCursor {
         boolean escaped = false;
         boolean ascii = true;
         while (true) {
+            if (i + Long.BYTES <= limit && plainAscii((long) WORDS.get(json, i))) {
+                i += Long.BYTES;
+                continue;
+            }
             byte b = at(i);
             if (b == '"') {
                 break;
@@ -285,6 +297,16 @@ final class JsonCursor {
         end = i;
         pos = i + 1;
         plain = !escaped && (ascii || !validUtf8(json, start, end));
+    }
+
+    /** Whether none of eight bytes is a quote, a backslash, a control character or part of a UTF-8 sequence. */
+    private static boolean plainAscii(long w) {
+        return ((w & HIGHS) | (w - 0x20 * ONES & ~w & HIGHS) | zeroByte(w ^ '"' * ONES) | zeroByte(w ^ '\\' * ONES)) == 0;
+    }
+
+    /** Nonzero when one of the eight bytes is zero. */
+    private static long zeroByte(long w) {
+        return w - ONES & ~w & HIGHS;
     }
 
     /** Checks the escape at {@code i} (its backslash) as Jackson reads escapes; where it ends. */

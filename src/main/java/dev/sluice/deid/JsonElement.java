@@ -43,6 +43,12 @@ final class JsonElement implements Element {
     private String text;
     /** A rule or the walk set the text: it is written from the text, no longer from the span. */
     private boolean edited;
+    /**
+     * This element or one below it was read empty or emptied since: only then can writing leave it out, and only then
+     * does it look at its children to know (most elements keep their values, and asking each of them was a fifth of
+     * the export's CPU).
+     */
+    private boolean mayBeEmpty;
     private static final byte EMPTY = 1;
     private static final byte NOT_EMPTY = 2;
     /** 0 until writing asks {@link #isEmpty}: the rules have all run by then. */
@@ -111,6 +117,15 @@ final class JsonElement implements Element {
         }
         this.text = text;
         this.edited = true;
+        if (text == null || text.isEmpty()) {
+            markMayBeEmpty();
+        }
+    }
+
+    private void markMayBeEmpty() {
+        for (JsonElement e = this; e != null && !e.mayBeEmpty; e = e.parent) {
+            e.mayBeEmpty = true;
+        }
     }
 
     JsonElement parent() {
@@ -151,6 +166,9 @@ final class JsonElement implements Element {
         child.text = text;
         child.edited = true;
         adopt(child);
+        if (text == null || text.isEmpty()) {
+            child.markMayBeEmpty(); // a composite is empty until it is given children
+        }
         return child;
     }
 
@@ -219,6 +237,9 @@ final class JsonElement implements Element {
             JsonElement child = new JsonElement(valueType, member, this, member.shape(shapes));
             adopt(child);
             child.readMembers(c, shapes);
+            if (child.children.isEmpty()) {
+                child.markMayBeEmpty();
+            }
             return;
         }
         boolean fits = switch (valueType.primitive()) {
@@ -244,6 +265,9 @@ final class JsonElement implements Element {
             }
         }
         adopt(child);
+        if (child.start == child.end) {
+            child.markMayBeEmpty();
+        }
     }
 
     /** Writes the resource as {@link ResourceJsonWriter} writes the model engine's: emptied elements left out. */
@@ -332,6 +356,9 @@ final class JsonElement implements Element {
 
     /** Whether writing leaves this element out; known once asked, as writing asks at every level. */
     private boolean isEmpty() {
+        if (!mayBeEmpty) {
+            return false;
+        }
         if (emptiness == 0) {
             emptiness = emptiness() ? EMPTY : NOT_EMPTY;
         }

@@ -45,6 +45,10 @@ class JsonOutputTest {
         // input literal, whether the cursor may copy it as it stands
         List<Object[]> literals = List.of(
                 new Object[] {"\"plain ascii\"", true},
+                new Object[] {"\"longer than a word of eight bytes, twice over\"", true},
+                new Object[] {"\"longer than a word of eight bytes \u00e9 and more\"", true},
+                new Object[] {"\"longer than a word of eight bytes \\\" and more\"", false},
+                new Object[] {"\"longer than a word of eight bytes \\\\ and more\"", false},
                 new Object[] {"\"a/b\"", true},
                 new Object[] {"\"caf\u00e9 \u2028 \u00ff\"", true},
                 new Object[] {"\"caf\u00e9 \ud83d\ude00\"", false},
@@ -82,7 +86,8 @@ class JsonOutputTest {
     @Test
     void input_jackson_refuses_or_reads_otherwise_is_refused() {
         List<byte[]> refused = List.of(
-                utf8("\"a\u0001b\""), utf8("\"a\nb\""), utf8("\"\\x\""), utf8("\"\\u00g0\""), utf8("[\"\\u12\",\"x\"]"), utf8("\"open"),
+                utf8("\"a\u0001b\""), utf8("\"longer than a word\u001f\""), utf8("\"longer than a word\u0000 of bytes\""),
+                bytes('"', 'l', 'o', 'n', 'g', 'e', 'r', ' ', 't', 'h', 'a', 'n', 0xC0, 0x80, '"'), utf8("\"a\nb\""), utf8("\"\\x\""), utf8("\"\\u00g0\""), utf8("[\"\\u12\",\"x\"]"), utf8("\"open"),
                 bytes('"', 0xC0, 0x80, '"'), bytes('"', 0xED, 0xA0, 0x80, '"'), bytes('"', 0xF5, 0x80, 0x80, 0x80, '"'),
                 bytes('"', 0xE2, 0x82, '"'), bytes('"', 0x80, '"'), bytes('"', 0xF0, 0x82, 0x82, 0xAC, '"'),
                 utf8("01"), utf8("1."), utf8(".5"), utf8("+1"), utf8("-"), utf8("1e"), utf8("1x"), utf8("NaN"), utf8("tru"),
