@@ -264,10 +264,23 @@ final class ElementShapes {
                 if (name == null) {
                     return null;
                 }
-                if (Arrays.equals(name, 0, name.length, json, start, end)) {
+                if (same(name, json, start, end)) {
                     return members[i];
                 }
             }
+        }
+
+        /** Member names are short: a plain loop beats {@code Arrays.equals}' vectorized mismatch here. */
+        private static boolean same(byte[] name, byte[] json, int start, int end) {
+            if (name.length != end - start) {
+                return false;
+            }
+            for (int i = 0; i < name.length; i++) {
+                if (name[i] != json[start + i]) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         MemberTable with(byte[] name, Member member) {
