@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A strict JSON tokenizer over UTF-8 bytes in place: each token is a span of the input, and a string is decoded only
@@ -27,7 +28,8 @@ final class JsonCursor {
     private final byte[] json;
     private final int limit;
     private int pos;
-    private final byte[] containers = new byte[MAX_DEPTH];
+    /** Grown as deep as the resource goes, up to {@link #MAX_DEPTH}. */
+    private byte[] containers = new byte[16];
     private int depth;
     /** The last token ended a value: a comma or a closer comes next. */
     private boolean afterValue;
@@ -232,8 +234,11 @@ final class JsonCursor {
     }
 
     private void open(byte container) {
-        if (depth == MAX_DEPTH) {
-            throw JsonElement.Undecidable.INSTANCE;
+        if (depth == containers.length) {
+            if (depth == MAX_DEPTH) {
+                throw JsonElement.Undecidable.INSTANCE;
+            }
+            containers = Arrays.copyOf(containers, Math.min(MAX_DEPTH, depth * 2));
         }
         containers[depth++] = container;
         pos++;

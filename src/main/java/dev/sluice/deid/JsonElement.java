@@ -147,7 +147,8 @@ final class JsonElement implements Element {
 
     /** The child of this name, or null. */
     JsonElement child(String name) {
-        for (JsonElement child : children) {
+        for (int i = 0; i < children.size(); i++) {
+            JsonElement child = children.get(i);
             if (child.slot.name().equals(name)) {
                 return child;
             }
@@ -213,8 +214,8 @@ final class JsonElement implements Element {
     }
 
     private boolean hasChildOf(Slot slot) {
-        for (JsonElement child : children) {
-            if (child.slot == slot) {
+        for (int i = 0; i < children.size(); i++) {
+            if (children.get(i).slot == slot) {
                 return true;
             }
         }
@@ -373,8 +374,8 @@ final class JsonElement implements Element {
             // an empty string is no value; a span is not decoded to know it
             return edited || source == null ? text == null || text.isEmpty() : start == end;
         }
-        for (JsonElement child : children) {
-            if (!child.isEmpty()) {
+        for (int i = 0; i < children.size(); i++) {
+            if (!children.get(i).isEmpty()) {
                 return false;
             }
         }
