@@ -10,8 +10,9 @@ import java.util.Arrays;
  * A strict JSON tokenizer over UTF-8 bytes in place: each token is a span of the input, and a string is decoded only
  * when asked ({@link #text}). The walk reads most values only to write them back, so it never makes most of those
  * strings. Anything Jackson's default parser would refuse, and anything it would read in a way this one does not
- * (invalid UTF-8, escapes in member names, nesting deeper than {@link #MAX_DEPTH}), is refused by throwing
- * {@link JsonElement.Undecidable}: the model engine then decides the resource.
+ * (invalid UTF-8, nesting deeper than {@link #MAX_DEPTH}), is refused by throwing {@link JsonElement.Undecidable}:
+ * the model engine then decides the resource. A name or string with an escape is read, but not {@link #plain}: the
+ * walk refuses such member names and decodes such values.
  */
 final class JsonCursor {
 

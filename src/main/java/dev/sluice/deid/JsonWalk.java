@@ -12,9 +12,10 @@ import org.hl7.fhir.r4.model.Coding;
 /**
  * De-identification without HAPI's model: a resource's JSON bytes are read in place ({@link JsonCursor}) by the
  * shapes of its type, each element is given the rule that processes it ({@link WalkRules}), the same method code as
- * the model engine's rewrites it, and it is written in the model engine's order and bytes ({@link JsonOutput}). It decides a resource only when it gives the model engine's bytes:
- * rules whose paths need FHIRPath, methods other than keep, redact, dateShift and cryptoHash, primitive extensions,
- * a kept narrative and any failure are left to the model engine (null). Thread-safe.
+ * the model engine's rewrites it, and it is written in the model engine's order and bytes ({@link JsonOutput}). It
+ * decides a resource only when it gives the model engine's bytes: rules whose paths need FHIRPath, methods other than
+ * keep, redact, dateShift and cryptoHash, primitive extensions, a kept narrative and any failure are left to the model
+ * engine (null). Thread-safe.
  */
 final class JsonWalk {
 
