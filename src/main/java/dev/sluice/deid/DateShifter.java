@@ -18,14 +18,26 @@ final class DateShifter {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd");
 
     private final String key;
-    private final byte[] keyBytes;
+    /**
+     * The hash's steps over the key's bytes, folded into one: a step is {@code s -> (s * SEED + b) mod 101}, so the
+     * key's bytes take any prefix's state s to {@code (s * keyPower + keyAddend) mod 101}, the same for every resource.
+     */
+    private final int keyPower;
+    private final int keyAddend;
     private final Integer fixedOffset;
     private final Redaction redaction;
     private final Clock clock;
 
     DateShifter(AnonymizationParameters parameters, Redaction redaction, Clock clock) {
         this.key = parameters.dateShiftKey();
-        this.keyBytes = key.getBytes(StandardCharsets.UTF_8);
+        int power = 1;
+        int addend = 0;
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+            power = power * SEED % (2 * RANGE + 1);
+            addend = (addend * SEED + (b & 0xff)) % (2 * RANGE + 1);
+        }
+        this.keyPower = power;
+        this.keyAddend = addend;
         this.fixedOffset = parameters.dateShiftFixedOffsetInDays();
         this.redaction = redaction;
         this.clock = clock;
@@ -115,11 +127,8 @@ final class DateShifter {
             }
             offset = (offset * SEED + c) % (2 * RANGE + 1);
         }
-        // ids are ASCII: the prefix's bytes are its chars, no string to join and encode per date
-        for (byte b : keyBytes) {
-            offset = (offset * SEED + (b & 0xff)) % (2 * RANGE + 1);
-        }
-        return offset - RANGE;
+        // ids are ASCII: the prefix's bytes are its chars, no string to join and encode per resource
+        return (offset * keyPower + keyAddend) % (2 * RANGE + 1) - RANGE;
     }
 
     private static int offset(byte[] bytes) {
