@@ -18,21 +18,36 @@ final class DateShifter {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd");
 
     private final String key;
-    private final byte[] keyBytes;
+    /**
+     * The hash's steps over the key's bytes, folded into one: a step is {@code s -> (s * SEED + b) mod 101}, so the
+     * key's bytes take any prefix's state s to {@code (s * keyPower + keyAddend) mod 101}, the same for every resource.
+     */
+    private final int keyPower;
+    private final int keyAddend;
     private final Integer fixedOffset;
     private final Redaction redaction;
     private final Clock clock;
 
     DateShifter(AnonymizationParameters parameters, Redaction redaction, Clock clock) {
         this.key = parameters.dateShiftKey();
-        this.keyBytes = key.getBytes(StandardCharsets.UTF_8);
+        int power = 1;
+        int addend = 0;
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+            power = power * SEED % (2 * RANGE + 1);
+            addend = (addend * SEED + (b & 0xff)) % (2 * RANGE + 1);
+        }
+        this.keyPower = power;
+        this.keyAddend = addend;
         this.fixedOffset = parameters.dateShiftFixedOffsetInDays();
         this.redaction = redaction;
         this.clock = clock;
     }
 
-    /** Returns the operation performed, or null when the node is not a date or has no value. */
-    Operation apply(Element node, String prefix) {
+    /**
+     * Returns the operation performed, or null when the node is not a date or has no value. {@code offsets} belong to
+     * the resource being processed.
+     */
+    Operation apply(Element node, String prefix, Offsets offsets) {
         String value = node.text();
         if (value == null) {
             return null;
@@ -46,7 +61,7 @@ final class DateShifter {
             return redaction.redactDate(node, value, parts);
         }
         LocalDate day = LocalDate.of(Integer.parseInt(parts.year()), parts.month(), parts.day());
-        String shifted = dayText(day.plusDays(offset(prefix)));
+        String shifted = dayText(day.plusDays(offsets.of(prefix)));
         String timestamp = date ? null : parts.time();
         if (timestamp != null) {
             shifted = shifted + FhirDates.zeroClock(timestamp);
@@ -70,24 +85,36 @@ final class DateShifter {
         return new String(text);
     }
 
-    int offset(String prefix) {
-        if (fixedOffset != null) {
-            return fixedOffset;
-        }
-        // every date of a resource has the same prefix: the hash (a division per byte) is made once per resource
-        PrefixOffset last = this.last;
-        if (last != null && last.prefix().equals(prefix)) {
-            return last.offset();
-        }
-        int offset = hash(prefix);
-        this.last = new PrefixOffset(prefix, offset);
-        return offset;
+    /** Offsets for the dates of one resource, made by whoever processes it and never shared between threads. */
+    Offsets offsets() {
+        return new Offsets();
     }
 
-    /** The offset last computed, shared by the threads: each reads one whole record, right for its prefix or not. */
-    private record PrefixOffset(String prefix, int offset) {}
+    /**
+     * The offsets of one resource's dates. Every date of a resource has the same prefix (or one of two, the id before
+     * and after it is hashed), so the hash, a division per byte, is made once per resource and prefix, not per date.
+     * Per resource, not per shifter: the export's workers shift dates at once, and a cache they shared would be
+     * overwritten by each in turn.
+     */
+    final class Offsets {
+        private String prefix;
+        private int offset;
 
-    private volatile PrefixOffset last;
+        private Offsets() {}
+
+        int of(String prefix) {
+            String key = prefix == null ? "" : prefix;
+            if (!key.equals(this.prefix)) {
+                this.offset = offset(key);
+                this.prefix = key;
+            }
+            return offset;
+        }
+    }
+
+    int offset(String prefix) {
+        return fixedOffset != null ? fixedOffset : hash(prefix);
+    }
 
     private int hash(String prefix) {
         String text = prefix == null ? "" : prefix;
@@ -100,11 +127,8 @@ final class DateShifter {
             }
             offset = (offset * SEED + c) % (2 * RANGE + 1);
         }
-        // ids are ASCII: the prefix's bytes are its chars, no string to join and encode per date
-        for (byte b : keyBytes) {
-            offset = (offset * SEED + (b & 0xff)) % (2 * RANGE + 1);
-        }
-        return offset - RANGE;
+        // ids are ASCII: the prefix's bytes are its chars, no string to join and encode per resource
+        return (offset * keyPower + keyAddend) % (2 * RANGE + 1) - RANGE;
     }
 
     private static int offset(byte[] bytes) {

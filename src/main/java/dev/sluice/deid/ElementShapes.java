@@ -2,8 +2,9 @@ package dev.sluice.deid;
 
 import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
 import ca.uhn.fhir.context.FhirContext;
-import com.fasterxml.jackson.core.io.SerializedString;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -79,18 +80,19 @@ final class ElementShapes {
     static final class Member {
         private final Slot slot;
         private final ElementType type;
-        private final SerializedString jsonName;
+        private final byte[] written;
 
         Member(Slot slot, ElementType type) {
             this.slot = slot;
             this.type = type;
+            String name = slot.choice() ? slot.name() + JsonPrimitive.choiceSuffix(type.fhirType()) : slot.name();
             // encoded once: the walk writes every member's name, and encoding it per element was part of its cost
-            this.jsonName = new SerializedString(slot.choice() ? slot.name() + JsonPrimitive.choiceSuffix(type.fhirType()) : slot.name());
+            this.written = ('"' + name + "\":").getBytes(StandardCharsets.US_ASCII);
         }
 
-        /** The member's name as JSON writes it ({@code valueQuantity} for a choice). */
-        SerializedString jsonName() {
-            return jsonName;
+        /** The member's name as JSON writes it ({@code valueQuantity} for a choice), quoted, with its colon. */
+        byte[] written() {
+            return written;
         }
 
         Slot slot() {
@@ -118,7 +120,8 @@ final class ElementShapes {
     /** The elements of one type, and the JSON member names that reach them. */
     final class Shape {
         private final List<Slot> slots;
-        private final Map<String, Member> members = new ConcurrentHashMap<>();
+        /** Replaced whole under the lock, read without it. */
+        private volatile MemberTable members = MemberTable.EMPTY;
         private final List<Slot> choices = new ArrayList<>();
         private final Map<String, Slot> byName = new HashMap<>();
 
@@ -139,11 +142,23 @@ final class ElementShapes {
 
         /** The element a JSON member name stands for, or null when this type has none of that name. */
         Member member(String jsonName) {
-            Member member = members.get(jsonName);
+            byte[] name = jsonName.getBytes(StandardCharsets.UTF_8);
+            return member(name, 0, name.length);
+        }
+
+        /** {@link #member(String)} of a name as the input spells it, found by its bytes: no string per member read. */
+        Member member(byte[] json, int start, int end) {
+            Member member = members.find(json, start, end);
+            return member != null ? member : add(json, start, end);
+        }
+
+        private synchronized Member add(byte[] json, int start, int end) {
+            Member member = members.find(json, start, end);
             if (member == null) {
-                member = resolve(jsonName);
+                // a name not ASCII is no FHIR element: it resolves to none, and is not remembered
+                member = resolve(new String(json, start, end - start, StandardCharsets.ISO_8859_1));
                 if (member != null) {
-                    members.put(jsonName, member);
+                    members = members.with(Arrays.copyOfRange(json, start, end), member);
                 }
             }
             return member;
@@ -236,5 +251,72 @@ final class ElementShapes {
                 : base instanceof PrimitiveType<?> ? Kind.PRIMITIVE
                 : Kind.COMPOSITE;
         return new ElementType(base.fhirType(), kind, JsonPrimitive.of(base), base instanceof Enumeration<?>, base);
+    }
+
+    /** Member names as bytes and their members: an open-addressing table, immutable, a power of two long. */
+    private record MemberTable(byte[][] names, Member[] members, int count) {
+        static final MemberTable EMPTY = new MemberTable(new byte[8][], new Member[8], 0);
+
+        Member find(byte[] json, int start, int end) {
+            int mask = names.length - 1;
+            for (int i = hash(json, start, end) & mask; ; i = (i + 1) & mask) {
+                byte[] name = names[i];
+                if (name == null) {
+                    return null;
+                }
+                if (same(name, json, start, end)) {
+                    return members[i];
+                }
+            }
+        }
+
+        /** Member names are short: a plain loop beats {@code Arrays.equals}' vectorized mismatch here. */
+        private static boolean same(byte[] name, byte[] json, int start, int end) {
+            if (name.length != end - start) {
+                return false;
+            }
+            for (int i = 0; i < name.length; i++) {
+                if (name[i] != json[start + i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        MemberTable with(byte[] name, Member member) {
+            // at most half full, so that a miss ends soon
+            int size = names.length;
+            while ((count + 1) * 2 > size) {
+                size *= 2;
+            }
+            MemberTable table = new MemberTable(new byte[size][], new Member[size], count + 1);
+            for (int i = 0; i < names.length; i++) {
+                if (names[i] != null) {
+                    table.put(names[i], members[i]);
+                }
+            }
+            table.put(name, member);
+            return table;
+        }
+
+        private void put(byte[] name, Member member) {
+            int mask = names.length - 1;
+            int i = hash(name, 0, name.length) & mask;
+            while (names[i] != null) {
+                i = (i + 1) & mask;
+            }
+            names[i] = name;
+            members[i] = member;
+        }
+
+        /** Length and three of its bytes: enough to tell one type's member names apart, and no loop per lookup. */
+        private static int hash(byte[] b, int start, int end) {
+            int length = end - start;
+            if (length == 0) {
+                return 0;
+            }
+            int h = length * 0x9E3779B9 + b[start] * 31 + b[start + length / 2] * 961 + b[end - 1] * 29791;
+            return h ^ h >>> 16;
+        }
     }
 }

@@ -1,28 +1,28 @@
 package dev.sluice.deid;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.io.SerializedString;
 import dev.sluice.deid.ElementShapes.ElementType;
 import dev.sluice.deid.ElementShapes.Kind;
 import dev.sluice.deid.ElementShapes.Member;
 import dev.sluice.deid.ElementShapes.Shape;
 import dev.sluice.deid.ElementShapes.Slot;
-import java.io.IOException;
+import dev.sluice.deid.JsonCursor.Token;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
  * One element of a resource read straight from its JSON by the shapes of {@link ElementShapes}: what the JSON walk
- * works on instead of HAPI's model. Reading refuses ({@link Undecidable}) whatever the model engine could read
- * differently from the bytes: members the type does not have, primitive extensions ({@code _name}), values of the
- * wrong JSON kind.
+ * works on instead of HAPI's model. A primitive keeps the span of its value in the input, and is decoded only when a
+ * rule asks for its text; one no rule changed is written back as those bytes. Reading refuses ({@link Undecidable})
+ * whatever the model engine could read or write differently from the bytes: members the type does not have, a member
+ * given twice, primitive extensions ({@code _name}), values of the wrong JSON kind, numbers not written as the model
+ * engine writes them.
  */
 final class JsonElement implements Element {
 
-    private static final SerializedString RESOURCE_TYPE = new SerializedString("resourceType");
+    private static final byte[] RESOURCE_TYPE = "resourceType".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESOURCE_TYPE_MEMBER = "{\"resourceType\":".getBytes(StandardCharsets.US_ASCII);
     private static final Comparator<JsonElement> WRITTEN_ORDER = Comparator.comparingInt(e -> e.slot.order());
 
     private final ElementType type;
@@ -33,7 +33,22 @@ final class JsonElement implements Element {
     private final Shape shape;
     /** Shared and empty until a first child: most elements are primitives and never have one. */
     private List<JsonElement> children = List.of();
+    /** A primitive's value in the input: a string's span inside its quotes, a number's or a boolean's text. */
+    private byte[] source;
+    private int start;
+    private int end;
+    /** The span has no escape, so its bytes are what Jackson writes for its value. */
+    private boolean plain;
+    /** The value as text: decoded from the span when first asked, or set by a rule or the walk. */
     private String text;
+    /** A rule or the walk set the text: it is written from the text, no longer from the span. */
+    private boolean edited;
+    /**
+     * This element or one below it was read empty or emptied since: only then can writing leave it out, and only then
+     * does it look at its children to know (most elements keep their values, and asking each of them was a fifth of
+     * the export's CPU).
+     */
+    private boolean mayBeEmpty;
     private static final byte EMPTY = 1;
     private static final byte NOT_EMPTY = 2;
     /** 0 until writing asks {@link #isEmpty}: the rules have all run by then. */
@@ -50,22 +65,25 @@ final class JsonElement implements Element {
     }
 
     /**
-     * Reads a resource, the parser just past its {@code resourceType} member (which must come first: stored and
-     * exported resources name their type first, any other order is left to the model engine).
+     * Reads a resource, the cursor just past its opening brace. Its {@code resourceType} must come first: stored and
+     * exported resources name their type first, any other order is left to the model engine.
      */
-    static JsonElement readResource(JsonParser p, String resourceType, ElementShapes shapes) throws IOException {
-        return readResource(p, resourceType, null, null, shapes);
+    static JsonElement readResource(JsonCursor c, ElementShapes shapes) {
+        return readResource(c, null, null, shapes);
     }
 
-    private static JsonElement readResource(JsonParser p, String resourceType, Member member, JsonElement parent,
-            ElementShapes shapes) throws IOException {
+    private static JsonElement readResource(JsonCursor c, Member member, JsonElement parent, ElementShapes shapes) {
+        if (c.next() != Token.NAME || !c.is(RESOURCE_TYPE) || c.next() != Token.STRING || !c.plain()) {
+            throw Undecidable.INSTANCE;
+        }
+        String resourceType = c.text();
         Shape shape = shapes.ofResource(resourceType);
         if (shape == null) {
             throw Undecidable.INSTANCE;
         }
         JsonElement resource = new JsonElement(new ElementType(resourceType, Kind.RESOURCE, JsonPrimitive.STRING, false, null),
                 member, parent, shape);
-        resource.readMembers(p, shapes);
+        resource.readMembers(c, shapes);
         return resource;
     }
 
@@ -86,6 +104,9 @@ final class JsonElement implements Element {
 
     @Override
     public String text() {
+        if (text == null && !edited && source != null) {
+            text = JsonCursor.decode(source, start, end, plain);
+        }
         return text == null || text.isEmpty() ? null : text;
     }
 
@@ -95,6 +116,16 @@ final class JsonElement implements Element {
             throw Undecidable.INSTANCE; // HAPI refuses a code outside its value set: the model engine reports it
         }
         this.text = text;
+        this.edited = true;
+        if (text == null || text.isEmpty()) {
+            markMayBeEmpty();
+        }
+    }
+
+    private void markMayBeEmpty() {
+        for (JsonElement e = this; e != null && !e.mayBeEmpty; e = e.parent) {
+            e.mayBeEmpty = true;
+        }
     }
 
     JsonElement parent() {
@@ -116,7 +147,8 @@ final class JsonElement implements Element {
 
     /** The child of this name, or null. */
     JsonElement child(String name) {
-        for (JsonElement child : children) {
+        for (int i = 0; i < children.size(); i++) {
+            JsonElement child = children.get(i);
             if (child.slot.name().equals(name)) {
                 return child;
             }
@@ -133,7 +165,11 @@ final class JsonElement implements Element {
         JsonElement child = new JsonElement(member.type(), member, this,
                 member.type().kind() == Kind.COMPOSITE ? member.shape(shapes) : null);
         child.text = text;
+        child.edited = true;
         adopt(child);
+        if (text == null || text.isEmpty()) {
+            child.markMayBeEmpty(); // a composite is empty until it is given children
+        }
         return child;
     }
 
@@ -144,75 +180,107 @@ final class JsonElement implements Element {
         children.add(child);
     }
 
-    private void readMembers(JsonParser p, ElementShapes shapes) throws IOException {
-        JsonToken token;
-        while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
-            Member member = shape.member(p.currentName());
+    private void readMembers(JsonCursor c, ElementShapes shapes) {
+        long slotsRead = 0;
+        Token token;
+        while ((token = c.next()) == Token.NAME) {
+            Member member = c.plain() ? shape.member(c.source(), c.start(), c.end()) : null;
             if (member == null) {
                 throw Undecidable.INSTANCE;
             }
-            token = p.nextToken();
-            if (token == JsonToken.START_ARRAY) {
+            // a member given twice (or two types of one choice): the model engine keeps one, the walk would write both
+            int order = member.slot().order();
+            if (order < Long.SIZE ? (slotsRead & 1L << order) != 0 : hasChildOf(member.slot())) {
+                throw Undecidable.INSTANCE;
+            }
+            slotsRead |= order < Long.SIZE ? 1L << order : 0;
+            token = c.next();
+            if (token == Token.START_ARRAY) {
                 if (!member.slot().list()) {
                     throw Undecidable.INSTANCE;
                 }
-                while ((token = p.nextToken()) != JsonToken.END_ARRAY) {
-                    readValue(p, token, member, shapes);
+                while ((token = c.next()) != Token.END_ARRAY) {
+                    readValue(c, token, member, shapes);
                 }
             } else if (member.slot().list()) {
                 throw Undecidable.INSTANCE;
             } else {
-                readValue(p, token, member, shapes);
+                readValue(c, token, member, shapes);
             }
         }
-        if (token != JsonToken.END_OBJECT) {
+        if (token != Token.END_OBJECT) {
             throw Undecidable.INSTANCE;
         }
     }
 
-    private void readValue(JsonParser p, JsonToken token, Member member, ElementShapes shapes) throws IOException {
+    private boolean hasChildOf(Slot slot) {
+        for (int i = 0; i < children.size(); i++) {
+            if (children.get(i).slot == slot) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void readValue(JsonCursor c, Token token, Member member, ElementShapes shapes) {
         ElementType valueType = member.type();
         if (valueType.kind() == Kind.RESOURCE) {
-            if (token != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME
-                    || !"resourceType".equals(p.currentName()) || p.nextToken() != JsonToken.VALUE_STRING) {
+            if (token != Token.START_OBJECT) {
                 throw Undecidable.INSTANCE;
             }
-            adopt(readResource(p, p.getText(), member, this, shapes));
+            adopt(readResource(c, member, this, shapes));
             return;
         }
         if (valueType.kind() == Kind.COMPOSITE) {
-            if (token != JsonToken.START_OBJECT) {
+            if (token != Token.START_OBJECT) {
                 throw Undecidable.INSTANCE;
             }
             JsonElement child = new JsonElement(valueType, member, this, member.shape(shapes));
             adopt(child);
-            child.readMembers(p, shapes);
+            child.readMembers(c, shapes);
+            if (child.children.isEmpty()) {
+                child.markMayBeEmpty();
+            }
             return;
         }
         boolean fits = switch (valueType.primitive()) {
-            case BOOLEAN -> token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE;
-            case NUMBER -> token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT;
-            case STRING -> token == JsonToken.VALUE_STRING;
+            case BOOLEAN -> token == Token.TRUE || token == Token.FALSE;
+            case NUMBER -> token == Token.NUMBER && JsonPrimitive.writtenAsRead(valueType.fhirType(), c.source(), c.start(), c.end());
+            case STRING -> token == Token.STRING;
         };
         if (!fits) {
             throw Undecidable.INSTANCE;
         }
         JsonElement child = new JsonElement(valueType, member, this, null);
-        // the model engine's rules see instants as the reference holds them (FhirDates.referenceInstant)
-        child.text = valueType.isInstant() ? FhirDates.referenceInstant(p.getText()) : p.getText();
+        child.source = c.source();
+        child.start = c.start();
+        child.end = c.end();
+        child.plain = token != Token.STRING || c.plain();
+        if (valueType.isInstant()) {
+            // the model engine's rules see instants as the reference holds them (FhirDates.referenceInstant)
+            String read = child.text();
+            String held = read == null ? null : FhirDates.referenceInstant(read);
+            if (held != null && !held.equals(read)) {
+                child.text = held;
+                child.edited = true;
+            }
+        }
         adopt(child);
+        if (child.start == child.end) {
+            child.markMayBeEmpty();
+        }
     }
 
     /** Writes the resource as {@link ResourceJsonWriter} writes the model engine's: emptied elements left out. */
-    void writeResource(JsonGenerator g) throws IOException {
-        g.writeStartObject();
-        g.writeFieldName(RESOURCE_TYPE);
-        g.writeString(type());
-        writeChildren(g);
-        g.writeEndObject();
+    void writeResource(JsonOutput out) {
+        out.write(RESOURCE_TYPE_MEMBER);
+        out.string(type());
+        writeChildren(out, false);
+        out.write((byte) '}');
     }
 
-    private void writeChildren(JsonGenerator g) throws IOException {
+    /** The members of this element; {@code first} when none was written before them in its object. */
+    private void writeChildren(JsonOutput out, boolean first) {
         // read in document order, which is nearly always the written order: sort a copy only when it is not
         List<JsonElement> written = children;
         for (int i = 1; i < children.size(); i++) {
@@ -225,49 +293,73 @@ final class JsonElement implements Element {
         for (int i = 0; i < written.size(); ) {
             Slot slot = written.get(i).slot;
             int end = i;
-            JsonElement first = null;
+            JsonElement firstValue = null;
             while (end < written.size() && written.get(end).slot == slot) {
-                if (first == null && !written.get(end).isEmpty()) {
-                    first = written.get(end);
+                if (firstValue == null && !written.get(end).isEmpty()) {
+                    firstValue = written.get(end);
                 }
                 end++;
             }
-            if (first != null) {
+            if (firstValue != null) {
                 // emptied elements are left out, and a slot with nothing left is not written
-                g.writeFieldName(first.member.jsonName());
+                if (!first) {
+                    out.write((byte) ',');
+                }
+                first = false;
+                out.write(firstValue.member.written());
                 if (slot.list()) {
-                    g.writeStartArray();
+                    out.write((byte) '[');
                 }
                 for (int j = i; j < end; j++) {
                     JsonElement child = written.get(j);
-                    if (child == first || !child.isEmpty()) {
-                        child.writeValue(g);
+                    if (child == firstValue) {
+                        child.writeValue(out);
+                    } else if (!child.isEmpty()) {
+                        out.write((byte) ',');
+                        child.writeValue(out);
                     }
                 }
                 if (slot.list()) {
-                    g.writeEndArray();
+                    out.write((byte) ']');
                 }
             }
             i = end;
         }
     }
 
-    private void writeValue(JsonGenerator g) throws IOException {
+    private void writeValue(JsonOutput out) {
         switch (type.kind()) {
             case COMPOSITE -> {
-                g.writeStartObject();
-                writeChildren(g);
-                g.writeEndObject();
+                out.write((byte) '{');
+                writeChildren(out, true);
+                out.write((byte) '}');
             }
-            case PRIMITIVE -> type.primitive().write(g, text);
-            case RESOURCE -> writeResource(g);
+            case PRIMITIVE -> writePrimitive(out);
+            case RESOURCE -> writeResource(out);
             // HAPI re-serializes a narrative it keeps: only an emptied one is decided here
             case XHTML -> throw Undecidable.INSTANCE;
         }
     }
 
+    private void writePrimitive(JsonOutput out) {
+        if (!edited && plain) {
+            // a string's quotes are copied with it
+            int quote = type.primitive() == JsonPrimitive.STRING ? 1 : 0;
+            out.copy(source, start - quote, end + quote);
+            return;
+        }
+        switch (type.primitive()) {
+            case BOOLEAN -> out.ascii(Boolean.toString(Boolean.parseBoolean(text)));
+            case NUMBER -> out.ascii(text);
+            case STRING -> out.string(text());
+        }
+    }
+
     /** Whether writing leaves this element out; known once asked, as writing asks at every level. */
     private boolean isEmpty() {
+        if (!mayBeEmpty) {
+            return false;
+        }
         if (emptiness == 0) {
             emptiness = emptiness() ? EMPTY : NOT_EMPTY;
         }
@@ -279,10 +371,11 @@ final class JsonElement implements Element {
             return false; // an emptied contained resource stays, as in the reference engine
         }
         if (type.kind() == Kind.PRIMITIVE || type.kind() == Kind.XHTML) {
-            return text() == null;
+            // an empty string is no value; a span is not decoded to know it
+            return edited || source == null ? text == null || text.isEmpty() : start == end;
         }
-        for (JsonElement child : children) {
-            if (!child.isEmpty()) {
+        for (int i = 0; i < children.size(); i++) {
+            if (!children.get(i).isEmpty()) {
                 return false;
             }
         }

@@ -1,11 +1,5 @@
 package dev.sluice.deid;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -16,15 +10,14 @@ import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.Coding;
 
 /**
- * De-identification without HAPI's model: a resource's JSON is read by the shapes of its type, each element is
- * given the rule that processes it ({@link WalkRules}), the same method code as the model engine's rewrites it, and
- * it is written in the model engine's order. It decides a resource only when it gives the model engine's bytes:
- * rules whose paths need FHIRPath, methods other than keep, redact, dateShift and cryptoHash, primitive extensions,
- * a kept narrative and any failure are left to the model engine (null). Thread-safe.
+ * De-identification without HAPI's model: a resource's JSON bytes are read in place ({@link JsonCursor}) by the
+ * shapes of its type, each element is given the rule that processes it ({@link WalkRules}), the same method code as
+ * the model engine's rewrites it, and it is written in the model engine's order and bytes ({@link JsonOutput}). It
+ * decides a resource only when it gives the model engine's bytes: rules whose paths need FHIRPath, methods other than
+ * keep, redact, dateShift and cryptoHash, primitive extensions, a kept narrative and any failure are left to the model
+ * engine (null). Thread-safe.
  */
 final class JsonWalk {
-
-    private static final JsonFactory JSON = new JsonFactory();
 
     private final List<CompiledRule> rules;
     private final DateShiftScope dateShiftScope;
@@ -46,24 +39,22 @@ final class JsonWalk {
     /** The anonymized resource as minified JSON, or null when the model engine must decide it. */
     byte[] anonymize(byte[] json, int offset, int length, String scopeKey) {
         int bom = byteOrderMark(json, offset, length);
-        try (JsonParser p = JSON.createParser(json, offset + bom, length - bom)) {
-            // stored and exported resources name their type first; any other order is left to the model engine
-            if (p.nextToken() != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME
-                    || !"resourceType".equals(p.currentName()) || p.nextToken() != JsonToken.VALUE_STRING) {
+        try {
+            JsonCursor cursor = new JsonCursor(json, offset + bom, length - bom);
+            if (cursor.next() != JsonCursor.Token.START_OBJECT) {
                 return null;
             }
-            JsonElement root = JsonElement.readResource(p, p.getText(), shapes);
-            if (p.nextToken() != null) {
+            JsonElement root = JsonElement.readResource(cursor, shapes);
+            if (cursor.next() != JsonCursor.Token.END) {
                 return null;
             }
             String scoped = dateShiftScope != DateShiftScope.RESOURCE && scopeKey != null && !scopeKey.isEmpty() ? scopeKey : null;
             top(root, scoped);
-            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(256, length));
-            try (JsonGenerator g = JSON.createGenerator(out)) {
-                root.writeResource(g);
-            }
+            // room for what the walk adds (hashed ids are longer, security labels) without growing
+            JsonOutput out = new JsonOutput(length + 1024);
+            root.writeResource(out);
             return out.toByteArray();
-        } catch (IOException | RuntimeException undecided) {
+        } catch (RuntimeException undecided) {
             // JsonElement.Undecidable, malformed JSON, or a value a method cannot take: the model engine decides,
             // and reports the failure as processingErrors asks
             return null;
@@ -87,6 +78,7 @@ final class JsonWalk {
 
     /** The top resource, then the resources inside it, as {@code ResourceProcessor} goes. */
     private void top(JsonElement root, String scoped) {
+        DateShifter.Offsets offsets = dateShifter.offsets();
         WalkRules typeRules = rulesFor(root.type());
         typeRules.assign(root);
         EnumSet<Operation> done = EnumSet.noneOf(Operation.class);
@@ -97,31 +89,31 @@ final class JsonWalk {
             throw JsonElement.Undecidable.INSTANCE; // HAPI would read it as a URL
         }
         if (id != null) {
-            addTo(done, process(id, typeRules, originalId));
+            addTo(done, process(id, typeRules, originalId, offsets));
         }
         String processedId = id == null || id.text() == null ? "" : id.text();
         List<JsonElement> nested = new ArrayList<>();
         processAll(root, e -> {
             if (e != id) {
                 String prefix = scoped != null ? scoped : id != null && id.rule >= 0 && id.rule < e.rule ? processedId : originalId;
-                addTo(done, process(e, typeRules, prefix));
+                addTo(done, process(e, typeRules, prefix, offsets));
             }
         }, nested);
         for (JsonElement resource : nested) {
-            done.addAll(nested(resource, scoped != null ? scoped : processedId));
+            done.addAll(nested(resource, scoped != null ? scoped : processedId, offsets));
         }
         label(root, done);
     }
 
     /** A resource inside the top one: its own rules, with the top resource's date-shift prefix as it now stands. */
-    private EnumSet<Operation> nested(JsonElement resource, String prefix) {
+    private EnumSet<Operation> nested(JsonElement resource, String prefix, DateShifter.Offsets offsets) {
         WalkRules typeRules = rulesFor(resource.type());
         typeRules.assign(resource);
         EnumSet<Operation> done = EnumSet.noneOf(Operation.class);
         List<JsonElement> nested = new ArrayList<>();
-        processAll(resource, e -> addTo(done, process(e, typeRules, prefix)), nested);
+        processAll(resource, e -> addTo(done, process(e, typeRules, prefix, offsets)), nested);
         for (JsonElement inner : nested) {
-            done.addAll(nested(inner, prefix));
+            done.addAll(nested(inner, prefix, offsets));
         }
         // contained resources are labelled through the resource that holds them; Bundle entries are labelled too
         if (!"contained".equals(resource.name())) {
@@ -133,7 +125,10 @@ final class JsonWalk {
     /** Every element of a resource in document order, up to the resources inside it, which go to {@code nested}. */
     private static void processAll(JsonElement e, Consumer<JsonElement> action, List<JsonElement> nested) {
         action.accept(e);
-        for (JsonElement child : e.children()) {
+        // indexed: an iterator per element was a tenth of what the export's workers allocated
+        List<JsonElement> children = e.children();
+        for (int i = 0; i < children.size(); i++) {
+            JsonElement child = children.get(i);
             if (child.isResource()) {
                 nested.add(child);
             } else {
@@ -142,14 +137,14 @@ final class JsonWalk {
         }
     }
 
-    private Operation process(JsonElement e, WalkRules typeRules, String dateShiftPrefix) {
+    private Operation process(JsonElement e, WalkRules typeRules, String dateShiftPrefix, DateShifter.Offsets offsets) {
         if (e.rule < 0) {
             return null;
         }
         return switch (typeRules.method(e.rule)) {
             case Method.Keep keep -> null;
             case Method.Redact redact -> redaction.apply(e);
-            case Method.DateShift shift -> dateShifter.apply(e, dateShiftPrefix);
+            case Method.DateShift shift -> dateShifter.apply(e, dateShiftPrefix, offsets);
             case Method.CryptoHash hash -> cryptoHash.apply(e);
             default -> throw JsonElement.Undecidable.INSTANCE;
         };

@@ -61,6 +61,7 @@ final class ResourceProcessor {
         private final Set<Object> visited = Collections.newSetFromMap(new IdentityHashMap<>());
         private final Resource top;
         private final String scopeKey;
+        private final DateShifter.Offsets offsets = dateShifter.offsets();
 
         Pass(Resource top, String scopeKey) {
             this.top = top;
@@ -111,7 +112,7 @@ final class ResourceProcessor {
             Operation operation = switch (rule.rule().method()) {
                 case Method.Keep keep -> null;
                 case Method.Redact redact -> redaction.apply(node);
-                case Method.DateShift shift -> dateShifter.apply(node, dateShiftPrefix());
+                case Method.DateShift shift -> dateShifter.apply(node, dateShiftPrefix(), offsets);
                 case Method.CryptoHash hash -> cryptoHash.apply(node);
                 case Method.Encrypt encrypt -> encryption.apply(node);
                 case Method.Substitute substitute -> substitution.apply(node, substitute.replaceWith(), visited);

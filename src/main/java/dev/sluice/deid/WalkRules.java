@@ -128,7 +128,9 @@ final class WalkRules {
     private void assign(JsonElement e, int inherited, JsonElement scope, Step step) {
         int rule = Math.min(inherited, step.firstMatch);
         e.rule = rule == Integer.MAX_VALUE ? -1 : rule;
-        for (JsonElement child : e.children()) {
+        List<JsonElement> children = e.children();
+        for (int i = 0; i < children.size(); i++) {
+            JsonElement child = children.get(i);
             if (!child.isResource()) {
                 assign(child, rule, scope, step.next(child, scope));
             } else if (selects(child, scope)) {

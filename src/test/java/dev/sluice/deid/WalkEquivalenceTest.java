@@ -83,6 +83,52 @@ class WalkEquivalenceTest {
         }
     }
 
+    @Test
+    void walk_copies_a_number_only_when_the_model_engine_writes_it_as_read() throws IOException {
+        Anonymizer safeHarbor = new Anonymizer(FhirContext.forR4Cached(), keyedSafeHarbor());
+        // numbers not in plain notation, which the model engine writes as it holds them, are left to it
+        List<String> decimals = List.of("-0.0", "-0", "1e3", "1E3", "1.0E3", "1E+3", "1e-3", "0.0000001", "0.00000000",
+                "-0.000", "1.50", "0.000001", "0.0000010", "123456789012345678901234567890.25", "-12.5", "0", "100");
+        List<String> decided = List.of("0.0000001", "0.00000000", "1.50", "0.000001", "0.0000010",
+                "123456789012345678901234567890.25", "-12.5", "0", "100");
+        List<String> differences = new ArrayList<>();
+        for (String value : decimals) {
+            String json = "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                    + "\"referenceRange\":[{\"low\":{\"value\":" + value + ",\"unit\":\"mg\"}}]}";
+            compare(safeHarbor, json, decided.contains(value), differences);
+        }
+        for (String value : List.of("-0", "-0.0", "1e3", "1E+3", "1.0E3", "1.0", "0.5", "2147483648", "3", "-5")) {
+            String json = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"multipleBirthInteger\":" + value + "}";
+            compare(safeHarbor, json, value.equals("3") || value.equals("-5"), differences);
+        }
+        assertThat(differences).isEmpty();
+    }
+
+    @Test
+    void walk_leaves_a_member_given_twice_to_the_model_engine() throws IOException {
+        Anonymizer safeHarbor = new Anonymizer(FhirContext.forR4Cached(), keyedSafeHarbor());
+        List<String> differences = new ArrayList<>();
+        for (String members : List.of("\"gender\":\"male\",\"gender\":\"female\"", "\"multipleBirthBoolean\":true,\"multipleBirthInteger\":2",
+                "\"name\":[{\"family\":\"A\"}],\"name\":[{\"family\":\"B\"}]")) {
+            compare(safeHarbor, "{\"resourceType\":\"Patient\",\"id\":\"p1\"," + members + "}", false, differences);
+        }
+        assertThat(differences).isEmpty();
+    }
+
+    private static void compare(Anonymizer anonymizer, String json, boolean mustDecide, List<String> differences) {
+        byte[] resource = json.getBytes(StandardCharsets.UTF_8);
+        byte[] walked = anonymizer.walk(resource, 0, resource.length, null);
+        String expected;
+        try {
+            expected = new String(anonymizer.anonymizeByModel(resource, null), StandardCharsets.UTF_8);
+        } catch (AnonymizationException e) {
+            expected = "model engine failed: " + e.getMessage();
+        }
+        if (walked == null ? mustDecide : !expected.equals(new String(walked, StandardCharsets.UTF_8))) {
+            differences.add(json + "\n  model " + expected + "\n  walk  " + (walked == null ? "undecided" : new String(walked, StandardCharsets.UTF_8)));
+        }
+    }
+
     private static Map<String, Anonymizer> configurations() throws IOException {
         Map<String, Anonymizer> anonymizers = new LinkedHashMap<>();
         anonymizers.put("keyed configuration-sample.json", new Anonymizer(FhirContext.forR4Cached(), keyedSafeHarbor()));
