@@ -71,8 +71,7 @@ public final class ImportJobs {
     // after the rights: the answers say whether objects exist in the store
     List<ImportJobTable.NewPart> parts = new ArrayList<>();
     for (ImportRequest.Input input : request.inputs()) {
-      String location = source.locate(input.url(), input.etag());
-      parts.add(new ImportJobTable.NewPart(input.url(), location, input.type(), source.size(location)));
+      parts.add(new ImportJobTable.NewPart(input.url(), source.locate(input.url(), input.etag()), input.type()));
     }
     UUID id = UUID.randomUUID();
     try {

@@ -9,7 +9,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -101,22 +100,6 @@ public final class ImportSource {
         + " relative to it, or a file: URL inside it" + (blobs.isPresent() ? ", or a blob URL of its Azure account" : "")
         + (objects.isPresent() ? ", or a URL of its S3 bucket" : "") + " (docs/import.md)",
         "Parameters.parameter.part.url");
-  }
-
-  /**
-   * The size in bytes of a located input when it is a file of the import folder (empty for a blob,
-   * an S3 object or a missing file, which its part reports when it opens it): parts are claimed
-   * largest first.
-   */
-  OptionalLong size(String location) {
-    if (location.startsWith(S3) || location.startsWith(BLOB)) {
-      return OptionalLong.empty();
-    }
-    try {
-      return OptionalLong.of(Files.size(root.resolve(location)));
-    } catch (IOException e) {
-      return OptionalLong.empty();
-    }
   }
 
   /** Opens an input, decompressed when its name ends in {@code .gz}. The caller closes it. */

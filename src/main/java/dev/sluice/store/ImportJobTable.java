@@ -7,13 +7,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -26,10 +24,9 @@ public final class ImportJobTable {
   private static final String INSERT_JOB =
       "insert into import_job (id, client, mode, request_url, status, stage) values (?, ?, ?, ?, 'running', ?)";
   private static final String INSERT_PART =
-      "insert into import_part (job_id, part_no, input_url, location, res_type, size_bytes) values (?, ?, ?, ?, ?, ?)";
+      "insert into import_part (job_id, part_no, input_url, location, res_type) values (?, ?, ?, ?, ?)";
 
-  // Oldest job first, its largest input first (so that no large input is left to run alone at the
-  // end: inputs of unknown size last); a part whose lease lapsed (its process died) is taken over.
+  // Oldest job first; a part whose lease lapsed (its process died) is taken over.
   private static final String CLAIM =
       """
       update import_part p set status = 'running', owner = ?, lease_until = now() + ?::interval, attempt = attempt + 1
@@ -37,7 +34,7 @@ public final class ImportJobTable {
          select p2.job_id, p2.part_no from import_part p2 join import_job j on j.id = p2.job_id
           where j.status = 'running'
             and (p2.status = 'pending' or (p2.status = 'running' and p2.lease_until < now()))
-          order by j.created_at, p2.size_bytes desc nulls last, p2.part_no
+          order by j.created_at, p2.part_no
           limit 1 for update of p2 skip locked)
       returning p.job_id, p.part_no, p.input_url, p.location, p.res_type, p.attempt, p.next_line,
                 (select mode from import_job j where j.id = p.job_id), (select stage from import_job j where j.id = p.job_id)
@@ -154,8 +151,7 @@ public final class ImportJobTable {
   }
 
   /** One input of a new job. */
-  /** An input of a new job; {@code sizeBytes} when the store tells it at kick-off, to claim the largest first. */
-  public record NewPart(String inputUrl, String location, String type, OptionalLong sizeBytes) {}
+  public record NewPart(String inputUrl, String location, String type) {}
 
   /** A part claimed by this process: read {@code location} from {@code nextLine} on. */
   public record ClaimedPart(UUID jobId, int partNo, String inputUrl, String location, String type, int attempt,
@@ -210,7 +206,6 @@ public final class ImportJobTable {
             ps.setString(3, p.inputUrl());
             ps.setString(4, p.location());
             ps.setString(5, p.type());
-            ps.setObject(6, p.sizeBytes().isPresent() ? p.sizeBytes().getAsLong() : null, Types.BIGINT);
             ps.addBatch();
           }
           ps.executeBatch();
