@@ -22,6 +22,16 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def request(method, url, headers=None):
+    """(status, headers, body) of one HTTP request; an error status is returned, not raised."""
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=600) as res:
+            return res.status, dict(res.headers), res.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
 def cpu_seconds(pid):
     """User + system CPU seconds of a process and its threads, from /proc/<pid>/stat."""
     try:
@@ -87,12 +97,7 @@ class Exports(threading.Thread):
         self.last_manifest = None
 
     def request(self, method, url, headers=None):
-        req = urllib.request.Request(url, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=600) as res:
-                return res.status, dict(res.headers), res.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
+        return request(method, url, headers)
 
     def run(self):
         try:

@@ -20,10 +20,5 @@ scale_medium "$here" "$k"
 
 start_server latency
 
-lines=$(cat "$data"/*.ndjson | wc -l)
-echo "== load: $lines resources (medium x$k) with ./sluice load (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-"${BENCH_SLUICE:-$here/sluice}" load --server "$base" "$data" > "$work/latency-load-x$k.log" 2>&1
-pgport=$(grep -o 'Embedded PostgreSQL started on port [0-9]*' "$log" | grep -o '[0-9]*$' | head -1)
-psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c "vacuum analyze" postgres
-postmaster=$(head -1 "$tmp/postgres/postmaster.pid")
-python3 "$here/bench/latency.py" "$base" "$data" "$server" "$postmaster" --rounds "$rounds"
+load_and_analyze latency
+python3 "$here/bench/latency.py" "$base" "$data" "$server" "$(postgres_pid)" --rounds "$rounds"

@@ -2,7 +2,7 @@
 # start_server NAME: starts ./sluice serve on a free port over a temporary data directory,
 # stopped and deleted when the script exits; sets $port, $tmp, $log, $base and $server.
 # BENCH_SLUICE=<launcher> serves with another build (a copy of another commit's tree).
-# Then: pg_port, postgres_pid, cpu_of, postgres_cpu, cpu0 and cpu_used, count_all, stages, import_run.
+# Then: load_and_analyze, pg_port, postgres_pid, cpu_of, postgres_cpu, cpu0 and cpu_used, count_all, stages, import_run.
 shared="$(cd "$here/../shared" && pwd)"
 work="$here/bench/work"
 
@@ -37,6 +37,15 @@ stop_server() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   rm -rf "$tmp"
+}
+
+# load_and_analyze NAME: loads $data into the running server with `sluice load` (BENCH_SLUICE's when set;
+# the folder's real path, which older builds' loaders need), its output in $work/NAME-load-x$k.log,
+# then VACUUM ANALYZE, so that the measures after it meet the planner's statistics of a settled server.
+load_and_analyze() {
+  echo "== load: $(cat "$data"/*.ndjson | wc -l) resources (medium x$k) with ./sluice load (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  "${BENCH_SLUICE:-$here/sluice}" load --server "$base" "$(readlink -f "$data")" > "$work/$1-load-x$k.log" 2>&1
+  psql -q -h 127.0.0.1 -p "$(pg_port)" -U postgres -c "vacuum analyze" postgres
 }
 
 pg_port() {  # the embedded PostgreSQL's port, from the server log

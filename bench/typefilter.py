@@ -10,29 +10,12 @@ share of the same round's system export.
 Usage: typefilter.py BASE_URL DATA_DIR SERVER_PID [--rounds N]
 Standard library only.
 """
-import argparse, glob, json, os, statistics, time, urllib.error, urllib.parse, urllib.request
+import argparse, glob, json, os, statistics, sys, time, urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from latency import cpu_seconds, loadavg, request  # noqa: E402
 
 FILTER = "_type=Observation&_typeFilter=" + urllib.parse.quote("Observation?category=laboratory", safe="")
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def request(method, url, headers=None):
-    req = urllib.request.Request(url, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=600) as res:
-            return res.status, dict(res.headers), res.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
 def expected_sets(folder):

@@ -20,9 +20,5 @@ scale_medium "$here" "$k"
 
 start_server typefilter
 
-lines=$(cat "$data"/*.ndjson | wc -l)
-echo "== load: $lines resources (medium x$k) with ./sluice load (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-# the loader gets the folder's real path: older builds' loaders do not follow a symbolic link
-"${BENCH_SLUICE:-$here/sluice}" load --server "$base" "$(readlink -f "$data")" > "$work/typefilter-load-x$k.log" 2>&1
-psql -q -h 127.0.0.1 -p "$(pg_port)" -U postgres -c "vacuum analyze" postgres
+load_and_analyze typefilter
 python3 "$here/bench/typefilter.py" "$base" "$data" "$server" --rounds "$rounds"
