@@ -23,13 +23,11 @@ import org.slf4j.LoggerFactory;
  * bulk at the end, which costs a sort per index instead of a random B-tree insert per row.
  * A crash in the middle rolls it all back and the next merge starts again.
  *
- * <p>Cores: the merge is one transaction on one connection, because one commit is what makes
- * the import visible whole; a second connection would be a second transaction, visible on its
- * own commit. PostgreSQL builds the larger indexes with its parallel maintenance workers (two
- * seen in bench/import-profile.sh), but moving the rows (insert-select, about 40 % of the
- * merge) runs on one core. Using both for that needs the rows already in place before the
- * commit, e.g. staging tables built whole (indexes included) on several connections and swapped
- * in for empty live tables; not done (bench/README.md, "Import").
+ * <p>Into an empty server nothing is copied: the staging tables get the live tables' indexes
+ * and keys, built on several connections, and then replace the live tables in the merge's
+ * transaction (StageSwap). Otherwise the merge is one transaction on one connection, because
+ * one commit is what makes the import visible whole; a second connection would be a second
+ * transaction, visible on its own commit.
  */
 public final class InitialLoadStage {
   private static final Logger log = LoggerFactory.getLogger(InitialLoadStage.class);
@@ -58,8 +56,8 @@ public final class InitialLoadStage {
 
   /** What a merge did. */
   public sealed interface Outcome {
-    /** Merged and the job completed; {@code rebuilt}: indexes dropped and built again in bulk. */
-    record Merged(long resources, boolean rebuilt, long millis) implements Outcome {}
+    /** Merged and the job completed, by {@code method}. */
+    record Merged(long resources, Method method, long millis) implements Outcome {}
 
     /** A resource of the import was written by someone else meanwhile: nothing merged, the job failed. */
     record Conflict(String reference) implements Outcome {}
@@ -67,6 +65,19 @@ public final class InitialLoadStage {
     /** The job was no longer waiting for its merge (cancelled, or merged by another process). */
     record Gone() implements Outcome {}
   }
+
+  /** How the staged rows became live. */
+  public enum Method {
+    /** The live tables were empty: the staging tables, indexed, took their place (StageSwap). */
+    SWAPPED,
+    /** Copied into the live tables, whose indexes were dropped and built again in bulk. */
+    REBUILT,
+    /** Copied into the live tables, their indexes kept (the server held more than the import). */
+    KEPT
+  }
+
+  /** Connections the swap's index builds use at once (PostgreSQL's own parallel workers come on top). */
+  private static final int SWAP_CONNECTIONS = Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors()));
 
   private final DataSource dataSource;
 
@@ -90,14 +101,22 @@ public final class InitialLoadStage {
             }
           }
         }
+        // before anything live is locked: the staging tables need no lock of the live ones to be indexed
+        boolean swap = StageSwap.possible(c);
+        if (swap) {
+          StageSwap.prepare(dataSource, stage, SWAP_CONNECTIONS);
+        }
+        long prepared = System.nanoTime();
         long staged = count(s, "select count(*) from " + stage.table("resource"));
         long live = count(s, "select count(*) from (select 1 from resource limit " + staged + ") r");
-        boolean rebuild = live < staged;
-        // readers wait while the indexes are rebuilt (they never see the tables without them);
-        // otherwise only writers wait, so that none slips a resource in between check and insert
+        boolean rebuild = swap || live < staged;
+        // readers wait while the indexes are rebuilt or the tables swapped (they never see the tables
+        // without them); otherwise only writers wait, so that none slips a resource in between check and insert
         s.execute("lock table " + String.join(", ", WriteTables.STAGED) + " in "
             + (rebuild ? "access exclusive" : "share row exclusive") + " mode");
-        String conflict = conflict(s, stage);
+        // a writer may have come in before the lock: then the rows are copied after all
+        swap = swap && StageSwap.possible(c);
+        String conflict = swap ? null : conflict(s, stage);
         if (conflict != null) {
           drop(c, stage);
           try (PreparedStatement ps = c.prepareStatement("update import_job set status = 'failed', finished_at = now(),"
@@ -111,19 +130,29 @@ public final class InitialLoadStage {
           c.commit();
           return new Outcome.Conflict(conflict);
         }
-        s.execute("set local maintenance_work_mem = '128MB'");
-        List<String> rebuilds = rebuild ? dropIndexes(s) : List.of();
+        Method method;
         long moving = System.nanoTime();
-        s.execute("insert into resource overriding system value select * from " + stage.table("resource"));
-        for (String live2 : WriteTables.STAGED.subList(1, WriteTables.STAGED.size())) {
-          s.execute("insert into " + live2 + " select * from " + stage.table(live2));
-        }
-        long building = System.nanoTime();
-        for (String ddl : rebuilds) {
-          s.execute(ddl);
+        long building;
+        if (swap) {
+          building = System.nanoTime();
+          StageSwap.swap(c, stage);
+          method = Method.SWAPPED;
+        } else {
+          s.execute("set local maintenance_work_mem = '128MB'");
+          List<String> rebuilds = rebuild ? dropIndexes(s) : List.of();
+          moving = System.nanoTime();
+          s.execute("insert into resource overriding system value select * from " + stage.table("resource"));
+          for (String live2 : WriteTables.STAGED.subList(1, WriteTables.STAGED.size())) {
+            s.execute("insert into " + live2 + " select * from " + stage.table(live2));
+          }
+          building = System.nanoTime();
+          for (String ddl : rebuilds) {
+            s.execute(ddl);
+          }
+          drop(c, stage);
+          method = rebuild ? Method.REBUILT : Method.KEPT;
         }
         long built = System.nanoTime();
-        drop(c, stage);
         try (PreparedStatement ps = c.prepareStatement(
             "update import_job set status = 'completed', finished_at = now(), expires_at = now() + ?::interval,"
                 + " stage = null where id = ?")) {
@@ -133,10 +162,15 @@ public final class InitialLoadStage {
         }
         c.commit();
         long millis = (System.nanoTime() - started) / 1_000_000;
-        log.info("Import {}: merged {} staged resources in {} ms (indexes {}; rows moved in {} ms, indexes built in {} ms)",
-            job, staged, millis, rebuild ? "rebuilt in bulk" : "kept", (building - moving) / 1_000_000,
-            (built - building) / 1_000_000);
-        return new Outcome.Merged(staged, rebuild, millis);
+        if (method == Method.SWAPPED) {
+          log.info("Import {}: merged {} staged resources in {} ms (staging tables swapped in; indexed in {} ms,"
+              + " swapped in {} ms)", job, staged, millis, (prepared - started) / 1_000_000, (built - building) / 1_000_000);
+        } else {
+          log.info("Import {}: merged {} staged resources in {} ms (indexes {}; rows moved in {} ms, indexes built in {} ms)",
+              job, staged, millis, method == Method.REBUILT ? "rebuilt in bulk" : "kept", (building - moving) / 1_000_000,
+              (built - building) / 1_000_000);
+        }
+        return new Outcome.Merged(staged, method, millis);
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;

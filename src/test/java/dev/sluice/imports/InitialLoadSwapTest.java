@@ -1,0 +1,175 @@
+package dev.sluice.imports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.testing.Fixtures;
+import dev.sluice.testing.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * An InitialLoad into an empty server makes its staging tables the live ones (StageSwap): the
+ * tables are new, and everything about them the catalog knows is as the migrations made it.
+ * A later InitialLoad into the server, now not empty, copies its rows as before.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class InitialLoadSwapTest {
+  private static final String[] TYPES = {"Patient", "Encounter", "Observation", "Condition"};
+
+  private static TestServer server;
+  private static ImportClient client;
+  private static List<String> migrated;
+  private static long migratedResourceOid;
+
+  @BeforeAll
+  static void start() throws SQLException {
+    server = TestServer.startFresh();
+    client = new ImportClient(server);
+    migrated = catalog();
+    migratedResourceOid = oid("resource");
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  @Order(1)
+  void into_an_empty_server_the_staged_tables_become_the_live_ones_with_the_same_catalog() throws SQLException {
+    List<String> urlsAndTypes = new ArrayList<>();
+    long lines = 0;
+    for (String type : TYPES) {
+      List<String> file = Fixtures.ndjson(Fixtures.small(), type);
+      client.write("swap/" + type + ".ndjson", file);
+      urlsAndTypes.add("swap/" + type + ".ndjson");
+      urlsAndTypes.add(type);
+      lines += file.size();
+    }
+    JsonNode result = client.run(ImportClient.request("InitialLoad", urlsAndTypes.toArray(String[]::new)));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(lines);
+    assertThat(result.get("error")).isEmpty();
+    assertThat(oid("resource")).as("resource is the staged table, not the migrated one").isNotEqualTo(migratedResourceOid);
+    assertThat(catalog()).containsExactlyElementsOf(migrated);
+
+    // the data is whole, indexed and searchable
+    String patient = ImportClient.read(Fixtures.ndjson(Fixtures.small(), "Patient").get(0)).get("id").asText();
+    assertThat(server.get("Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(total("Patient?_summary=count")).isEqualTo(Fixtures.ndjson(Fixtures.small(), "Patient").size());
+    assertThat(total("Observation?patient=" + patient + "&_summary=count")).isPositive();
+    assertThat(total("Encounter?subject=Patient/" + patient + "&_summary=count")).isPositive();
+
+    // the identity goes on after the imported keys
+    long maxPk = scalar("select max(pk) from resource");
+    HttpResponse<String> created = server.post("Basic",
+        "{\"resourceType\":\"Basic\",\"code\":{\"text\":\"after the swap\"}}", "Content-Type", "application/fhir+json");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(scalar("select pk from resource where res_type = 'Basic'")).isGreaterThan(maxPk);
+  }
+
+  @Test
+  @Order(2)
+  void into_a_server_that_holds_resources_the_rows_are_copied_and_the_tables_stay() throws SQLException {
+    long before = oid("resource");
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 20; i++) {
+      lines.add("{\"resourceType\":\"Practitioner\",\"id\":\"swap-pr-" + i + "\",\"name\":[{\"family\":\"Swap" + i
+          + "\"}]}");
+    }
+    client.write("swap/practitioners.ndjson", lines);
+    JsonNode result = client.run(ImportClient.request("InitialLoad", "swap/practitioners.ndjson", "Practitioner"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(20);
+    assertThat(oid("resource")).isEqualTo(before);
+    assertThat(catalog()).containsExactlyElementsOf(migrated);
+    assertThat(total("Practitioner?family=Swap7&_summary=count")).isEqualTo(1);
+  }
+
+  private static long total(String search) {
+    HttpResponse<String> r = server.get(search);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return ImportClient.read(r.body()).get("total").asLong();
+  }
+
+  private static long oid(String table) throws SQLException {
+    return scalar("select '" + table + "'::regclass::oid::bigint");
+  }
+
+  private static long scalar(String sql) throws SQLException {
+    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** What the catalog says about the resource, version, compartment and index tables, by name. */
+  private static List<String> catalog() throws SQLException {
+    String tables = "('resource', 'resource_version', 'compartment', 'idx_token', 'idx_string', 'idx_date',"
+        + " 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri')";
+    String[] queries = {
+      "select 'table ' || relname || ' ' || relkind::text || relpersistence::text || ' ' || coalesce(reloptions::text, '')"
+          + " || ' ' || coalesce(relacl::text, '') || ' ' || relrowsecurity || ' ' || pg_get_userbyid(relowner)"
+          + " from pg_class where relname in " + tables + " and relnamespace = 'public'::regnamespace",
+      "select 'column ' || c.relname || '.' || a.attname || ' #' || row_number() over (partition by c.relname order by"
+          + " a.attnum) || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull || ' ' || a.attidentity::text"
+          + " || ' ' || a.attgenerated::text || ' ' || a.attstorage::text || ' ' || a.attcompression::text || ' ' || coalesce(co.collname, '')"
+          // pg_attver, an option this PostgreSQL build stamps on each column as its table is made, differs by nature
+          + " || ' ' || coalesce(a.attstattarget::text, '') || ' '"
+          + " || regexp_replace(coalesce(a.attoptions::text, ''), 'pg_attver=[0-9]+,?', '') || ' '"
+          + " || coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
+          + " from pg_attribute a join pg_class c on c.oid = a.attrelid left join pg_collation co on co.oid = a.attcollation"
+          + " and a.attcollation <> 100 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum"
+          + " where c.relname in " + tables + " and a.attnum > 0 and not a.attisdropped",
+      "select 'index ' || pg_get_indexdef(i.indexrelid) || ' ' || i.indisprimary::text || i.indisunique::text"
+          + " || i.indisclustered::text || i.indisvalid::text || i.indisreplident::text || ' ' || coalesce(x.reloptions::text, '')"
+          + " from pg_index i join pg_class t on t.oid = i.indrelid join pg_class x on x.oid = i.indexrelid"
+          + " where t.relname in " + tables,
+      "select 'constraint ' || t.relname || ' ' || k.conname || ' ' || k.contype::text || ' ' || pg_get_constraintdef(k.oid)"
+          + " || ' ' || k.convalidated::text || k.condeferrable::text || k.condeferred::text"
+          + " from pg_constraint k join pg_class t on t.oid = k.conrelid where t.relname in " + tables
+          + " or k.confrelid in (select oid from pg_class where relname in " + tables + ")",
+      "select 'statistics ' || pg_get_statisticsobjdef(x.oid) from pg_statistic_ext x join pg_class t on t.oid = x.stxrelid"
+          + " where t.relname in " + tables,
+      "select 'sequence ' || s.seqrelid::regclass || ' ' || format_type(s.seqtypid, null) || ' ' || s.seqstart || ' '"
+          + " || s.seqincrement || ' ' || s.seqmin || ' ' || s.seqmax || ' ' || s.seqcache || ' ' || s.seqcycle || ' '"
+          + " || d.deptype::text || ' ' || t.relname from pg_sequence s join pg_depend d on d.objid = s.seqrelid"
+          + " and d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass"
+          + " join pg_class t on t.oid = d.refobjid where t.relname in " + tables,
+      "select 'dependent ' || d.classid::regclass || ' ' || t.relname || ' ' || d.deptype::text"
+          + " from pg_depend d join pg_class t on t.oid = d.refobjid and d.refclassid = 'pg_class'::regclass"
+          + " where t.relname in " + tables + " and d.classid not in ('pg_class'::regclass, 'pg_type'::regclass,"
+          + " 'pg_constraint'::regclass, 'pg_statistic_ext'::regclass)",
+      // a foreign key's triggers are named by oids, which differ: counted
+      "select 'trigger ' || kind || ' ' || relname || ' ' || count(*) from (select case when tg.tgisinternal"
+          + " then 'internal' else tg.tgname end kind, t.relname from pg_trigger tg join pg_class t on t.oid = tg.tgrelid"
+          + " where t.relname in " + tables + ") x group by kind, relname",
+      "select 'leftover ' || relname from pg_class where relname like 'import_stage%'",
+    };
+    List<String> out = new ArrayList<>();
+    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement()) {
+      for (String q : queries) {
+        try (ResultSet rs = s.executeQuery(q)) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+}
