@@ -299,7 +299,7 @@ class ImportDurabilityTest {
   }
 
   /** Waits until a statement like {@code query} waits for a lock (the held row). */
-  private static void awaitLockWait(Connection c, String query) throws Exception {
+  static void awaitLockWait(Connection c, String query) throws Exception {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
       try (ResultSet rs = c.createStatement().executeQuery(
