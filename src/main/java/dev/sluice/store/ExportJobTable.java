@@ -450,12 +450,25 @@ public final class ExportJobTable {
   }
 
   private static ExportJobRow row(ResultSet rs) throws SQLException {
-    int errorStatus = rs.getInt(13);
+    return row(rs, 0);
+  }
+
+  /** {@link #COLUMNS} of {@code alias}, for a statement that reads a job's row beside others. */
+  static String columns(String alias) {
+    return java.util.Arrays.stream(COLUMNS.split(",")).map(c -> alias + "." + c.trim())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /** A job's row from {@link #COLUMNS} (or {@link #columns}) after the first {@code before} columns. */
+  static ExportJobRow row(ResultSet rs, int before) throws SQLException {
+    int o = before;
+    int errorStatus = rs.getInt(o + 13);
     return new ExportJobRow(
-        rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        ExportJobStatus.ofSql(rs.getString(6)), instant(rs.getTimestamp(7)), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
-        instant(rs.getTimestamp(11)), instant(rs.getTimestamp(12)), rs.wasNull() ? null : errorStatus,
-        rs.getString(14), rs.getString(15), rs.getInt(16));
+        rs.getObject(o + 1, UUID.class), rs.getString(o + 2), rs.getString(o + 3), rs.getString(o + 4),
+        rs.getString(o + 5), ExportJobStatus.ofSql(rs.getString(o + 6)), instant(rs.getTimestamp(o + 7)),
+        rs.getString(o + 8), rs.getString(o + 9), instant(rs.getTimestamp(o + 10)), instant(rs.getTimestamp(o + 11)),
+        instant(rs.getTimestamp(o + 12)), rs.wasNull() ? null : errorStatus, rs.getString(o + 14), rs.getString(o + 15),
+        rs.getInt(o + 16));
   }
 
   private static Instant instant(Timestamp ts) {
