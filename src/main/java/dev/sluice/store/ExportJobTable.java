@@ -61,8 +61,8 @@ public final class ExportJobTable {
   // released at commit). The claim's commit does not wait for its WAL flush (synchronous_commit
   // off for this transaction only): a claim lost in a crash of PostgreSQL leaves the job queued,
   // and the planner that held it is then fenced out where it matters (renewPlanning and start
-  // name the owner), so another planner plans the job again; the plan's own commit, synchronous,
-  // flushes the claim with it. Nothing is acknowledged to a client on the claim.
+  // name the owner), so another planner plans the job again; the first synchronous commit after
+  // it (a worker's claim of a part) flushes it. Nothing is acknowledged to a client on the claim.
   private static final String PROMOTION_LOCK =
       "select pg_advisory_xact_lock(4242001), set_config('synchronous_commit', 'off', true)";
   private static final String COUNT_RUNNING = "select count(*) from export_job where status = 'running'";

@@ -17,6 +17,8 @@ public final class ExportPartTable {
   private static final String INSERT =
       "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to, patient_after, patient_to, res_types)"
           + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  /** This transaction's commit does not wait for its WAL flush; the session's setting is untouched. */
+  static final String ASYNC_COMMIT = "select set_config('synchronous_commit', 'off', true)";
   private static final String INSERT_MEMBER =
       "insert into export_member (job_id, patient_id) values (?, ?) on conflict do nothing";
 
@@ -110,6 +112,13 @@ public final class ExportPartTable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        // The plan's commit does not wait for its WAL flush: whatever acts on the plan commits
+        // after it, synchronously, which flushes the plan first (a worker's claim of a part, the
+        // job's end); a crash of PostgreSQL before any such commit loses the plan and nothing
+        // else, and the job, queued again, is planned again once its planning lease lapses.
+        try (PreparedStatement ps = c.prepareStatement(ASYNC_COMMIT)) {
+          ps.execute();
+        }
         try (PreparedStatement ps = c.prepareStatement(INSERT_MEMBER)) {
           int n = 0;
           for (String m : members) {
