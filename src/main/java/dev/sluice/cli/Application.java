@@ -255,7 +255,7 @@ public final class Application implements AutoCloseable {
   private static PartWorker partWorker(ExportSettings settings, ExportTables tables, ExportScan scan, OutputStore output,
       LeaseKeeper leases, PartSelection selection, JobNotes notes, PartOutcomes outcomes) {
     PartFiles files = new PartFiles(output, tables.files(), settings);
-    return new PartWorker(tables.jobs(), scan, leases, files, new PartKinds(files, selection, notes), outcomes);
+    return new PartWorker(scan, leases, files, new PartKinds(files, selection, notes), outcomes);
   }
 
   private static FhirServer.Security security(Config config, Database database) {

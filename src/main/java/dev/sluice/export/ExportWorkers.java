@@ -3,7 +3,6 @@ package dev.sluice.export;
 import dev.sluice.store.ExportFileTable;
 import dev.sluice.store.ExportJobRow;
 import dev.sluice.store.ExportJobTable;
-import dev.sluice.store.ExportPartRow;
 import dev.sluice.store.ExportPartTable;
 import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.MessageCode;
@@ -77,9 +76,9 @@ public final class ExportWorkers implements AutoCloseable {
     while (!stopping.get()) {
       try {
         long seen = wakeups.seen();
-        Optional<ExportPartRow> part = parts.claim(owner, settings.lease());
-        if (part.isPresent()) {
-          worker.run(part.get(), stopping);
+        Optional<ExportPartTable.Claimed> claimed = parts.claim(owner, settings.lease());
+        if (claimed.isPresent()) {
+          worker.run(claimed.get().part(), claimed.get().job(), stopping);
         } else {
           wakeups.idle(settings.poll(), seen);
         }
@@ -103,8 +102,12 @@ public final class ExportWorkers implements AutoCloseable {
     while (!stopping.get()) {
       try {
         long seen = wakeups.seen();
+        long claiming = System.nanoTime();
         Optional<ExportJobRow> queued = jobs.claimQueued(owner, settings.lease(), settings.maxRunningJobs());
         if (queued.isPresent()) {
+          log.debug("Export {} claimed for planning in {} us, {} ms after its kick-off", queued.get().id(),
+              (System.nanoTime() - claiming) / 1000, java.time.Duration.between(queued.get().createdAt(),
+                  java.time.Instant.now()).toMillis());
           plan(queued.get());
           continue;
         }

@@ -58,8 +58,13 @@ public final class ExportJobTable {
           + " order by created_at limit 1";
 
   // One promotion at a time across every process, so the running limit holds (advisory lock
-  // released at commit).
-  private static final String PROMOTION_LOCK = "select pg_advisory_xact_lock(4242001)";
+  // released at commit). The claim's commit does not wait for its WAL flush (synchronous_commit
+  // off for this transaction only): a claim lost in a crash of PostgreSQL leaves the job queued,
+  // and the planner that held it is then fenced out where it matters (renewPlanning and start
+  // name the owner), so another planner plans the job again; the first synchronous commit after
+  // it (a worker's claim of a part) flushes it. Nothing is acknowledged to a client on the claim.
+  private static final String PROMOTION_LOCK =
+      "select pg_advisory_xact_lock(4242001), set_config('synchronous_commit', 'off', true)";
   private static final String COUNT_RUNNING = "select count(*) from export_job where status = 'running'";
   private static final String CLAIM_QUEUED =
       """
@@ -450,12 +455,25 @@ public final class ExportJobTable {
   }
 
   private static ExportJobRow row(ResultSet rs) throws SQLException {
-    int errorStatus = rs.getInt(13);
+    return row(rs, 0);
+  }
+
+  /** {@link #COLUMNS} of {@code alias}, for a statement that reads a job's row beside others. */
+  static String columns(String alias) {
+    return java.util.Arrays.stream(COLUMNS.split(",")).map(c -> alias + "." + c.trim())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /** A job's row from {@link #COLUMNS} (or {@link #columns}) after the first {@code before} columns. */
+  static ExportJobRow row(ResultSet rs, int before) throws SQLException {
+    int o = before;
+    int errorStatus = rs.getInt(o + 13);
     return new ExportJobRow(
-        rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        ExportJobStatus.ofSql(rs.getString(6)), instant(rs.getTimestamp(7)), rs.getString(8), rs.getString(9), instant(rs.getTimestamp(10)),
-        instant(rs.getTimestamp(11)), instant(rs.getTimestamp(12)), rs.wasNull() ? null : errorStatus,
-        rs.getString(14), rs.getString(15), rs.getInt(16));
+        rs.getObject(o + 1, UUID.class), rs.getString(o + 2), rs.getString(o + 3), rs.getString(o + 4),
+        rs.getString(o + 5), ExportJobStatus.ofSql(rs.getString(o + 6)), instant(rs.getTimestamp(o + 7)),
+        rs.getString(o + 8), rs.getString(o + 9), instant(rs.getTimestamp(o + 10)), instant(rs.getTimestamp(o + 11)),
+        instant(rs.getTimestamp(o + 12)), rs.wasNull() ? null : errorStatus, rs.getString(o + 14), rs.getString(o + 15),
+        rs.getInt(o + 16));
   }
 
   private static Instant instant(Timestamp ts) {

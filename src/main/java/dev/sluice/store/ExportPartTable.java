@@ -17,23 +17,31 @@ public final class ExportPartTable {
   private static final String INSERT =
       "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to, patient_after, patient_to, res_types)"
           + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  /** This transaction's commit does not wait for its WAL flush; the session's setting is untouched. */
+  static final String ASYNC_COMMIT = "select set_config('synchronous_commit', 'off', true)";
   private static final String INSERT_MEMBER =
       "insert into export_member (job_id, patient_id) values (?, ?) on conflict do nothing";
 
-  // Oldest job first, so one export finishes before the next one takes the workers.
+  // Oldest job first, so one export finishes before the next one takes the workers. The job's
+  // row comes with the part, read in the same statement: a worker needs it for every part, and a
+  // read of its own was one more round trip before the part's first row.
   private static final String CLAIM =
       """
-      update export_part p set status = 'running', owner = ?, lease_until = now() + ?::interval, attempt = attempt + 1
-       where (p.job_id, p.part_no) = (
-         select p2.job_id, p2.part_no from export_part p2 join export_job j on j.id = p2.job_id
-          where j.status = 'running'
-            and ((p2.status = 'pending' and (p2.lease_until is null or p2.lease_until < now()))
-                 or (p2.status = 'running' and p2.lease_until < now()))
-          order by j.created_at, p2.part_no
-          limit 1 for update of p2 skip locked)
-      returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt, p.outages,
-                p.patient_after, p.patient_to, p.res_types
-      """;
+      with claimed as (
+        update export_part p set status = 'running', owner = ?, lease_until = now() + ?::interval, attempt = attempt + 1
+         where (p.job_id, p.part_no) = (
+           select p2.job_id, p2.part_no from export_part p2 join export_job j on j.id = p2.job_id
+            where j.status = 'running'
+              and ((p2.status = 'pending' and (p2.lease_until is null or p2.lease_until < now()))
+                   or (p2.status = 'running' and p2.lease_until < now()))
+            order by j.created_at, p2.part_no
+            limit 1 for update of p2 skip locked)
+        returning p.job_id, p.part_no, p.kind, p.res_type, p.pk_from, p.pk_to, p.attempt, p.outages,
+                  p.patient_after, p.patient_to, p.res_types)
+      select c.job_id, c.part_no, c.kind, c.res_type, c.pk_from, c.pk_to, c.attempt, c.outages,
+             c.patient_after, c.patient_to, c.res_types, %s
+        from claimed c join export_job j on j.id = c.job_id
+      """.formatted(ExportJobTable.columns("j"));
 
   private static final String RENEW =
       """
@@ -104,6 +112,13 @@ public final class ExportPartTable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        // The plan's commit does not wait for its WAL flush: whatever acts on the plan commits
+        // after it, synchronously, which flushes the plan first (a worker's claim of a part, the
+        // job's end); a crash of PostgreSQL before any such commit loses the plan and nothing
+        // else, and the job, queued again, is planned again once its planning lease lapses.
+        try (PreparedStatement ps = c.prepareStatement(ASYNC_COMMIT)) {
+          ps.execute();
+        }
         try (PreparedStatement ps = c.prepareStatement(INSERT_MEMBER)) {
           int n = 0;
           for (String m : members) {
@@ -145,7 +160,10 @@ public final class ExportPartTable {
     }
   }
 
-  public Optional<ExportPartRow> claim(String owner, Duration lease) throws SQLException {
+  /** A claimed part with its job's row, as it was when the part was claimed (running). */
+  public record Claimed(ExportPartRow part, ExportJobRow job) {}
+
+  public Optional<Claimed> claim(String owner, Duration lease) throws SQLException {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM)) {
       ps.setString(1, owner);
       ps.setString(2, lease.toMillis() + " milliseconds");
@@ -154,11 +172,12 @@ public final class ExportPartTable {
           return Optional.empty();
         }
         Array shared = rs.getArray(11);
-        return Optional.of(new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2), ExportPartKind.ofSql(rs.getString(3)),
-            rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7), rs.getInt(8),
-            rs.getString(3).equals(ExportPartKind.PATIENT_BLOCKS.sqlName())
+        ExportPartRow part = new ExportPartRow(rs.getObject(1, UUID.class), rs.getInt(2),
+            ExportPartKind.ofSql(rs.getString(3)), rs.getString(4), rs.getLong(5), rs.getLong(6), rs.getInt(7),
+            rs.getInt(8), rs.getString(3).equals(ExportPartKind.PATIENT_BLOCKS.sqlName())
                 ? new PatientRange(rs.getString(9), rs.getString(10)) : null,
-            shared == null ? null : List.of((String[]) shared.getArray())));
+            shared == null ? null : List.of((String[]) shared.getArray()));
+        return Optional.of(new Claimed(part, ExportJobTable.row(rs, 11)));
       }
     }
   }

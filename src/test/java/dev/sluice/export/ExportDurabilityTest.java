@@ -139,4 +139,52 @@ class ExportDurabilityTest {
       assertThat(client.await(s).statusCode()).isEqualTo(200);
     }
   }
+
+  /**
+   * The planning claim commits without waiting for its WAL flush (ExportJobTable.PROMOTION_LOCK),
+   * so a crash of PostgreSQL may lose it: the job is then queued and unowned again while its planner
+   * goes on. That planner must be refused (renewal and start name the owner) and the job planned
+   * again, once, with exact files.
+   */
+  @Test
+  void a_planning_claim_lost_by_postgresql_leaves_the_job_planned_again_once_with_exact_files() throws Exception {
+    ExportClient client = ExportFixture.client();
+    List<String> types = List.of("Goal", "CarePlan");
+    String status;
+    UUID job;
+    try (Connection planning = ExportFixture.app().dataSource().getConnection();
+        Connection watch = ExportFixture.app().dataSource().getConnection()) {
+      // a transaction in progress at kick-off holds the planner in its wait for it, claimed
+      planning.setAutoCommit(false);
+      planning.createStatement().execute("select pg_current_xact_id()");
+      status = client.start("$export?_type=" + String.join(",", types));
+      job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      String owner = null;
+      while (owner == null && System.nanoTime() < deadline) {
+        ExportClient.sleep(20);
+        try (PreparedStatement ps = watch.prepareStatement("select owner from export_job where id = ?")) {
+          ps.setObject(1, job);
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            owner = rs.getString(1);
+          }
+        }
+      }
+      assertThat(owner).as("claimed for planning").isNotNull();
+      // the claim as if its commit had never reached the disk
+      try (PreparedStatement ps = watch.prepareStatement(
+          "update export_job set owner = null, lease_until = null where id = ? and status = 'queued'")) {
+        ps.setObject(1, job);
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      planning.rollback();
+    }
+    var done = client.await(status);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    JsonNode m = ExportClient.read(done.body());
+    for (String type : types) {
+      assertExact(client, m, ExportFixture.loaded(), type);
+    }
+  }
 }
