@@ -467,12 +467,14 @@ public final class ExportJobTable {
   /** A job's row from {@link #COLUMNS} (or {@link #columns}) after the first {@code before} columns. */
   static ExportJobRow row(ResultSet rs, int before) throws SQLException {
     int o = before;
-    int errorStatus = rs.getInt(o + 13);
+    int status = rs.getInt(o + 13);
+    // wasNull speaks of the column read last, so it is asked right after this one
+    Integer errorStatus = rs.wasNull() ? null : status;
     return new ExportJobRow(
         rs.getObject(o + 1, UUID.class), rs.getString(o + 2), rs.getString(o + 3), rs.getString(o + 4),
         rs.getString(o + 5), ExportJobStatus.ofSql(rs.getString(o + 6)), instant(rs.getTimestamp(o + 7)),
         rs.getString(o + 8), rs.getString(o + 9), instant(rs.getTimestamp(o + 10)), instant(rs.getTimestamp(o + 11)),
-        instant(rs.getTimestamp(o + 12)), rs.wasNull() ? null : errorStatus, rs.getString(o + 14), rs.getString(o + 15),
+        instant(rs.getTimestamp(o + 12)), errorStatus, rs.getString(o + 14), rs.getString(o + 15),
         rs.getInt(o + 16));
   }
 
