@@ -76,6 +76,9 @@ public final class InitialLoadStage {
     KEPT
   }
 
+  /** What an index build may sort in memory, for the transaction that runs it. */
+  static final String MAINTENANCE_WORK_MEM = "set local maintenance_work_mem = '128MB'";
+
   /** Connections the swap's index builds use at once (PostgreSQL's own parallel workers come on top). */
   private static final int SWAP_CONNECTIONS = Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors()));
 
@@ -131,14 +134,14 @@ public final class InitialLoadStage {
           return new Outcome.Conflict(conflict);
         }
         Method method;
-        long moving = System.nanoTime();
+        long moving;
         long building;
         if (swap) {
-          building = System.nanoTime();
+          moving = building = System.nanoTime();
           StageSwap.swap(c, stage);
           method = Method.SWAPPED;
         } else {
-          s.execute("set local maintenance_work_mem = '128MB'");
+          s.execute(MAINTENANCE_WORK_MEM);
           List<String> rebuilds = rebuild ? dropIndexes(s) : List.of();
           moving = System.nanoTime();
           s.execute("insert into resource overriding system value select * from " + stage.table("resource"));
@@ -199,8 +202,7 @@ public final class InitialLoadStage {
    * indexes, then foreign keys. Read from the catalog, so that they follow the migrations.
    */
   private static List<String> dropIndexes(Statement s) throws SQLException {
-    String tables = "array[" + String.join(", ", WriteTables.STAGED.stream().map(t -> "'" + t + "'::regclass").toList())
-        + "]";
+    String tables = WriteTables.LIVE.regclasses();
     List<String> drops = new ArrayList<>();
     List<String> keys = new ArrayList<>();
     List<String> indexes = new ArrayList<>();

@@ -40,6 +40,7 @@ import javax.sql.DataSource;
  */
 final class StageSwap {
   private static final Pattern INDEX = Pattern.compile("^CREATE (UNIQUE )?INDEX \\S+ ON (?:ONLY )?\\S+ USING (.+)$");
+  private static final String LIVE_TABLES = WriteTables.LIVE.regclasses();
   private static final Pattern STATISTICS = Pattern.compile("^CREATE STATISTICS \\S+ (.+) FROM \\S+$");
 
   private StageSwap() {}
@@ -61,7 +62,7 @@ final class StageSwap {
           }
         }
       }
-      String tables = tableArray();
+      String tables = LIVE_TABLES;
       // other kinds of objects (views, triggers, policies, rules) and foreign keys from elsewhere
       try (ResultSet rs = s.executeQuery("select exists (select 1 from pg_depend d where d.refclassid = 'pg_class'::regclass"
           + " and d.refobjid = any(" + tables + ") and d.classid not in ('pg_type'::regclass,"
@@ -91,7 +92,7 @@ final class StageSwap {
       List<String> wanted = indexes.stream().map(Counterpart::stagedName).toList();
       // the staging tables' own lookup indexes (InitialLoadStage.create) are not the live ones
       try (ResultSet rs = s.executeQuery("select i.indexrelid::regclass::text from pg_index i"
-          + " where i.indrelid = any(" + stagedArray(stage) + ")"
+          + " where i.indrelid = any(" + stage.regclasses() + ")"
           + " and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)")) {
         while (rs.next()) {
           if (!wanted.contains(rs.getString(1))) {
@@ -125,7 +126,7 @@ final class StageSwap {
         last.add(st.ddl());
       }
       try (ResultSet rs = s.executeQuery("select relname, array_to_string(reloptions, ', ') from pg_class"
-          + " where oid = any(" + tableArray() + ") and reloptions is not null")) {
+          + " where oid = any(" + LIVE_TABLES + ") and reloptions is not null")) {
         while (rs.next()) {
           last.add("alter table " + stage.table(rs.getString(1)) + " set (" + rs.getString(2) + ")");
         }
@@ -185,26 +186,27 @@ final class StageSwap {
    * their sequence's name, options and position: staged rows took their keys from it.
    */
   private static List<String> identities(Statement s) throws SQLException {
-    List<String> ddl = new ArrayList<>();
-    List<String[]> columns = new ArrayList<>();
-    try (ResultSet rs = s.executeQuery("select c.relname, a.attname, a.attidentity, pg_get_serial_sequence(c.relname,"
-        + " a.attname) from pg_attribute a join pg_class c on c.oid = a.attrelid where a.attrelid = any(" + tableArray()
-        + ") and a.attidentity <> '' and not a.attisdropped")) {
+    record Identity(String table, String column, boolean always, String sequence) {}
+    List<Identity> columns = new ArrayList<>();
+    try (ResultSet rs = s.executeQuery("select c.relname, a.attname, a.attidentity = 'a',"
+        + " pg_get_serial_sequence(c.relname, a.attname) from pg_attribute a join pg_class c on c.oid = a.attrelid"
+        + " where a.attrelid = any(" + LIVE_TABLES + ") and a.attidentity <> '' and not a.attisdropped")) {
       while (rs.next()) {
-        columns.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
+        columns.add(new Identity(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getString(4)));
       }
     }
-    for (String[] col : columns) {
-      String seq = col[3];
+    List<String> ddl = new ArrayList<>();
+    for (Identity id : columns) {
       try (ResultSet rs = s.executeQuery("select p.seqstart, p.seqincrement, p.seqmin, p.seqmax, p.seqcache, p.seqcycle,"
-          + " q.last_value, q.is_called from pg_sequence p, " + seq + " q"
-          + " where p.seqrelid = '" + seq + "'::regclass")) {
+          + " q.last_value, q.is_called from pg_sequence p, " + id.sequence() + " q"
+          + " where p.seqrelid = '" + id.sequence() + "'::regclass")) {
         rs.next();
-        ddl.add("alter table " + col[0] + " alter column " + col[1] + " add generated "
-            + (col[2].equals("a") ? "always" : "by default") + " as identity (sequence name " + seq + " start with " + rs.getLong(1) + " increment by " + rs.getLong(2) + " minvalue "
-            + rs.getLong(3) + " maxvalue " + rs.getLong(4) + " cache " + rs.getLong(5)
-            + (rs.getBoolean(6) ? " cycle" : " no cycle") + ")");
-        ddl.add("select setval('" + seq + "', " + rs.getLong(7) + ", " + rs.getBoolean(8) + ")");
+        ddl.add("alter table " + id.table() + " alter column " + id.column() + " add generated "
+            + (id.always() ? "always" : "by default") + " as identity (sequence name " + id.sequence()
+            + " start with " + rs.getLong(1) + " increment by " + rs.getLong(2) + " minvalue " + rs.getLong(3)
+            + " maxvalue " + rs.getLong(4) + " cache " + rs.getLong(5) + (rs.getBoolean(6) ? " cycle" : " no cycle")
+            + ")");
+        ddl.add("select setval('" + id.sequence() + "', " + rs.getLong(7) + ", " + rs.getBoolean(8) + ")");
       }
     }
     return ddl;
@@ -215,7 +217,7 @@ final class StageSwap {
     List<Counterpart> out = new ArrayList<>();
     try (ResultSet rs = s.executeQuery("select t.relname, x.relname, pg_get_indexdef(i.indexrelid) from pg_index i"
         + " join pg_class t on t.oid = i.indrelid join pg_class x on x.oid = i.indexrelid"
-        + " where i.indrelid = any(" + tableArray() + ")"
+        + " where i.indrelid = any(" + LIVE_TABLES + ")"
         + " and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid) order by x.relname")) {
       int n = 0;
       while (rs.next()) {
@@ -241,7 +243,7 @@ final class StageSwap {
         + " (select sk.conname from pg_constraint sk where sk.conrelid = ('" + stage.prefix() + "' || t.relname)::regclass"
         + "  and sk.contype = k.contype and pg_get_constraintdef(sk.oid) = pg_get_constraintdef(k.oid) limit 1)"
         + " from pg_constraint k join pg_class t on t.oid = k.conrelid"
-        + " where k.contype in ('p', 'u') and k.conrelid = any(" + tableArray() + ") order by k.conname")) {
+        + " where k.contype in ('p', 'u') and k.conrelid = any(" + LIVE_TABLES + ") order by k.conname")) {
       int n = 0;
       while (rs.next()) {
         n++;
@@ -258,7 +260,7 @@ final class StageSwap {
     List<Counterpart> out = new ArrayList<>();
     try (ResultSet rs = s.executeQuery("select t.relname, k.conname, pg_get_constraintdef(k.oid), p.relname"
         + " from pg_constraint k join pg_class t on t.oid = k.conrelid join pg_class p on p.oid = k.confrelid"
-        + " where k.contype = 'f' and k.conrelid = any(" + tableArray() + ") order by k.conname")) {
+        + " where k.contype = 'f' and k.conrelid = any(" + LIVE_TABLES + ") order by k.conname")) {
       int n = 0;
       while (rs.next()) {
         String staged = stage.table("f" + ++n);
@@ -275,7 +277,7 @@ final class StageSwap {
   private static List<Counterpart> statistics(Statement s, WriteTables stage) throws SQLException {
     List<Counterpart> out = new ArrayList<>();
     try (ResultSet rs = s.executeQuery("select t.relname, x.stxname, pg_get_statisticsobjdef(x.oid) from pg_statistic_ext x"
-        + " join pg_class t on t.oid = x.stxrelid where x.stxrelid = any(" + tableArray() + ") order by x.stxname")) {
+        + " join pg_class t on t.oid = x.stxrelid where x.stxrelid = any(" + LIVE_TABLES + ") order by x.stxname")) {
       int n = 0;
       while (rs.next()) {
         Matcher m = STATISTICS.matcher(rs.getString(3));
@@ -297,15 +299,6 @@ final class StageSwap {
     }
   }
 
-  private static String tableArray() {
-    return "array[" + String.join(", ", WriteTables.STAGED.stream().map(t -> "'" + t + "'::regclass").toList()) + "]";
-  }
-
-  private static String stagedArray(WriteTables stage) {
-    return "array[" + String.join(", ", WriteTables.STAGED.stream().map(t -> "'" + stage.table(t) + "'::regclass")
-        .toList()) + "]";
-  }
-
   /** Runs independent statements, each in its own transaction, on up to {@code connections} connections. */
   private static void runAll(DataSource dataSource, List<String> statements, int connections) throws SQLException {
     if (statements.isEmpty()) {
@@ -319,7 +312,7 @@ final class StageSwap {
           try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
-              s.execute("set local maintenance_work_mem = '128MB'");
+              s.execute(InitialLoadStage.MAINTENANCE_WORK_MEM);
               s.execute(ddl);
               c.commit();
             } catch (SQLException | RuntimeException e) {

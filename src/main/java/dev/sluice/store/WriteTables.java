@@ -28,6 +28,11 @@ public record WriteTables(String prefix) {
     return prefix + live;
   }
 
+  /** This set's tables as an SQL array of regclass, for catalog queries ({@code ... = any(...)}); names are ours. */
+  String regclasses() {
+    return "array[" + String.join(", ", STAGED.stream().map(t -> "'" + table(t) + "'::regclass").toList()) + "]";
+  }
+
   boolean isLive() {
     return prefix.isEmpty();
   }
