@@ -96,9 +96,6 @@ class Exports(threading.Thread):
         self.failure = None
         self.last_manifest = None
 
-    def request(self, method, url, headers=None):
-        return request(method, url, headers)
-
     def run(self):
         try:
             # the export under way when stop is asked is the last one, kept for check_files
@@ -110,14 +107,14 @@ class Exports(threading.Thread):
 
     def one(self):
         t0 = time.perf_counter()
-        status, headers, body = self.request("GET", self.base + "/$export",
+        status, headers, body = request("GET", self.base + "/$export",
                                              {"Accept": "application/fhir+json", "Prefer": "respond-async"})
         if status != 202:
             raise RuntimeError(f"kick-off -> {status}: {body[:300]!r}")
         location = headers["Content-Location"]
         self.started.set()
         while True:
-            status, _, body = self.request("GET", location, {"Accept": "application/json"})
+            status, _, body = request("GET", location, {"Accept": "application/json"})
             if status == 200:
                 break
             if status != 202:
@@ -138,7 +135,7 @@ class Exports(threading.Thread):
             # the last one: its files are checked after the clock stops
             self.last_manifest = (location, manifest)
         else:
-            self.request("DELETE", location)
+            request("DELETE", location)
 
 
 def check_files(exports):
@@ -146,14 +143,14 @@ def check_files(exports):
     location, manifest = exports.last_manifest
     total = 0
     for f in manifest["output"]:
-        status, _, body = exports.request("GET", f["url"], {"Accept": "application/fhir+ndjson"})
+        status, _, body = request("GET", f["url"], {"Accept": "application/fhir+ndjson"})
         if status != 200:
             raise SystemExit(f"download {f['url']} -> {status}")
         lines = body.count(b"\n")
         if lines != f["count"]:
             raise SystemExit(f"{f['url']}: {lines} lines, the manifest says {f['count']}")
         total += lines
-    exports.request("DELETE", location)
+    request("DELETE", location)
     return total, len(manifest["output"])
 
 
