@@ -302,7 +302,9 @@ final class JsonCursor {
         start = pos + 1;
         end = i;
         pos = i + 1;
-        plain = !escaped && (ascii || !validUtf8(json, start, end));
+        // checked with or without an escape: decode would turn invalid UTF-8 into U+FFFD, which Jackson does not
+        boolean supplementary = !ascii && validUtf8(json, start, end);
+        plain = !escaped && !supplementary;
     }
 
     /** Whether none of eight bytes is a quote, a backslash, a control character or part of a UTF-8 sequence. */
