@@ -360,7 +360,7 @@ final class JsonCursor {
             } else {
                 throw JsonElement.Undecidable.INSTANCE;
             }
-            if (i + n >= to + 1) {
+            if (i + n >= to) {
                 throw JsonElement.Undecidable.INSTANCE;
             }
             int cp = c & (0x3F >> n);
