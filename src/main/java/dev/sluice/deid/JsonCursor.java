@@ -145,15 +145,7 @@ final class JsonCursor {
 
     /** Whether the current name or string is exactly these ASCII characters (as written, without escapes). */
     boolean is(byte[] ascii) {
-        if (!plain || end - start != ascii.length) {
-            return false;
-        }
-        for (int i = 0; i < ascii.length; i++) {
-            if (json[start + i] != ascii[i]) {
-                return false;
-            }
-        }
-        return true;
+        return plain && Arrays.equals(json, start, end, ascii, 0, ascii.length);
     }
 
     /** The current string, number or literal as text: strings decoded, escapes resolved. */
