@@ -156,8 +156,8 @@ final class JsonCursor {
     /** The value of a string's span as {@link #next} left it: plain (no escape) or not. */
     static String decode(byte[] json, int start, int end, boolean plain) {
         if (plain) {
-            return ascii(json, start, end) ? new String(json, start, end - start, StandardCharsets.ISO_8859_1)
-                    : new String(json, start, end - start, StandardCharsets.UTF_8);
+            // the JDK copies an all-ASCII span as Latin-1 itself (it counts the leading ASCII bytes first)
+            return new String(json, start, end - start, StandardCharsets.UTF_8);
         }
         StringBuilder text = new StringBuilder(end - start);
         int run = start;
@@ -185,15 +185,6 @@ final class JsonCursor {
         }
         text.append(new String(json, run, end - run, StandardCharsets.UTF_8));
         return text.toString();
-    }
-
-    private static boolean ascii(byte[] json, int start, int end) {
-        for (int i = start; i < end; i++) {
-            if (json[i] < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int hex(byte b) {
