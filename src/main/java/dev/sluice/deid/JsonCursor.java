@@ -145,15 +145,7 @@ final class JsonCursor {
 
     /** Whether the current name or string is exactly these ASCII characters (as written, without escapes). */
     boolean is(byte[] ascii) {
-        if (!plain || end - start != ascii.length) {
-            return false;
-        }
-        for (int i = 0; i < ascii.length; i++) {
-            if (json[start + i] != ascii[i]) {
-                return false;
-            }
-        }
-        return true;
+        return plain && Arrays.equals(json, start, end, ascii, 0, ascii.length);
     }
 
     /** The current string, number or literal as text: strings decoded, escapes resolved. */
@@ -164,8 +156,8 @@ final class JsonCursor {
     /** The value of a string's span as {@link #next} left it: plain (no escape) or not. */
     static String decode(byte[] json, int start, int end, boolean plain) {
         if (plain) {
-            return ascii(json, start, end) ? new String(json, start, end - start, StandardCharsets.ISO_8859_1)
-                    : new String(json, start, end - start, StandardCharsets.UTF_8);
+            // the JDK copies an all-ASCII span as Latin-1 itself (it counts the leading ASCII bytes first)
+            return new String(json, start, end - start, StandardCharsets.UTF_8);
         }
         StringBuilder text = new StringBuilder(end - start);
         int run = start;
@@ -193,15 +185,6 @@ final class JsonCursor {
         }
         text.append(new String(json, run, end - run, StandardCharsets.UTF_8));
         return text.toString();
-    }
-
-    private static boolean ascii(byte[] json, int start, int end) {
-        for (int i = start; i < end; i++) {
-            if (json[i] < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int hex(byte b) {
@@ -302,7 +285,9 @@ final class JsonCursor {
         start = pos + 1;
         end = i;
         pos = i + 1;
-        plain = !escaped && (ascii || !validUtf8(json, start, end));
+        // checked with or without an escape: decode would turn invalid UTF-8 into U+FFFD, which Jackson does not
+        boolean supplementary = !ascii && validUtf8(json, start, end);
+        plain = !escaped && !supplementary;
     }
 
     /** Whether none of eight bytes is a quote, a backslash, a control character or part of a UTF-8 sequence. */
@@ -358,7 +343,7 @@ final class JsonCursor {
             } else {
                 throw JsonElement.Undecidable.INSTANCE;
             }
-            if (i + n >= to + 1) {
+            if (i + n >= to) {
                 throw JsonElement.Undecidable.INSTANCE;
             }
             int cp = c & (0x3F >> n);

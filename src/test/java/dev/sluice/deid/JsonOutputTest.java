@@ -90,6 +90,9 @@ class JsonOutputTest {
                 bytes('"', 'l', 'o', 'n', 'g', 'e', 'r', ' ', 't', 'h', 'a', 'n', 0xC0, 0x80, '"'), utf8("\"a\nb\""), utf8("\"\\x\""), utf8("\"\\u00g0\""), utf8("[\"\\u12\",\"x\"]"), utf8("\"open"),
                 bytes('"', 0xC0, 0x80, '"'), bytes('"', 0xED, 0xA0, 0x80, '"'), bytes('"', 0xF5, 0x80, 0x80, 0x80, '"'),
                 bytes('"', 0xE2, 0x82, '"'), bytes('"', 0x80, '"'), bytes('"', 0xF0, 0x82, 0x82, 0xAC, '"'),
+                // invalid UTF-8 in a string that also has an escape
+                bytes('"', '\\', 'n', 0xC0, 0x80, '"'), bytes('"', 0x80, '\\', 't', '"'),
+                bytes('"', '\\', '"', 0xED, 0xA0, 0x80, '"'), bytes('"', 'a', '\\', 'u', '0', '0', 'e', '9', 0xE2, 0x82, '"'),
                 utf8("01"), utf8("1."), utf8(".5"), utf8("+1"), utf8("-"), utf8("1e"), utf8("1x"), utf8("NaN"), utf8("tru"),
                 utf8("[1,]"), utf8("{\"a\":1,}"), utf8("{\"a\" 1}"), utf8("{a:1}"), utf8("[1 2]"), utf8("{\"a\":1]"),
                 utf8("{} {}"), utf8("'a'"), utf8("[1]]"));
