@@ -8,6 +8,7 @@ import dev.sluice.fhir.Issue;
 import dev.sluice.fhir.MessageCode;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.Optional;
@@ -106,8 +107,8 @@ public final class ExportWorkers implements AutoCloseable {
         Optional<ExportJobRow> queued = jobs.claimQueued(owner, settings.lease(), settings.maxRunningJobs());
         if (queued.isPresent()) {
           log.debug("Export {} claimed for planning in {} us, {} ms after its kick-off", queued.get().id(),
-              (System.nanoTime() - claiming) / 1000, java.time.Duration.between(queued.get().createdAt(),
-                  java.time.Instant.now()).toMillis());
+              (System.nanoTime() - claiming) / 1000, Duration.between(queued.get().createdAt(),
+                  Instant.now()).toMillis());
           plan(queued.get());
           continue;
         }

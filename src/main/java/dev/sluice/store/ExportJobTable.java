@@ -8,11 +8,13 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 /** The {@code export_job} table: one row per export, from kick-off until its files expire. */
@@ -460,8 +462,7 @@ public final class ExportJobTable {
 
   /** {@link #COLUMNS} of {@code alias}, for a statement that reads a job's row beside others. */
   static String columns(String alias) {
-    return java.util.Arrays.stream(COLUMNS.split(",")).map(c -> alias + "." + c.trim())
-        .collect(java.util.stream.Collectors.joining(", "));
+    return Arrays.stream(COLUMNS.split(",")).map(c -> alias + "." + c.trim()).collect(Collectors.joining(", "));
   }
 
   /** A job's row from {@link #COLUMNS} (or {@link #columns}) after the first {@code before} columns. */

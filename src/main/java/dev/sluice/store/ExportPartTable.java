@@ -18,7 +18,7 @@ public final class ExportPartTable {
       "insert into export_part (job_id, part_no, kind, res_type, pk_from, pk_to, patient_after, patient_to, res_types)"
           + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
   /** This transaction's commit does not wait for its WAL flush; the session's setting is untouched. */
-  static final String ASYNC_COMMIT = "select set_config('synchronous_commit', 'off', true)";
+  private static final String ASYNC_COMMIT = "select set_config('synchronous_commit', 'off', true)";
   private static final String INSERT_MEMBER =
       "insert into export_member (job_id, patient_id) values (?, ?) on conflict do nothing";
 

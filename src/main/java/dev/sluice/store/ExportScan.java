@@ -49,7 +49,10 @@ import org.slf4j.LoggerFactory;
  * (bench/README.md, "Export levels"). A shared part runs no parallel plan, so its UNION ALL
  * streams type after type; a Patient-level part runs without hash joins nor parallel plans, so
  * its semi join on {@code compartment} is a merge with the index {@code compartment_res} in pk
- * order (bench/levels-sql.sh). Every other read keeps the planner's choice.
+ * order (bench/levels-sql.sh). The settings hold for the whole transaction, so the same part's
+ * read of the versions replaced since T ({@link #REPLACED}, a self-join) runs under them too,
+ * unmeasured (the benches change nothing after T); reads outside those two transactions keep the
+ * planner's choice.
  */
 public final class ExportScan {
   private static final Logger log = LoggerFactory.getLogger(ExportScan.class);

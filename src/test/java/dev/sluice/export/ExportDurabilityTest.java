@@ -144,7 +144,9 @@ class ExportDurabilityTest {
    * The planning claim commits without waiting for its WAL flush (ExportJobTable.PROMOTION_LOCK),
    * so a crash of PostgreSQL may lose it: the job is then queued and unowned again while its planner
    * goes on. That planner must be refused (renewal and start name the owner) and the job planned
-   * again, once, with exact files.
+   * again, once, with exact files. The test holds the promotion lock while the planner goes on, so
+   * the refused planner waits at its next claim, where the job must still be queued and unplanned
+   * (a planner not fenced out would have planned it: the one guarantee that differs here).
    */
   @Test
   void a_planning_claim_lost_by_postgresql_leaves_the_job_planned_again_once_with_exact_files() throws Exception {
@@ -153,7 +155,8 @@ class ExportDurabilityTest {
     String status;
     UUID job;
     try (Connection planning = ExportFixture.app().dataSource().getConnection();
-        Connection watch = ExportFixture.app().dataSource().getConnection()) {
+        Connection watch = ExportFixture.app().dataSource().getConnection();
+        Connection promotion = ExportFixture.app().dataSource().getConnection()) {
       // a transaction in progress at kick-off holds the planner in its wait for it, claimed
       planning.setAutoCommit(false);
       planning.createStatement().execute("select pg_current_xact_id()");
@@ -172,6 +175,9 @@ class ExportDurabilityTest {
         }
       }
       assertThat(owner).as("claimed for planning").isNotNull();
+      // no planner claims anything until this transaction ends: the refused one waits here
+      promotion.setAutoCommit(false);
+      promotion.createStatement().execute("select pg_advisory_xact_lock(4242001)");
       // the claim as if its commit had never reached the disk
       try (PreparedStatement ps = watch.prepareStatement(
           "update export_job set owner = null, lease_until = null where id = ? and status = 'queued'")) {
@@ -179,6 +185,28 @@ class ExportDurabilityTest {
         assertThat(ps.executeUpdate()).isEqualTo(1);
       }
       planning.rollback();
+      deadline = System.nanoTime() + 10_000_000_000L;
+      boolean waiting = false;
+      while (!waiting && System.nanoTime() < deadline) {
+        ExportClient.sleep(20);
+        try (ResultSet rs = watch.createStatement().executeQuery("select count(*) from pg_locks"
+            + " where locktype = 'advisory' and classid = 0 and objid = 4242001 and not granted")) {
+          rs.next();
+          waiting = rs.getLong(1) > 0;
+        }
+      }
+      assertThat(waiting).as("the planner went on to its next claim").isTrue();
+      try (PreparedStatement ps = watch.prepareStatement("select status, owner,"
+          + " (select count(*) from export_part p where p.job_id = j.id) from export_job j where id = ?")) {
+        ps.setObject(1, job);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          assertThat(rs.getString(1)).as("the planner whose claim was lost was refused").isEqualTo("queued");
+          assertThat(rs.getString(2)).isNull();
+          assertThat(rs.getLong(3)).as("no parts planned by it").isZero();
+        }
+      }
+      promotion.commit();
     }
     var done = client.await(status);
     assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
