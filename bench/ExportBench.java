@@ -790,21 +790,28 @@ final class LevelsBench {
     }
     System.out.println();
     for (int i = 1; i < cases.size(); i++) {
-      List<Double> r = new ArrayList<>(ratios.get(i));
-      r.sort(null);
       System.out.printf("%-20s median of the rounds' ratios: %3.0f %% of the system export's time (rounds: %s)%n",
-          cases.get(i).name(), 100 * r.get(r.size() / 2), ratios.get(i).stream()
-              .map(x -> String.format("%.0f %%", 100 * x)).collect(java.util.stream.Collectors.joining(", ")));
+          cases.get(i).name(), 100 * median(ratios.get(i)), percents(ratios.get(i)));
     }
     for (int i = 1; i < cases.size(); i++) {
-      List<Double> r = new ArrayList<>(serverRatios.get(i));
-      r.sort(null);
       System.out.printf("%-20s in the server (job created to finished): best %.3f s, median of the rounds' ratios:"
-              + " %3.0f %% (rounds: %s)%n", cases.get(i).name(), bestServer[i], 100 * r.get(r.size() / 2),
-          serverRatios.get(i).stream().map(x -> String.format("%.0f %%", 100 * x))
-              .collect(java.util.stream.Collectors.joining(", ")));
+          + " %3.0f %% (rounds: %s)%n", cases.get(i).name(), bestServer[i], 100 * median(serverRatios.get(i)),
+          percents(serverRatios.get(i)));
     }
     System.out.printf("load average at the end  %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
+  }
+
+  /** The middle value (the upper one of an even count, as the summaries always took it). */
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /** Ratios as whole percents, in round order. */
+  private static String percents(List<Double> ratios) {
+    return ratios.stream().map(x -> String.format("%.0f %%", 100 * x))
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 
   /** The job's finished_at - created_at, in seconds (what the server logs as "completed after"). */
