@@ -5,8 +5,6 @@ import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
 import dev.sluice.fhir.PatientCompartment;
 import dev.sluice.fhir.SearchParameters;
-import java.io.IOException;
-import java.io.StringReader;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -147,7 +145,7 @@ public final class SearchIndexWriter {
         "compartment (patient_id, res_pk, res_type)"};
     private static final int COMPARTMENT = 7;
 
-    private final StringBuilder[] tables = new StringBuilder[TARGETS.length];
+    private final CopyText[] tables = new CopyText[TARGETS.length];
 
     void add(long pk, IndexRow row) {
       switch (row) {
@@ -204,13 +202,12 @@ public final class SearchIndexWriter {
       sb.append('\n');
     }
 
+    /** Where the next row of {@code table} goes: the caller appends it whole, line end included. */
     private StringBuilder buffer(int table) {
-      StringBuilder sb = tables[table];
-      if (sb == null) {
-        sb = new StringBuilder(8192);
-        tables[table] = sb;
+      if (tables[table] == null) {
+        tables[table] = new CopyText();
       }
-      return sb;
+      return tables[table].row();
     }
 
     /** res_pk, key and grp of an index row, without the line's end. */
@@ -258,14 +255,10 @@ public final class SearchIndexWriter {
 
     void write(Connection connection, WriteTables into) throws SQLException {
       CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
-      try {
-        for (int i = 0; i < tables.length; i++) {
-          if (tables[i] != null) {
-            copy.copyIn("copy " + into.table(TARGETS[i]) + " from stdin", new StringReader(tables[i].toString()));
-          }
+      for (int i = 0; i < tables.length; i++) {
+        if (tables[i] != null && !tables[i].isEmpty()) {
+          tables[i].copyInto(copy, into.table(TARGETS[i]));
         }
-      } catch (IOException e) {
-        throw new SQLException("Writing the search index failed", e);
       }
     }
   }
