@@ -12,9 +12,10 @@ import org.postgresql.copy.CopyManager;
  * is kept as UTF-8 chunks of about {@link #CHUNK_CHARS}, never as one growing buffer: a flush of
  * an import batch holds hundreds of kilobytes per table, and one buffer (doubled as it grew, then
  * copied into a String, a Reader and encoded bytes) made objects larger than half a G1 region
- * (512 KB under a 512 MB heap). Each such "humongous" allocation started a concurrent cycle and
- * mixed collections: with them, an InitialLoad's GC took 6.5 of the JVM's 32 CPU-s
- * (bench/README.md, "Import", "Humongous COPY buffers").
+ * (512 KB under a 512 MB heap). Such "humongous" allocations can start a concurrent cycle each:
+ * under a JFR recording an InitialLoad's GC took 6.5 of the JVM's 32 CPU-s with them and 1.9
+ * without; without the recording they started fewer cycles (bench/README.md, "Import", "The
+ * floor, and humongous COPY buffers").
  */
 final class CopyText {
   /** A chunk's size in chars, before encoding: far below half the smallest G1 region (1 MB). */
