@@ -74,7 +74,7 @@ for form in union lateral; do
       echo "explain (analyze, timing off, serialize binary) $q;"; done; echo "commit;"; } | psql_run)"
     plan="$(awk '/^Planning Time:/ {print $3}' <<< "$out" | best)"
     exec_ms="$(awk '/^Execution Time:/ {print $3}' <<< "$out" | best)"
-    rows="$(grep -m1 -o 'rows=[0-9]* loops=1)$' <<< "$out" | head -1 | tr -dc 0-9)"
+    rows="$(grep -m1 -o 'rows=[0-9]* loops=1)$' <<< "$out" | sed 's/rows=\([0-9]*\).*/\1/')"
     copy_ms="$( { echo "$begin"; echo '\timing on'; for _ in $(seq "$repeat"); do
       echo "copy ($q) to '/dev/null' (format binary);"; done; echo '\timing off'; echo "commit;"; } \
       | psql_run 2>&1 | awk '/^Time:/ {print $2}' | best)"

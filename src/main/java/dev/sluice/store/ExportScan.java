@@ -802,11 +802,12 @@ public final class ExportScan {
    * The COPY of a shared part: each scan's rows ({@link #sql}) in pk order, one scan after the
    * other, each row led by the scan's index. Without {@code _typeFilter} the scans differ in
    * their type alone, so one body serves them all: a lateral subquery over the array of types,
-   * planned once. A UNION ALL of a branch per type was planned branch by branch, 1.2-2.3 ms for
-   * 9 types against 0.2 ms, and its COPY of a Group of 10's 15 types took 13-25 ms against
-   * 7-9 ms (EXPLAIN and COPY in psql on medium x10, bench/README.md, "Export levels"). The nested
-   * loop over the types, like the UNION ALL's Append, emits them in the array's order, each in pk
-   * order; {@link Session#scanShared} refuses a row that comes back to an earlier type.
+   * planned once. A UNION ALL of a branch per type was planned branch by branch: 1.4 ms for 9
+   * types and 2.2 ms for 15 against 0.3 ms, and the COPY of the 9 types of a Group of 10 took
+   * 8.0 ms against 6.1 ms (bench/shared-sql.sh, best of 5; bench/README.md, "Export levels").
+   * The nested loop over the types, like the UNION ALL's Append, emits them in the array's
+   * order, each in pk order; {@link Session#scanShared} refuses a row that comes back to an
+   * earlier type.
    */
   String sharedSql(List<ResourceScan> scans) {
     if (scans.stream().allMatch(s -> s.anyOf().isEmpty())) {
