@@ -16,5 +16,5 @@ while IFS= read -r line <&"${BENCH[0]}"; do
 done
 [ -n "$pg_port" ] || { echo "bench: the load did not finish; see $here/work/server-sql.log" >&2; exit 1; }
 trap 'exec {BENCH[1]}>&-; wait "$bench_pid" 2>/dev/null || true' EXIT
-echo "bench: ${BENCH_JAR:-this checkout's build}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: ${BENCH_JAR:-this checkout}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$here/group10.py" "$here/work" "${1:-30}"
