@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Plans: that transaction's {@code SET LOCAL} settings steer two of them, each measured
  * (bench/README.md, "Export levels"). A shared part runs no parallel plan, so its lateral
- * subquery over its types (or UNION ALL, with {@code _typeFilter}) streams type after type; a Patient-level part runs without hash joins nor parallel plans, so
- * its semi join on {@code compartment} is a merge with the index {@code compartment_res} in pk
- * order (bench/levels-sql.sh). The settings hold for the whole transaction, so the same part's
+ * subquery over its types (or UNION ALL, with {@code _typeFilter}) streams type after type; a
+ * Patient-level part runs without hash joins nor parallel plans, so its semi join on
+ * {@code compartment} is a merge with the index {@code compartment_res} in pk order
+ * (bench/levels-sql.sh). The settings hold for the whole transaction, so the same part's
  * read of the versions replaced since T ({@link #REPLACED}, a self-join) runs under them too,
  * unmeasured (the benches change nothing after T); reads outside those two transactions keep the
  * planner's choice.
