@@ -12,15 +12,23 @@ import java.util.List;
  * pay back, so the types below {@code capacity} rows share parts of at most {@code capacity}
  * rows, first fit by decreasing size; the others keep parts of their own ({@link #own}).
  * The capacity is the selection's rows over the workers (at most the part size), so the
- * shared parts still keep every worker busy.
+ * shared parts still keep every worker busy, but never below {@link #FEWEST_ROWS}: a smaller
+ * selection is one part. Two parts of a Group of 10 (2,541 rows, medium x10) ran at once on two
+ * cores, each with its PostgreSQL backend, so neither ran at full speed, and each paid the claim,
+ * file rows, snapshot, replaced-versions query and finish (the second finish waiting for the
+ * first's lock on the job row); as one part the job took less time (bench/README.md, "Export
+ * levels").
  *
  * @param shared the shared parts, each of two types or more
  * @param own the types left to be cut into parts of their own
  */
 record SharedParts(List<NewPart> shared, List<TypeStats> own) {
+  /** The fewest rows a shared part is given when the selection has that many (twice the bench's Group of 10). */
+  static final long FEWEST_ROWS = 5_000;
+
   static SharedParts of(List<TypeStats> types, long partResources, int workers) {
     long rows = types.stream().mapToLong(TypeStats::count).sum();
-    long capacity = Math.max(1, Math.min(partResources, (rows + workers - 1) / workers));
+    long capacity = Math.max(1, Math.min(partResources, Math.max(FEWEST_ROWS, (rows + workers - 1) / workers)));
     List<TypeStats> small = new ArrayList<>();
     List<TypeStats> own = new ArrayList<>();
     for (TypeStats t : types) {

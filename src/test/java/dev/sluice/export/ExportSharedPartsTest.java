@@ -55,6 +55,26 @@ class ExportSharedPartsTest {
   }
 
   @Test
+  void a_shared_part_with_a_type_filter_on_one_of_its_types_exports_that_type_filtered_and_the_others_whole()
+      throws Exception {
+    // with _typeFilter the shared COPY is a UNION ALL of a branch per type, each with its own filter
+    ExportClient client = ExportFixture.client();
+    List<String> members = firstPatients(ExportFixture.loaded(), 2);
+    putGroup(client, "shared-filtered", members);
+    String status = client.start("Group/shared-filtered/$export?_type=" + String.join(",", TYPES)
+        + "&_typeFilter=" + java.net.URLEncoder.encode("Patient?_id=" + members.get(1), java.nio.charset.StandardCharsets.UTF_8));
+    HttpResponse<String> done = client.await(status);
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    Map<String, List<String>> expected = expected(ExportFixture.app().dataSource(), members);
+    expected.put("Patient", List.of(members.get(1)));
+    assertExactly(client, ExportClient.read(done.body()), expected);
+    try (Connection c = ExportFixture.app().dataSource().getConnection()) {
+      assertThat(count(c, "select count(*) from export_part where job_id = ? and 'Patient' = any(res_types)",
+          job(status))).as("Patient in a shared part").isEqualTo(1);
+    }
+  }
+
+  @Test
   void a_shared_part_redone_after_its_lease_lapsed_writes_the_same_lines() throws Exception {
     Path dir = ExportFixture.tempDir();
     int port = ChildServer.freePort();
