@@ -178,10 +178,13 @@ public final class ExportScan {
   private static final String PATIENT_COUNTS =
       "select patient_id, count(*) from compartment %s group by patient_id order by patient_id";
 
+  // By the resource's key (resource_type_id), then its own versions (the primary key):
+  // resource_version has no index on res_id, and by (res_type, last_updated) it read every
+  // version of every Group up to T to find one.
   private static final String READ_AT =
       """
-      select deleted, content from resource_version
-       where res_type = ? and res_id = ? and last_updated <= ? and (valid_to is null or valid_to > ?)
+      select v.deleted, v.content from resource r join resource_version v on v.pk = r.pk
+       where r.res_type = ? and r.res_id = ? and v.last_updated <= ? and (v.valid_to is null or v.valid_to > ?)
       """;
 
   private static final String DELETIONS =
