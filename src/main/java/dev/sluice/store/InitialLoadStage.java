@@ -104,8 +104,15 @@ public final class InitialLoadStage {
             }
           }
         }
-        // before anything live is locked: the staging tables need no lock of the live ones to be indexed
-        boolean swap = StageSwap.possible(c);
+        // before anything live is locked: the staging tables need no lock of the live ones to be
+        // indexed. The first look is on a connection of its own, so that this transaction holds no
+        // lock of a live table while it waits, in Java, for the indexes built on other connections:
+        // a wait that passes through Java is invisible to PostgreSQL's deadlock detection, and
+        // another merge would wait for those locks (the check that decides is the one under the lock)
+        boolean swap;
+        try (Connection look = dataSource.getConnection()) {
+          swap = StageSwap.possible(look);
+        }
         if (swap) {
           StageSwap.prepare(dataSource, stage, SWAP_CONNECTIONS);
         }

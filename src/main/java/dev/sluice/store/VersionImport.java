@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -434,6 +435,16 @@ public final class VersionImport {
       ats[i] = last.getValue().at.toString();
       deleted[i] = last.getValue().deleted;
       byKey.put(key(h.type, h.id), h);
+    }
+    if (!tables.isLive()) {
+      // staged keys come from the live table's identity sequence, found by name and not locked:
+      // another InitialLoad's swap replaces that table and its sequence, and a batch taking keys
+      // across its commit failed ("could not open relation") and waited for its lease to lapse.
+      // Holding the live table for the batch makes a swap wait for it, and a batch after a swap
+      // find the new sequence (InitialLoadSwapTest, two InitialLoads at once).
+      try (Statement s = c.createStatement()) {
+        s.execute("lock table resource in access share mode");
+      }
     }
     try (PreparedStatement ps = c.prepareStatement(
         sql(tables.isLive() ? INSERT_RESOURCE : INSERT_STAGED_RESOURCE, tables))) {

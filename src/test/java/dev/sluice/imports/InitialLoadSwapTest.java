@@ -150,6 +150,64 @@ class InitialLoadSwapTest {
     assertThat(total("Practitioner?family=Swap7&_summary=count")).isEqualTo(1);
   }
 
+  /**
+   * Two InitialLoads into an empty server at once, of other types: whichever merges first swaps
+   * its staging tables in, and the other then finds the live tables not empty and copies into
+   * them (its staged keys came from the same identity, so none collides). Every resource of both
+   * is there once, nothing staged is left, the catalog is the migrations', and new keys go on
+   * after all of them. Which job merges first is the scheduler's: every assertion holds either way.
+   * Before a staged batch locked the live resource table (VersionImport), the other job's swap
+   * could replace the identity sequence under a batch, which then failed and waited for its lease.
+   */
+  @Test
+  @Order(3)
+  void two_initial_loads_into_an_empty_server_both_land_whole() throws Exception {
+    try (TestServer fresh = TestServer.startFresh()) {
+      ImportClient other = new ImportClient(fresh);
+      List<String> migratedHere = catalog(fresh);
+      // inputs of about the same time to stage, so that both merges run at once (the case that hung)
+      List<String> observations = Fixtures.ndjson(Fixtures.medium(), "Observation");
+      List<String> encounters = Fixtures.ndjson(Fixtures.medium(), "Encounter");
+      List<String> conditions = Fixtures.ndjson(Fixtures.medium(), "Claim");
+      other.write("both/Observation.ndjson", observations);
+      other.write("both/Encounter.ndjson", encounters);
+      other.write("both/Claim.ndjson", conditions);
+
+      HttpResponse<String> first = other.kickOff(ImportClient.request("InitialLoad", "both/Observation.ndjson",
+          "Observation"));
+      HttpResponse<String> second = other.kickOff(ImportClient.request("InitialLoad", "both/Encounter.ndjson",
+          "Encounter", "both/Claim.ndjson", "Claim"));
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+      assertThat(second.statusCode()).as(second.body()).isEqualTo(202);
+      JsonNode one = other.await(first.headers().firstValue("Content-Location").orElseThrow());
+      JsonNode two = other.await(second.headers().firstValue("Content-Location").orElseThrow());
+
+      // no batch failed and waited for its lease to lapse (a staged insert that took its key from
+      // the identity sequence the other job's swap had just replaced did, 30 s)
+      assertThat(scalar(fresh, "select max(attempt) from import_part")).isEqualTo(1);
+      assertThat(ImportClient.imported(one)).isEqualTo(observations.size());
+      assertThat(ImportClient.imported(two)).isEqualTo(encounters.size() + conditions.size());
+      assertThat(one.get("error")).isEmpty();
+      assertThat(two.get("error")).isEmpty();
+      long all = observations.size() + encounters.size() + conditions.size();
+      assertThat(scalar(fresh, "select count(*) from resource")).isEqualTo(all);
+      assertThat(scalar(fresh, "select count(distinct (res_type, res_id)) from resource_version")).isEqualTo(all);
+      for (List<String> lines : List.of(observations, encounters, conditions)) {
+        JsonNode sample = ImportClient.read(lines.get(lines.size() / 2));
+        assertThat(fresh.get(sample.get("resourceType").asText() + "/" + sample.get("id").asText()).statusCode())
+            .isEqualTo(200);
+      }
+      assertThat(catalog(fresh)).containsExactlyElementsOf(migratedHere);
+
+      long maxPk = scalar(fresh, "select max(pk) from resource");
+      HttpResponse<String> created = fresh.post("Basic",
+          "{\"resourceType\":\"Basic\",\"code\":{\"text\":\"after two loads\"}}", "Content-Type",
+          "application/fhir+json");
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+      assertThat(scalar(fresh, "select pk from resource where res_type = 'Basic'")).isGreaterThan(maxPk);
+    }
+  }
+
   private static long total(String search) {
     HttpResponse<String> r = server.get(search);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
