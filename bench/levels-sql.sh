@@ -21,22 +21,9 @@ scale="${1:-7}"
 repeat="${REPEAT:-3}"
 types="${TYPES:-4}"
 part_size=100000
-work="$here/work"
-# run.sh scales the data, builds (without BENCH_JAR) and starts ExportBench, which loads
-coproc BENCH { BENCH_MODE=sql exec "$here/run.sh" "$scale"; }
-bench_pid=$BENCH_PID
-pg_port=""
-while IFS= read -r line <&"${BENCH[0]}"; do
-  echo "$line"
-  case "$line" in *"PostgreSQL port "*) pg_port="${line##* }"; break ;; esac
-done
-[ -n "$pg_port" ] || { echo "bench: the load did not finish; see $work/server-sql.log" >&2; exit 1; }
-# closing its standard input stops the bench and its server
-trap 'exec {BENCH[1]}>&-; wait "$bench_pid" 2>/dev/null || true' EXIT
-PGPASSWORD="$(cat "$work/server/postgres.password")"
-export PGPASSWORD
-psql_run() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"; }
-echo "bench: $(psql_run -c "select version()" | cut -d' ' -f1-2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=bench/sql-server.sh
+source "$here/sql-server.sh"
+start_sql_server
 at="$(psql_run -c "select now()")"
 
 # The COPY query of a part (ExportScan.from): system, or Patient level's ANY_COMPARTMENT with

@@ -14,20 +14,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 scale="${1:-10}"
 repeat="${REPEAT:-5}"
-work="$here/work"
-coproc BENCH { BENCH_MODE=sql exec "$here/run.sh" "$scale"; }
-bench_pid=$BENCH_PID
-pg_port=""
-while IFS= read -r line <&"${BENCH[0]}"; do
-  echo "$line"
-  case "$line" in *"PostgreSQL port "*) pg_port="${line##* }"; break ;; esac
-done
-[ -n "$pg_port" ] || { echo "bench: the load did not finish; see $work/server-sql.log" >&2; exit 1; }
-trap 'exec {BENCH[1]}>&-; wait "$bench_pid" 2>/dev/null || true' EXIT
-PGPASSWORD="$(cat "$work/server/postgres.password")"
-export PGPASSWORD
-psql_run() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"; }
-echo "bench: $(psql_run -c "select version()" | cut -d' ' -f1-2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=bench/sql-server.sh
+source "$here/sql-server.sh"
+start_sql_server
 job="'00000000-0000-0000-0000-000000000013'::uuid"
 psql_run <<SQL
 insert into export_job (id, client, request_key, request_url, request, status, transaction_time, wait_xids, container)
