@@ -815,7 +815,7 @@ public final class ExportScan {
    */
   String sharedSql(List<ResourceScan> scans) {
     if (scans.stream().allMatch(s -> s.anyOf().isEmpty())) {
-      String[] types = scans.stream().map(ResourceScan::type).toArray(String[]::new);
+      String[] types = scans.stream().map(ExportScan::checkedType).toArray(String[]::new);
       return "select (s.i - 1)::int4, v.content from unnest(" + CopyLiteral.of(types) + ") with ordinality s(t, i)"
           + " cross join lateral (select v.content " + from(scans.getFirst(), "s.t") + " order by v.pk) v";
     }
@@ -831,11 +831,17 @@ public final class ExportScan {
     return from(s, CopyLiteral.of(s.type()));
   }
 
-  /** @param type the SQL of the scan's type: its literal, or a column of the lateral form of {@link #sharedSql} */
-  private String from(ResourceScan s, String type) {
+  /** The scan's type, refused unless it is a type's name: it goes into SQL text (the lateral form names them all). */
+  private static String checkedType(ResourceScan s) {
     if (!s.type().matches("[A-Za-z]{1,64}")) {
       throw new IllegalArgumentException("not a resource type: " + s.type());
     }
+    return s.type();
+  }
+
+  /** @param type the SQL of the scan's type: its literal, or a column of the lateral form of {@link #sharedSql} */
+  private String from(ResourceScan s, String type) {
+    checkedType(s);
     StringBuilder q = new StringBuilder("from resource_version v where v.res_type = ")
         .append(type)
         .append(" and v.pk between ").append(s.pkFrom()).append(" and ").append(s.pkTo())
