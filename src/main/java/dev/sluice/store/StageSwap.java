@@ -1,11 +1,15 @@
 package dev.sluice.store;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -219,13 +223,13 @@ final class StageSwap {
         + " join pg_class t on t.oid = i.indrelid join pg_class x on x.oid = i.indexrelid"
         + " where i.indrelid = any(" + LIVE_TABLES + ")"
         + " and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid) order by x.relname")) {
-      int n = 0;
       while (rs.next()) {
         Matcher m = INDEX.matcher(rs.getString(3));
         if (!m.matches()) {
           throw new SQLException("Index definition not understood: " + rs.getString(3));
         }
-        String staged = stage.table("i" + ++n);
+        String definition = (m.group(1) == null ? "" : "unique ") + "index on " + rs.getString(1) + " using " + m.group(2);
+        String staged = stagedName(stage, "i", definition);
         out.add(new Counterpart(rs.getString(1), rs.getString(2), staged, "create " + (m.group(1) == null ? "" : "unique ")
             + "index if not exists " + staged + " on " + stage.table(rs.getString(1)) + " using " + m.group(2)));
       }
@@ -261,9 +265,8 @@ final class StageSwap {
     try (ResultSet rs = s.executeQuery("select t.relname, k.conname, pg_get_constraintdef(k.oid), p.relname"
         + " from pg_constraint k join pg_class t on t.oid = k.conrelid join pg_class p on p.oid = k.confrelid"
         + " where k.contype = 'f' and k.conrelid = any(" + LIVE_TABLES + ") order by k.conname")) {
-      int n = 0;
       while (rs.next()) {
-        String staged = stage.table("f" + ++n);
+        String staged = stagedName(stage, "f", rs.getString(1) + " " + rs.getString(3));
         String def = rs.getString(3).replace("REFERENCES " + rs.getString(4) + "(",
             "REFERENCES " + stage.table(rs.getString(4)) + "(");
         out.add(new Counterpart(rs.getString(1), rs.getString(2), staged,
@@ -278,18 +281,32 @@ final class StageSwap {
     List<Counterpart> out = new ArrayList<>();
     try (ResultSet rs = s.executeQuery("select t.relname, x.stxname, pg_get_statisticsobjdef(x.oid) from pg_statistic_ext x"
         + " join pg_class t on t.oid = x.stxrelid where x.stxrelid = any(" + LIVE_TABLES + ") order by x.stxname")) {
-      int n = 0;
       while (rs.next()) {
         Matcher m = STATISTICS.matcher(rs.getString(3));
         if (!m.matches()) {
           throw new SQLException("Statistics definition not understood: " + rs.getString(3));
         }
-        String staged = stage.table("s" + ++n);
+        String staged = stagedName(stage, "s", rs.getString(1) + " " + m.group(1));
         out.add(new Counterpart(rs.getString(1), rs.getString(2), staged, "create statistics if not exists " + staged
             + " " + m.group(1) + " from " + stage.table(rs.getString(1))));
       }
     }
     return out;
+  }
+
+  /**
+   * A staged object's name, from its kind and its live definition, not its place in a list: after
+   * a crash in the preparation and a migration that adds or changes one of the live objects, an
+   * object built for one definition must not be taken for another (a leftover index is dropped,
+   * {@link #prepare}). 59 characters at most, under PostgreSQL's 63.
+   */
+  private static String stagedName(WriteTables stage, String kind, String definition) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(definition.getBytes(StandardCharsets.UTF_8));
+      return stage.table(kind + HexFormat.of().formatHex(digest, 0, 6));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
   }
 
   private static boolean exists(Statement s, String query) throws SQLException {

@@ -208,6 +208,58 @@ class InitialLoadSwapTest {
     }
   }
 
+  /**
+   * A staging table holding an index left by an earlier preparation, under a staged index's name
+   * but with another definition (a crash in the preparation, then a migration that changed the
+   * live indexes: staged names were numbered by their place in the list): the preparation builds
+   * its own and drops the leftover, so the swapped tables end as the migrations made them.
+   */
+  @Test
+  @Order(4)
+  void an_index_left_on_a_staging_table_under_another_definition_is_not_taken_for_a_live_one() throws Exception {
+    try (TestServer fresh = TestServer.startFresh()) {
+      ImportClient other = new ImportClient(fresh);
+      List<String> migratedHere = catalog(fresh);
+      long oid = oid(fresh, "resource");
+      List<String> lines = new ArrayList<>();
+      for (int i = 1; i <= 20; i++) {
+        lines.add("{\"resourceType\":\"Practitioner\",\"id\":\"left-pr-" + i + "\"}");
+      }
+      other.write("left/practitioners.ndjson", lines);
+      String status;
+      try (Connection counts = fresh.app().dataSource().getConnection();
+          Connection job = fresh.app().dataSource().getConnection();
+          Connection watch = fresh.app().dataSource().getConnection()) {
+        // the part's batch waits at its counts, until the merge is held at the job's row (no key
+        // update: a merge's claim skips the row, the batch's key share of it is not waited for)
+        counts.setAutoCommit(false);
+        counts.createStatement().execute("lock table import_count in share mode");
+        HttpResponse<String> kick = other.kickOff(ImportClient.request("InitialLoad", "left/practitioners.ndjson",
+            "Practitioner"));
+        assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+        status = kick.headers().firstValue("Content-Location").orElseThrow();
+        String id = status.substring(status.lastIndexOf('/') + 1);
+        ImportDurabilityTest.awaitLockWait(watch, "insert into import_count%");
+        job.setAutoCommit(false);
+        job.createStatement().execute("select 1 from import_job where id = '" + id + "' for no key update");
+        counts.rollback();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        // the batch committed (the part's end, which marks the job for its merge, waits for the row)
+        while (scalar(fresh, "select next_line from import_part where job_id = '" + id + "'") <= lines.size()) {
+          assertThat(System.nanoTime()).as("input staged in time").isLessThan(deadline);
+          Thread.sleep(50);
+        }
+        String prefix = "import_stage_" + id.replace("-", "") + "_";
+        watch.createStatement().execute("create index " + prefix + "i1 on " + prefix + "idx_uri (uri)");
+        job.rollback();
+      }
+      JsonNode result = other.await(status);
+      assertThat(ImportClient.imported(result)).isEqualTo(20);
+      assertThat(oid(fresh, "resource")).as("swapped in").isNotEqualTo(oid);
+      assertThat(catalog(fresh)).containsExactlyElementsOf(migratedHere);
+    }
+  }
+
   private static long total(String search) {
     HttpResponse<String> r = server.get(search);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
