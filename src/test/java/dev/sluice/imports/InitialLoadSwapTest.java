@@ -59,10 +59,7 @@ class InitialLoadSwapTest {
       ImportClient other = new ImportClient(fresh);
       List<String> migratedHere = catalog(fresh);
       long oid = oid(fresh, "resource");
-      List<String> lines = new ArrayList<>();
-      for (int i = 1; i <= 20; i++) {
-        lines.add("{\"resourceType\":\"Practitioner\",\"id\":\"held-pr-" + i + "\"}");
-      }
+      List<String> lines = practitioners("held-pr-");
       other.write("held/practitioners.ndjson", lines);
       try (Connection hold = fresh.app().dataSource().getConnection();
           Connection watch = fresh.app().dataSource().getConnection()) {
@@ -221,10 +218,7 @@ class InitialLoadSwapTest {
       ImportClient other = new ImportClient(fresh);
       List<String> migratedHere = catalog(fresh);
       long oid = oid(fresh, "resource");
-      List<String> lines = new ArrayList<>();
-      for (int i = 1; i <= 20; i++) {
-        lines.add("{\"resourceType\":\"Practitioner\",\"id\":\"left-pr-" + i + "\"}");
-      }
+      List<String> lines = practitioners("left-pr-");
       other.write("left/practitioners.ndjson", lines);
       String status;
       try (Connection counts = fresh.app().dataSource().getConnection();
@@ -258,6 +252,15 @@ class InitialLoadSwapTest {
       assertThat(oid(fresh, "resource")).as("swapped in").isNotEqualTo(oid);
       assertThat(catalog(fresh)).containsExactlyElementsOf(migratedHere);
     }
+  }
+
+  /** Twenty Practitioners whose ids start with {@code prefix}. */
+  private static List<String> practitioners(String prefix) {
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 20; i++) {
+      lines.add("{\"resourceType\":\"Practitioner\",\"id\":\"" + prefix + i + "\"}");
+    }
+    return lines;
   }
 
   private static long total(String search) {
