@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -70,10 +71,10 @@ final class GzipCopies {
     Path part = temporary(copy);
     try {
       try (InputStream in = Files.newInputStream(file);
-          OutputStream out = new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL)) {
+          OutputStream out = new LevelledGzip(forced(part), BUFFER_BYTES, LEVEL)) {
         in.transferTo(out);
       }
-      Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      putInPlace(part, copy);
     } finally {
       Files.deleteIfExists(part);
     }
@@ -88,11 +89,24 @@ final class GzipCopies {
     Path copy = copyOf(file);
     Path part = temporary(copy);
     try {
-      return new WritingBoth(plain, new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL), part, copy);
+      return new WritingBoth(plain, new LevelledGzip(forced(part), BUFFER_BYTES, LEVEL), part, copy);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(part);
       throw e;
     }
+  }
+
+  /**
+   * The copy's bytes reach the disk before its name does: renamed unforced, a crash of the machine
+   * could leave a copy that is empty or cut short under the final name, served as the file's.
+   */
+  private static OutputStream forced(Path part) throws IOException {
+    return ForcedFile.open(part, Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+  }
+
+  private static void putInPlace(Path part, Path copy) throws IOException {
+    Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    ForcedFile.forceFolder(copy.getParent());
   }
 
   /** A new, empty file for a copy being made, private like the export's files. */
@@ -161,7 +175,7 @@ final class GzipCopies {
         } finally {
           plain.close();
         }
-        Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        putInPlace(part, copy);
       } finally {
         Files.deleteIfExists(part);
       }

@@ -3,8 +3,6 @@ package dev.sluice.export;
 import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -74,13 +72,13 @@ public final class LocalOutputStore implements OutputStore {
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
     createPrivateDirectories(p.getParent());
-    SeekableByteChannel channel = Files.newByteChannel(p,
+    // on the disk when closed, before its part records it as finished
+    OutputStream plain = ForcedFile.open(p,
         Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
         PosixFilePermissions.asFileAttribute(OWNER_FILE));
     Files.setPosixFilePermissions(p, OWNER_FILE);
     // a file written again (its part redone) must not keep the copy of its earlier bytes
     Files.deleteIfExists(GzipCopies.copyOf(p));
-    OutputStream plain = Channels.newOutputStream(channel);
     return gzipCopyTime == GzipCopyTime.WRITE ? GzipCopies.writing(p, plain) : plain;
   }
 
@@ -98,6 +96,8 @@ public final class LocalOutputStore implements OutputStore {
         continue; // another worker made it just now, the same way
       }
       Files.setPosixFilePermissions(d, OWNER_DIR);
+      // the new folder's name, like its files' (ForcedFile), must survive a crash
+      ForcedFile.forceFolder(d.getParent());
     }
   }
 
