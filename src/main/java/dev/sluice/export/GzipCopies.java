@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -71,10 +70,14 @@ final class GzipCopies {
     Path part = temporary(copy);
     try {
       try (InputStream in = Files.newInputStream(file);
-          OutputStream out = new LevelledGzip(forced(part), BUFFER_BYTES, LEVEL)) {
+          OutputStream out = new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL)) {
         in.transferTo(out);
       }
-      putInPlace(part, copy);
+      // served as soon as it is in place: on the disk before its name is, or a crash of the
+      // machine could leave a copy cut short under the final name
+      ForcedFiles.forceFile(part);
+      Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      ForcedFiles.forceFolder(copy.getParent());
     } finally {
       Files.deleteIfExists(part);
     }
@@ -89,24 +92,11 @@ final class GzipCopies {
     Path copy = copyOf(file);
     Path part = temporary(copy);
     try {
-      return new WritingBoth(plain, new LevelledGzip(forced(part), BUFFER_BYTES, LEVEL), part, copy);
+      return new WritingBoth(plain, new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL), part, copy);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(part);
       throw e;
     }
-  }
-
-  /**
-   * The copy's bytes reach the disk before its name does: renamed unforced, a crash of the machine
-   * could leave a copy that is empty or cut short under the final name, served as the file's.
-   */
-  private static OutputStream forced(Path part) throws IOException {
-    return ForcedFile.open(part, Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
-  }
-
-  private static void putInPlace(Path part, Path copy) throws IOException {
-    Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    ForcedFile.forceFolder(copy.getParent());
   }
 
   /** A new, empty file for a copy being made, private like the export's files. */
@@ -175,7 +165,7 @@ final class GzipCopies {
         } finally {
           plain.close();
         }
-        putInPlace(part, copy);
+        Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(part);
       }

@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.testing.DirtyPages;
 import dev.sluice.testing.TestServer;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +25,7 @@ class ExportFilesForcedTest {
   private final ExportClient client = ExportFixture.client();
 
   /** A file written plainly has dirty pages for a while: else this machine cannot tell a forced file. */
-  private static void controlIsDirty(Path dir) throws Exception {
+  static void controlIsDirty(Path dir) throws Exception {
     Path control = dir.resolve("control-" + UUID.randomUUID() + ".ndjson");
     Files.writeString(control, "{\"resourceType\":\"Patient\"}\n".repeat(2_000));
     try {
@@ -64,22 +62,5 @@ class ExportFilesForcedTest {
     assertThat(gz.headers().firstValue("Content-Encoding")).hasValue("gzip");
     Path copy = GzipCopies.copyOf(onDisk(client.server(), url));
     assertThat(DirtyPages.of(List.of(copy))).as("the gzip copy made for that download").containsExactly(0L);
-  }
-
-  @Test
-  void a_gzip_copy_written_with_its_file_is_on_the_disk_when_the_file_is_closed() throws Exception {
-    Path dataDir = Files.createTempDirectory("sluice-forced");
-    try {
-      LocalOutputStore store = new LocalOutputStore(dataDir.resolve("exports"), false, GzipCopyTime.WRITE);
-      UUID job = UUID.randomUUID();
-      try (OutputStream out = store.create("bulk-export", job, "Patient-1.ndjson")) {
-        out.write("{\"resourceType\":\"Patient\",\"id\":\"a\"}\n".repeat(3_000).getBytes(StandardCharsets.UTF_8));
-      }
-      Path file = store.path("bulk-export", job, "Patient-1.ndjson");
-      assertThat(DirtyPages.of(List.of(file, GzipCopies.copyOf(file)))).containsExactly(0L, 0L);
-      controlIsDirty(file.getParent());
-    } finally {
-      TestServer.deleteTree(dataDir);
-    }
   }
 }
