@@ -3,8 +3,7 @@ package dev.sluice.export;
 import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -76,13 +75,13 @@ public final class LocalOutputStore implements OutputStore {
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
     createPrivateDirectories(p.getParent());
-    SeekableByteChannel channel = Files.newByteChannel(p,
+    FileChannel channel = FileChannel.open(p,
         Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
         PosixFilePermissions.asFileAttribute(OWNER_FILE));
     Files.setPosixFilePermissions(p, OWNER_FILE);
     // a file written again (its part redone) must not keep the copy of its earlier bytes
     Files.deleteIfExists(GzipCopies.copyOf(p));
-    OutputStream plain = Channels.newOutputStream(channel);
+    OutputStream plain = new WriteBehindFile(channel);
     return gzipCopyTime == GzipCopyTime.WRITE ? GzipCopies.writing(p, plain) : plain;
   }
 
