@@ -161,6 +161,11 @@ public final class AzureBlobOutputStore implements OutputStore {
   }
 
   @Override
+  public void persist(String container, UUID jobId, List<String> names) {
+    // a block blob exists only once its block list is committed, which closing its stream does
+  }
+
+  @Override
   public void delete(String container, UUID jobId, String name) throws StoreUnreachable {
     call("delete " + container + "/" + jobId + "/" + name,
         () -> service.getBlobContainerClient(container).getBlobClient(blob(jobId, name)).deleteIfExists());

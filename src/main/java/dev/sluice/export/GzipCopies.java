@@ -73,7 +73,11 @@ final class GzipCopies {
           OutputStream out = new LevelledGzip(Files.newOutputStream(part), BUFFER_BYTES, LEVEL)) {
         in.transferTo(out);
       }
+      // served as soon as it is in place: on the disk before its name is, or a crash of the
+      // machine could leave a copy cut short under the final name
+      ForcedFiles.forceFile(part);
       Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      ForcedFiles.forceFolder(copy.getParent());
     } finally {
       Files.deleteIfExists(part);
     }

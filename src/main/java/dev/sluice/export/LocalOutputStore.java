@@ -3,8 +3,7 @@ package dev.sluice.export;
 import dev.sluice.fhir.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -13,7 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -74,13 +75,13 @@ public final class LocalOutputStore implements OutputStore {
   public OutputStream create(String container, UUID jobId, String name) throws IOException {
     Path p = path(container, jobId, name);
     createPrivateDirectories(p.getParent());
-    SeekableByteChannel channel = Files.newByteChannel(p,
+    FileChannel channel = FileChannel.open(p,
         Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
         PosixFilePermissions.asFileAttribute(OWNER_FILE));
     Files.setPosixFilePermissions(p, OWNER_FILE);
     // a file written again (its part redone) must not keep the copy of its earlier bytes
     Files.deleteIfExists(GzipCopies.copyOf(p));
-    OutputStream plain = Channels.newOutputStream(channel);
+    OutputStream plain = new WriteBehindFile(channel);
     return gzipCopyTime == GzipCopyTime.WRITE ? GzipCopies.writing(p, plain) : plain;
   }
 
@@ -98,6 +99,8 @@ public final class LocalOutputStore implements OutputStore {
         continue; // another worker made it just now, the same way
       }
       Files.setPosixFilePermissions(d, OWNER_DIR);
+      // the new folder's name, like its files' (persist), must survive a crash
+      ForcedFiles.forceFolder(d.getParent());
     }
   }
 
@@ -107,6 +110,21 @@ public final class LocalOutputStore implements OutputStore {
    */
   public Path gzipped(String container, UUID jobId, String name) throws IOException {
     return gzipCopies.of(path(container, jobId, name));
+  }
+
+  /**
+   * Forces the files and the gzip copies written with them (their folder too) to the disk: only
+   * then does their part record them as finished (docs/export.md, "Stores").
+   */
+  @Override
+  public void persist(String container, UUID jobId, List<String> names) throws IOException {
+    List<Path> files = new ArrayList<>();
+    for (String name : names) {
+      Path p = path(container, jobId, name);
+      files.add(p);
+      files.add(GzipCopies.copyOf(p));
+    }
+    ForcedFiles.force(files);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.sluice.export;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -23,6 +24,14 @@ public interface OutputStore {
    * not answer.
    */
   OutputStream create(String container, UUID jobId, String name) throws IOException;
+
+  /**
+   * Makes closed files of a job durable, before the part that wrote them records them as
+   * finished: a manifest must never name a file that a crash of the machine could take back.
+   * A store whose files are durable once their stream is closed (a committed blob or object)
+   * has nothing to do.
+   */
+  void persist(String container, UUID jobId, List<String> names) throws IOException;
 
   void delete(String container, UUID jobId, String name) throws IOException;
 

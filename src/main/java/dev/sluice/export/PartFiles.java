@@ -51,6 +51,11 @@ public final class PartFiles {
     return open(job, part, FileSeries.errors());
   }
 
+  /** Makes the files an attempt closed durable in the store, before its part records them (OutputStore#persist). */
+  void persist(ExportJobRow job, Written written) throws IOException {
+    store.persist(job.container(), job.id(), written.closed().stream().map(ExportFileRow::name).toList());
+  }
+
   /** A retried part first removes the files of the attempts before it. */
   void discardEarlierAttempts(ExportJobRow job, ExportPartRow part) throws SQLException, IOException {
     for (ExportFileRow old : files.discardEarlierAttempts(part)) {

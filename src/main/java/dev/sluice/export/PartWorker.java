@@ -49,6 +49,9 @@ public final class PartWorker {
       } finally {
         lease.close();
       }
+      if (!lease.lost()) {
+        files.persist(job, written);
+      }
       long exported = System.nanoTime();
       if (lease.lost() || !outcomes.finish(job, part, written)) {
         files.discard(job, part);

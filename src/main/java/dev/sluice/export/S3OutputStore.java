@@ -92,6 +92,11 @@ public final class S3OutputStore implements OutputStore {
   }
 
   @Override
+  public void persist(String container, UUID jobId, List<String> names) {
+    // an object exists only once its upload is complete, which closing its stream does
+  }
+
+  @Override
   public void delete(String container, UUID jobId, String name) throws IOException {
     String key = key(container, jobId, name);
     call("delete " + key, () -> s3.deleteObject(d -> d.bucket(bucket).key(key)));

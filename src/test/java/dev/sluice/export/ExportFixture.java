@@ -68,7 +68,12 @@ final class ExportFixture {
 
   /** A transaction that holds an xid, so that a kick-off waits for it before scanning. */
   static Connection holdTransaction() throws Exception {
-    Connection c = app().dataSource().getConnection();
+    return holdTransaction(client().server());
+  }
+
+  /** The same on another server. */
+  static Connection holdTransaction(TestServer server) throws Exception {
+    Connection c = server.app().dataSource().getConnection();
     c.setAutoCommit(false);
     c.createStatement().execute("select pg_current_xact_id()");
     return c;

@@ -3,6 +3,7 @@ package dev.sluice.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.testing.DirtyPages;
 import dev.sluice.testing.Fixtures;
 import dev.sluice.testing.TestServer;
 import java.io.ByteArrayInputStream;
@@ -69,6 +70,8 @@ class GzipOnWriteTest {
       assertThat(copy).as(url).isRegularFile();
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(copy))).isEqualTo("rw-------");
       assertThat(gunzip(Files.readAllBytes(copy))).as(url).isEqualTo(Files.readAllBytes(file));
+      assertThat(DirtyPages.of(List.of(file, copy))).as("on the disk: " + url).containsExactly(0L, 0L);
+      ExportFilesForcedTest.controlIsDirty(file.getParent());
       var made = Files.getLastModifiedTime(copy);
 
       HttpResponse<byte[]> gz = client.http().send(HttpRequest.newBuilder(URI.create(url))
