@@ -31,29 +31,39 @@ pm=$(postgres_pid)
     ps -o pid=,args= --ppid "$pm" >> "$out/pids.txt" 2>/dev/null || true; sleep 0.1
   done ) &
 lister=$!
-# the moment the job turns to its merge, from the server log (no polling of PostgreSQL, which would
-# add backends of its own), with the CPU used so far (CLOCK_MONOTONIC, as perf's -k)
+# the CPU used when the job turns to its merge, seen in the server log (no polling of PostgreSQL,
+# which would add backends of its own); up to 0.2 s late, so the phases' samples are split at the
+# log line's own time instead
 ( while kill -0 "$server" 2>/dev/null; do
     if grep -q 'every input staged; merging' "$log"; then
-      echo "$(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))') $(postgres_cpu) $(cpu_of "$server")" \
-        > "$out/merge-start.txt"
+      echo "seen $(postgres_cpu) $(cpu_of "$server")" > "$out/merge-start.txt"
       break
     fi
-    sleep 0.1
+    sleep 0.05
   done ) &
 watcher=$!
 perf record -a -k CLOCK_MONOTONIC --call-graph dwarf,16384 -F 199 -o "$out/perf.data" >"$out/perf-record.log" 2>&1 &
 perf=$!
 sleep 1
 cpu0
-t0=$(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))')
+# the kick-off on both clocks: the merge's start is then taken from the server log's own time stamp
+read -r t0 t0_wall < <(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_MONOTONIC), time.time())')
 seconds=$(import_run "$base" InitialLoad)
 used=$(cpu_used)
 t1=$(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))')
 kill -INT "$perf"; wait "$perf" || true
 touch "$out/stop"; kill "$watcher" 2>/dev/null || true
 wait "$lister" "$watcher" 2>/dev/null || true
-read -r tm pg_m jvm_m < "$out/merge-start.txt"
+read -r _ pg_m jvm_m < "$out/merge-start.txt"
+tm=$(python3 - "$t0" "$t0_wall" "$(grep -m1 'every input staged; merging' "$log" | cut -d' ' -f1)" <<'PY'
+import datetime, sys
+t0, wall, hms = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+day = datetime.datetime.fromtimestamp(wall)  # the log's times are local, to the millisecond
+h, m, s = hms.split(":")
+logged = day.replace(hour=int(h), minute=int(m), second=0, microsecond=0).timestamp() + float(s)
+print(t0 + logged - wall)
+PY
+)
 echo "InitialLoad of medium x$k: $seconds s; CPU: $used; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "staging $(python3 -c "print(f'{$tm - $t0:.1f}')") s: PostgreSQL $(( pg_m - pg_cpu0 )) s, JVM $(( jvm_m - server_cpu0 )) s;" \
   "merge $(python3 -c "print(f'{$t1 - $tm:.1f}')") s (to the job's 200): PostgreSQL $(( $(postgres_cpu) - pg_m )) s, JVM $(( $(cpu_of "$server") - jvm_m )) s"

@@ -60,7 +60,17 @@ LEAF_KINDS = [
     ("expressions, executor", re.compile(r"^(Exec|ExecInterp|ExecEval|ExecJust|ExecProject|ExecScan|SeqNext|IndexNext|index_getnext|index_fetch|fmgr|FunctionCall)")),
 ]
 
+# samples with any of these frames anywhere in the stack (they overlap the activities above)
+ANYWHERE = [
+    ("text comparison through a collation (varstr_cmp, bttextcmp)", re.compile(r"^(varstr_cmp|bttextcmp|varstrfastcmp_locale|varlenafastcmp_locale|pg_strncoll)")),
+    ("ResourceOwner bookkeeping of COPY's buffered slots", re.compile(r"^(ResourceOwnerAddToHash|ResourceOwnerForget)$")),
+    ("pg_get_serial_sequence (a catalog lookup)", re.compile(r"^pg_get_serial_sequence$")),
+    ("B-tree inserts (btinsert)", re.compile(r"^btinsert$")),
+    ("WAL records (XLogInsert)", re.compile(r"^XLogInsert$")),
+]
+
 samples = collections.Counter()           # phase
+anywhere = collections.Counter()          # (phase, name)
 by_process = collections.Counter()        # (phase, kind)
 by_activity = collections.Counter()       # (phase, activity)
 by_leaf_kind = collections.Counter()      # (phase, leaf kind)
@@ -101,6 +111,9 @@ def done(pid, t, frames):
     sym, dso = frames[0]
     lk = leaf_kind(sym, dso)
     by_activity[phase, activity] += 1
+    for name, rx in ANYWHERE:
+        if any(rx.search(f[0]) for f in frames):
+            anywhere[phase, name] += 1
     by_leaf_kind[phase, lk] += 1
     by_activity_leaf[phase, activity, lk] += 1
     leaf_fns[phase, sym] += 1
@@ -140,6 +153,9 @@ for phase in ("staging", "merge"):
         for (p2, a2, lk), c2 in sorted(by_activity_leaf.items(), key=lambda x: -x[1]):
             if p2 == phase and a2 == a and c2 / n >= 0.01:
                 print(f"            {100 * c2 / n:5.1f} %  {lk}")
+    print("with a frame anywhere in the stack:")
+    for name, _ in ANYWHERE:
+        print(f"  {100 * anywhere[phase, name] / n:5.1f} %  {name}")
     print("by the innermost frame's kind:")
     for (p, lk), c in sorted(by_leaf_kind.items(), key=lambda x: -x[1]):
         if p == phase:
