@@ -90,12 +90,6 @@ final class EmbeddedPostgresServer implements AutoCloseable {
         // later option wins, so a new cluster asks for the password from its first start.
         .setLocaleConfig("auth", "scram-sha-256")
         .setLocaleConfig("pwfile", passwordFile.toAbsolutePath().toString())
-        // Text in code point order by PostgreSQL's own collation, not the C library's locale of
-        // whoever first starts the server: every text comparison (index builds, inserts, lookups by
-        // type and id) went through strcoll, 13 % of PostgreSQL's CPU in an InitialLoad
-        // (bench/README.md, "Where PostgreSQL's CPU goes"). A cluster made before keeps its own.
-        .setLocaleConfig("locale-provider", "builtin")
-        .setLocaleConfig("builtin-locale", "C.UTF-8")
         .setConnectConfig("password", password)
         .setServerConfig("listen_addresses", "127.0.0.1")
         // no Unix socket: TCP on loopback with a password is the only way in
