@@ -72,7 +72,7 @@ public final class VersionImport {
   // No ON CONFLICT: only another batch of the job can have created one of the resources since this
   // one read the stage, and its unique violation retries the batch as an empty RETURNING does on the
   // live table; the speculative insertion (a lookup before each insert, a token lock, one more WAL
-  // record) was 6 % (bench/README.md, "Where PostgreSQL's CPU goes").
+  // record) was 6-7 % (bench/README.md, "Where PostgreSQL's CPU goes").
   private static final String INSERT_STAGED_RESOURCE =
       """
       insert into %1$s (pk, res_type, res_id, version, last_updated, deleted)
