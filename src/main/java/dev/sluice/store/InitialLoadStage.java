@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -32,7 +33,12 @@ import org.slf4j.LoggerFactory;
 public final class InitialLoadStage {
   private static final Logger log = LoggerFactory.getLogger(InitialLoadStage.class);
 
-  /** The indexes the batches read in their own staging tables (see VersionImport, SearchIndexWriter). */
+  /**
+   * The indexes the batches read in their own staging tables (see VersionImport, SearchIndexWriter).
+   * The index and compartment tables get their live lookup by res_pk (StageSwap.lookupIndexes), which
+   * the swap keeps: a lookup of the staging tables' own was dropped there and the live one built
+   * again, a sort of every index row (bench/README.md, "Where PostgreSQL's CPU goes").
+   */
   static void create(Connection c, WriteTables stage) throws SQLException {
     try (Statement s = c.createStatement()) {
       for (String live : WriteTables.STAGED) {
@@ -40,8 +46,9 @@ public final class InitialLoadStage {
       }
       s.execute("alter table " + stage.table("resource") + " add primary key (pk), add unique (res_type, res_id)");
       s.execute("alter table " + stage.table("resource_version") + " add primary key (pk, version)");
+      Map<String, String> lookups = StageSwap.lookupIndexes(s, stage);
       for (String live : WriteTables.STAGED.subList(2, WriteTables.STAGED.size())) {
-        s.execute("create index on " + stage.table(live) + " (res_pk)");
+        s.execute(lookups.getOrDefault(live, "create index on " + stage.table(live) + " (res_pk)"));
       }
     }
   }

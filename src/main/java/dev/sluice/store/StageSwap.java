@@ -10,7 +10,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -94,7 +96,8 @@ final class StageSwap {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       List<Counterpart> indexes = indexes(s, stage);
       List<String> wanted = indexes.stream().map(Counterpart::stagedName).toList();
-      // the staging tables' own lookup indexes (InitialLoadStage.create) are not the live ones
+      // a staging table's own lookup index (InitialLoadStage.create, where no live one starts with res_pk)
+      // is not a live one
       try (ResultSet rs = s.executeQuery("select i.indexrelid::regclass::text from pg_index i"
           + " where i.indrelid = any(" + stage.regclasses() + ")"
           + " and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)")) {
@@ -214,6 +217,25 @@ final class StageSwap {
       }
     }
     return ddl;
+  }
+
+  /** A live index whose columns start with res_pk: one row's lookup, which a partial index would not serve. */
+  private static final Pattern RES_PK_FIRST = Pattern.compile(" using btree \\(res_pk(, \\w+)*\\)$");
+
+  /**
+   * For each live table with an index that starts with res_pk (the lookup a batch needs to delete
+   * the old index rows of a resource staged by an earlier batch), the statement that builds it on
+   * the staging table under the name {@link #prepare} looks for: made with the staging tables, it is
+   * kept by the swap instead of being dropped for a build of the live one at the merge.
+   */
+  static Map<String, String> lookupIndexes(Statement s, WriteTables stage) throws SQLException {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Counterpart i : indexes(s, stage)) {
+      if (RES_PK_FIRST.matcher(i.ddl()).find()) {
+        out.putIfAbsent(i.liveTable(), i.ddl());
+      }
+    }
+    return out;
   }
 
   /** The live tables' indexes that back no constraint, each with its staged name and the statement that builds it. */

@@ -5,8 +5,9 @@ import java.util.UUID;
 
 /**
  * The tables a batch of versions is written to: the live ones every reader sees, or the staging
- * tables of one InitialLoad job (same columns, none of the live tables' secondary indexes),
- * which its merge moves into the live ones in one transaction. The names are ours, never input.
+ * tables of one InitialLoad job (same columns; of the live tables' secondary indexes only the
+ * lookups by resource), which its merge moves into the live ones in one transaction. The names
+ * are ours, never input.
  *
  * @param prefix put before every live table's name ("" for the live tables)
  */

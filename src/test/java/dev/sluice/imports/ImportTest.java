@@ -187,6 +187,62 @@ class ImportTest {
   }
 
   @Test
+  void two_inputs_creating_the_same_resource_at_once_in_an_initial_load_both_land_without_a_retry_of_their_parts()
+      throws Exception {
+    String current = "{\"resourceType\":\"Location\",\"id\":\"imp-race-loc\",\"meta\":{\"versionId\":\"2\","
+        + "\"lastUpdated\":\"2022-01-02T00:00:00.000Z\"},\"name\":\"Current\"}";
+    client.write("race-initial/current.ndjson", List.of(current));
+    client.write("race-initial/history.ndjson", List.of(current.replace("\"2\"", "\"1\"")
+        .replace("2022-01-02", "2022-01-01").replace("Current", "Earlier")));
+    JsonNode result;
+    try (Connection hold = server.app().dataSource().getConnection();
+        Connection watch = server.app().dataSource().getConnection()) {
+      // the staged keys' sequence, held: both batches have found no such resource in the stage and
+      // wait to insert it; let go, one creates it while the other still waits
+      hold.setAutoCommit(false);
+      hold.createStatement().execute("alter sequence " + sequence(hold) + " cache 1");
+      HttpResponse<String> kick = client.kickOff(ImportClient.request("InitialLoad",
+          "race-initial/current.ndjson", "Location", "race-initial/history.ndjson", "Location"));
+      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+      awaitWaiting(watch, "%insert into import_stage_%resource (pk%", 2);
+      hold.rollback();
+      result = client.await(kick.headers().firstValue("Content-Location").orElseThrow());
+    }
+    assertThat(result.get("error")).as(result.toString()).isEmpty();
+    assertThat(ImportClient.imported(result)).isEqualTo(2);
+    assertThat(ImportClient.read(server.get("Location/imp-race-loc/_history").body()).get("entry")).hasSize(2);
+    assertThat(ImportClient.read(server.get("Location/imp-race-loc").body()).get("name").asText()).isEqualTo("Current");
+    try (Connection c = server.app().dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "select max(attempt) from import_part where input_url like 'race-initial/%'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+    }
+  }
+
+  private static String sequence(Connection c) throws Exception {
+    try (ResultSet rs = c.createStatement().executeQuery("select pg_get_serial_sequence('resource', 'pk')")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  static void awaitWaiting(Connection c, String query, int n) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (ResultSet rs = c.createStatement().executeQuery("select count(*) from pg_stat_activity"
+          + " where wait_event_type = 'Lock' and query like '" + query + "'")) {
+        rs.next();
+        if (rs.getLong(1) >= n) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as(n + " statements waiting in time").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
   void cancel_stops_the_import_before_its_next_batch_and_keeps_what_was_imported() throws Exception {
     List<String> lines = new ArrayList<>();
     for (int i = 1; i <= 2500; i++) {

@@ -254,6 +254,60 @@ class InitialLoadSwapTest {
     }
   }
 
+  /**
+   * The index and compartment tables of a job's stage have the live lookup by resource (the index
+   * a batch deletes a staged resource's old rows with) from the kick-off, under the name the swap
+   * keeps: before, they had one on res_pk alone, which the merge dropped to build the live one.
+   */
+  @Test
+  @Order(5)
+  void the_staging_tables_carry_the_live_lookups_by_resource_from_the_kick_off() throws Exception {
+    try (TestServer fresh = TestServer.startFresh()) {
+      ImportClient other = new ImportClient(fresh);
+      other.write("lookups/practitioners.ndjson", practitioners("lookup-pr-"));
+      String status;
+      List<String> staged;
+      List<String> stagedIndexes;
+      try (Connection counts = fresh.app().dataSource().getConnection()) {
+        // the part's batch waits at its counts: the stage is not swapped in while it is looked at
+        counts.setAutoCommit(false);
+        counts.createStatement().execute("lock table import_count in share mode");
+        HttpResponse<String> kick = other.kickOff(ImportClient.request("InitialLoad", "lookups/practitioners.ndjson",
+            "Practitioner"));
+        assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
+        status = kick.headers().firstValue("Content-Location").orElseThrow();
+        String id = status.substring(status.lastIndexOf('/') + 1);
+        staged = lookups(fresh, "import_stage_" + id.replace("-", "") + "_", "pg_get_indexdef(i.indexrelid)");
+        stagedIndexes = lookups(fresh, "import_stage_" + id.replace("-", "") + "_", "i.indexrelid::bigint::text");
+        counts.rollback();
+      }
+      assertThat(staged).isNotEmpty().containsExactlyElementsOf(lookups(fresh, "", "pg_get_indexdef(i.indexrelid)"));
+      assertThat(ImportClient.imported(other.await(status))).isEqualTo(20);
+      assertThat(lookups(fresh, "", "i.indexrelid::bigint::text")).as("the staged indexes, swapped in")
+          .containsExactlyElementsOf(stagedIndexes);
+    }
+  }
+
+  /**
+   * The indexes of the index and compartment tables named with {@code prefix} that start with
+   * res_pk: each as its table and {@code what} (an expression over pg_index i).
+   */
+  private static List<String> lookups(TestServer on, String prefix, String what) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = on.app().dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select substr(t.relname, " + (prefix.length() + 1) + "),"
+            + " regexp_replace(" + what + ", '^.* USING ', '')"
+            + " from pg_index i join pg_class t on t.oid = i.indrelid where t.relname in ('" + prefix + "compartment', '"
+            + prefix + "idx_token', '" + prefix + "idx_string', '" + prefix + "idx_date', '" + prefix + "idx_number', '"
+            + prefix + "idx_quantity', '" + prefix + "idx_reference', '" + prefix + "idx_uri')"
+            + " and pg_get_indexdef(i.indexrelid) ~ 'USING btree \\(res_pk' order by 1, 2")) {
+      while (rs.next()) {
+        out.add(rs.getString(1) + " " + rs.getString(2));
+      }
+    }
+    return out;
+  }
+
   /** Twenty Practitioners whose ids start with {@code prefix}. */
   private static List<String> practitioners(String prefix) {
     List<String> lines = new ArrayList<>();
