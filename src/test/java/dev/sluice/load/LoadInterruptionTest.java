@@ -123,7 +123,10 @@ class LoadInterruptionTest {
         Connection c = hold(server.base(), server.app().dataSource().getConnection())) {
       Path output = dir.resolve("load.out");
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      Process load = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "dev.sluice.cli.Main",
+      // SIGINT at its default in the child (env execs java, same pid), even when this JVM was
+      // started with it ignored, as a suite started in the background by a script is
+      Process load = new ProcessBuilder("env", "--default-signal=INT", java, "-cp", System.getProperty("java.class.path"),
+          "dev.sluice.cli.Main",
           "load", file.toString(), "--server", server.base(), "--batch-size", "5", "--concurrency", "1")
           .redirectErrorStream(true).redirectOutput(output.toFile()).start();
       try {

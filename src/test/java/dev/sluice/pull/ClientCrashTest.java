@@ -151,8 +151,10 @@ class ClientCrashTest {
    */
   private Process childOnTerminal(String... args) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        "dev.sluice.cli.Main", "export"));
+    // SIGINT at its default in the client, even when this JVM was started with it ignored (a suite
+    // started in the background by a script): else the terminal's ^C would reach nothing
+    List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT", java, "-Xmx256m", "-cp",
+        System.getProperty("java.class.path"), "dev.sluice.cli.Main", "export"));
     cmd.addAll(List.of(args));
     StringBuilder line = new StringBuilder();
     for (String c : cmd) {
