@@ -42,7 +42,8 @@ final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /**
-   * @param httpPort recorded in the lock file, for the message a second server prints
+   * @param httpPort recorded in the lock file, for the message a second server prints; never
+   *     the embedded PostgreSQL's port (LoopbackPort)
    * @throws DataDirRefused when another process holds the directory or its cluster is from an
    *     older major version; nothing was changed then
    */
@@ -61,7 +62,7 @@ final class EmbeddedPostgresServer implements AutoCloseable {
       }
       String password = PasswordFile.readOrCreate(passwordFile);
       stopOrphanedPostmaster(pgData);
-      EmbeddedPostgres pg = builder(pgData, passwordFile, password).start();
+      EmbeddedPostgres pg = builder(pgData, passwordFile, password).setPort(LoopbackPort.freeOtherThan(httpPort)).start();
       EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, password, lock);
       if (trusting) {
         server.switchToPassword(pgData);
