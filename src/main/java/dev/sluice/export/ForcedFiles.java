@@ -1,7 +1,6 @@
 package dev.sluice.export;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,20 +25,16 @@ final class ForcedFiles {
   /** Forces {@code files} (those that exist), then each of their folders once. */
   static void force(List<Path> files) throws IOException {
     List<Path> present = files.stream().filter(Files::isRegularFile).toList();
-    if (present.size() == 1) {
-      forceFile(present.getFirst());
-    } else if (!present.isEmpty()) {
-      try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-        List<Future<?>> forces = new ArrayList<>(present.size());
-        for (Path f : present) {
-          forces.add(threads.submit(() -> {
-            forceFile(f);
-            return null;
-          }));
-        }
-        for (Future<?> f : forces) {
-          await(f);
-        }
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> forces = new ArrayList<>(present.size());
+      for (Path f : present) {
+        forces.add(threads.submit(() -> {
+          forceFile(f);
+          return null;
+        }));
+      }
+      for (Future<?> f : forces) {
+        await(f);
       }
     }
     for (Path folder : present.stream().map(Path::getParent).distinct().toList()) {
@@ -70,9 +65,6 @@ final class ForcedFiles {
     } catch (ExecutionException e) {
       if (e.getCause() instanceof IOException io) {
         throw io;
-      }
-      if (e.getCause() instanceof UncheckedIOException io) {
-        throw io.getCause();
       }
       throw new IOException("forcing a file to the disk failed", e.getCause());
     }

@@ -49,10 +49,11 @@ public final class PartWorker {
       } finally {
         lease.close();
       }
+      long exported = System.nanoTime();
+      // on the disk before the finish records them (counted in the log's finish)
       if (!lease.lost()) {
         files.persist(job, written);
       }
-      long exported = System.nanoTime();
       if (lease.lost() || !outcomes.finish(job, part, written)) {
         files.discard(job, part);
         return;
