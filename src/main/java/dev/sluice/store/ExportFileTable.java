@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.postgresql.util.PSQLState;
 
 /**
  * The {@code export_file} table: every file a part attempt opened, and its counts once its part
@@ -72,7 +73,6 @@ public final class ExportFileTable {
   private static final String ALL =
       "select prefix, seq, kind, res_type, resources, bytes, continues_seq from export_file where job_id = ? order by prefix, seq";
 
-  private static final String UNIQUE_VIOLATION = "23505";
   private static final int ALLOCATE_TRIES = 20;
 
   private final DataSource dataSource;
@@ -98,7 +98,7 @@ public final class ExportFileTable {
           return new ExportFileRow(prefix, rs.getInt(1), kind, resType, 0, 0);
         } catch (SQLException e) {
           // two parts of one type numbered a file at the same moment: take the next number
-          if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || tries == ALLOCATE_TRIES) {
+          if (!PSQLState.UNIQUE_VIOLATION.getState().equals(e.getSQLState()) || tries == ALLOCATE_TRIES) {
             throw e;
           }
         }
@@ -131,7 +131,7 @@ public final class ExportFileTable {
           }
         } catch (SQLException e) {
           // another part numbered a file of one of these prefixes at the same moment: number them again
-          if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || tries == ALLOCATE_TRIES) {
+          if (!PSQLState.UNIQUE_VIOLATION.getState().equals(e.getSQLState()) || tries == ALLOCATE_TRIES) {
             throw e;
           }
           continue;

@@ -27,6 +27,7 @@ import java.util.TimeZone;
 import java.util.TreeMap;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.InstantType;
+import org.postgresql.util.PSQLState;
 
 /**
  * Writes one batch of an import in one transaction: the versions its lines carry, with their
@@ -81,8 +82,6 @@ public final class VersionImport {
       returning res_type, res_id, pk
       """;
 
-  private static final String UNIQUE_VIOLATION = "23505";
-
   private static final String UPDATE_RESOURCE =
       "update %1$s set version = ?, last_updated = ?, deleted = ? where pk = ?";
 
@@ -95,7 +94,8 @@ public final class VersionImport {
   private static final String SET_VALID_TO = "update %2$s set valid_to = ? where pk = ? and version = ?";
 
   /** Serialization failure (also our own "created concurrently") and deadlock: the batch can simply run again. */
-  private static final Set<String> RETRYABLE = Set.of("40001", "40P01");
+  private static final Set<String> RETRYABLE =
+      Set.of(PSQLState.SERIALIZATION_FAILURE.getState(), PSQLState.DEADLOCK_DETECTED.getState());
   private static final int MAX_TRIES = 10;
 
   private final DataSource dataSource;
@@ -466,14 +466,16 @@ public final class VersionImport {
           returned++;
         }
       } catch (SQLException e) {
-        if (!tables.isLive() && UNIQUE_VIOLATION.equals(e.getSQLState())) {
-          throw new SQLException("A resource of the batch was staged concurrently", "40001", e);
+        if (!tables.isLive() && PSQLState.UNIQUE_VIOLATION.getState().equals(e.getSQLState())) {
+          throw new SQLException("A resource of the batch was staged concurrently",
+              PSQLState.SERIALIZATION_FAILURE.getState(), e);
         }
         throw e;
       }
       if (returned != n) {
         // another writer created one of them since the batch read the histories: the batch is tried again
-        throw new SQLException("A resource of the batch was created concurrently", "40001");
+        throw new SQLException("A resource of the batch was created concurrently",
+            PSQLState.SERIALIZATION_FAILURE.getState());
       }
     }
   }
