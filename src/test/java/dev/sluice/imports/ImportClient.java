@@ -60,11 +60,21 @@ public final class ImportClient {
     return server.post("$import", body, "Accept", "application/fhir+json", "Prefer", "respond-async");
   }
 
-  /** Kicks off and waits for the job; the completed status's JSON. */
-  public JsonNode run(String body) {
+  /** Kicks off, which must be accepted; the job's status URL. */
+  public String start(String body) {
     HttpResponse<String> r = kickOff(body);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-    return await(r.headers().firstValue("Content-Location").orElseThrow());
+    return r.headers().firstValue("Content-Location").orElseThrow();
+  }
+
+  /** The job id at the end of a status URL. */
+  static String jobId(String status) {
+    return status.substring(status.lastIndexOf('/') + 1);
+  }
+
+  /** Kicks off and waits for the job; the completed status's JSON. */
+  public JsonNode run(String body) {
+    return await(start(body));
   }
 
   JsonNode await(String status) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.cli.Config;
 import dev.sluice.cli.ExportConfig;
 import dev.sluice.testing.TestServer;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -45,9 +44,7 @@ class ImportLeaseTest {
         hold.setAutoCommit(false);
         hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
             + " values ('Patient', 'lease-7', 1, now(), false)");
-        HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "lease.ndjson", "Patient"));
-        assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
-        status = kick.headers().firstValue("Content-Location").orElseThrow();
+        status = client.start(ImportClient.request("IncrementalLoad", "lease.ndjson", "Patient"));
         ImportTest.awaitInsertsWaiting(watch, 1);
         // the batch holds its part's row while it waits: past three lease lengths, no claim (of this
         // server's other worker, or of another process) takes the part

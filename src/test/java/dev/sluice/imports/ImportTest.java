@@ -164,12 +164,11 @@ class ImportTest {
       hold.setAutoCommit(false);
       hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
           + " values ('Patient', 'imp-race', 1, now(), false)");
-      HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad",
+      String status = client.start(ImportClient.request("IncrementalLoad",
           "race/current.ndjson", "Patient", "race/history.ndjson", "Patient"));
-      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
       awaitInsertsWaiting(watch, 2);
       hold.rollback();
-      result = client.await(kick.headers().firstValue("Content-Location").orElseThrow());
+      result = client.await(status);
     }
     assertThat(result.get("error")).as(result.toString()).isEmpty();
     assertThat(ImportClient.imported(result)).isEqualTo(2);
@@ -201,12 +200,11 @@ class ImportTest {
       // wait to insert it; let go, one creates it while the other still waits
       hold.setAutoCommit(false);
       hold.createStatement().execute("alter sequence " + sequence(hold) + " cache 1");
-      HttpResponse<String> kick = client.kickOff(ImportClient.request("InitialLoad",
+      String status = client.start(ImportClient.request("InitialLoad",
           "race-initial/current.ndjson", "Location", "race-initial/history.ndjson", "Location"));
-      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
       awaitWaiting(watch, "%insert into import_stage_%resource (pk%", 2);
       hold.rollback();
-      result = client.await(kick.headers().firstValue("Content-Location").orElseThrow());
+      result = client.await(status);
     }
     assertThat(result.get("error")).as(result.toString()).isEmpty();
     assertThat(ImportClient.imported(result)).isEqualTo(2);
@@ -256,10 +254,8 @@ class ImportTest {
       hold.setAutoCommit(false);
       hold.createStatement().execute("insert into resource (res_type, res_id, version, last_updated, deleted)"
           + " values ('Patient', 'can-1500', 1, now(), false)");
-      HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "cancel/patients.ndjson",
+      status = client.start(ImportClient.request("IncrementalLoad", "cancel/patients.ndjson",
           "Patient"));
-      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
-      status = kick.headers().firstValue("Content-Location").orElseThrow();
       awaitCheckpoint(watch, "cancel/patients.ndjson", 1001);
       awaitInsertsWaiting(watch, 1);
 
@@ -291,11 +287,9 @@ class ImportTest {
   @Test
   void a_finished_import_expires_as_an_export_does_and_is_then_removed_with_its_error_file() throws Exception {
     client.write("expiry/in.ndjson", List.of(patient("imp-exp", "Stays"), "{not json"));
-    HttpResponse<String> kick = client.kickOff(ImportClient.request("IncrementalLoad", "expiry/in.ndjson", "Patient"));
-    assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
-    String status = kick.headers().firstValue("Content-Location").orElseThrow();
+    String status = client.start(ImportClient.request("IncrementalLoad", "expiry/in.ndjson", "Patient"));
     JsonNode result = client.await(status);
-    String id = status.substring(status.lastIndexOf('/') + 1);
+    String id = ImportClient.jobId(status);
     String errorFile = result.get("error").get(0).get("url").asText();
     assertThat(server.get(errorFile).statusCode()).isEqualTo(200);
 
@@ -615,9 +609,7 @@ class ImportTest {
     String status;
     long deadline = System.nanoTime() + 120_000_000_000L;
     try {
-      HttpResponse<String> kick = client.kickOff(ImportClient.request("InitialLoad", "basics.ndjson", "Basic"));
-      assertThat(kick.statusCode()).as(kick.body()).isEqualTo(202);
-      status = kick.headers().firstValue("Content-Location").orElseThrow();
+      status = client.start(ImportClient.request("InitialLoad", "basics.ndjson", "Basic"));
       while (!server.get(status).headers().firstValue("X-Progress").orElse("").contains("1000 resources imported")) {
         assertThat(System.nanoTime()).as("first batch staged in time").isLessThan(deadline);
         Thread.sleep(50);
