@@ -15,6 +15,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from search_latency import Client, percentile, queries, timed  # noqa: E402
+import sched_groups  # noqa: E402
 
 
 def loadavg():
@@ -186,6 +187,7 @@ def main():
         groups = [g for g, _ in THREAD_GROUPS] + ["other"]
         return ", ".join(f"{g} {after[3][g] - before[3][g]:.1f}" for g in groups)
 
+    print(f"== scheduler: {sched_groups.describe(args.server_pid, args.postmaster_pid)}", flush=True)
     print(f"== idle: {args.rounds} rounds of {len(found)} queries (load average {loadavg()})", flush=True)
     c0 = cpu()
     idle = phase(client, found, args.rounds)
