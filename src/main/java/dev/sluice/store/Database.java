@@ -117,7 +117,7 @@ public final class Database implements AutoCloseable {
     pg.setApplicationName(EXPORT_POOL);
     DataSource source = pg;
     if (settings.exportNiceness() > 0 && embedded) {
-      source = new LowPriorityBackends(pg, new Niceness(settings.exportNiceness()));
+      source = new LowPriorityBackends(pg, new Niceness(settings.exportNiceness()), Autogroups.ofThisMachine());
       log.info("Export scans: {} connections at most, their PostgreSQL backends at niceness {}",
           settings.exportPoolSize(), settings.exportNiceness());
     } else if (settings.exportNiceness() > 0) {

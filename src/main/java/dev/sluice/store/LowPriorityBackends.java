@@ -23,12 +23,16 @@ final class LowPriorityBackends implements DataSource {
 
   private final DataSource target;
   private final Niceness niceness;
+  private final Autogroups autogroups;
   /** One WARN when renice fails, not one per connection. */
   private final AtomicBoolean warned = new AtomicBoolean();
+  /** The scheduling groups are looked at on the first connection: every backend is in the postmaster's. */
+  private final AtomicBoolean groupsSeen = new AtomicBoolean();
 
-  LowPriorityBackends(DataSource target, Niceness niceness) {
+  LowPriorityBackends(DataSource target, Niceness niceness, Autogroups autogroups) {
     this.target = target;
     this.niceness = niceness;
+    this.autogroups = autogroups;
   }
 
   @Override
@@ -45,6 +49,13 @@ final class LowPriorityBackends implements DataSource {
     int pid = c.unwrap(PGConnection.class).getBackendPID();
     // on failure the backend keeps the API's priority: the export still runs
     niceness.apply(pid).ifPresent(why -> failed(pid, why));
+    if (groupsSeen.compareAndSet(false, true)) {
+      autogroups.apart(pid).ifPresent(why -> log.warn("Export backends at niceness {} do not yield to the API's"
+          + " threads: {} (pg_ctl gave PostgreSQL a session of its own), and the kernel shares the CPU between the"
+          + " two groups first; searches slow more while exports run. Run Sluice in a cpu cgroup (a systemd unit"
+          + " with CPUAccounting=yes, a container) or set kernel.sched_autogroup_enabled=0 (docs/config.md)",
+          niceness.value(), why));
+    }
     return c;
   }
 
