@@ -53,7 +53,7 @@ final class LowPriorityBackends implements DataSource {
       autogroups.apart(pid).ifPresent(why -> log.warn("Export backends at niceness {} do not yield to the API's"
           + " threads: {} (pg_ctl gave PostgreSQL a session of its own), and the kernel shares the CPU between the"
           + " two groups first; searches slow more while exports run. Run Sluice in a cpu cgroup (a systemd unit"
-          + " with CPUAccounting=yes, a container) or set kernel.sched_autogroup_enabled=0 (docs/config.md)",
+          + " with CPUWeight= set, a container) or set kernel.sched_autogroup_enabled=0 (docs/config.md)",
           niceness.value(), why));
     }
     return c;
