@@ -3,36 +3,65 @@ package dev.sluice.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The kernel's autogroups, as they bear on niceness between this process and another. With
- * {@code kernel.sched_autogroup_enabled=1} and no cpu cgroup, each session is a scheduling group,
- * and the scheduler shares the cores between groups first and by niceness only inside each. pg_ctl
- * starts the embedded postmaster in a session of its own, so there the export's lowered threads
- * and backends compete with the API's threads and backends as equals across the two groups, and a
- * search waits behind them (bench/README.md, "Search latency during exports", the scheduler).
+ * {@code kernel.sched_autogroup_enabled=1} and this process in no cpu cgroup (the root task
+ * group, the only one the kernel gives autogroups), each session is a scheduling group, and the
+ * scheduler shares the cores between groups first and by niceness only inside each. pg_ctl starts
+ * the embedded postmaster in a session of its own, so there the export's lowered threads and
+ * backends compete with the API's threads and backends as equals across the two groups, and a
+ * search waits behind them (bench/README.md, "Search latency during exports", the autogroups).
  *
  * @param proc where procfs is mounted
+ * @param cgroups where the cgroup v2 hierarchy is mounted
  */
-record Autogroups(Path proc) {
+record Autogroups(Path proc, Path cgroups) {
   static Autogroups ofThisMachine() {
-    return new Autogroups(Path.of("/proc"));
+    return new Autogroups(Path.of("/proc"), Path.of("/sys/fs/cgroup"));
   }
 
   /**
    * @return why niceness does not order this process's threads against process {@code pid}'s, or
-   *     empty when it does (autogroups off or absent, one group for both, or nothing to read)
+   *     empty when it does (autogroups off or absent, this process in a cpu cgroup, one group for
+   *     both, or nothing to read)
    */
   Optional<String> apart(long pid) {
     Optional<String> enabled = read(proc.resolve("sys/kernel/sched_autogroup_enabled"));
     Optional<String> self = read(proc.resolve("self/autogroup")).map(Autogroups::group);
     Optional<String> other = read(proc.resolve(pid + "/autogroup")).map(Autogroups::group);
-    if (!enabled.equals(Optional.of("1")) || self.isEmpty() || other.isEmpty() || self.equals(other)) {
+    if (!enabled.equals(Optional.of("1")) || self.isEmpty() || other.isEmpty() || self.equals(other)
+        || inCpuCgroup()) {
       return Optional.empty();
     }
     return Optional.of("the kernel's autogroups are on and process " + pid + " is in " + other.get()
         + ", this server in " + self.get());
+  }
+
+  /**
+   * Whether this process is in a cgroup of the cpu controller, where the kernel uses no autogroups:
+   * under cgroup v1 a cpu hierarchy's path other than the root; under v2 a cgroup with a
+   * {@code cpu.weight} file, which the root (and a cgroup without the controller) has not, also
+   * when a container's namespace shows its cgroup as "/".
+   */
+  private boolean inCpuCgroup() {
+    List<String> lines = read(proc.resolve("self/cgroup")).map(String::lines).map(l -> l.toList()).orElse(List.of());
+    for (String line : lines) {
+      String[] fields = line.split(":", 3);
+      if (fields.length == 3 && Arrays.asList(fields[1].split(",")).contains("cpu")) {
+        return !fields[2].equals("/");
+      }
+    }
+    for (String line : lines) {
+      String[] fields = line.split(":", 3);
+      if (fields.length == 3 && fields[0].equals("0") && fields[1].isEmpty()) {
+        return Files.exists(cgroups.resolve(fields[2].replaceFirst("^/", "")).resolve("cpu.weight"));
+      }
+    }
+    return false;
   }
 
   /** "/autogroup-37558 nice 0" is group "/autogroup-37558". */
