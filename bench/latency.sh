@@ -7,7 +7,8 @@
 # seconds of the server JVM (by thread group) and of PostgreSQL per phase, with the load average.
 #   bench/latency.sh [K] [ROUNDS]        (defaults 10 and 50)
 # BENCH_SLUICE=<launcher> runs the server and the loader of another build (e.g. main's, in a copy of
-# its tree: git archive main | tar -x -C DIR).
+# its tree: git archive main | tar -x -C DIR). BENCH_CPU_CGROUP=1 (root) runs the server and its PostgreSQL
+# in one cpu cgroup (bench/server.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 k="${1:-10}"

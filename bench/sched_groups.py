@@ -15,7 +15,19 @@ def _read(path):
         return None
 
 
+def _cpu_cgroup(pid):
+    """The cgroup v1 cpu hierarchy's path of a process, or None."""
+    for line in (_read(f"/proc/{pid}/cgroup") or "").splitlines():
+        fields = line.split(":", 2)
+        if len(fields) == 3 and "cpu" in fields[1].split(","):
+            return fields[2]
+    return None
+
+
 def describe(server_pid, postmaster_pid):
+    cgroup = _cpu_cgroup(server_pid)
+    if cgroup not in (None, "/") and cgroup == _cpu_cgroup(postmaster_pid):
+        return f"server and PostgreSQL in the cpu cgroup {cgroup} (no autogroups there)"
     enabled = _read("/proc/sys/kernel/sched_autogroup_enabled")
     server = _read(f"/proc/{server_pid}/autogroup")
     postgres = _read(f"/proc/{postmaster_pid}/autogroup")

@@ -2,6 +2,9 @@
 # start_server NAME: starts ./sluice serve on a free port over a temporary data directory,
 # stopped and deleted when the script exits; sets $port, $tmp, $log, $base and $server.
 # BENCH_SLUICE=<launcher> serves with another build (a copy of another commit's tree).
+# BENCH_CPU_CGROUP=1 moves the server and its embedded PostgreSQL into a cgroup v1 cpu cgroup of their
+# own once it answers (root; /sys/fs/cgroup/cpu), where the kernel uses no autogroups: one scheduling
+# group for both, as under a systemd unit with CPUWeight= or in a container (docs/config.md, --export-niceness).
 # Then: load_and_analyze, pg_port, postgres_pid, cpu_of, postgres_cpu, cpu0 and cpu_used, count_all, stages, import_run.
 shared="$(cd "$here/../shared" && pwd)"
 work="$here/bench/work"
@@ -24,6 +27,7 @@ start_server() {
     if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
       # psql connects with the embedded PostgreSQL's password
       PGPASSWORD="$(cat "$tmp/postgres.password")"; export PGPASSWORD
+      if [ -n "${BENCH_CPU_CGROUP:-}" ]; then into_cpu_cgroup; fi
       return 0
     fi
     if ! kill -0 "$server" 2>/dev/null; then echo "bench: the server did not start; see $log" >&2; exit 1; fi
@@ -37,6 +41,20 @@ stop_server() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   rm -rf "$tmp"
+  if [ -n "${cpu_cgroup:-}" ]; then
+    for _ in $(seq 1 20); do rmdir "$cpu_cgroup" 2>/dev/null && break; sleep 0.5; done
+  fi
+}
+
+# The server JVM, its postmaster and the postmaster's children into one new cpu cgroup; backends
+# forked later are born in it.
+into_cpu_cgroup() {
+  cpu_cgroup="/sys/fs/cgroup/cpu/sluice-bench-$$"
+  mkdir "$cpu_cgroup"
+  local pm
+  pm=$(postgres_pid)
+  for pid in "$server" "$pm" $(pgrep -P "$pm"); do echo "$pid" > "$cpu_cgroup/cgroup.procs"; done
+  echo "bench: server and PostgreSQL in the cpu cgroup $cpu_cgroup"
 }
 
 # load_and_analyze NAME: loads $data into the running server with `sluice load` (BENCH_SLUICE's when set;
