@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The kernel's autogroups, as they bear on niceness between this process and another. With
@@ -48,20 +48,20 @@ record Autogroups(Path proc, Path cgroups) {
    * when a container's namespace shows its cgroup as "/".
    */
   private boolean inCpuCgroup() {
-    List<String> lines = read(proc.resolve("self/cgroup")).map(String::lines).map(l -> l.toList()).orElse(List.of());
-    for (String line : lines) {
+    String unified = null;
+    for (String line : read(proc.resolve("self/cgroup")).map(String::lines).orElse(Stream.empty()).toList()) {
       String[] fields = line.split(":", 3);
-      if (fields.length == 3 && Arrays.asList(fields[1].split(",")).contains("cpu")) {
+      if (fields.length < 3) {
+        continue;
+      }
+      if (Arrays.asList(fields[1].split(",")).contains("cpu")) {
         return !fields[2].equals("/");
       }
-    }
-    for (String line : lines) {
-      String[] fields = line.split(":", 3);
-      if (fields.length == 3 && fields[0].equals("0") && fields[1].isEmpty()) {
-        return Files.exists(cgroups.resolve(fields[2].replaceFirst("^/", "")).resolve("cpu.weight"));
+      if (fields[0].equals("0") && fields[1].isEmpty()) {
+        unified = fields[2];
       }
     }
-    return false;
+    return unified != null && Files.exists(cgroups.resolve(unified.replaceFirst("^/", "")).resolve("cpu.weight"));
   }
 
   /** "/autogroup-37558 nice 0" is group "/autogroup-37558". */
