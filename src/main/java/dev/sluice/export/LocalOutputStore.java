@@ -122,7 +122,9 @@ public final class LocalOutputStore implements OutputStore {
     for (String name : names) {
       Path p = path(container, jobId, name);
       files.add(p);
-      files.add(GzipCopies.copyOf(p));
+      if (gzipCopyTime == GzipCopyTime.WRITE) {
+        files.add(GzipCopies.copyOf(p));
+      }
     }
     ForcedFiles.force(files);
   }
