@@ -165,6 +165,7 @@ final class GzipCopies {
         } finally {
           plain.close();
         }
+        // forced to the disk with its file, name and bytes, by the part's persist (LocalOutputStore)
         Files.move(part, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(part);
