@@ -17,7 +17,7 @@ class LoopbackPortTest {
   }
 
   @Test
-  void a_real_free_port_is_not_the_http_servers() {
+  void the_system_gives_a_port_on_loopback_other_than_the_one_asked_around() {
     int http = LoopbackPort.freeOtherThan(-1);
     assertThat(LoopbackPort.freeOtherThan(http)).isNotEqualTo(http).isBetween(1, 65535);
   }
