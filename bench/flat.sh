@@ -47,10 +47,9 @@ measure() {  # K: one size, from an empty server; writes $work/flat-xK.json
   local result="$work/flat-x$k.json" rounds_file="$work/flat-rounds-x$k.jsonl" load_s="" loadavg_start
   loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
   scale_medium "$here" "$k"
-  data="$(readlink -f "$data")"
+  import_data
   lines=$(cat "$data"/*.ndjson | wc -l)
   ndjson_bytes=$(cat "$data"/*.ndjson | wc -c)
-  types=$(for f in "$data"/*.ndjson; do basename "$f" .ndjson; done)
 
   if [ "$with_load" = yes ]; then
     echo "bench: x$k: sluice load of $lines resources (load average $(cut -d' ' -f1-3 /proc/loadavg)) ..." >&2

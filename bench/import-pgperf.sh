@@ -18,13 +18,12 @@ k="${1:-10}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
-data="$(readlink -f "$data")"
+import_data
 export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
-types=$(for f in "$data"/*.ndjson; do basename "$f" .ndjson; done)
 out="$work/pgperf-x$k"; rm -rf "$out"; mkdir -p "$out"
 
 start_server pgperf
-mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"
+into_imports
 pm=$(postgres_pid)
 # this server's PostgreSQL processes, with their titles (a backend's title names its state)
 ( while [ ! -e "$out/stop" ]; do

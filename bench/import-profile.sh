@@ -13,13 +13,12 @@ k="${1:-2}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
-data="$(readlink -f "$data")"
+import_data
 export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
-types=$(for f in "$data"/*.ndjson; do basename "$f" .ndjson; done)
 source "$here/bin/jdk.sh"
 
 start_server profile
-mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"
+into_imports
 jvm=$(pgrep -P "$server" java || echo "$server")   # the launcher execs java: usually the same pid
 rec="$work/import-profile-x$k.jfr"; rm -f "$rec"
 "$JAVA_HOME/bin/jcmd" "$jvm" JFR.start name=import settings=profile filename="$rec" >/dev/null

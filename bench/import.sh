@@ -14,11 +14,10 @@ k="${1:-10}"
 # shellcheck source=bench/server.sh
 source "$here/bench/server.sh"
 scale_medium "$here" "$k"
-data="$(readlink -f "$data")"   # a symlinked folder is read like a real one
+import_data
 export SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-} -Xmx512m"
 
 lines=$(cat "$data"/*.ndjson | wc -l)
-types=$(for f in "$data"/*.ndjson; do basename "$f" .ndjson; done)
 "$here/sluice" --version >/dev/null   # builds the jar first, outside the measurement
 "${BENCH_SLUICE:-$here/sluice}" --version >/dev/null
 
@@ -72,7 +71,7 @@ kill "$server"; wait "$server" 2>/dev/null || true
 
 echo "bench: 2/3 \$import InitialLoad ..." >&2
 serve initial; initial_base=$base
-mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"   # copied outside the measurement
+into_imports   # copied outside the measurement
 cpu0
 initial_s=$(import_run "$initial_base" InitialLoad)
 echo "InitialLoad CPU: $(cpu_used); $(stages "$work/import-initial-server-x$k.log")" >> "$work/import-cpu.txt"
@@ -83,7 +82,7 @@ kill "$server"; wait "$server" 2>/dev/null || true
 
 echo "bench: 3/3 \$import IncrementalLoad ..." >&2
 serve incremental; incremental_base=$base
-mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"
+into_imports
 cpu0
 incremental_s=$(import_run "$incremental_base" IncrementalLoad)
 echo "IncrementalLoad CPU: $(cpu_used); $(stages "$work/import-incremental-server-x$k.log")" >> "$work/import-cpu.txt"

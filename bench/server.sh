@@ -5,7 +5,7 @@
 # BENCH_CPU_CGROUP=1 moves the server and its embedded PostgreSQL into a cgroup v1 cpu cgroup of their
 # own once it answers (root; /sys/fs/cgroup/cpu), where the kernel uses no autogroups: one scheduling
 # group for both, as under a systemd unit with CPUWeight= or in a container (docs/config.md, --export-niceness).
-# Then: load_and_analyze, pg_port, postgres_pid, cpu_of, postgres_cpu, cpu0 and cpu_used, count_all, stages, import_run.
+# Then: import_data, into_imports, load_and_analyze, pg_port, postgres_pid, cpu_of, postgres_cpu, cpu0 and cpu_used, count_all, stages, import_run.
 shared="$(cd "$here/../shared" && pwd)"
 work="$here/bench/work"
 
@@ -55,6 +55,18 @@ into_cpu_cgroup() {
   pm=$(postgres_pid)
   for pid in "$server" "$pm" $(pgrep -P "$pm"); do echo "$pid" > "$cpu_cgroup/cgroup.procs"; done
   echo "bench: server and PostgreSQL in the cpu cgroup $cpu_cgroup"
+}
+
+# import_data: $data as its real folder (a symlinked one is read like a real one) and $types, the
+# resource types of its files, which import_run names as inputs.
+import_data() {
+  data="$(readlink -f "$data")"
+  types=$(for f in "$data"/*.ndjson; do basename "$f" .ndjson; done)
+}
+
+# into_imports: $data's files copied into the running server's import folder.
+into_imports() {
+  mkdir -p "$tmp/imports"; cp "$data"/*.ndjson "$tmp/imports/"
 }
 
 # load_and_analyze NAME: loads $data into the running server with `sluice load` (BENCH_SLUICE's when set;
