@@ -64,6 +64,33 @@ record Autogroups(Path proc, Path cgroups) {
     return unified != null && Files.exists(cgroups.resolve(unified.replaceFirst("^/", "")).resolve("cpu.weight"));
   }
 
+  /**
+   * Gives process {@code pid}'s autogroup {@code niceness}, unless that group is this process's (which
+   * would lower the API's threads too). Every child of a postmaster calls {@code setsid}, so a
+   * PostgreSQL backend is a session, and an autogroup, of its own: its own niceness orders it only
+   * inside that group of one, and the group's is what the scheduler weighs against this server's
+   * threads and the API's backends. Written also while autogroups are off, so that it holds if they
+   * are switched on later.
+   *
+   * @return empty when done, or when this kernel has no autogroups (nothing to lower); else why not
+   */
+  Optional<String> lower(long pid, Niceness niceness) {
+    Path file = proc.resolve(pid + "/autogroup");
+    Optional<String> other = read(file).map(Autogroups::group);
+    if (other.isEmpty()) {
+      return Optional.empty();
+    }
+    if (other.equals(read(proc.resolve("self/autogroup")).map(Autogroups::group))) {
+      return Optional.of("process " + pid + " is in this server's autogroup " + other.get());
+    }
+    try {
+      Files.writeString(file, Integer.toString(niceness.value()));
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.of("writing " + file + " failed: " + e);
+    }
+  }
+
   /** "/autogroup-37558 nice 0" is group "/autogroup-37558". */
   private static String group(String line) {
     return line.split("\\s+", 2)[0];

@@ -49,6 +49,7 @@ final class LowPriorityBackends implements DataSource {
     int pid = c.unwrap(PGConnection.class).getBackendPID();
     // on failure the backend keeps the API's priority: the export still runs
     niceness.apply(pid).ifPresent(why -> failed(pid, why));
+    autogroups.lower(pid, niceness).ifPresent(why -> failed(pid, why));
     if (groupsSeen.compareAndSet(false, true)) {
       autogroups.apart(pid).ifPresent(why -> log.warn("Export backends at niceness {} do not yield to the API's"
           + " threads: {} (pg_ctl gave PostgreSQL a session of its own), and the kernel shares the CPU between the"

@@ -13,13 +13,15 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 /**
  * Export scans run on their own bounded pool ({@code sluice-export}), and with the embedded
  * PostgreSQL their backends run at {@code --export-niceness}, as do the export's threads in the
- * JVM, so that an export yields the CPU to the API's queries. Each part is held in its COPY (a lock on resource_version) while the
+ * JVM, so that an export yields the CPU to the API's queries; a backend is a session of its own, so its
+ * autogroup (which alone orders it against other sessions' processes) gets the same niceness. Each part is held in its COPY (a lock on resource_version) while the
  * test reads the backend's niceness from {@code /proc/<pid>/stat}.
  */
 class ExportPriorityTest {
@@ -33,8 +35,14 @@ class ExportPriorityTest {
         assertThat(scans(watch)).isNotEmpty().allSatisfy(b -> {
           assertThat(b.application()).isEqualTo("sluice-export");
           assertThat(b.niceness()).as("nice of backend %d", b.pid()).isEqualTo(NICENESS);
+          assertThat(autogroupNice(b.pid())).as("nice of backend %d's autogroup, a session of its own", b.pid())
+              .hasValue(NICENESS);
         });
         assertThat(niceness(ownPid(watch))).as("a backend of the API's pool").isZero();
+        assertThat(autogroupNice(ownPid(watch))).as("the autogroup of a backend of the API's pool").isNotEqualTo(
+            Optional.of(NICENESS));
+        assertThat(autogroupNice(ProcessHandle.current().pid())).as("this JVM's autogroup").isNotEqualTo(
+            Optional.of(NICENESS));
         // this server's 2 worker loops and its coordinator; other servers of this JVM run at other niceness
         assertThat(threadNiceness("export-worker")).as("export threads of this JVM, by niceness")
             .containsEntry(NICENESS, 3L);
@@ -128,6 +136,19 @@ class ExportPriorityTest {
       }
     }
     return found;
+  }
+
+  /**
+   * The nice of process {@code pid}'s autogroup ("/autogroup-42 nice 7"), empty on a kernel
+   * without autogroups (no such file), where there is nothing to lower.
+   */
+  private static Optional<Integer> autogroupNice(long pid) throws Exception {
+    Path file = Path.of("/proc", Long.toString(pid), "autogroup");
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    String[] fields = Files.readString(file).trim().split("\\s+");
+    return Optional.of(Integer.parseInt(fields[fields.length - 1]));
   }
 
   /** Field 19 of /proc/<pid>/stat, counted after the command name (which may hold spaces). */

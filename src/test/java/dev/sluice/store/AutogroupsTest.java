@@ -80,4 +80,32 @@ class AutogroupsTest {
 
     assertThat(autogroups().apart(4242)).isEmpty();
   }
+
+  @Test
+  void aBackendsOwnAutogroupIsLoweredToTheNiceness() throws IOException {
+    twoSessions("1:cpu:/");
+
+    assertThat(autogroups().lower(4242, new Niceness(10))).isEmpty();
+    assertThat(root.resolve("proc/4242/autogroup")).hasContent("10");
+    assertThat(root.resolve("proc/self/autogroup")).hasContent("/autogroup-37558 nice 0");
+  }
+
+  @Test
+  void thisServersAutogroupIsNeverLowered() throws IOException {
+    twoSessions("1:cpu:/");
+    write("proc/4242/autogroup", "/autogroup-37558 nice 0");
+
+    assertThat(autogroups().lower(4242, new Niceness(10)))
+        .hasValue("process 4242 is in this server's autogroup /autogroup-37558");
+    assertThat(root.resolve("proc/4242/autogroup")).hasContent("/autogroup-37558 nice 0");
+  }
+
+  @Test
+  void withoutAutogroupsThereIsNothingToLower() throws IOException {
+    twoSessions("1:cpu:/");
+    Files.delete(root.resolve("proc/4242/autogroup"));
+
+    assertThat(autogroups().lower(4242, new Niceness(10))).isEmpty();
+    assertThat(root.resolve("proc/4242/autogroup")).doesNotExist();
+  }
 }
