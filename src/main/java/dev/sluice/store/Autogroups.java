@@ -11,10 +11,11 @@ import java.util.stream.Stream;
  * The kernel's autogroups, as they bear on niceness between this process and another. With
  * {@code kernel.sched_autogroup_enabled=1} and this process in no cpu cgroup (the root task
  * group, the only one the kernel gives autogroups), each session is a scheduling group, and the
- * scheduler shares the cores between groups first and by niceness only inside each. pg_ctl starts
- * the embedded postmaster in a session of its own, so there the export's lowered threads and
- * backends compete with the API's threads and backends as equals across the two groups, and a
- * search waits behind them (bench/README.md, "Search latency during exports", the autogroups).
+ * scheduler shares the cores between groups first and by niceness only inside each. Every child
+ * of a postmaster calls {@code setsid}, so each PostgreSQL backend is a group of its own: an
+ * export backend's group is given the export's niceness ({@link #lower}), and this server's own
+ * export threads, lowered inside this server's group, still weigh as much as the API's backends
+ * (bench/README.md, "Search latency during exports", the autogroups).
  *
  * @param proc where procfs is mounted
  * @param cgroups where the cgroup v2 hierarchy is mounted

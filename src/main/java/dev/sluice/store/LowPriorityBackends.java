@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * while an export's COPY keeps whatever is left (bench/README.md, "Search latency during
  * exports"). Given to Hikari as its data source, so it runs once per physical connection, not
  * per borrow. Only for the embedded PostgreSQL: its backends are processes of this machine,
- * children of a postmaster this process started, so this user may lower them.
+ * children of a postmaster this process started, so this user may lower them, and their
+ * autogroups ({@link Autogroups#lower}), which is what orders them against other sessions.
  */
 final class LowPriorityBackends implements DataSource {
   private static final org.slf4j.Logger log = LoggerFactory.getLogger(LowPriorityBackends.class);
@@ -26,7 +27,7 @@ final class LowPriorityBackends implements DataSource {
   private final Autogroups autogroups;
   /** One WARN when renice fails, not one per connection. */
   private final AtomicBoolean warned = new AtomicBoolean();
-  /** The scheduling groups are looked at on the first connection: every backend is in the postmaster's. */
+  /** The scheduling groups are looked at on the first connection: every backend is apart from this server. */
   private final AtomicBoolean groupsSeen = new AtomicBoolean();
 
   LowPriorityBackends(DataSource target, Niceness niceness, Autogroups autogroups) {
@@ -51,10 +52,10 @@ final class LowPriorityBackends implements DataSource {
     niceness.apply(pid).ifPresent(why -> failed(pid, why));
     autogroups.lower(pid, niceness).ifPresent(why -> failed(pid, why));
     if (groupsSeen.compareAndSet(false, true)) {
-      autogroups.apart(pid).ifPresent(why -> log.warn("Export backends at niceness {} do not yield to the API's"
-          + " threads: {} (pg_ctl gave PostgreSQL a session of its own), and the kernel shares the CPU between the"
-          + " two groups first; searches slow more while exports run. Run Sluice in a cpu cgroup (a systemd unit"
-          + " with CPUWeight= set, a container) or set kernel.sched_autogroup_enabled=0 (docs/config.md)",
+      autogroups.apart(pid).ifPresent(why -> log.info("Export backends run at niceness {} in autogroups of their own;"
+          + " this server's export threads yield to its API threads but not to the API's PostgreSQL backends: {},"
+          + " and the kernel shares the CPU between groups first. For that too, run Sluice in a cpu cgroup (a"
+          + " systemd unit with CPUWeight= set, a container) or set kernel.sched_autogroup_enabled=0 (docs/config.md)",
           niceness.value(), why));
     }
     return c;
