@@ -12,6 +12,7 @@ import dev.sluice.store.PatientRange;
 import dev.sluice.fhir.MessageCode;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,6 +39,7 @@ public final class JobPlanner {
   private final ExportJobTable jobs;
   private final ExportPartTable parts;
   private final ExportScan scan;
+  private final RecentTypeSizes sizes;
   private final GroupMembers groups;
   private final ExportTypes types;
   private final OutputStore store;
@@ -52,6 +54,7 @@ public final class JobPlanner {
     this.jobs = jobs;
     this.parts = parts;
     this.scan = scan;
+    this.sizes = new RecentTypeSizes(scan, Clock.systemUTC());
     this.groups = groups;
     this.types = types;
     this.owner = owner;
@@ -106,7 +109,7 @@ public final class JobPlanner {
     long counted = System.nanoTime();
     // history and deleted parts follow a resources part's type and range: those keep one type each
     if (byMembers && !request.includes(AssociatedData.HISTORY) && !request.includes(AssociatedData.DELETED)) {
-      SharedParts packed = SharedParts.of(stats, partResources(request), settings.workers());
+      SharedParts packed = SharedParts.of(stats, sizes.get(), partResources(request), settings.workers());
       plan.addAll(packed.shared());
       stats = packed.own();
     }
@@ -142,7 +145,8 @@ public final class JobPlanner {
     boolean planned = parts.plan(job.id(), owner, members, plan);
     // the steps' shares, for the fixed cost of small exports (bench/README, target 2)
     log.debug("Export {} planning: transactions awaited in {} us, members {} us, container {} us, type counts {} us,"
-        + " parts cut {} us, plan written {} us", job.id(), (awaited - started) / 1000, (resolved - awaited) / 1000,
+        + " parts cut (type sizes included) {} us, plan written {} us", job.id(), (awaited - started) / 1000,
+        (resolved - awaited) / 1000,
         (prepared - resolved) / 1000, (counted - prepared) / 1000, (cut - counted) / 1000,
         (System.nanoTime() - cut) / 1000);
     if (planned) {
