@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""bench/group10.sh: N Group-of-10 exports against the server it started; each one's time in the server."""
+"""bench/group10.sh: N exports of a Group of SIZE patients (default 10) against the server it started; each one's
+time in the server."""
 import json, subprocess, sys, time, urllib.request, re, os
 work = sys.argv[1]
 log = open(f"{work}/server-sql.log").read()
@@ -10,17 +11,19 @@ env = dict(os.environ, PGPASSWORD=open(f"{work}/server/postgres.password").read(
 def psql(q):
     return subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", pg, "-U", "postgres", "-d", "postgres", "-c", q],
                           env=env, capture_output=True, text=True, check=True).stdout.strip()
-ids = psql("""select res_id from (select res_id, row_number() over (order by res_id) - 1 as i, count(*) over () as n
-   from resource where res_type = 'Patient' and not deleted) p where i % (n / 10) = 0 order by i limit 10""").split("\n")
-g = {"resourceType": "Group", "id": "bench-ten", "type": "person", "actual": True,
+size = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+ids = psql(f"""select res_id from (select res_id, row_number() over (order by res_id) - 1 as i, count(*) over () as n
+   from resource where res_type = 'Patient' and not deleted) p where i % (n / {size}) = 0 order by i limit {size}""").split("\n")
+group = "bench-ten" if size == 10 else f"bench-{size}"
+g = {"resourceType": "Group", "id": group, "type": "person", "actual": True,
      "member": [{"entity": {"reference": f"Patient/{i}"}} for i in ids]}
-req = urllib.request.Request(f"{base}/Group/bench-ten", data=json.dumps(g).encode(), method="PUT",
+req = urllib.request.Request(f"{base}/Group/{group}", data=json.dumps(g).encode(), method="PUT",
                              headers={"Content-Type": "application/fhir+json"})
 urllib.request.urlopen(req).read()
 n = int(sys.argv[2])
 times = []
 for k in range(n):
-    req = urllib.request.Request(f"{base}/Group/bench-ten/$export",
+    req = urllib.request.Request(f"{base}/Group/{group}/$export",
                                  headers={"Accept": "application/fhir+json", "Prefer": "respond-async"})
     r = urllib.request.urlopen(req)
     loc = r.headers["Content-Location"]
