@@ -57,6 +57,9 @@ public final class ResourceSearch {
     }
   }
 
+  /** A statement and the values of its placeholders, in order. */
+  record Statement(String text, List<Object> args) {}
+
   /** @param cursor null for the first page */
   public Page page(SearchQuery query, int count, SearchCursor cursor) {
     List<SearchQuery.SortKey> sort = query.sort();
@@ -64,33 +67,10 @@ public final class ResourceSearch {
       throw FhirException.badRequest("_cursor does not belong to this search's _sort", "_cursor");
     }
     boolean backward = cursor != null && cursor.before();
-    List<Object> args = new ArrayList<>();
-    // Only r.pk inside, so that the type filter is an index-only scan of resource_type_pk in pk
-    // order; reading r.version here made PostgreSQL walk the primary key across all types.
-    StringBuilder inner = new StringBuilder("select r.pk");
-    for (int i = 0; i < sort.size(); i++) {
-      inner.append(", ").append(sortExpression(sort.get(i), args)).append(" as s").append(i);
-    }
-    SearchSql.Fragment where = sql.where(query, "r.pk");
-    inner.append(" from resource r where r.res_type = ? and not r.deleted and ").append(where.sql());
-    args.add(query.type());
-    args.addAll(where.params());
-
-    StringBuilder text = new StringBuilder("select x.pk, ").append(COLUMNS);
-    for (int i = 0; i < sort.size(); i++) {
-      text.append(", x.s").append(i).append("::text");
-    }
-    text.append(" from (").append(inner).append(") x join resource c on c.pk = x.pk")
-        .append(" join resource_version v on v.pk = c.pk and v.version = c.version");
-    if (cursor != null) {
-      text.append(" where ").append(Keyset.condition(sort, cursor, args));
-    }
-    text.append(" order by ").append(Keyset.order(sort, backward)).append(" limit ?");
-    args.add(count + 1);
-
+    Statement statement = pageStatement(query, count, cursor);
     List<Found> rows = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(text.toString())) {
-      bind(ps, args);
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(statement.text())) {
+      bind(ps, statement.args());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           List<String> values = new ArrayList<>();
@@ -127,6 +107,36 @@ public final class ResourceSearch {
       }
     }
     return new Page(rows, included(query, rows), next, previous);
+  }
+
+  /** The SQL of one page ({@code count} + 1 rows, to know whether there is a next), as {@link #page} runs it. */
+  Statement pageStatement(SearchQuery query, int count, SearchCursor cursor) {
+    List<SearchQuery.SortKey> sort = query.sort();
+    boolean backward = cursor != null && cursor.before();
+    List<Object> args = new ArrayList<>();
+    // Only r.pk inside, so that the type filter is an index-only scan of resource_type_pk in pk
+    // order; reading r.version here made PostgreSQL walk the primary key across all types.
+    StringBuilder inner = new StringBuilder("select r.pk");
+    for (int i = 0; i < sort.size(); i++) {
+      inner.append(", ").append(sortExpression(sort.get(i), args)).append(" as s").append(i);
+    }
+    SearchSql.Fragment where = sql.where(query, "r.pk");
+    inner.append(" from resource r where r.res_type = ? and not r.deleted and ").append(where.sql());
+    args.add(query.type());
+    args.addAll(where.params());
+
+    StringBuilder text = new StringBuilder("select x.pk, ").append(COLUMNS);
+    for (int i = 0; i < sort.size(); i++) {
+      text.append(", x.s").append(i).append("::text");
+    }
+    text.append(" from (").append(inner).append(") x join resource c on c.pk = x.pk")
+        .append(" join resource_version v on v.pk = c.pk and v.version = c.version");
+    if (cursor != null) {
+      text.append(" where ").append(Keyset.condition(sort, cursor, args));
+    }
+    text.append(" order by ").append(Keyset.order(sort, backward)).append(" limit ?");
+    args.add(count + 1);
+    return new Statement(text.toString(), args);
   }
 
   private static String sortExpression(SearchQuery.SortKey key, List<Object> args) {
