@@ -120,7 +120,9 @@ public final class ResourceSearch {
     for (int i = 0; i < sort.size(); i++) {
       inner.append(", ").append(sortExpression(sort.get(i), args)).append(" as s").append(i);
     }
-    SearchSql.Fragment where = sql.where(query, "r.pk");
+    // in pk order a page's start bounds the index sub-queries too (SearchSql.PkBound)
+    SearchSql.PkBound bound = sort.isEmpty() && cursor != null ? new SearchSql.PkBound(cursor.before(), cursor.pk()) : null;
+    SearchSql.Fragment where = sql.where(query, "r.pk", IndexTables.CURRENT, bound);
     inner.append(" from resource r where r.res_type = ? and not r.deleted and ").append(where.sql());
     args.add(query.type());
     args.addAll(where.params());

@@ -61,14 +61,42 @@ public final class SearchSql {
 
   /** The same condition, judged on the index rows and last-updated time that {@code tables} names. */
   public Fragment where(SearchQuery query, String pkColumn, IndexTables tables) {
-    Builder b = new Builder();
+    return where(query, pkColumn, tables, null);
+  }
+
+  /**
+   * Where a page of rows in pk order starts: after (or before) the cursor's pk. The caller keeps
+   * its own {@code pk > ?}; this repeats it inside each index sub-query on {@code res_pk}, which
+   * PostgreSQL does not derive from the join, so that a deep page's index scan starts at the
+   * cursor instead of reading every entry of the value before it.
+   */
+  public record PkBound(boolean before, long pk) {}
+
+  /** The same condition, each index sub-query of the resource at {@code pkColumn} bounded by {@code bound} (null: none). */
+  public Fragment where(SearchQuery query, String pkColumn, IndexTables tables, PkBound bound) {
+    Builder b = new Builder(pkColumn, bound);
     String sql = b.all(query.type(), query.criteria(), pkColumn, tables);
     return new Fragment(sql, b.params);
   }
 
   private final class Builder {
     private final List<Object> params = new ArrayList<>();
+    private final String boundPk;
+    private final PkBound bound;
     private int aliases;
+
+    Builder(String boundPk, PkBound bound) {
+      this.boundPk = boundPk;
+      this.bound = bound;
+    }
+
+    /** " and {@code column} > ?" when {@code pk} is the bounded resource's (not a chain's target). */
+    private String bounded(String column, String pk) {
+      if (bound == null || !pk.equals(boundPk)) {
+        return "";
+      }
+      return " and " + column + (bound.before() ? " < " : " > ") + bind(bound.pk());
+    }
 
     private String alias(String base) {
       return base + (++aliases);
@@ -194,7 +222,8 @@ public final class SearchSql {
         return "not exists (select 1 from " + tables.table(kind) + " " + t + " where " + t + ".res_pk = " + pk + " and "
             + condition + ")";
       }
-      return pk + " in (select " + t + ".res_pk from " + tables.table(kind) + " " + t + " where " + condition + ")";
+      return pk + " in (select " + t + ".res_pk from " + tables.table(kind) + " " + t + " where " + condition
+          + bounded(t + ".res_pk", pk) + ")";
     }
 
     /**

@@ -81,6 +81,53 @@ class SearchPagePlanTest {
     assertThat(second).as("idx_token pages read by page 2").isLessThan(12);
   }
 
+  @Test
+  void a_page_deep_in_the_result_reads_as_few_token_index_pages_as_the_first() throws Exception {
+    SearchQuery query = parser.parse("Observation", "code=http://loinc.org|code-3");
+    long deep;
+    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select r.pk from resource r join idx_token t on t.res_pk = r.pk"
+            + " where t.code = 'code-3' order by r.pk offset 2900 limit 1")) {
+      rs.next();
+      deep = rs.getLong(1);
+    }
+    long after = tokenBlocks(search.pageStatement(query, PAGE, new SearchCursor(false, List.of(), deep)));
+    long before = tokenBlocks(search.pageStatement(query, PAGE, new SearchCursor(true, List.of(), deep)));
+    // the 2,900 entries before the cursor are about 25 pages: the index scan starts at the cursor instead
+    assertThat(after).as("idx_token pages read by the page after the 2,900th match").isLessThan(12);
+    assertThat(before).as("idx_token pages read by the page before it").isLessThan(12);
+  }
+
+  @Test
+  void the_pages_of_a_code_walked_forward_and_back_hold_each_match_once_in_pk_order() throws Exception {
+    SearchQuery query = parser.parse("Observation", "code=http://loinc.org|code-3");
+    List<Long> expected = new java.util.ArrayList<>();
+    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select r.pk from resource r join idx_token t on t.res_pk = r.pk"
+            + " where t.code = 'code-3' order by r.pk")) {
+      while (rs.next()) {
+        expected.add(rs.getLong(1));
+      }
+    }
+    List<Long> forward = new java.util.ArrayList<>();
+    List<ResourceSearch.Page> pages = new java.util.ArrayList<>();
+    SearchCursor cursor = null;
+    do {
+      ResourceSearch.Page page = search.page(query, PAGE, cursor);
+      pages.add(page);
+      page.matches().forEach(f -> forward.add(f.pk()));
+      cursor = page.next();
+    } while (cursor != null);
+    assertThat(forward).isEqualTo(expected);
+    // back from the last page: each previous page is the one before it
+    ResourceSearch.Page page = pages.getLast();
+    for (int i = pages.size() - 2; i >= 0; i--) {
+      page = search.page(query, PAGE, page.previous());
+      assertThat(page.matches()).extracting(ResourceSearch.Found::pk)
+          .isEqualTo(pages.get(i).matches().stream().map(ResourceSearch.Found::pk).toList());
+    }
+  }
+
   private static long lastPkOfFirstPage(ResourceSearch.Statement statement) throws Exception {
     try (Connection c = server.app().dataSource().getConnection();
         PreparedStatement ps = prepare(c, statement.text(), statement.args());
