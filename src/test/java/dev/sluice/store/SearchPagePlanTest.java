@@ -72,43 +72,31 @@ class SearchPagePlanTest {
   @Test
   void the_first_and_second_page_of_a_frequent_code_read_a_few_token_index_pages() throws Exception {
     SearchQuery query = parser.parse("Observation", "code=http://loinc.org|code-3");
-    long first = tokenBlocks(search.pageStatement(query, PAGE, null));
-    long last = lastPkOfFirstPage(search.pageStatement(query, PAGE, null));
-    long second = tokenBlocks(search.pageStatement(query, PAGE, new SearchCursor(false, List.of(), last)));
     // 51 index entries are a leaf page or two and the descent; the 3,000 entries of the code are
     // about 25 pages, every token row before the Observations about 1,100
-    assertThat(first).as("idx_token pages read by page 1").isLessThan(12);
-    assertThat(second).as("idx_token pages read by page 2").isLessThan(12);
+    assertReadsFewTokenPages(query, null, "page 1");
+    long last = lastPkOfFirstPage(search.pageStatement(query, PAGE, null));
+    assertReadsFewTokenPages(query, new SearchCursor(false, List.of(), last), "page 2");
   }
 
   @Test
   void a_page_deep_in_the_result_reads_as_few_token_index_pages_as_the_first() throws Exception {
     SearchQuery query = parser.parse("Observation", "code=http://loinc.org|code-3");
-    long deep;
-    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("select r.pk from resource r join idx_token t on t.res_pk = r.pk"
-            + " where t.code = 'code-3' order by r.pk offset 2900 limit 1")) {
-      rs.next();
-      deep = rs.getLong(1);
-    }
-    long after = tokenBlocks(search.pageStatement(query, PAGE, new SearchCursor(false, List.of(), deep)));
-    long before = tokenBlocks(search.pageStatement(query, PAGE, new SearchCursor(true, List.of(), deep)));
+    long deep = codeThreePks().get(2900);
     // the 2,900 entries before the cursor are about 25 pages: the index scan starts at the cursor instead
-    assertThat(after).as("idx_token pages read by the page after the 2,900th match").isLessThan(12);
-    assertThat(before).as("idx_token pages read by the page before it").isLessThan(12);
+    assertReadsFewTokenPages(query, new SearchCursor(false, List.of(), deep), "the page after the 2,900th match");
+    assertReadsFewTokenPages(query, new SearchCursor(true, List.of(), deep), "the page before it");
+  }
+
+  private static void assertReadsFewTokenPages(SearchQuery query, SearchCursor cursor, String page) throws Exception {
+    assertThat(tokenBlocks(search.pageStatement(query, PAGE, cursor))).as("idx_token pages read by %s", page)
+        .isLessThan(12);
   }
 
   @Test
   void the_pages_of_a_code_walked_forward_and_back_hold_each_match_once_in_pk_order() throws Exception {
     SearchQuery query = parser.parse("Observation", "code=http://loinc.org|code-3");
-    List<Long> expected = new java.util.ArrayList<>();
-    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("select r.pk from resource r join idx_token t on t.res_pk = r.pk"
-            + " where t.code = 'code-3' order by r.pk")) {
-      while (rs.next()) {
-        expected.add(rs.getLong(1));
-      }
-    }
+    List<Long> expected = codeThreePks();
     List<Long> forward = new java.util.ArrayList<>();
     List<ResourceSearch.Page> pages = new java.util.ArrayList<>();
     SearchCursor cursor = null;
@@ -126,6 +114,19 @@ class SearchPagePlanTest {
       assertThat(page.matches()).extracting(ResourceSearch.Found::pk)
           .isEqualTo(pages.get(i).matches().stream().map(ResourceSearch.Found::pk).toList());
     }
+  }
+
+  /** The pks of the Observations with code-3, in order, read from the table. */
+  private static List<Long> codeThreePks() throws Exception {
+    List<Long> pks = new java.util.ArrayList<>();
+    try (Connection c = server.app().dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select r.pk from resource r join idx_token t on t.res_pk = r.pk"
+            + " where t.code = 'code-3' order by r.pk")) {
+      while (rs.next()) {
+        pks.add(rs.getLong(1));
+      }
+    }
+    return pks;
   }
 
   private static long lastPkOfFirstPage(ResourceSearch.Statement statement) throws Exception {
