@@ -32,8 +32,8 @@ record Autogroups(Path proc, Path cgroups) {
    */
   Optional<String> apart(long pid) {
     Optional<String> enabled = read(proc.resolve("sys/kernel/sched_autogroup_enabled"));
-    Optional<String> self = read(proc.resolve("self/autogroup")).map(Autogroups::group);
-    Optional<String> other = read(proc.resolve(pid + "/autogroup")).map(Autogroups::group);
+    Optional<String> self = group(proc.resolve("self/autogroup"));
+    Optional<String> other = group(proc.resolve(pid + "/autogroup"));
     if (!enabled.equals(Optional.of("1")) || self.isEmpty() || other.isEmpty() || self.equals(other)
         || inCpuCgroup()) {
       return Optional.empty();
@@ -77,11 +77,11 @@ record Autogroups(Path proc, Path cgroups) {
    */
   Optional<String> lower(long pid, Niceness niceness) {
     Path file = proc.resolve(pid + "/autogroup");
-    Optional<String> other = read(file).map(Autogroups::group);
+    Optional<String> other = group(file);
     if (other.isEmpty()) {
       return Optional.empty();
     }
-    if (other.equals(read(proc.resolve("self/autogroup")).map(Autogroups::group))) {
+    if (other.equals(group(proc.resolve("self/autogroup")))) {
       return Optional.of("process " + pid + " is in this server's autogroup " + other.get());
     }
     try {
@@ -92,9 +92,15 @@ record Autogroups(Path proc, Path cgroups) {
     }
   }
 
-  /** "/autogroup-37558 nice 0" is group "/autogroup-37558". */
-  private static String group(String line) {
-    return line.split("\\s+", 2)[0];
+  /**
+   * The autogroup a process's file names ("/autogroup-37558 nice 0" is "/autogroup-37558"), or
+   * "/" when the file is empty: the kernel's default autogroup, the root task group itself, where
+   * a process is that no session made since boot ever took out (pid 1, and a server started from
+   * it without {@code setsid}, as in a container). Empty without the file (no autogroups, or the
+   * process is gone).
+   */
+  private static Optional<String> group(Path autogroupFile) {
+    return read(autogroupFile).map(line -> line.isEmpty() ? "/" : line.split("\\s+", 2)[0]);
   }
 
   private static Optional<String> read(Path file) {

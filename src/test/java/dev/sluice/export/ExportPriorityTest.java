@@ -140,14 +140,17 @@ class ExportPriorityTest {
 
   /**
    * The nice of process {@code pid}'s autogroup ("/autogroup-42 nice 7"), empty on a kernel
-   * without autogroups (no such file), where there is nothing to lower.
+   * without autogroups (no such file), where there is nothing to lower, and for a process in the
+   * default autogroup (an empty file: the root task group, as for a JVM started from a container's
+   * pid 1 without setsid), which has no nice of its own.
    */
   private static Optional<Integer> autogroupNice(long pid) throws Exception {
     Path file = Path.of("/proc", Long.toString(pid), "autogroup");
-    if (!Files.exists(file)) {
+    String line = Files.exists(file) ? Files.readString(file).trim() : "";
+    if (line.isEmpty()) {
       return Optional.empty();
     }
-    String[] fields = Files.readString(file).trim().split("\\s+");
+    String[] fields = line.split("\\s+");
     return Optional.of(Integer.parseInt(fields[fields.length - 1]));
   }
 

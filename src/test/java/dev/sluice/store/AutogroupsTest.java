@@ -108,4 +108,22 @@ class AutogroupsTest {
     assertThat(autogroups().lower(4242, new Niceness(10))).isEmpty();
     assertThat(root.resolve("proc/4242/autogroup")).doesNotExist();
   }
+
+  /**
+   * A server whose session no setsid made (started from pid 1, as in a container) is in the kernel's
+   * default autogroup, the root task group, whose file is empty; the backends are apart from it.
+   */
+  @Test
+  void aServerInTheDefaultAutogroupIsApartFromTheBackends() throws IOException {
+    twoSessions("1:cpu:/");
+    write("proc/self/autogroup", "");
+
+    assertThat(autogroups().apart(4242))
+        .hasValue("the kernel's autogroups are on and process 4242 is in /autogroup-42786, this server in /");
+    assertThat(autogroups().lower(4242, new Niceness(10))).isEmpty();
+    assertThat(root.resolve("proc/4242/autogroup")).hasContent("10");
+
+    write("proc/4242/autogroup", "");
+    assertThat(autogroups().lower(4242, new Niceness(10))).hasValue("process 4242 is in this server's autogroup /");
+  }
 }
