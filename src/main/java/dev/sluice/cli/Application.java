@@ -108,6 +108,8 @@ public final class Application implements AutoCloseable {
   private final Duration exportStop;
   private final List<NamedExecutor> executors;
   private final Optional<AuditFile> auditFile;
+  /** Closed once: a shutdown hook and a try-with-resources may both close it. */
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Application(Database database, FhirServer server, JvmGcMetrics gcMetrics, ExportWorkers exportWorkers,
       ImportWorkers importWorkers, NamedExecutor exportLoops, Duration exportStop, List<NamedExecutor> executors,
@@ -386,19 +388,46 @@ public final class Application implements AutoCloseable {
     return server.port();
   }
 
+  /**
+   * Closes this server when the JVM exits (SIGTERM, Ctrl-C), its embedded PostgreSQL last, then
+   * runs {@code after}.
+   */
+  public void closeOnExit(Runnable after) {
+    database.closedByOwnerAtExit();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      close();
+      after.run();
+    }, "sluice-shutdown"));
+  }
+
+  /**
+   * Stops taking requests, lets the workers give their parts back, then closes the pools and
+   * only then the embedded PostgreSQL (whatever failed before), so that no connection of this
+   * server is cut by the database's shutdown.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     log.info("Stopping Sluice");
-    server.close();
-    // parts in progress notice at their next lease tick and give themselves back
-    exportWorkers.close();
-    // an import part stops before its next batch and gives itself back
-    importWorkers.close();
-    exportLoops.executor().shutdown();
-    exportLoops.await(exportStop);
-    stop(executors);
-    gcMetrics.close();
-    database.close();
-    auditFile.ifPresent(AuditFile::close);
+    try {
+      server.close();
+      // parts in progress notice at their next lease tick and give themselves back
+      exportWorkers.close();
+      // an import part stops before its next batch and gives itself back
+      importWorkers.close();
+      exportLoops.executor().shutdown();
+      exportLoops.await(exportStop);
+      stop(executors);
+      gcMetrics.close();
+    } finally {
+      try {
+        database.close();
+      } finally {
+        auditFile.ifPresent(AuditFile::close);
+      }
+    }
+    log.info("Sluice stopped");
   }
 }

@@ -228,10 +228,7 @@ final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      app.close();
-      stopped.countDown();
-    }, "sluice-shutdown"));
+    app.closeOnExit(stopped::countDown);
     stopped.await();
     return 0;
   }

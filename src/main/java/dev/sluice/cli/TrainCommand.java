@@ -62,6 +62,8 @@ final class TrainCommand implements Callable<Integer> {
           64L * 1024 * 1024, ExportConfig.defaults()).validate();
       try (Application app = Application.start(config);
           HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+        // Ctrl-C: the server closes in order, as serve's does (a second close does nothing)
+        app.closeOnExit(() -> { });
         URI base = URI.create("http://127.0.0.1:" + app.port() + "/fhir/");
         for (int round = 0; round < 2; round++) {
           load(http, base, data);

@@ -189,6 +189,16 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /**
+   * The owner closes this database in a shutdown hook of its own (after the work that uses it):
+   * the embedded PostgreSQL then waits for that close at the JVM's exit instead of stopping at once.
+   */
+  public void closedByOwnerAtExit() {
+    if (embedded != null) {
+      embedded.closedByOwnerAtExit();
+    }
+  }
+
   @Override
   public void close() {
     exportPool.close();

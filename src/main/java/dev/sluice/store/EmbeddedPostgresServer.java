@@ -12,7 +12,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,14 +35,48 @@ final class EmbeddedPostgresServer implements AutoCloseable {
   /** PostgreSQL's own log, relative to its data directory ({@code <data-dir>/postgres/log}). */
   static final String LOG_DIRECTORY = "log";
 
+  /**
+   * How long PostgreSQL waits at the JVM's exit for an owner that closes it then ({@link
+   * #closedByOwnerAtExit}: Application#close lets the workers give their parts back, then closes
+   * the pools), at most, before it stops by itself.
+   */
+  private static final Duration OWNER_GRACE = Duration.ofSeconds(60);
+
   private final EmbeddedPostgres postgres;
   private final String password;
   private final DataDirLock lock;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private final CountDownLatch closed = new CountDownLatch(1);
+  /** Stops PostgreSQL at the JVM's exit if its owner has not: a postmaster must not outlive the JVM. */
+  private final Thread exitHook = new Thread(this::closeAtExit, "sluice-postgres-exit");
+  /** Zero unless an owner closes it at the exit: a tool, or a test, leaves it to this hook. */
+  private volatile Duration ownerGrace = Duration.ZERO;
 
   private EmbeddedPostgresServer(EmbeddedPostgres postgres, String password, DataDirLock lock) {
     this.postgres = postgres;
     this.password = password;
     this.lock = lock;
+    Runtime.getRuntime().addShutdownHook(exitHook);
+  }
+
+  /** At the JVM's exit, waits for the owner's own hook to close it (up to {@link #OWNER_GRACE}). */
+  void closedByOwnerAtExit() {
+    ownerGrace = OWNER_GRACE;
+  }
+
+  private void closeAtExit() {
+    try {
+      Duration grace = ownerGrace;
+      if (!closed.await(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (!grace.isZero()) {
+          log.warn("Stopping the embedded PostgreSQL: the server did not close it within {} s of the exit",
+              grace.toSeconds());
+        }
+        close();
+      }
+    } catch (InterruptedException e) {
+      close();
+    }
   }
 
   /**
@@ -89,6 +125,9 @@ final class EmbeddedPostgresServer implements AutoCloseable {
     return EmbeddedPostgres.builder()
         .setDataDirectory(pgData)
         .setCleanDataDirectory(false)
+        // the library's own hook stopped PostgreSQL while this server's hook (Application#close)
+        // still used it, cutting its connections: #exitHook waits for the owner instead
+        .setRegisterShutdownHook(false)
         .setPGStartupWait(Duration.ofSeconds(120))
         // The library runs initdb with "-A trust" and appends these as "--name=value": the
         // later option wins, so a new cluster asks for the password from its first start.
@@ -232,12 +271,23 @@ final class EmbeddedPostgresServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
     try {
       postgres.close();
     } catch (IOException e) {
       log.warn("Embedded PostgreSQL did not stop cleanly", e);
     } finally {
       lock.close();
+      closed.countDown();
+      if (Thread.currentThread() != exitHook) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(exitHook);
+        } catch (IllegalStateException e) {
+          // the JVM is exiting: the hook runs, sees this close and returns
+        }
+      }
     }
   }
 }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The server as its own JVM, killed with -9: what it acknowledged is there after a restart on
  * the same data directory, and the PostgreSQL it left running is stopped by the next start.
- * With its PostgreSQL killed -9 as well, the restart has to replay the WAL.
+ * With its PostgreSQL killed -9 as well, the restart has to replay the WAL. Stopped as a service
+ * manager stops it (SIGTERM), it closes its connections before it stops PostgreSQL.
  */
 class CrashRecoveryTest {
   private final HttpClient http = HttpClient.newHttpClient();
@@ -118,6 +119,38 @@ class CrashRecoveryTest {
       assertThat(r.body()).contains("\"versionId\":\"1\"");
     }
   }
+
+  @Test
+  void a_stop_ends_the_servers_own_connections_before_postgres_shuts_down() throws Exception {
+    dataDir = Files.createTempDirectory("sluice-stop");
+    int port = freePort();
+    Process server = serve(port, "server");
+    assertThat(send("PUT", port, "Patient/stop-1", "{\"resourceType\":\"Patient\",\"id\":\"stop-1\"}")
+        .statusCode()).isEqualTo(201);
+    // the API's pool and the export pool hold connections now
+    assertThat(send("GET", port, "Patient?_count=1", null).statusCode()).isEqualTo(200);
+
+    server.destroy();
+    assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(Files.readString(dataDir.resolve("server.log"))).contains("Sluice stopped");
+    assertThat(controlFileState(dataDir)).as("a shutdown checkpoint").isEqualTo(DB_SHUTDOWNED);
+    String postgresLog;
+    try (var logs = Files.list(dataDir.resolve("postgres/log"))) {
+      postgresLog = String.join("\n", logs.map(f -> {
+        try {
+          return Files.readString(f);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).toList());
+    }
+    assertThat(postgresLog).contains("database system is shut down")
+        .doesNotContain("terminating connection due to administrator command");
+  }
+
+  /** pg_control's DBState: a clean stop writes 1 (shut down). */
+  private static final int DB_SHUTDOWNED = 1;
 
   /** pg_control's DBState: 6 while the server runs; a clean stop writes 1 (shut down). */
   private static final int DB_IN_PRODUCTION = 6;
