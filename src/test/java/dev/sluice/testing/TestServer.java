@@ -35,7 +35,9 @@ public final class TestServer implements AutoCloseable {
   public static synchronized TestServer shared() {
     if (shared == null) {
       shared = startFresh();
-      Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+      // closed in order at the test JVM's exit, as serve is, then its directory deleted
+      TestServer server = shared;
+      server.app.closeOnExit(() -> deleteTree(server.dataDir));
     }
     return shared;
   }
