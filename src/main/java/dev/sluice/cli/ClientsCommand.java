@@ -11,6 +11,7 @@ import dev.sluice.auth.PemFiles;
 import dev.sluice.auth.Scope;
 import dev.sluice.store.ClientRow;
 import dev.sluice.store.ClientTable;
+import dev.sluice.store.DataDirRefused;
 import dev.sluice.store.Database;
 import java.io.IOException;
 import java.security.PublicKey;
@@ -65,7 +66,7 @@ final class ClientsCommand implements Runnable {
       PrintWriter err = spec.commandLine().getErr();
       try (Database db = database.openForTool()) {
         return run(new ClientTable(db.dataSource()), spec.commandLine().getOut());
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | DataDirRefused e) {
         err.println("sluice " + spec.qualifiedName().replace("sluice ", "") + ": " + e.getMessage());
         return 2;
       } catch (SQLException e) {

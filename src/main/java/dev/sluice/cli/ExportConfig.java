@@ -7,6 +7,7 @@ import dev.sluice.export.StoreRetry;
 import dev.sluice.store.ExportScan;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The export settings of {@link Config} (flags {@code --export-*}, {@code --azure-*} and {@code --s3-*}; see
@@ -197,6 +198,7 @@ public record ExportConfig(
         + ", workers=" + workers + ", maxRunningJobs=" + maxRunningJobs + ", maxFileBytes=" + maxFileBytes
         + ", maxFileResources=" + maxFileResources + ", partResources=" + partResources + ", leaseSeconds=" + leaseSeconds
         + ", retentionSeconds=" + retentionSeconds + ", requireAsyncHeaders=" + requireAsyncHeaders
-        + ", storeRetries=" + storeRetries + ", niceness=" + niceness + (storage.equals("s3") ? ", s3=[" + s3 + "]" : "");
+        + ", storeRetries=" + storeRetries + ", niceness=" + niceness
+        + ", gzipCopy=" + gzipCopy.name().toLowerCase(Locale.ROOT) + (storage.equals("s3") ? ", s3=[" + s3 + "]" : "");
   }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.auth.SigningKeys;
+import dev.sluice.store.DataDirRefused;
 import dev.sluice.store.Database;
 import dev.sluice.store.SigningKeyTable;
 import java.time.Clock;
@@ -41,7 +42,7 @@ final class KeysCommand implements Runnable {
             Clock.systemUTC()).rotate();
         spec.commandLine().getOut().println("Access tokens are signed with key " + kid + " from now on");
         return 0;
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | DataDirRefused e) {
         spec.commandLine().getErr().println("sluice keys rotate: " + e.getMessage());
         return 2;
       }

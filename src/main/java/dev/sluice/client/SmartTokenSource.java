@@ -230,7 +230,7 @@ public final class SmartTokenSource implements Credentials {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(what + " answered something that is not JSON: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot reach " + what + ": " + e.getMessage(), e);
+      throw new IllegalStateException("cannot reach " + what + ": " + NoAnswer.describe(e), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while asking " + what, e);

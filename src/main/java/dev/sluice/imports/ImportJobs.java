@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -129,7 +130,7 @@ public final class ImportJobs {
     ByteArrayOutputStream out = new ByteArrayOutputStream(512 + 256 * parts.size());
     try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();
-      g.writeStringField("transactionTime", job.transactionTime().toString());
+      g.writeStringField("transactionTime", job.transactionTime().truncatedTo(ChronoUnit.MILLIS).toString());
       g.writeStringField("request", job.requestUrl());
       g.writeArrayFieldStart("output");
       for (ImportJobTable.CountRow n : counts) {

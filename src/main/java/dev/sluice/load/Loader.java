@@ -1,6 +1,7 @@
 package dev.sluice.load;
 
 import dev.sluice.client.Credentials;
+import dev.sluice.client.NoAnswer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -379,7 +380,7 @@ public final class Loader {
       HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
       return response.statusCode() == 200 ? null : "GET /metadata answered " + response.statusCode();
     } catch (IOException e) {
-      return e.toString();
+      return NoAnswer.describe(e);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.sluice.pull;
 
 import dev.sluice.client.Credentials;
+import dev.sluice.client.NoAnswer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -82,7 +83,7 @@ final class ServerCalls {
       pause = longer(pause);
     }
     throw new IOException("no answer from " + request.uri() + " after " + attempts + " attempts: "
-        + unanswered.getMessage(), unanswered);
+        + NoAnswer.describe(unanswered), unanswered);
   }
 
   private <T> HttpResponse<T> follow(HttpRequest request, HttpResponse.BodyHandler<T> body, boolean withToken)

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -22,10 +22,11 @@ public final class DataDirLock implements AutoCloseable {
   static final String FILE = "sluice.lock";
 
   /**
-   * The directories this JVM holds. Locks belong to the process, and on Linux closing any
-   * other channel on the file would release ours, so a second holder here never opens it.
+   * The directories this JVM holds, with the role each was taken for. Locks belong to the process,
+   * and on Linux closing any other channel on the file would release ours, so a second holder here
+   * never opens it.
    */
-  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+  private static final Map<Path, String> HELD = new ConcurrentHashMap<>();
 
   private final Path dir;
   private final FileChannel channel;
@@ -49,8 +50,9 @@ public final class DataDirLock implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the data directory " + dataDir, e);
     }
-    if (!HELD.add(dir)) {
-      throw inUse(dataDir, ProcessHandle.current().pid() + "\n" + role + " (this process)");
+    String holder = HELD.putIfAbsent(dir, role);
+    if (holder != null) {
+      throw inUse(dataDir, ProcessHandle.current().pid() + "\n" + holder + " (this process)");
     }
     FileChannel channel = null;
     try {
@@ -86,7 +88,7 @@ public final class DataDirLock implements AutoCloseable {
     String[] parts = holder.split("\n", 2);
     String pid = parts[0].isEmpty() ? "unknown" : parts[0];
     String role = parts.length > 1 ? parts[1].trim() : "starting";
-    return new DataDirRefused("another Sluice, pid " + pid + ", " + role + ", uses " + dataDir);
+    return new DataDirRefused("another Sluice, pid " + pid + ", " + role + ", uses " + dataDir, role);
   }
 
   private static void closeQuietly(FileChannel channel) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
@@ -22,6 +23,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
+  /** How long a tool waits for the PostgreSQL of a server that holds the data directory while it starts. */
+  private static final Duration TOOL_WAIT_FOR_SERVER = Duration.ofSeconds(60);
+  private static final Duration TOOL_POLL = Duration.ofMillis(250);
 
   /**
    * @param jdbcUrl null for the embedded PostgreSQL under {@code dataDir}
@@ -93,15 +97,38 @@ public final class Database implements AutoCloseable {
    * never started twice), else as {@link #open}.
    */
   public static Database openForTool(Settings settings, MeterRegistry registry) {
-    if (settings.jdbcUrl() == null || settings.jdbcUrl().isBlank()) {
+    if (settings.jdbcUrl() != null && !settings.jdbcUrl().isBlank()) {
+      return open(settings, registry);
+    }
+    // A server started a moment ago (`sluice serve &`, then this tool) holds the directory before its
+    // PostgreSQL runs: wait for that PostgreSQL rather than refuse, as the docs' examples run them in a row.
+    long deadline = System.nanoTime() + TOOL_WAIT_FOR_SERVER.toNanos();
+    boolean told = false;
+    while (true) {
       Optional<RunningPostgres.Address> running = RunningPostgres.of(settings.dataDir());
       if (running.isPresent()) {
         log.info("Using the PostgreSQL of the server running on {}", settings.dataDir());
         return open(new Settings(settings.dataDir(), running.get().jdbcUrl(), EmbeddedPostgresServer.USER,
             running.get().password(), settings.poolSize(), settings.httpPort()), registry);
       }
+      try {
+        return open(settings, registry);
+      } catch (DataDirRefused e) {
+        if (!e.heldByServer() || System.nanoTime() > deadline) {
+          throw e;
+        }
+        if (!told) {
+          log.info("Waiting for the PostgreSQL of the server starting on {} ({})", settings.dataDir(), e.getMessage());
+          told = true;
+        }
+      }
+      try {
+        Thread.sleep(TOOL_POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the server on " + settings.dataDir(), e);
+      }
     }
-    return open(settings, registry);
   }
 
   /**

@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.cli.AuthConfig;
 import dev.sluice.cli.Main;
+import dev.sluice.store.DataDirLock;
 import dev.sluice.testing.TestServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -93,6 +96,38 @@ class ClientsCommandTest {
           "http://client.example/jwks.json", "--scope", "system/*.read");
       assertThat(http.code()).isEqualTo(2);
       assertThat(http.err()).contains("https");
+    } finally {
+      TestServer.deleteTree(dir);
+    }
+  }
+
+  @Test
+  void a_client_added_while_the_server_is_still_starting_waits_for_it() throws Exception {
+    Path dir = Files.createTempDirectory("sluice-clients-starting");
+    TestClient client = TestClient.ec("early");
+    Path jwks = dir.resolve("jwks.json");
+    Files.writeString(jwks, client.publicJwks());
+    CompletableFuture<Run> add;
+    // a server that holds the directory and has not started its PostgreSQL yet, as just after `sluice serve &`
+    try (DataDirLock starting = DataDirLock.acquire(dir, "port 8080")) {
+      add = CompletableFuture.supplyAsync(() -> sluice("clients", "add", "--data-dir", dir.toString(), "--id", "early",
+          "--jwks-file", jwks.toString(), "--scope", "system/*.read"));
+      Thread.sleep(1500);
+      assertThat(add).as("the command waits while the directory's server starts").isNotDone();
+    }
+    Run run = add.get(120, TimeUnit.SECONDS);
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).contains("Registered client early");
+  }
+
+  @Test
+  void a_data_directory_being_upgraded_is_refused_in_one_line() throws Exception {
+    Path dir = Files.createTempDirectory("sluice-clients-upgrading");
+    try (DataDirLock upgrading = DataDirLock.acquire(dir, "upgrade-data-dir")) {
+      Run list = sluice("clients", "list", "--data-dir", dir.toString());
+      assertThat(list.code()).isEqualTo(2);
+      assertThat(list.err()).startsWith("sluice clients list: another Sluice, pid ").contains("upgrade-data-dir")
+          .doesNotContain("\tat ");
     } finally {
       TestServer.deleteTree(dir);
     }

@@ -26,6 +26,13 @@ class ExportGzipCopyConfigTest {
   }
 
   @Test
+  void the_start_up_line_of_the_configuration_names_it() {
+    ServeCommand writing = new ServeCommand();
+    new CommandLine(writing).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--export-gzip-copy", "write");
+    assertThat(writing.config().toString()).contains("gzipCopy=write");
+  }
+
+  @Test
   void serve_with_another_value_exits_2_naming_the_option_and_its_values() throws Exception {
     Path dir = Files.createTempDirectory("sluice-gzip-copy");
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -62,6 +62,8 @@ class ImportTest {
     assertThat(ImportClient.imported(result)).isEqualTo(lines.size());
     assertThat(result.get("error")).isEmpty();
     assertThat(result.get("output").get(0).get("inputUrl").asText()).isEqualTo("synthea/Patient.ndjson");
+    // to the millisecond, as an export's manifest (docs/import.md)
+    assertThat(result.get("transactionTime").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{3})?Z");
     String id = ImportClient.read(lines.get(3)).get("id").asText();
     HttpResponse<String> read = server.get("Patient/" + id);
     assertThat(read.statusCode()).isEqualTo(200);

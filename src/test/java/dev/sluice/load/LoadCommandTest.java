@@ -93,7 +93,24 @@ class LoadCommandTest {
         .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
         .execute("load", Fixtures.small().toString(), "--server", "http://127.0.0.1:" + port + "/fhir");
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("does not answer");
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("does not answer as a FHIR server: connection refused");
+  }
+
+  @Test
+  void an_unreachable_server_of_a_smart_client_exits_with_2_and_says_why() throws Exception {
+    int port;
+    try (var socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    Path key = Files.createTempFile("sluice-key", ".json");
+    Files.writeString(key, new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k").generate().toJSONString());
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = new CommandLine(new Main())
+        .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
+        .execute("load", Fixtures.small().toString(), "--server", "http://127.0.0.1:" + port + "/fhir",
+            "--client-id", "loader", "--private-key", key.toString());
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("/.well-known/smart-configuration: connection refused");
   }
 
   @Test
