@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Streams NDJSON files into a FHIR server over HTTP, keeping every resource's id: lines go in
@@ -58,6 +59,11 @@ public final class Loader {
   private final boolean terminal;
   private final Credentials credentials;
   private final Reachability reachability;
+  /**
+   * Why the server refused a whole batch for want of credentials or rights (401 with a new token
+   * already tried, or 403): every later batch would be refused alike, so the load stops there.
+   */
+  private final AtomicReference<String> refused = new AtomicReference<>();
 
   /**
    * @param workers runs the requests; owned by the caller, at least {@code concurrency} threads
@@ -121,10 +127,7 @@ public final class Loader {
       removeHook(interrupted);
     }
     progress.finish();
-    if (reachability.gaveUp()) {
-      report.stopped("the server at " + settings.base() + " did not answer for "
-          + settings.unreachableLimit().toSeconds() + " s");
-    }
+    whyStopped().ifPresent(report::stopped);
     report.print(out, files.size(), Duration.ofNanos(System.nanoTime() - start));
     out.flush();
     return report.failed() == 0 && report.notLoaded() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
@@ -178,10 +181,7 @@ public final class Loader {
 
     /** Prints the summary of every file loaded. */
     public Outcome finish() {
-      if (reachability.gaveUp()) {
-        report.stopped("the server at " + settings.base() + " did not answer for "
-            + settings.unreachableLimit().toSeconds() + " s");
-      }
+      whyStopped().ifPresent(report::stopped);
       report.print(out, files, Duration.ofNanos(System.nanoTime() - start));
       out.flush();
       return report.failed() == 0 && report.notLoaded() == 0 ? Outcome.ALL_LOADED : Outcome.SOME_FAILED;
@@ -234,8 +234,20 @@ public final class Loader {
     }
   }
 
-  private void dispatch(List<NdjsonLine> batch, LoadReport report, Semaphore inFlight) throws InterruptedException {
+  /** Why the load stopped sending, if it did. */
+  private java.util.Optional<String> whyStopped() {
+    if (refused.get() != null) {
+      return java.util.Optional.of("the server refused this load's credentials (" + refused.get() + ")");
+    }
     if (reachability.gaveUp()) {
+      return java.util.Optional.of("the server at " + settings.base() + " did not answer for "
+          + settings.unreachableLimit().toSeconds() + " s");
+    }
+    return java.util.Optional.empty();
+  }
+
+  private void dispatch(List<NdjsonLine> batch, LoadReport report, Semaphore inFlight) throws InterruptedException {
+    if (reachability.gaveUp() || refused.get() != null) {
       // the rest of the files is still read, to count what was not loaded
       report.notLoaded(batch.size());
       return;
@@ -258,6 +270,11 @@ public final class Loader {
   }
 
   private void send(List<NdjsonLine> lines, LoadReport report) {
+    if (refused.get() != null) {
+      // dispatched before the refusal came back
+      report.notLoaded(lines.size());
+      return;
+    }
     HttpResponse<byte[]> response;
     try {
       response = post(BatchBundle.of(lines));
@@ -275,7 +292,10 @@ public final class Loader {
     int status = response.statusCode();
     if (status == 200) {
       record(lines, response.body(), report);
-    } else if (lines.size() > 1 && status != 401 && status != 403 && (status >= 400 && status < 500 || status == 500)) {
+    } else if (status == 401 || status == 403) {
+      refused.compareAndSet(null, "HTTP " + status + ": " + BatchAnswer.outcome(response.body()));
+      report.notLoaded(lines.size());
+    } else if (lines.size() > 1 && (status >= 400 && status < 500 || status == 500)) {
       // the request as a whole was refused (not for want of a token or scope): find the lines at fault by halving
       int half = lines.size() / 2;
       send(lines.subList(0, half), report);

@@ -115,11 +115,17 @@ class SmartLoadTest {
   }
 
   @Test
-  void without_credentials_a_protected_server_refuses_every_line() throws Exception {
-    LoadRun run = load(patients("smart-load-none-", 2).toString());
+  void without_credentials_the_load_stops_at_the_first_refusal_and_says_why_once() throws Exception {
+    LoadRun run = load(patients("smart-load-none-", 5).toString(), "--batch-size", "1", "--concurrency", "1");
 
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.out() + run.err()).contains("HTTP 401");
+    assertThat(run.out()).contains("Loaded 0 of 5 resources")
+        .contains("Stopped: the server refused this load's credentials (HTTP 401: ")
+        .contains("5 resources were not loaded")
+        .doesNotContain("failed:");
+    assertThat(server.get("Patient?_id=smart-load-none-0,smart-load-none-4", "Authorization",
+        "Bearer " + TestClient.rsa("load-none-reader").registerInline(server, "system/*.rs")
+            .token(server, "system/Patient.rs")).body()).contains("searchset").doesNotContain("\"entry\"");
   }
 
   @Test
