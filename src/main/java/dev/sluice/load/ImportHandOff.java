@@ -64,7 +64,7 @@ public final class ImportHandOff {
       err.println("sluice load: " + base() + " does not offer $import; load without --import");
       return Outcome.NOT_STARTED;
     }
-    List<Path> files = NdjsonFiles.expand(paths);
+    List<Path> files = NdjsonFiles.expand(paths, notice -> err.println("sluice load: " + notice));
     if (files.isEmpty()) {
       err.println("sluice load: no .ndjson or .ndjson.gz files in " + paths);
       return Outcome.NOT_STARTED;

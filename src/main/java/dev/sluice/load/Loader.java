@@ -88,7 +88,7 @@ public final class Loader {
   public Outcome load(List<Path> paths) throws InterruptedException {
     List<Path> files;
     try {
-      files = NdjsonFiles.expand(paths);
+      files = NdjsonFiles.expand(paths, notice -> err.println("sluice load: " + notice));
     } catch (RuntimeException e) {
       err.println("sluice load: " + e.getMessage());
       err.flush();

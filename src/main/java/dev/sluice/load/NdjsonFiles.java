@@ -19,13 +19,28 @@ import java.util.Set;
  * The files a load reads: each given file, and every .ndjson / .ndjson.gz under each given
  * folder. Symbolic links are followed (a data folder is often a link to a mounted volume); a link
  * back up the tree is not walked round, and a file reached twice (two links, or given twice) is
- * read once.
+ * read once. In a folder {@code sluice export} wrote (a {@code manifest.json} beside the files),
+ * {@code deleted/} and {@code error/} are left out, and said: their lines are Bundles of DELETEs
+ * and OperationOutcomes, which a load would refuse line by line.
  */
 final class NdjsonFiles {
   private NdjsonFiles() {}
 
+  /** The folders of an export's {@code deleted} and {@code error} files, and what each holds. */
+  private static final java.util.Map<String, String> EXPORT_EXTRAS = java.util.Map.of(
+      "deleted", "an export's deletions, which a load does not apply (sluice export --into applies them)",
+      "error", "an export's OperationOutcomes, not resources to load");
+
   /** @throws IllegalArgumentException naming a path that does not exist */
   static List<Path> expand(List<Path> paths) {
+    return expand(paths, notice -> { });
+  }
+
+  /**
+   * @param leftOut told of each export folder's {@code deleted/} or {@code error/} left out
+   * @throws IllegalArgumentException naming a path that does not exist
+   */
+  static List<Path> expand(List<Path> paths, java.util.function.Consumer<String> leftOut) {
     List<Path> files = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
     for (Path path : paths) {
@@ -34,6 +49,21 @@ final class NdjsonFiles {
         try {
           Files.walkFileTree(path, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
               new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path folder, BasicFileAttributes attrs) throws IOException {
+                  String kind = folder.getFileName() == null ? null : EXPORT_EXTRAS.get(folder.getFileName().toString());
+                  if (kind != null && folder.getParent() != null
+                      && Files.isRegularFile(folder.getParent().resolve("manifest.json"))) {
+                    long n;
+                    try (var inside = Files.walk(folder, FileVisitOption.FOLLOW_LINKS)) {
+                      n = inside.filter(f -> Files.isRegularFile(f) && isNdjson(f)).count();
+                    }
+                    leftOut.accept("left out " + folder + " (" + n + (n == 1 ? " file): " : " files): ") + kind);
+                    return FileVisitResult.SKIP_SUBTREE;
+                  }
+                  return FileVisitResult.CONTINUE;
+                }
+
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                   // a dangling link comes here with the link's own attributes: not a regular file

@@ -67,4 +67,31 @@ class NdjsonFilesTest {
 
     assertThat(NdjsonFiles.expand(List.of(dir.resolve("data"), f, f))).containsExactly(f);
   }
+
+  @Test
+  void an_export_folders_deleted_and_error_files_are_left_out_and_said() throws IOException {
+    Path out = Files.createDirectories(dir.resolve("out"));
+    Files.writeString(out.resolve("manifest.json"), "{}");
+    file("out/Patient-1.ndjson");
+    file("out/deleted/Bundle-1.ndjson");
+    file("out/error/OperationOutcome-1.ndjson");
+    List<String> notices = new java.util.ArrayList<>();
+
+    List<Path> files = NdjsonFiles.expand(List.of(out), notices::add);
+
+    assertThat(files).containsExactly(out.resolve("Patient-1.ndjson"));
+    assertThat(notices).containsExactlyInAnyOrder(
+        "left out " + out.resolve("deleted") + " (1 file): an export's deletions, which a load does not apply"
+            + " (sluice export --into applies them)",
+        "left out " + out.resolve("error") + " (1 file): an export's OperationOutcomes, not resources to load");
+  }
+
+  @Test
+  void folders_named_deleted_or_error_elsewhere_are_read() throws IOException {
+    file("data/deleted/Patient.ndjson");
+    file("data/error/Observation.ndjson");
+
+    assertThat(NdjsonFiles.expand(List.of(dir.resolve("data")))).containsExactly(
+        dir.resolve("data/deleted/Patient.ndjson"), dir.resolve("data/error/Observation.ndjson"));
+  }
 }
