@@ -143,6 +143,8 @@ public final class FhirModel {
         boolean extension = name.equals("extension") || name.equals("modifierExtension");
         if (value.isTextual()) {
           requireNoControlCharacters(value.textValue(), path, name, -1);
+        } else if (value.isBigDecimal()) {
+          requireKeptDecimal(value, path + "." + name);
         }
         if (!value.isContainerNode() && !extension) {
           continue;
@@ -163,6 +165,8 @@ public final class FhirModel {
           requireFhirShape(item, path + "[" + i + "]");
         } else if (item.isTextual()) {
           requireNoControlCharacters(item.textValue(), path, null, i);
+        } else if (item.isBigDecimal()) {
+          requireKeptDecimal(item, path + "[" + i + "]");
         }
       }
     }
@@ -180,6 +184,14 @@ public final class FhirModel {
         throw FhirException.badRequest(String.format("Invalid JSON resource: '%s' holds the control character U+%04X,"
             + " which FHIR strings may not contain", path, (int) c), path);
       }
+    }
+  }
+
+  /** Before HAPI writes the decimal out: see {@link DecimalLimit}. */
+  private static void requireKeptDecimal(JsonNode number, String path) {
+    if (!DecimalLimit.fits(number.decimalValue())) {
+      throw FhirException.badRequest("Invalid JSON resource: '" + path + "' holds "
+          + DecimalLimit.reason(number.decimalValue()), path);
     }
   }
 

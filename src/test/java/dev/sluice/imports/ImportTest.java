@@ -536,6 +536,26 @@ class ImportTest {
   }
 
   @Test
+  void a_line_with_an_extreme_value_is_refused_or_imported_and_the_import_finishes() {
+    String observation = "{\"resourceType\":\"Observation\",\"id\":\"%s\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"x\"},%s}";
+    client.write("extreme.ndjson", List.of(
+        String.format(observation, "imp-x-decimal", "\"valueQuantity\":{\"value\":1e-99999}"),
+        String.format(observation, "imp-x-year0", "\"effectiveDateTime\":\"0000-01-01\""),
+        String.format(observation, "imp-x-zone", "\"effectiveDateTime\":\"0001-01-01T00:00:00+14:00\"")));
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "extreme.ndjson", "Observation"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(2);
+    List<JsonNode> errors = client.errors(result);
+    assertThat(errors).hasSize(1);
+    assertThat(errors.getFirst().get("issue").get(0).get("diagnostics").asText())
+        .startsWith("extreme.ndjson, line 1: ").contains("Observation.valueQuantity.value");
+    assertThat(ImportClient.read(server.get("Observation?date=lt0001-01-01&_sort=_id").body()).path("entry"))
+        .hasSize(2);
+  }
+
+  @Test
   void a_url_outside_the_import_folder_is_refused_with_400() {
     for (String url : List.of("../escape.ndjson", "/etc/passwd.ndjson", "file:///etc/x.ndjson",
         "https://example.org/x.ndjson", "notes.txt")) {
