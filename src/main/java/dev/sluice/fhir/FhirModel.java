@@ -16,9 +16,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.TreeSet;
@@ -117,8 +118,7 @@ public final class FhirModel {
         structure.setNativeObject(jsonObject(body));
         return ((JsonParser) parser).parseResource(structure);
       }
-      return parser.parseResource(
-          new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+      return parser.parseResource(utf8(body, format));
     } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
       throw FhirException.badRequest("Invalid " + format.name() + " resource: " + e.getMessage());
     } catch (FhirException e) {
@@ -127,6 +127,19 @@ public final class FhirModel {
       // HAPI's parsers fail this way on shapes they do not expect (the checks below catch the known ones)
       throw FhirException.badRequest("Invalid " + format.name() + " resource: an element holds a value of a kind"
           + " FHIR does not allow there (" + e.getClass().getSimpleName() + " in the parser)");
+    }
+  }
+
+  /**
+   * The body as text, strictly: a reader would put U+FFFD for bytes that are not UTF-8 and store
+   * that. (JSON is read from the bytes by Jackson, which refuses them itself.)
+   */
+  private static String utf8(byte[] body, Format format) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+    } catch (CharacterCodingException e) {
+      throw FhirException.badRequest("Invalid " + format.name() + " resource: the body holds bytes that are not UTF-8");
     }
   }
 

@@ -31,8 +31,6 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import java.time.Clock;
 import jakarta.servlet.DispatcherType;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -175,8 +173,8 @@ public final class FhirServer implements AutoCloseable {
     // before routing, whose decoding of path parameters fails on a bad escape with an IllegalArgumentException,
     // and before query parameters, whose decoding drops a parameter with a bad escape (a search for all)
     app.before(ctx -> {
-      requireDecodable(ctx.path(), "URL path");
-      requireDecodable(ctx.queryString(), "query string");
+      Params.requireDecodable(ctx.path(), "URL path");
+      Params.requireDecodable(ctx.queryString(), "query string");
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
@@ -277,18 +275,6 @@ public final class FhirServer implements AutoCloseable {
   private void read(String path, Handler handler) {
     app.get(path, handler);
     app.head(path, handler);
-  }
-
-  private static void requireDecodable(String part, String name) {
-    if (part == null || part.indexOf('%') < 0) {
-      return;
-    }
-    try {
-      URLDecoder.decode(part, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw FhirException.badRequest("The " + name + " '" + part + "' holds a '%' that is not followed by two hex"
-          + " digits (percent-encoding is %XX of UTF-8 bytes)", "url");
-    }
   }
 
   /** The authorization filter in front of a route: the caller, or 401 before the route runs. */

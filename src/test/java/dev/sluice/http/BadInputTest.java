@@ -296,6 +296,60 @@ class BadInputTest {
     server.delete(r.headers().firstValue("Content-Location").orElseThrow());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Patient?_id=", "Patient?_id=a,,b", "Observation?subject._id="})
+  void an_empty_id_value_answers_400_as_every_empty_value_does(String query) {
+    assertOutcome(server.get(query), 400, "Empty value", "_id");
+  }
+
+  @Test
+  void a_conditional_create_on_an_empty_id_answers_400_and_creates_nothing() {
+    String family = UUID.randomUUID().toString();
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}",
+        "If-None-Exist", "_id="), 400, "_id");
+    assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/fhir/Patient?name=%ff%fe", "/fhir/Patient?name=%C3%28", "/fhir/Patient?name=%C0%AF",
+      "/fhir/Patient/%ED%A0%80/_history"})
+  void percent_escapes_that_are_not_utf_8_answer_400_with_an_outcome(String target) throws IOException {
+    RawHttp.Response r = raw(RawHttp.request("GET", target, null));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"").contains("UTF-8");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"name=%zz", "name=%ff", "name=%", "_id=%C3%28"})
+  void a_search_form_body_that_cannot_be_decoded_answers_400(String form) {
+    assertOutcome(server.post("Patient/_search", form, "Content-Type", "application/x-www-form-urlencoded"), 400,
+        "form body");
+  }
+
+  @Test
+  void a_search_form_body_of_bytes_that_are_not_utf_8_answers_400() throws IOException {
+    byte[] body = {'n', 'a', 'm', 'e', '=', (byte) 0xff};
+    RawHttp.Response r = raw(RawHttp.request("POST", "/fhir/Patient/_search", body,
+        "Content-Type: application/x-www-form-urlencoded"));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"").contains("UTF-8");
+  }
+
+  @Test
+  void an_xml_body_of_bytes_that_are_not_utf_8_answers_400_and_stores_nothing() throws IOException {
+    String family = UUID.randomUUID().toString();
+    byte[] start = ("<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"" + family).getBytes(StandardCharsets.UTF_8);
+    byte[] end = "\"/></name></Patient>".getBytes(StandardCharsets.UTF_8);
+    byte[] body = new byte[start.length + 1 + end.length];
+    System.arraycopy(start, 0, body, 0, start.length);
+    body[start.length] = (byte) 0xff;
+    System.arraycopy(end, 0, body, start.length + 1, end.length);
+    RawHttp.Response r = raw(RawHttp.request("POST", "/fhir/Patient", body, "Content-Type: application/fhir+xml"));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("UTF-8");
+    assertThat(server.get("Patient?family:contains=" + family).body()).doesNotContain("\"entry\"");
+  }
+
   private RawHttp.Response raw(byte[] request) throws IOException {
     return RawHttp.exchange(server.app().port(), request);
   }
