@@ -158,6 +158,11 @@ public final class FhirModel {
           requireNoControlCharacters(value.textValue(), path, name, -1);
         } else if (value.isBigDecimal()) {
           requireKeptDecimal(value, path + "." + name);
+        } else if (value.isNull()) {
+          throw FhirException.badRequest("Invalid JSON resource: '" + path + "." + name + "' is null; FHIR JSON leaves"
+              + " out an element that has no value", path + "." + name);
+        } else if (value.isArray()) {
+          requireAlignedNulls(node, name, value, path);
         }
         if (!value.isContainerNode() && !extension) {
           continue;
@@ -196,6 +201,28 @@ public final class FhirModel {
         String path = name != null ? parent + "." + name : parent + "[" + index + "]";
         throw FhirException.badRequest(String.format("Invalid JSON resource: '%s' holds the control character U+%04X,"
             + " which FHIR strings may not contain", path, (int) c), path);
+      }
+    }
+  }
+
+  /**
+   * A null in an array only keeps a primitive and its extensions ({@code given} and
+   * {@code _given}) aligned: the other array has a value at its place. HAPI reads any null as
+   * absent, but the stored JSON is the JSON sent, so it would be served and exported with it.
+   */
+  private static void requireAlignedNulls(JsonNode parent, String name, JsonNode array, String path) {
+    JsonNode partner = null;
+    for (int i = 0; i < array.size(); i++) {
+      if (!array.get(i).isNull()) {
+        continue;
+      }
+      if (partner == null) {
+        partner = parent.get(name.startsWith("_") ? name.substring(1) : "_" + name);
+      }
+      if (partner == null || !partner.isArray() || i >= partner.size() || partner.get(i).isNull()) {
+        String at = path + "." + name + "[" + i + "]";
+        throw FhirException.badRequest("Invalid JSON resource: '" + at + "' is null, which FHIR JSON allows only where"
+            + " '" + (name.startsWith("_") ? name.substring(1) : "_" + name) + "[" + i + "]' has a value", at);
       }
     }
   }

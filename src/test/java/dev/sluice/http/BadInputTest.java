@@ -350,6 +350,27 @@ class BadInputTest {
     assertThat(server.get("Patient?family:contains=" + family).body()).doesNotContain("\"entry\"");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"\"gender\":null", "\"name\":null", "\"meta\":null", "\"name\":[null,{\"family\":\"x\"}]",
+      "\"name\":[{\"given\":[\"a\",null]}]", "\"name\":[{\"given\":[\"a\",null],\"_given\":[{\"id\":\"x\"},null]}]",
+      "\"name\":[{\"_given\":[null]}]"})
+  void a_json_null_answers_400_and_stores_nothing(String element) {
+    String id = UUID.randomUUID().toString();
+    assertOutcome(server.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"," + element + "}"), 400,
+        "null");
+    assertThat(server.get("Patient/" + id).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void a_null_that_aligns_a_primitive_with_its_extensions_is_kept() {
+    String id = UUID.randomUUID().toString();
+    String name = "\"name\":[{\"given\":[\"a\",null],\"_given\":[null,{\"extension\":[{\"url\":\"http://x\","
+        + "\"valueString\":\"y\"}]}]}]";
+    HttpResponse<String> r = server.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"," + name + "}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(server.get("Patient/" + id).body()).contains(name);
+  }
+
   private RawHttp.Response raw(byte[] request) throws IOException {
     return RawHttp.exchange(server.app().port(), request);
   }
