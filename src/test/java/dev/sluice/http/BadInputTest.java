@@ -371,6 +371,16 @@ class BadInputTest {
     assertThat(server.get("Patient/" + id).body()).contains(name);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Patient%3F_count%3D1", "Patient%3Fgender%3Dmale%26_sort%3Dbirthdate",
+      "Patient%3F_include%3DPatient:organization", "Patient%3F_summary%3Dcount", "Patient%3F_elements%3Did",
+      "Patient%3F_include:iterate%3DPatient:link", "Patient%3F_total%3Daccurate"})
+  void a_type_filter_with_a_result_parameter_answers_400_naming_it(String filter) {
+    String name = java.net.URLDecoder.decode(filter, StandardCharsets.UTF_8).replaceAll(".*[?&](_[a-z:]+)=.*", "$1");
+    assertOutcome(server.get("$export?_type=Patient&_typeFilter=" + filter, "Accept", "application/fhir+json",
+        "Prefer", "respond-async"), 400, "_typeFilter", name);
+  }
+
   private RawHttp.Response raw(byte[] request) throws IOException {
     return RawHttp.exchange(server.app().port(), request);
   }
