@@ -381,6 +381,24 @@ class BadInputTest {
         "Prefer", "respond-async"), 400, "_typeFilter", name);
   }
 
+  @Test
+  void a_conditional_update_that_creates_with_an_invalid_body_id_answers_400_and_stores_nothing() {
+    String family = UUID.randomUUID().toString();
+    assertOutcome(server.put("Patient?family=" + family, "{\"resourceType\":\"Patient\",\"id\":\"bad id\","
+        + "\"name\":[{\"family\":\"" + family + "\"}]}"), 400, "bad id");
+    assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
+  }
+
+  @Test
+  void a_transaction_conditional_update_that_creates_with_an_invalid_body_id_answers_400() throws IOException {
+    String family = UUID.randomUUID().toString();
+    HttpResponse<String> r = server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"bad_id!\",\"name\":[{\"family\":\"" + family + "\"}]},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient?family=" + family + "\"}}]}");
+    assertOutcome(r, 400, "bad_id!");
+    assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
+  }
+
   private RawHttp.Response raw(byte[] request) throws IOException {
     return RawHttp.exchange(server.app().port(), request);
   }
