@@ -82,14 +82,26 @@ final class Params {
   }
 
   static Instant parseInstant(String raw, String name) {
+    Instant t;
     try {
-      return OffsetDateTime.parse(raw).toInstant();
+      t = OffsetDateTime.parse(raw).toInstant();
     } catch (DateTimeParseException e) {
       throw FhirException.badRequest(
           name + " must be a FHIR instant such as 2024-01-31T12:00:00Z (with seconds and a time zone), got '"
               + raw + "'", name);
     }
+    // a FHIR year has four digits, no sign; the export's SQL writes the instant as text, which
+    // PostgreSQL refused for a year before 1 once the job ran (a 202, then a failed export)
+    if (raw.length() < 5 || raw.charAt(4) != '-' || !Character.isDigit(raw.charAt(0)) || t.isBefore(FIRST)
+        || t.isAfter(LAST)) {
+      throw FhirException.badRequest(name + " must be a FHIR instant in the years 1 to 9999 (four digits), got '"
+          + raw + "'", name);
+    }
+    return t;
   }
+
+  private static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LAST = Instant.parse("9999-12-31T23:59:59.999Z");
 
   /** A version number from {@code W/"3"}, {@code "3"} or {@code 3}. */
   static Integer etagVersion(String header, String name) {

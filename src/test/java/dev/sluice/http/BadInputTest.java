@@ -399,6 +399,19 @@ class BadInputTest {
     assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"-0001-01-01T00:00:00Z", "0000-06-01T00:00:00Z", "0001-01-01T00:00:00%2B14:00",
+      "%2B2020-01-01T00:00:00Z"})
+  void an_instant_outside_the_years_1_to_9999_answers_400_at_export_kick_off(String since) {
+    assertOutcome(server.get("$export?_type=Patient&_since=" + since, "Accept", "application/fhir+json",
+        "Prefer", "respond-async"), 400, "_since");
+  }
+
+  @Test
+  void an_instant_outside_the_years_1_to_9999_answers_400_in_history() {
+    assertOutcome(server.get("_history?_since=-0001-01-01T00:00:00Z"), 400, "_since");
+  }
+
   private RawHttp.Response raw(byte[] request) throws IOException {
     return RawHttp.exchange(server.app().port(), request);
   }
