@@ -16,9 +16,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.TreeSet;
@@ -117,8 +118,7 @@ public final class FhirModel {
         structure.setNativeObject(jsonObject(body));
         return ((JsonParser) parser).parseResource(structure);
       }
-      return parser.parseResource(
-          new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+      return parser.parseResource(utf8(body, format));
     } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
       throw FhirException.badRequest("Invalid " + format.name() + " resource: " + e.getMessage());
     } catch (FhirException e) {
@@ -127,6 +127,19 @@ public final class FhirModel {
       // HAPI's parsers fail this way on shapes they do not expect (the checks below catch the known ones)
       throw FhirException.badRequest("Invalid " + format.name() + " resource: an element holds a value of a kind"
           + " FHIR does not allow there (" + e.getClass().getSimpleName() + " in the parser)");
+    }
+  }
+
+  /**
+   * The body as text, strictly: a reader would put U+FFFD for bytes that are not UTF-8 and store
+   * that. (JSON is read from the bytes by Jackson, which refuses them itself.)
+   */
+  private static String utf8(byte[] body, Format format) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+    } catch (CharacterCodingException e) {
+      throw FhirException.badRequest("Invalid " + format.name() + " resource: the body holds bytes that are not UTF-8");
     }
   }
 
@@ -143,6 +156,13 @@ public final class FhirModel {
         boolean extension = name.equals("extension") || name.equals("modifierExtension");
         if (value.isTextual()) {
           requireNoControlCharacters(value.textValue(), path, name, -1);
+        } else if (value.isBigDecimal()) {
+          requireKeptDecimal(value, path + "." + name);
+        } else if (value.isNull()) {
+          throw FhirException.badRequest("Invalid JSON resource: '" + path + "." + name + "' is null; FHIR JSON leaves"
+              + " out an element that has no value", path + "." + name);
+        } else if (value.isArray()) {
+          requireAlignedNulls(node, name, value, path);
         }
         if (!value.isContainerNode() && !extension) {
           continue;
@@ -163,6 +183,8 @@ public final class FhirModel {
           requireFhirShape(item, path + "[" + i + "]");
         } else if (item.isTextual()) {
           requireNoControlCharacters(item.textValue(), path, null, i);
+        } else if (item.isBigDecimal()) {
+          requireKeptDecimal(item, path + "[" + i + "]");
         }
       }
     }
@@ -180,6 +202,36 @@ public final class FhirModel {
         throw FhirException.badRequest(String.format("Invalid JSON resource: '%s' holds the control character U+%04X,"
             + " which FHIR strings may not contain", path, (int) c), path);
       }
+    }
+  }
+
+  /**
+   * A null in an array only keeps a primitive and its extensions ({@code given} and
+   * {@code _given}) aligned: the other array has a value at its place. HAPI reads any null as
+   * absent, but the stored JSON is the JSON sent, so it would be served and exported with it.
+   */
+  private static void requireAlignedNulls(JsonNode parent, String name, JsonNode array, String path) {
+    JsonNode partner = null;
+    for (int i = 0; i < array.size(); i++) {
+      if (!array.get(i).isNull()) {
+        continue;
+      }
+      if (partner == null) {
+        partner = parent.get(name.startsWith("_") ? name.substring(1) : "_" + name);
+      }
+      if (partner == null || !partner.isArray() || i >= partner.size() || partner.get(i).isNull()) {
+        String at = path + "." + name + "[" + i + "]";
+        throw FhirException.badRequest("Invalid JSON resource: '" + at + "' is null, which FHIR JSON allows only where"
+            + " '" + (name.startsWith("_") ? name.substring(1) : "_" + name) + "[" + i + "]' has a value", at);
+      }
+    }
+  }
+
+  /** Before HAPI writes the decimal out: see {@link DecimalLimit}. */
+  private static void requireKeptDecimal(JsonNode number, String path) {
+    if (!DecimalLimit.fits(number.decimalValue())) {
+      throw FhirException.badRequest("Invalid JSON resource: '" + path + "' holds "
+          + DecimalLimit.reason(number.decimalValue()), path);
     }
   }
 

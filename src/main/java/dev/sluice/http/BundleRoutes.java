@@ -81,10 +81,12 @@ final class BundleRoutes {
     Map<String, String> resolved = new HashMap<>();
     Map<String, BundleEntryRequest.Create> createdBy = new HashMap<>();
     try {
+      requireDistinctFullUrls(bundle.entries());
       for (BundleJson.Entry entry : bundle.entries()) {
         requests.add(toRequest(caller, entry, resolved, base, createdBy));
       }
       requireDistinctTargets(requests);
+      resolveReferences(requests, resolved, base);
     } catch (FhirException e) {
       throw rolledBack(e);
     }
@@ -446,6 +448,65 @@ final class BundleRoutes {
     if (!resource.fhirType().equals(type)) {
       throw FhirException.badRequest(where + ": the resource is a " + resource.fhirType() + " but the URL is for " + type,
           where + ".resource");
+    }
+  }
+
+  /**
+   * A transaction's references resolve against its entries' fullUrls, so two entries of one
+   * fullUrl leave a reference to it ambiguous (FHIR: fullUrl is unique in a Bundle).
+   */
+  private static void requireDistinctFullUrls(List<BundleJson.Entry> entries) {
+    Map<String, Integer> first = new HashMap<>();
+    for (BundleJson.Entry e : entries) {
+      if (e.fullUrl() == null) {
+        continue;
+      }
+      Integer earlier = first.putIfAbsent(e.fullUrl(), e.index());
+      if (earlier != null) {
+        String where = "Bundle.entry[" + e.index() + "].fullUrl";
+        throw FhirException.badRequest(where + " '" + e.fullUrl() + "' is the fullUrl of Bundle.entry[" + earlier
+            + "] too; each entry of a transaction needs its own", where);
+      }
+    }
+  }
+
+  /**
+   * The references of a transaction's resources that name no resource until the transaction
+   * resolves them: a conditional reference ({@code Patient?identifier=x}) becomes its one
+   * match, found before anything is written (none or several fail the transaction, FHIR's
+   * rule), and a {@code urn:uuid:} or {@code urn:oid:} reference must be the fullUrl of an
+   * entry; either would otherwise be stored as written, a reference to nothing.
+   */
+  private void resolveReferences(List<BundleEntryRequest> requests, Map<String, String> resolved, String base) {
+    var terser = fhir.context().newTerser();
+    for (BundleEntryRequest r : requests) {
+      IBaseResource resource = switch (r) {
+        case BundleEntryRequest.Create c -> c.resource();
+        case BundleEntryRequest.Update u -> u.resource();
+        default -> null;
+      };
+      if (resource == null) {
+        continue;
+      }
+      String where = "Bundle.entry[" + r.index() + "].resource";
+      for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+        String target = ref.getReference();
+        if (target == null || resolved.containsKey(target)) {
+          continue;
+        }
+        if (target.startsWith("urn:uuid:") || target.startsWith("urn:oid:")) {
+          throw FhirException.badRequest(where + " refers to '" + target + "', which is the fullUrl of no entry of"
+              + " the transaction", where);
+        }
+        int question = target.indexOf('?');
+        if (question > 0 && fhir.isResourceType(target.substring(0, question))) {
+          String type = target.substring(0, question);
+          StoredResource match = conditional.find(type, target.substring(question + 1), where + " (reference '"
+              + target + "')", base).orElseThrow(() -> FhirException.badRequest(where + ": the conditional reference '"
+              + target + "' matches no " + type + "; it must match exactly one", where));
+          resolved.put(target, match.relativeUrl());
+        }
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Issue;
 import dev.sluice.search.SearchParser;
 import dev.sluice.search.SearchQuery;
@@ -77,6 +78,11 @@ final class ConditionalMatch {
    * @param idWhere the element that carries the body's id, named in errors
    */
   String updateId(String type, String criteria, String where, String requestBase, String bodyId, String idWhere) {
+    if (bodyId != null && !FhirModel.isValidId(bodyId)) {
+      // an update as create would store it: a resource no read could reach
+      throw FhirException.badRequest(where + ": the resource id '" + bodyId
+          + "' is not a valid id (1 to 64 letters, digits, '-' and '.')", idWhere);
+    }
     Optional<StoredResource> match = find(type, criteria, where, requestBase);
     if (match.isPresent()) {
       if (bodyId != null && !bodyId.equals(match.get().id())) {

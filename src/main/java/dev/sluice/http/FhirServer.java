@@ -31,8 +31,6 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import java.time.Clock;
 import jakarta.servlet.DispatcherType;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -101,6 +99,8 @@ public final class FhirServer implements AutoCloseable {
   private final Javalin management;
   private final Settings settings;
   private final Authenticator authenticator;
+  /** The key of the methods a path takes in the details of Javalin's 405. */
+  private static final String AVAILABLE_METHODS = "availableMethods";
 
   public FhirServer(
       Settings settings, String version, FhirModel fhir, Database database, ResourceStore store, Search search,
@@ -138,13 +138,18 @@ public final class FhirServer implements AutoCloseable {
       config.showJavalinBanner = false;
       config.http.maxRequestSize = settings.maxBodyBytes();
       config.router.ignoreTrailingSlashes = true;
+      // a method a path does not take is a 405 with Allow, not a 404 that says there is nothing there
+      config.http.prefer405over404 = true;
       config.requestLogger.http((ctx, ms) -> {
         record(metrics, ctx, ms);
         audit.record(ctx);
       });
       config.jetty.modifyServer(server -> server.setErrorHandler(new JettyOutcomes()));
-      config.jetty.modifyServletContextHandler(handler -> handler.addFilter(
-          new FilterHolder(new BoundedBody(settings.maxBodyBytes())), "/*", EnumSet.of(DispatcherType.REQUEST)));
+      config.jetty.modifyServletContextHandler(handler -> {
+        handler.addFilter(new FilterHolder(new BoundedBody(settings.maxBodyBytes())), "/*",
+            EnumSet.of(DispatcherType.REQUEST));
+        handler.addFilter(new FilterHolder(new IfNoneMatchOnReads()), "/*", EnumSet.of(DispatcherType.REQUEST));
+      });
       if (settings.accessLog()) {
         Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
         writer.setLoggerName("sluice.access");
@@ -168,8 +173,8 @@ public final class FhirServer implements AutoCloseable {
     // before routing, whose decoding of path parameters fails on a bad escape with an IllegalArgumentException,
     // and before query parameters, whose decoding drops a parameter with a bad escape (a search for all)
     app.before(ctx -> {
-      requireDecodable(ctx.path(), "URL path");
-      requireDecodable(ctx.queryString(), "query string");
+      Params.requireDecodable(ctx.path(), "URL path");
+      Params.requireDecodable(ctx.queryString(), "query string");
     });
 
     // Order matters: Javalin takes the first route that matches, so literal paths come first.
@@ -184,7 +189,7 @@ public final class FhirServer implements AutoCloseable {
       this.management = null;
       probes(app, database, responses, metrics);
     }
-    app.get("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
+    read("/fhir/metadata", ctx -> responses.send(ctx, 200, capabilities.json(baseUrl.of(ctx))));
     if (security.provider() != null) {
       app.get("/fhir/.well-known/smart-configuration", provider::configuration);
     }
@@ -195,6 +200,12 @@ public final class FhirServer implements AutoCloseable {
     }
     // Everything else goes through the authorization filter (guarded).
     app.post("/fhir", guarded(bundles::handle));
+    for (String kickOff : List.of("/fhir/$export", "/fhir/Patient/$export", "/fhir/Group/{id}/$export")) {
+      // a HEAD must not start an export, and without a route of its own Javalin answers it 200
+      app.head(kickOff, ctx -> {
+        throw new io.javalin.http.MethodNotAllowedResponse("", java.util.Map.of(AVAILABLE_METHODS, "GET, POST"));
+      });
+    }
     app.get("/fhir/$export", guarded(export::system));
     app.post("/fhir/$export", guarded(export::system));
     app.get("/fhir/Patient/$export", guarded(export::patients));
@@ -202,28 +213,28 @@ public final class FhirServer implements AutoCloseable {
     app.get("/fhir/Group/{id}/$export", guarded(export::group));
     app.post("/fhir/Group/{id}/$export", guarded(export::group));
     app.post("/fhir/$import", guarded(importRoutes::kickOff));
-    app.get("/fhir/_operations/import/{id}", guarded(importRoutes::status));
+    read("/fhir/_operations/import/{id}", guarded(importRoutes::status));
     app.delete("/fhir/_operations/import/{id}", guarded(importRoutes::cancel));
-    app.get("/fhir/_operations/import/{id}/{file}", guarded(importRoutes::errors));
-    app.get("/fhir/_operations/export", guarded(export::list));
-    app.get("/fhir/_operations/export/{id}", guarded(export::status));
+    read("/fhir/_operations/import/{id}/{file}", guarded(importRoutes::errors));
+    read("/fhir/_operations/export", guarded(export::list));
+    read("/fhir/_operations/export/{id}", guarded(export::status));
     app.delete("/fhir/_operations/export/{id}", guarded(export::cancel));
-    app.get("/fhir/_operations/export/{id}/manifest/{page}", guarded(export::page));
-    app.get("/fhir/_operations/export/{id}/{file}", guarded(export::download));
-    app.get("/fhir/_history", guarded(resources::systemHistory));
-    app.get("/fhir/{type}/_history", guarded(resources::typeHistory));
-    app.get("/fhir/{type}", guarded(searches::searchType));
+    read("/fhir/_operations/export/{id}/manifest/{page}", guarded(export::page));
+    read("/fhir/_operations/export/{id}/{file}", guarded(export::download));
+    read("/fhir/_history", guarded(resources::systemHistory));
+    read("/fhir/{type}/_history", guarded(resources::typeHistory));
+    read("/fhir/{type}", guarded(searches::searchType));
     app.post("/fhir/{type}/_search", guarded(searches::searchPost));
     app.post("/fhir/{type}", guarded(resources::create));
     app.put("/fhir/{type}", guarded(resources::conditionalUpdate));
     app.delete("/fhir/{type}", guarded(resources::conditionalDelete));
-    app.get("/fhir/{type}/{id}", guarded(resources::read));
+    read("/fhir/{type}/{id}", guarded(resources::read));
     app.put("/fhir/{type}/{id}", guarded(resources::update));
     app.delete("/fhir/{type}/{id}", guarded(resources::delete));
-    app.get("/fhir/{type}/{id}/_history", guarded(resources::instanceHistory));
-    app.get("/fhir/{type}/{id}/_history/{vid}", guarded(resources::vread));
+    read("/fhir/{type}/{id}/_history", guarded(resources::instanceHistory));
+    read("/fhir/{type}/{id}/_history/{vid}", guarded(resources::vread));
     // after the _history routes, which it would otherwise shadow
-    app.get("/fhir/Patient/{id}/{type}", guarded(searches::searchCompartment));
+    read("/fhir/Patient/{id}/{type}", guarded(searches::searchCompartment));
 
     app.exception(InvalidTokenException.class, (e, ctx) -> {
       // RFC 6750 section 3; the description is ours, never the token
@@ -240,10 +251,14 @@ public final class FhirServer implements AutoCloseable {
     // Jetty's parse of a request part it reads lazily, such as a query string with a bad escape
     app.exception(BadMessageException.class, (e, ctx) -> responses.outcome(ctx, e.getCode(),
         List.of(Issue.error(Issue.Code.INVALID, "The request could not be read: " + e.getReason()))));
-    app.exception(HttpResponseException.class, (e, ctx) -> responses.outcome(ctx, e.getStatus(),
-        List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
-            : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING,
-            describe(e, ctx)))));
+    app.exception(HttpResponseException.class, (e, ctx) -> {
+      if (e.getStatus() == 405 && e.getDetails().get(AVAILABLE_METHODS) != null) {
+        ctx.header("Allow", e.getDetails().get(AVAILABLE_METHODS));
+      }
+      responses.outcome(ctx, e.getStatus(), List.of(Issue.error(e.getStatus() == 404 ? Issue.Code.NOT_FOUND
+          : e.getStatus() == 405 ? Issue.Code.NOT_SUPPORTED
+          : e.getStatus() == 413 ? Issue.Code.TOO_COSTLY : Issue.Code.PROCESSING, describe(e, ctx))));
+    });
     app.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed unexpectedly", ctx.method(), ctx.path(), e);
       responses.outcome(ctx, 500, List.of(Issue.error(Issue.Code.EXCEPTION,
@@ -252,16 +267,14 @@ public final class FhirServer implements AutoCloseable {
     });
   }
 
-  private static void requireDecodable(String part, String name) {
-    if (part == null || part.indexOf('%') < 0) {
-      return;
-    }
-    try {
-      URLDecoder.decode(part, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw FhirException.badRequest("The " + name + " '" + part + "' holds a '%' that is not followed by two hex"
-          + " digits (percent-encoding is %XX of UTF-8 bytes)", "url");
-    }
+  /**
+   * A route that only reads: GET, and HEAD answered as the GET is (Jetty sends its headers, not
+   * its body). Without a HEAD route Javalin answers any HEAD 200 where a GET route matches, a
+   * resource that does not exist included.
+   */
+  private void read(String path, Handler handler) {
+    app.get(path, handler);
+    app.head(path, handler);
   }
 
   /** The authorization filter in front of a route: the caller, or 401 before the route runs. */
@@ -276,7 +289,9 @@ public final class FhirServer implements AutoCloseable {
   private String describe(HttpResponseException e, Context ctx) {
     return switch (e.getStatus()) {
       case 404 -> "No FHIR interaction at " + ctx.method() + " " + ctx.path();
-      case 405 -> ctx.method() + " is not allowed on " + ctx.path();
+      // the request's own method: Javalin's is INVALID for one it does not know (PROPFIND)
+      case 405 -> ctx.req().getMethod() + " is not allowed on " + ctx.path()
+          + (e.getDetails().get(AVAILABLE_METHODS) == null ? "" : " (allowed: " + e.getDetails().get(AVAILABLE_METHODS) + ")");
       case 413 -> "The request body is larger than the limit of " + settings.maxBodyBytes()
           + " bytes (setting --max-body-size)";
       default -> e.getMessage();

@@ -66,6 +66,10 @@ final class SearchRoutes {
       throw new FhirException(415, dev.sluice.fhir.Issue.error(Issue.Code.NOT_SUPPORTED,
           "POST _search takes a form body (application/x-www-form-urlencoded), not " + contentType, "Content-Type"));
     }
+    // as the query string is checked before routing (FhirServer): a bad escape would drop its parameter
+    byte[] form = ctx.bodyAsBytes();
+    Params.requireUtf8(form, "The form body holds bytes that are not UTF-8");
+    Params.requireDecodable(new String(form, StandardCharsets.UTF_8), "form body");
     Map<String, List<String>> params = new LinkedHashMap<>(ctx.queryParamMap());
     ctx.formParamMap().forEach((name, values) -> params.merge(name, values,
         (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));

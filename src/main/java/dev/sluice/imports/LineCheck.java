@@ -86,7 +86,12 @@ final class LineCheck {
       }
     }
     long t0 = System.nanoTime();
-    ResourceIndexRows rows = deleted ? null : index.rows(resourceType, resource);
+    ResourceIndexRows rows;
+    try {
+      rows = deleted ? null : index.rows(resourceType, resource);
+    } catch (FhirException e) {
+      return new Checked.Refused(number, e.issues().getFirst().diagnostics());
+    }
     long indexNanos = System.nanoTime() - t0;
     return new Checked.Accepted(new ImportedVersion(number, resourceType, id, version, lastUpdated, deleted,
         rows, bytes), indexNanos);

@@ -153,6 +153,10 @@ public final class SearchParser {
         throw FhirException.notSupported("Modifier ':" + modifier + "' is not supported on _id", name);
       }
       List<String> ids = Escaping.split(value, ',').stream().map(Escaping::unescape).map(String::trim).toList();
+      if (ids.contains("")) {
+        // as for every other parameter: an empty value matched nothing, and a conditional create on it created
+        throw FhirException.badRequest("Empty value for search parameter '" + name + "'", name);
+      }
       return new Criterion.Ids(ids);
     }
     SearchParam param = parameters.find(type, paramName)

@@ -1,6 +1,7 @@
 package dev.sluice.search;
 
 import dev.sluice.fhir.DateRange;
+import dev.sluice.fhir.DecimalLimit;
 import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.OwnBases;
@@ -95,11 +96,17 @@ final class SearchValues {
   }
 
   private static BigDecimal decimal(String text, String name) {
+    BigDecimal value;
     try {
-      return new BigDecimal(text.trim());
+      value = new BigDecimal(text.trim());
     } catch (NumberFormatException e) {
       throw FhirException.badRequest("'" + text + "' is not a number for '" + name + "'", name);
     }
+    // the index holds no such value, and PostgreSQL refuses to compare with one past its numeric
+    if (!DecimalLimit.fits(value)) {
+      throw FhirException.badRequest("'" + text + "' is refused for '" + name + "': " + DecimalLimit.reason(value), name);
+    }
+    return value;
   }
 
   private static SearchValue quantity(String raw, String name) {

@@ -26,9 +26,27 @@ sealed interface IndexRow {
   record Str(int key, int grp, String norm, String exact) implements IndexRow {}
 
   record Date(int key, int grp, Instant lo, Instant hi) implements IndexRow {
-    /** PostgreSQL's text for a bound of the range: the open ends are -infinity and infinity. */
+    /**
+     * PostgreSQL's text for a bound of the range: the open ends are -infinity and infinity. A
+     * FHIR year has four digits, but a time zone moves an instant out of them
+     * ({@code 0001-01-01T00:00:00+14:00} is in the year 0, {@code 9999-12-31T23:59:59-14:00} in
+     * 10000), and HAPI takes the year 0000 too: PostgreSQL reads the year before 1 as 1 BC and a
+     * year past 9999 without the sign that {@link Instant#toString} gives it.
+     */
     static String text(Instant t) {
-      return t.equals(Instant.MIN) ? "-infinity" : t.equals(Instant.MAX) ? "infinity" : t.toString();
+      if (t.equals(Instant.MIN)) {
+        return "-infinity";
+      }
+      if (t.equals(Instant.MAX)) {
+        return "infinity";
+      }
+      String iso = t.toString();
+      int year = t.atOffset(java.time.ZoneOffset.UTC).getYear();
+      if (year >= 1 && year <= 9999) {
+        return iso;
+      }
+      String afterYear = iso.substring(iso.indexOf('-', 1));
+      return year < 1 ? String.format("%04d", 1 - year) + afterYear + " BC" : year + afterYear;
     }
   }
 

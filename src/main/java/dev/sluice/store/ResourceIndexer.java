@@ -1,6 +1,8 @@
 package dev.sluice.store;
 
 import dev.sluice.fhir.DateRange;
+import dev.sluice.fhir.DecimalLimit;
+import dev.sluice.fhir.FhirException;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.OwnBases;
 import dev.sluice.fhir.ParamExpressions;
@@ -83,7 +85,7 @@ final class ResourceIndexer {
           for (SearchParam.Component c : p.components()) {
             int before = parts.size();
             for (Base v : expressions.evaluate(item, c.expression())) {
-              add(parts, c.kind(), c.key(), 0, 0, grp, v);
+              add(parts, p, c.kind(), c.key(), 0, 0, grp, v);
             }
             complete &= parts.size() > before;
           }
@@ -97,7 +99,7 @@ final class ResourceIndexer {
         continue;
       }
       for (Base v : values) {
-        add(rows, p.kind(), p.key(), e.textKey(), e.ofTypeKey(), 0, v);
+        add(rows, p, p.kind(), p.key(), e.textKey(), e.ofTypeKey(), 0, v);
       }
     }
     // after the loop: a derived parameter needs all of its source's rows (patient sorts before subject)
@@ -143,8 +145,9 @@ final class ResourceIndexer {
     rows.addAll(own);
   }
 
-  private void add(java.util.Collection<IndexRow> rows, ParamKind kind, int key, int textKey, int ofTypeKey,
-      int grp, Base v) {
+  /** @param p the parameter (a composite's for its components), for the message of a refused value */
+  private void add(java.util.Collection<IndexRow> rows, SearchParam p, ParamKind kind, int key, int textKey,
+      int ofTypeKey, int grp, Base v) {
     switch (kind) {
       case TOKEN -> token(rows, key, textKey, ofTypeKey, grp, v);
       case STRING -> string(rows, key, grp, v);
@@ -152,10 +155,10 @@ final class ResourceIndexer {
       case NUMBER -> {
         BigDecimal n = number(v);
         if (n != null) {
-          rows.add(new IndexRow.Num(key, grp, n));
+          rows.add(new IndexRow.Num(key, grp, kept(n, p)));
         }
       }
-      case QUANTITY -> quantity(rows, key, grp, v);
+      case QUANTITY -> quantity(rows, p, key, grp, v);
       case REFERENCE -> reference(rows, key, grp, v);
       case URI -> {
         if (v instanceof UriType u && u.hasValue()) {
@@ -345,12 +348,24 @@ final class ResourceIndexer {
     };
   }
 
-  private static void quantity(java.util.Collection<IndexRow> rows, int key, int grp, Base v) {
+  /**
+   * A JSON body's decimals were checked as it was read; this catches an XML body's, which would
+   * otherwise reach the index write, and the search index could not hold them.
+   */
+  private static BigDecimal kept(BigDecimal value, SearchParam p) {
+    if (!DecimalLimit.fits(value)) {
+      throw FhirException.badRequest("A value of the search parameter '" + p.name() + "' is refused: "
+          + DecimalLimit.reason(value), p.name());
+    }
+    return value;
+  }
+
+  private static void quantity(java.util.Collection<IndexRow> rows, SearchParam p, int key, int grp, Base v) {
     switch (v) {
-      case Quantity q when q.hasValue() -> rows.add(new IndexRow.Qty(key, grp, q.getValue(), q.getSystem(),
+      case Quantity q when q.hasValue() -> rows.add(new IndexRow.Qty(key, grp, kept(q.getValue(), p), q.getSystem(),
           q.hasCode() ? q.getCode() : q.getUnit(), q.getUnit()));
-      case Money m when m.hasValue() -> rows.add(new IndexRow.Qty(key, grp, m.getValue(), "urn:iso:std:iso:4217",
-          m.getCurrency(), m.getCurrency()));
+      case Money m when m.hasValue() -> rows.add(new IndexRow.Qty(key, grp, kept(m.getValue(), p),
+          "urn:iso:std:iso:4217", m.getCurrency(), m.getCurrency()));
       default -> { }
     }
   }

@@ -42,6 +42,7 @@ public final class VersionImport {
 
   // local to the batch's transaction: how long it waits for a row another transaction holds
 
+  private static final Instant YEAR_1 = Instant.parse("0001-01-01T00:00:00Z");
   private static final String CLOCK =
       "select pg_current_xact_id()::text, date_trunc('milliseconds', clock_timestamp())";
 
@@ -323,6 +324,17 @@ public final class VersionImport {
             + " and so needs its meta.lastUpdated";
       }
       at = before != null && !clock.isAfter(before.getValue().at) ? before.getValue().at.plusMillis(1) : clock;
+    }
+    if (at.isBefore(YEAR_1)) {
+      // PostgreSQL refused the batch (Instant's text of a year before 1), and the input failed whole
+      return "meta.lastUpdated " + line.lastUpdated() + " of version " + v + " of " + h.type + "/" + h.id
+          + " is before the year 1";
+    }
+    if (at.isAfter(clock)) {
+      // an export at T sees the versions stamped at or before T: one stamped later than its
+      // write would be missing from every export until then, and from the _since chain after
+      return "meta.lastUpdated " + at + " of version " + v + " of " + h.type + "/" + h.id
+          + " is in the future (this server's clock is at " + clock + ")";
     }
     if (before != null && !at.isAfter(before.getValue().at)) {
       return "meta.lastUpdated " + at + " of version " + v + " of " + h.type + "/" + h.id

@@ -296,6 +296,122 @@ class BadInputTest {
     server.delete(r.headers().firstValue("Content-Location").orElseThrow());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Patient?_id=", "Patient?_id=a,,b", "Observation?subject._id="})
+  void an_empty_id_value_answers_400_as_every_empty_value_does(String query) {
+    assertOutcome(server.get(query), 400, "Empty value", "_id");
+  }
+
+  @Test
+  void a_conditional_create_on_an_empty_id_answers_400_and_creates_nothing() {
+    String family = UUID.randomUUID().toString();
+    assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}",
+        "If-None-Exist", "_id="), 400, "_id");
+    assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/fhir/Patient?name=%ff%fe", "/fhir/Patient?name=%C3%28", "/fhir/Patient?name=%C0%AF",
+      "/fhir/Patient/%ED%A0%80/_history"})
+  void percent_escapes_that_are_not_utf_8_answer_400_with_an_outcome(String target) throws IOException {
+    RawHttp.Response r = raw(RawHttp.request("GET", target, null));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"").contains("UTF-8");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"name=%zz", "name=%ff", "name=%", "_id=%C3%28"})
+  void a_search_form_body_that_cannot_be_decoded_answers_400(String form) {
+    assertOutcome(server.post("Patient/_search", form, "Content-Type", "application/x-www-form-urlencoded"), 400,
+        "form body");
+  }
+
+  @Test
+  void a_search_form_body_of_bytes_that_are_not_utf_8_answers_400() throws IOException {
+    byte[] body = {'n', 'a', 'm', 'e', '=', (byte) 0xff};
+    RawHttp.Response r = raw(RawHttp.request("POST", "/fhir/Patient/_search", body,
+        "Content-Type: application/x-www-form-urlencoded"));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("\"resourceType\":\"OperationOutcome\"").contains("UTF-8");
+  }
+
+  @Test
+  void an_xml_body_of_bytes_that_are_not_utf_8_answers_400_and_stores_nothing() throws IOException {
+    String family = UUID.randomUUID().toString();
+    byte[] start = ("<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"" + family).getBytes(StandardCharsets.UTF_8);
+    byte[] end = "\"/></name></Patient>".getBytes(StandardCharsets.UTF_8);
+    byte[] body = new byte[start.length + 1 + end.length];
+    System.arraycopy(start, 0, body, 0, start.length);
+    body[start.length] = (byte) 0xff;
+    System.arraycopy(end, 0, body, start.length + 1, end.length);
+    RawHttp.Response r = raw(RawHttp.request("POST", "/fhir/Patient", body, "Content-Type: application/fhir+xml"));
+    assertThat(r.status()).as(r.text()).isEqualTo(400);
+    assertThat(r.text()).contains("UTF-8");
+    assertThat(server.get("Patient?family:contains=" + family).body()).doesNotContain("\"entry\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"\"gender\":null", "\"name\":null", "\"meta\":null", "\"name\":[null,{\"family\":\"x\"}]",
+      "\"name\":[{\"given\":[\"a\",null]}]", "\"name\":[{\"given\":[\"a\",null],\"_given\":[{\"id\":\"x\"},null]}]",
+      "\"name\":[{\"_given\":[null]}]"})
+  void a_json_null_answers_400_and_stores_nothing(String element) {
+    String id = UUID.randomUUID().toString();
+    assertOutcome(server.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"," + element + "}"), 400,
+        "null");
+    assertThat(server.get("Patient/" + id).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void a_null_that_aligns_a_primitive_with_its_extensions_is_kept() {
+    String id = UUID.randomUUID().toString();
+    String name = "\"name\":[{\"given\":[\"a\",null],\"_given\":[null,{\"extension\":[{\"url\":\"http://x\","
+        + "\"valueString\":\"y\"}]}]}]";
+    HttpResponse<String> r = server.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"," + name + "}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(server.get("Patient/" + id).body()).contains(name);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Patient%3F_count%3D1", "Patient%3Fgender%3Dmale%26_sort%3Dbirthdate",
+      "Patient%3F_include%3DPatient:organization", "Patient%3F_summary%3Dcount", "Patient%3F_elements%3Did",
+      "Patient%3F_include:iterate%3DPatient:link", "Patient%3F_total%3Daccurate"})
+  void a_type_filter_with_a_result_parameter_answers_400_naming_it(String filter) {
+    String name = java.net.URLDecoder.decode(filter, StandardCharsets.UTF_8).replaceAll(".*[?&](_[a-z:]+)=.*", "$1");
+    assertOutcome(server.get("$export?_type=Patient&_typeFilter=" + filter, "Accept", "application/fhir+json",
+        "Prefer", "respond-async"), 400, "_typeFilter", name);
+  }
+
+  @Test
+  void a_conditional_update_that_creates_with_an_invalid_body_id_answers_400_and_stores_nothing() {
+    String family = UUID.randomUUID().toString();
+    assertOutcome(server.put("Patient?family=" + family, "{\"resourceType\":\"Patient\",\"id\":\"bad id\","
+        + "\"name\":[{\"family\":\"" + family + "\"}]}"), 400, "bad id");
+    assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
+  }
+
+  @Test
+  void a_transaction_conditional_update_that_creates_with_an_invalid_body_id_answers_400() throws IOException {
+    String family = UUID.randomUUID().toString();
+    HttpResponse<String> r = server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"bad_id!\",\"name\":[{\"family\":\"" + family + "\"}]},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient?family=" + family + "\"}}]}");
+    assertOutcome(r, 400, "bad_id!");
+    assertThat(server.get("Patient?family=" + family).body()).doesNotContain("\"entry\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-0001-01-01T00:00:00Z", "0000-06-01T00:00:00Z", "0001-01-01T00:00:00%2B14:00",
+      "%2B2020-01-01T00:00:00Z"})
+  void an_instant_outside_the_years_1_to_9999_answers_400_at_export_kick_off(String since) {
+    assertOutcome(server.get("$export?_type=Patient&_since=" + since, "Accept", "application/fhir+json",
+        "Prefer", "respond-async"), 400, "_since");
+  }
+
+  @Test
+  void an_instant_outside_the_years_1_to_9999_answers_400_in_history() {
+    assertOutcome(server.get("_history?_since=-0001-01-01T00:00:00Z"), 400, "_since");
+  }
+
   private RawHttp.Response raw(byte[] request) throws IOException {
     return RawHttp.exchange(server.app().port(), request);
   }

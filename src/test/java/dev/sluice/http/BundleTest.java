@@ -51,6 +51,67 @@ class BundleTest {
     assertThat(server.get("Patient/" + patientId).statusCode()).isEqualTo(200);
   }
 
+  private static String observationPost(String fullUrl, String subject) {
+    return "{" + (fullUrl == null ? "" : "\"fullUrl\":\"" + fullUrl + "\",") + "\"resource\":{\"resourceType\":"
+        + "\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"" + subject + "\"},\"subject\":{\"reference\":\""
+        + subject + "\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}";
+  }
+
+  private int observationsAbout(String text) {
+    return json(server.get("Observation?code:text=" + java.net.URLEncoder.encode(text,
+        java.nio.charset.StandardCharsets.UTF_8))).path("entry").size();
+  }
+
+  @Test
+  void transaction_with_a_urn_uuid_reference_no_entry_has_answers_400_and_stores_nothing() {
+    String urn = "urn:uuid:" + UUID.randomUUID();
+    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, urn)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("OperationOutcome").contains("Bundle.entry[0]").contains(urn);
+    assertThat(observationsAbout(urn)).isZero();
+  }
+
+  @Test
+  void transaction_with_two_entries_of_one_full_url_answers_400_and_stores_nothing() {
+    String urn = "urn:uuid:" + UUID.randomUUID();
+    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(urn, "twice " + urn),
+        observationPost(urn, "twice " + urn)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("OperationOutcome").contains("Bundle.entry[1].fullUrl").contains(urn);
+    assertThat(observationsAbout("twice " + urn)).isZero();
+  }
+
+  @Test
+  void transaction_resolves_a_conditional_reference_to_the_one_match() {
+    String id = UUID.randomUUID().toString();
+    server.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id
+        + "\",\"identifier\":[{\"system\":\"urn:test\",\"value\":\"" + id + "\"}]}");
+    String reference = "Patient?identifier=urn:test|" + id;
+    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, reference)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String location = json(r).path("entry").get(0).path("response").path("location").asText();
+    assertThat(server.get(location.replaceAll("/_history/.*", "")).body())
+        .contains("\"reference\":\"Patient/" + id + "\"");
+  }
+
+  @Test
+  void transaction_with_a_conditional_reference_that_matches_nothing_answers_400_and_stores_nothing() {
+    String reference = "Patient?identifier=urn:test|" + UUID.randomUUID();
+    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, reference)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("OperationOutcome").contains("Bundle.entry[0]").contains(reference);
+    assertThat(observationsAbout(reference)).isZero();
+  }
+
+  @Test
+  void transaction_with_a_conditional_reference_of_an_unknown_parameter_answers_400() {
+    String reference = "Patient?unknown-parameter=" + UUID.randomUUID();
+    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, reference)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("OperationOutcome").contains("unknown-parameter");
+    assertThat(observationsAbout(reference)).isZero();
+  }
+
   @Test
   void transaction_with_one_failing_entry_fails_whole_and_stores_nothing() {
     String good = UUID.randomUUID().toString();

@@ -538,6 +538,46 @@ class ImportTest {
   }
 
   @Test
+  void a_line_with_an_extreme_value_is_refused_or_imported_and_the_import_finishes() {
+    String observation = "{\"resourceType\":\"Observation\",\"id\":\"%s\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"x\"},%s}";
+    client.write("extreme.ndjson", List.of(
+        String.format(observation, "imp-x-decimal", "\"valueQuantity\":{\"value\":1e-99999}"),
+        String.format(observation, "imp-x-year0", "\"effectiveDateTime\":\"0000-01-01\""),
+        String.format(observation, "imp-x-zone", "\"effectiveDateTime\":\"0001-01-01T00:00:00+14:00\"")));
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "extreme.ndjson", "Observation"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(2);
+    List<JsonNode> errors = client.errors(result);
+    assertThat(errors).hasSize(1);
+    assertThat(errors.getFirst().get("issue").get(0).get("diagnostics").asText())
+        .startsWith("extreme.ndjson, line 1: ").contains("Observation.valueQuantity.value");
+    assertThat(ImportClient.read(server.get("Observation?date=lt0001-01-01&_sort=_id").body()).path("entry"))
+        .hasSize(2);
+  }
+
+  @Test
+  void a_line_whose_last_updated_is_before_the_year_1_or_in_the_future_is_refused_alone() {
+    client.write("times.ndjson", List.of(
+        patient("imp-t-year0", "1", "0000-01-01T00:00:00Z", "Year0"),
+        patient("imp-t-future", "1", "2999-01-01T00:00:00.000Z", "Future"),
+        patient("imp-t-good", "1", "2021-01-01T00:00:00.000Z", "Good")));
+
+    JsonNode result = client.run(ImportClient.request("IncrementalLoad", "times.ndjson", "Patient"));
+
+    assertThat(ImportClient.imported(result)).isEqualTo(1);
+    List<JsonNode> errors = client.errors(result);
+    assertThat(errors).hasSize(2);
+    assertThat(errors.get(0).get("issue").get(0).get("diagnostics").asText()).startsWith("times.ndjson, line 1: ")
+        .contains("meta.lastUpdated");
+    assertThat(errors.get(1).get("issue").get(0).get("diagnostics").asText()).startsWith("times.ndjson, line 2: ")
+        .contains("future");
+    assertThat(server.get("Patient/imp-t-good").statusCode()).isEqualTo(200);
+    assertThat(server.get("Patient/imp-t-future").statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void a_url_outside_the_import_folder_is_refused_with_400() {
     for (String url : List.of("../escape.ndjson", "/etc/passwd.ndjson", "file:///etc/x.ndjson",
         "https://example.org/x.ndjson", "notes.txt")) {
