@@ -37,12 +37,18 @@ class ClientsCommandTest {
     return file;
   }
 
+  /** The client's public keys as a JWKS file in {@code dir}, for {@code --jwks-file}. */
+  private static Path jwksFile(Path dir, TestClient client) throws Exception {
+    Path jwks = dir.resolve("jwks.json");
+    Files.writeString(jwks, client.publicJwks());
+    return jwks;
+  }
+
   @Test
   void a_client_added_while_no_server_runs_gets_tokens_once_one_does() throws Exception {
     Path dir = Files.createTempDirectory("sluice-clients-offline");
     TestClient client = TestClient.ec("offline");
-    Path jwks = dir.resolve("jwks.json");
-    Files.writeString(jwks, client.publicJwks());
+    Path jwks = jwksFile(dir, client);
     Run add = sluice("clients", "add", "--data-dir", dir.toString(), "--id", "offline", "--jwks-file", jwks.toString(),
         "--scope", "system/*.read");
     assertThat(add.code()).as(add.err()).isZero();
@@ -105,8 +111,7 @@ class ClientsCommandTest {
   void a_client_added_while_the_server_is_still_starting_waits_for_it() throws Exception {
     Path dir = Files.createTempDirectory("sluice-clients-starting");
     TestClient client = TestClient.ec("early");
-    Path jwks = dir.resolve("jwks.json");
-    Files.writeString(jwks, client.publicJwks());
+    Path jwks = jwksFile(dir, client);
     CompletableFuture<Run> add;
     // a server that holds the directory and has not started its PostgreSQL yet, as just after `sluice serve &`
     try (DataDirLock starting = DataDirLock.acquire(dir, "port 8080")) {

@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import static dev.sluice.testing.Outcomes.assertOutcome;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,14 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Every kind of bad input gets a 4xx OperationOutcome that names the problem; nothing is stored. */
 class BadInputTest {
   private final TestServer server = TestServer.shared();
-
-  private static void assertOutcome(HttpResponse<String> r, int status, String... named) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"");
-    for (String name : named) {
-      assertThat(r.body()).contains(name);
-    }
-  }
 
   @Test
   void malformed_json_answers_400() {

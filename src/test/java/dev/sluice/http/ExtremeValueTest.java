@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import static dev.sluice.testing.Outcomes.assertOutcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
@@ -17,14 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ExtremeValueTest {
   private final TestServer server = TestServer.shared();
-
-  private static void assertOutcome(HttpResponse<String> r, int status, String... named) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"");
-    for (String name : named) {
-      assertThat(r.body()).contains(name);
-    }
-  }
 
   private static String observation(String id, String elements) {
     return "{\"resourceType\":\"Observation\",\"id\":\"" + id + "\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
