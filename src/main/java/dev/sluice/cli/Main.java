@@ -28,13 +28,28 @@ public final class Main {
   }
 
   /**
+   * A mistyped option or value: the error and where the options are, not picocli's whole usage (150
+   * lines for serve, with the error above them out of sight).
+   */
+  private static int badOption(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    java.io.PrintWriter err = command.getErr();
+    String name = command.getCommandSpec().qualifiedName();
+    err.println(name + ": " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Try '" + name + " --help' for the options.");
+    return command.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /**
    * The command line for these arguments. For {@code serve}, the configuration file they name
    * (or SLUICE_CONFIG), for {@code export} the one they name, is read first: it supplies the defaults the other options are parsed with.
    *
    * @throws IllegalArgumentException when that file cannot be read or names an unknown setting
    */
   static CommandLine commandLine(Map<String, String> environment, String... args) {
-    CommandLine line = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    CommandLine line = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(Main::badOption);
     if (args.length > 0 && ("serve".equals(args[0]) || "export".equals(args[0]))) {
       CommandLine command = line.getSubcommands().get(args[0]);
       // export's file is named by its flag only: SLUICE_CONFIG names the server's
