@@ -48,12 +48,12 @@ public final class Authenticator {
       return Caller.anonymous(standIn(authorization, remoteAddress));
     }
     if (authorization == null || authorization.isBlank()) {
-      throw new InvalidTokenException("This server needs an access token: send 'Authorization: Bearer <token>'"
+      throw InvalidTokenException.noToken("This server needs an access token: send 'Authorization: Bearer <token>'"
           + " (see the token_endpoint in [base]/.well-known/smart-configuration)");
     }
     String value = authorization.trim();
     if (value.length() < 7 || !value.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer ")) {
-      throw new InvalidTokenException("The Authorization header must be 'Bearer <token>'");
+      throw InvalidTokenException.noToken("The Authorization header must be 'Bearer <token>'");
     }
     String token = value.substring(7).trim();
     if (token.isEmpty()) {

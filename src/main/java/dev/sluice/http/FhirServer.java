@@ -238,8 +238,8 @@ public final class FhirServer implements AutoCloseable {
 
     app.exception(InvalidTokenException.class, (e, ctx) -> {
       // RFC 6750 section 3; the description is ours, never the token
-      ctx.header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\""
-          + e.getMessage().replace("\"", "'") + "\"");
+      ctx.header("WWW-Authenticate", e.tokenGiven() ? "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\""
+          + e.getMessage().replace("\"", "'") + "\"" : "Bearer realm=\"sluice\"");
       responses.outcome(ctx, 401, List.of(Issue.error(Issue.Code.LOGIN, e.getMessage())));
     });
     app.exception(FhirException.class, (e, ctx) -> {

@@ -64,12 +64,21 @@ class SmartEnforcementTest {
   }
 
   private static void assertInvalidToken(HttpResponse<String> r, String diagnostics) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    assertUnauthorized(r, diagnostics);
     assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
         h -> assertThat(h).startsWith("Bearer ").contains("error=\"invalid_token\""));
+  }
+
+  private static void assertUnauthorized(HttpResponse<String> r, String diagnostics) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
     JsonNode outcome = TestClient.json(r);
     assertThat(outcome.get("resourceType").asText()).isEqualTo("OperationOutcome");
     assertThat(outcome.get("issue").get(0).get("diagnostics").asText()).contains(diagnostics);
+  }
+
+  private static void assertNoToken(HttpResponse<String> r, String diagnostics) {
+    assertUnauthorized(r, diagnostics);
+    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"sluice\"");
   }
 
   /** A token signed with the server's own current key, with claims of the test's choosing. */
@@ -94,8 +103,9 @@ class SmartEnforcementTest {
 
   @Test
   void a_request_without_a_token_is_401_with_www_authenticate_and_an_outcome() {
-    assertInvalidToken(server.get("Patient/p1"), "needs an access token");
-    assertInvalidToken(server.get("Patient/p1", "Authorization", "Basic dXNlcjpwdw=="), "Bearer");
+    // RFC 6750 section 3.1: a request without any token, or with another scheme, gets no error code
+    assertNoToken(server.get("Patient/p1"), "needs an access token");
+    assertNoToken(server.get("Patient/p1", "Authorization", "Basic dXNlcjpwdw=="), "Bearer");
   }
 
   @Test
