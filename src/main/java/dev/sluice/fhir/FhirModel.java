@@ -43,10 +43,12 @@ public final class FhirModel {
       .build();
 
   private final FhirContext context;
+  private final JsonScalarTypes scalarTypes;
   private final Set<String> resourceTypes;
 
   public FhirModel() {
     this.context = FhirContext.forR4();
+    this.scalarTypes = new JsonScalarTypes(context);
     this.resourceTypes = Set.copyOf(new TreeSet<>(context.getResourceTypes()));
   }
 
@@ -115,8 +117,11 @@ public final class FhirModel {
         // HAPI would decode the bytes into characters and tokenize those; the tree built from
         // the bytes is the same one, for a third of the cost of the whole parse
         JacksonStructure structure = new JacksonStructure();
-        structure.setNativeObject(jsonObject(body));
-        return ((JsonParser) parser).parseResource(structure);
+        ObjectNode tree = jsonObject(body);
+        structure.setNativeObject(tree);
+        IBaseResource resource = ((JsonParser) parser).parseResource(structure);
+        scalarTypes.check(tree);
+        return resource;
       }
       return parser.parseResource(utf8(body, format));
     } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {

@@ -24,6 +24,34 @@ class BadInputTest {
     assertOutcome(server.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[}"), 400, "Invalid JSON");
   }
 
+  /** Each body: a value whose JSON type is not its FHIR type's, and the element the answer names. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"active\":\"true\"} | Patient.active",
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"multipleBirthInteger\":\"3\"} | Patient.multipleBirthInteger",
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"name\":[{\"family\":123}]} | Patient.name[0].family",
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"extension\":[{\"url\":\"http://x.test/e\",\"valueBoolean\":\"false\"}]}"
+          + " | Patient.extension[0].valueBoolean",
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\","
+          + "\"active\":\"false\"}],\"managingOrganization\":{\"reference\":\"#o\"}} | Patient.contained[0].active",
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"birthDate\":\"1980-01-01\",\"_birthDate\":{\"extension\":[{\"url\":"
+          + "\"http://x.test/e\",\"valueInteger\":\"5\"}]}} | Patient._birthDate.extension[0].valueInteger",
+      "{\"resourceType\":\"Patient\",\"id\":\"jt\",\"text\":{\"status\":\"generated\",\"div\":true}} | Patient.text.div"})
+  void a_value_of_the_wrong_json_type_answers_400_naming_it_and_nothing_is_stored(String body, String element) {
+    assertOutcome(server.put("Patient/jt", body), 400, element, "JSON");
+    assertThat(server.get("Patient/jt").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void values_of_their_own_json_types_are_taken() {
+    HttpResponse<String> r = server.put("Patient/jt-ok", "{\"resourceType\":\"Patient\",\"id\":\"jt-ok\",\"active\":true,"
+        + "\"multipleBirthInteger\":3,\"name\":[{\"family\":\"Ok\",\"given\":[\"A\",null],\"_given\":[null,"
+        + "{\"extension\":[{\"url\":\"http://x.test/e\",\"valueDecimal\":1.5}]}]}],"
+        + "\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\",\"active\":false}],"
+        + "\"managingOrganization\":{\"reference\":\"#o\"}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
   @Test
   void malformed_json_bundle_answers_400_with_the_position() {
     assertOutcome(server.post("", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{]}"), 400,
