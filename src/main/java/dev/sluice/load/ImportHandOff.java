@@ -145,8 +145,9 @@ public final class ImportHandOff {
       }
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    out.println("Imported " + imported + " resources from " + files.size() + " files in "
-        + ProgressDisplay.duration(seconds) + " ($import " + mode + "); " + refused + " lines refused");
+    out.printf("Imported %d resource%s from %d file%s in %s ($import %s); %d line%s refused%n", imported,
+        imported == 1 ? "" : "s", files.size(), files.size() == 1 ? "" : "s", ProgressDisplay.duration(seconds), mode,
+        refused, refused == 1 ? "" : "s");
     out.flush();
     err.flush();
     return refused == 0 ? Outcome.ALL_IMPORTED : Outcome.SOME_FAILED;

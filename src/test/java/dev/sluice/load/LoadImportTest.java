@@ -31,7 +31,8 @@ class LoadImportTest {
               server.dataDir().resolve("imports").toString());
 
       assertThat(code).as(err.toString()).isEqualTo(1);
-      assertThat(out.toString()).contains("Imported " + (patients.size() + conditions.size()) + " resources from 2 files");
+      assertThat(out.toString()).contains("Imported " + (patients.size() + conditions.size()) + " resources from 2 files")
+          .contains("; 1 line refused");
       assertThat(err.toString()).contains("Condition.ndjson, line " + (conditions.size() + 1) + ": ");
       String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(patients.get(0)).get("id").asText();
       assertThat(server.get("Patient/" + id).statusCode()).isEqualTo(200);
