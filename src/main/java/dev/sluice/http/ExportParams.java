@@ -13,7 +13,6 @@ import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
 import dev.sluice.fhir.Issue;
 import dev.sluice.search.SearchParser;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -45,23 +44,6 @@ final class ExportParams {
   /** The code system of {@code includeAssociatedData} (STU4 sends the values as Codings of it). */
   static final String ASSOCIATED_DATA_SYSTEM = "http://hl7.org/fhir/uv/bulkdata/CodeSystem/include-associated-data";
   private static final Pattern ELEMENT = Pattern.compile("([A-Z][A-Za-z]+\\.)?[a-z][A-Za-z0-9]*(\\[x\\])?");
-  /** The parameters of a search that shape its result instead of selecting: the export ignored them. */
-  private static final Set<String> RESULT_PARAMETERS = Set.of("_count", "_sort", "_total", "_summary", "_elements",
-      "_include", "_include:iterate", "_revinclude", "_revinclude:iterate", "_cursor", "_format", "_pretty",
-      "_contained", "_containedType");
-
-  /** The first result parameter of a (decodable) query string, if any. */
-  private static Optional<String> resultParameter(String query) {
-    for (String pair : query.split("&")) {
-      int eq = pair.indexOf('=');
-      String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      if (RESULT_PARAMETERS.contains(name)) {
-        return Optional.of(name);
-      }
-    }
-    return Optional.empty();
-  }
-
   // _typeFilter values hold search queries, whose own commas must not split them
   private static final Pattern TYPE_FILTER_SPLIT = Pattern.compile(",(?=[A-Z][A-Za-z]+\\?)");
 
@@ -181,8 +163,7 @@ final class ExportParams {
             "_typeFilter"));
       } else {
         try {
-          search.parse(type, filter.substring(q + 1));
-          resultParameter(filter.substring(q + 1)).ifPresent(name -> wrong.add(Issue.error(Issue.Code.INVALID,
+          search.parse(type, filter.substring(q + 1)).resultParameters().stream().findFirst().ifPresent(name -> wrong.add(Issue.error(Issue.Code.INVALID,
               "_typeFilter '" + filter + "': " + name + " is not a search criterion; a _typeFilter selects the"
               + " resources an export writes, whose output is not paged, sorted, summarized or included",
               "_typeFilter")));

@@ -28,6 +28,9 @@ public final class SearchParser {
 
   /** Result parameters and those the HTTP layer handles itself. */
   private static final Set<String> IGNORED = Set.of("_format", "_pretty", "_cursor");
+  /** The parameters that shape a search's result instead of selecting its matches: these and {@link #IGNORED}. */
+  private static final Set<String> RESULT_PARAMETERS = Set.of("_count", "_sort", "_total", "_summary", "_elements",
+      "_include", "_include:iterate", "_revinclude", "_revinclude:iterate", "_format", "_pretty", "_cursor");
 
   private final FhirModel fhir;
   private final SearchParameters parameters;
@@ -93,6 +96,7 @@ public final class SearchParser {
     List<SearchQuery.Include> includes = new ArrayList<>();
     List<String> elements = new ArrayList<>();
     List<Issue> issues = new ArrayList<>();
+    List<String> resultParameters = new ArrayList<>();
     Integer count = null;
     SearchQuery.Total total = SearchQuery.Total.NONE;
     boolean summaryCount = false;
@@ -101,6 +105,9 @@ public final class SearchParser {
       for (String value : entry.getValue()) {
         if (name.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
           throw FhirException.badRequest("Search parameters must not contain NUL characters", name);
+        }
+        if (RESULT_PARAMETERS.contains(name) && !resultParameters.contains(name)) {
+          resultParameters.add(name);
         }
         switch (name) {
           case "_count" -> count = count(value);
@@ -126,7 +133,8 @@ public final class SearchParser {
         }
       }
     }
-    return new SearchQuery(type, criteria, sort, count, total, summaryCount, elements, includes, issues);
+    return new SearchQuery(type, criteria, sort, count, total, summaryCount, elements, includes, issues,
+        resultParameters);
   }
 
   /** An unknown parameter: an error, or with lenient handling a warning. */

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param count page size, or null for the default
  * @param elements {@code _elements}, empty for whole resources
  * @param issues warnings to report with the result (parameters ignored under lenient handling)
+ * @param resultParameters the names of the parameters given that shape the result rather than
+ *     select it ({@code _count}, {@code _sort}, {@code _include}, {@code _format}, ...), in order
  */
 public record SearchQuery(
     String type,
@@ -25,7 +27,8 @@ public record SearchQuery(
     boolean summaryCount,
     List<String> elements,
     List<Include> includes,
-    List<Issue> issues) {
+    List<Issue> issues,
+    List<String> resultParameters) {
 
   public SearchQuery {
     Objects.requireNonNull(type, "type");
@@ -34,6 +37,7 @@ public record SearchQuery(
     elements = List.copyOf(elements);
     includes = List.copyOf(includes);
     issues = List.copyOf(issues);
+    resultParameters = List.copyOf(resultParameters);
     total = total == null ? Total.NONE : total;
   }
 
@@ -57,6 +61,6 @@ public record SearchQuery(
   public SearchQuery and(Criterion criterion) {
     List<Criterion> more = new ArrayList<>(criteria);
     more.add(criterion);
-    return new SearchQuery(type, more, sort, count, total, summaryCount, elements, includes, issues);
+    return new SearchQuery(type, more, sort, count, total, summaryCount, elements, includes, issues, resultParameters);
   }
 }
