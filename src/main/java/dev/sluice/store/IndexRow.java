@@ -26,6 +26,9 @@ sealed interface IndexRow {
   record Str(int key, int grp, String norm, String exact) implements IndexRow {}
 
   record Date(int key, int grp, Instant lo, Instant hi) implements IndexRow {
+    private static final Instant YEAR_1 = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant YEAR_10000 = Instant.parse("+10000-01-01T00:00:00Z");
+
     /**
      * PostgreSQL's text for a bound of the range: the open ends are -infinity and infinity. A
      * FHIR year has four digits, but a time zone moves an instant out of them
@@ -41,10 +44,11 @@ sealed interface IndexRow {
         return "infinity";
       }
       String iso = t.toString();
-      int year = t.atOffset(java.time.ZoneOffset.UTC).getYear();
-      if (year >= 1 && year <= 9999) {
+      // every index row of a date passes here: two comparisons, not a date-time, for the usual years
+      if (!t.isBefore(YEAR_1) && t.isBefore(YEAR_10000)) {
         return iso;
       }
+      int year = t.atOffset(java.time.ZoneOffset.UTC).getYear();
       String afterYear = iso.substring(iso.indexOf('-', 1));
       return year < 1 ? String.format("%04d", 1 - year) + afterYear + " BC" : year + afterYear;
     }
