@@ -17,9 +17,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.TreeSet;
@@ -140,13 +137,10 @@ public final class FhirModel {
    * that. (JSON is read from the bytes by Jackson, which refuses them itself.)
    */
   private static String utf8(byte[] body, Format format) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
-    } catch (CharacterCodingException e) {
-      throw FhirException.badRequest("Invalid " + format.name() + " resource: the body holds bytes that are not UTF-8");
-    }
+    return StrictUtf8.decode(body).orElseThrow(() -> FhirException.badRequest("Invalid " + format.name()
+        + " resource: the body holds bytes that are not UTF-8"));
   }
+
 
   /**
    * What HAPI's JSON parser does not check: it fails with a NullPointerException on an

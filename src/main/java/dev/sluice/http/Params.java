@@ -1,11 +1,8 @@
 package dev.sluice.http;
 
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.StrictUtf8;
 import io.javalin.http.Context;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -26,33 +23,25 @@ final class Params {
     if (encoded == null || encoded.indexOf('%') < 0) {
       return;
     }
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(encoded.length());
-    for (int i = 0; i < encoded.length(); i++) {
-      char c = encoded.charAt(i);
-      if (c != '%') {
-        bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
-        continue;
+    // each run of escapes is whole UTF-8 characters: the text between runs is characters already
+    java.io.ByteArrayOutputStream run = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i <= encoded.length(); i++) {
+      if (i < encoded.length() && encoded.charAt(i) == '%') {
+        int hi = i + 2 < encoded.length() ? Character.digit(encoded.charAt(i + 1), 16) : -1;
+        int lo = hi < 0 ? -1 : Character.digit(encoded.charAt(i + 2), 16);
+        if (lo < 0) {
+          throw FhirException.badRequest("The " + name + " '" + encoded + "' holds a '%' that is not followed by two"
+              + " hex digits (percent-encoding is %XX of UTF-8 bytes)", "url");
+        }
+        run.write(hi * 16 + lo);
+        i += 2;
+      } else if (run.size() > 0) {
+        if (StrictUtf8.decode(run.toByteArray()).isEmpty()) {
+          throw FhirException.badRequest("The " + name + " '" + encoded + "' decodes to bytes that are not UTF-8"
+              + " (percent-encoding is %XX of UTF-8 bytes)", "url");
+        }
+        run.reset();
       }
-      int hi = i + 2 < encoded.length() ? Character.digit(encoded.charAt(i + 1), 16) : -1;
-      int lo = hi < 0 ? -1 : Character.digit(encoded.charAt(i + 2), 16);
-      if (lo < 0) {
-        throw FhirException.badRequest("The " + name + " '" + encoded + "' holds a '%' that is not followed by two hex"
-            + " digits (percent-encoding is %XX of UTF-8 bytes)", "url");
-      }
-      bytes.write(hi * 16 + lo);
-      i += 2;
-    }
-    requireUtf8(bytes.toByteArray(), "The " + name + " '" + encoded + "' decodes to bytes that are not UTF-8"
-        + " (percent-encoding is %XX of UTF-8 bytes)");
-  }
-
-  /** @param message the 400's diagnostics when {@code bytes} are not UTF-8 */
-  static void requireUtf8(byte[] bytes, String message) {
-    try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
-    } catch (CharacterCodingException e) {
-      throw FhirException.badRequest(message, "url");
     }
   }
 

@@ -6,6 +6,7 @@ import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Interaction;
 import dev.sluice.fhir.FhirException;
+import dev.sluice.fhir.StrictUtf8;
 import dev.sluice.fhir.OperationOutcomeJson;
 import dev.sluice.fhir.FhirModel;
 import dev.sluice.fhir.Format;
@@ -67,9 +68,9 @@ final class SearchRoutes {
           "POST _search takes a form body (application/x-www-form-urlencoded), not " + contentType, "Content-Type"));
     }
     // as the query string is checked before routing (FhirServer): a bad escape would drop its parameter
-    byte[] form = ctx.bodyAsBytes();
-    Params.requireUtf8(form, "The form body holds bytes that are not UTF-8");
-    Params.requireDecodable(new String(form, StandardCharsets.UTF_8), "form body");
+    String form = StrictUtf8.decode(ctx.bodyAsBytes()).orElseThrow(() ->
+        FhirException.badRequest("The form body holds bytes that are not UTF-8", "url"));
+    Params.requireDecodable(form, "form body");
     Map<String, List<String>> params = new LinkedHashMap<>(ctx.queryParamMap());
     ctx.formParamMap().forEach((name, values) -> params.merge(name, values,
         (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
