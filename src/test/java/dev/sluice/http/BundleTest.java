@@ -62,13 +62,17 @@ class BundleTest {
         java.nio.charset.StandardCharsets.UTF_8))).path("entry").size();
   }
 
+  /** A transaction of one Observation referring to {@code reference}: refused naming both, nothing stored. */
+  private void assertReferenceRefused(String reference) {
+    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, reference)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("OperationOutcome").contains("Bundle.entry[0]").contains(reference);
+    assertThat(observationsAbout(reference)).isZero();
+  }
+
   @Test
   void transaction_with_a_urn_uuid_reference_no_entry_has_answers_400_and_stores_nothing() {
-    String urn = "urn:uuid:" + UUID.randomUUID();
-    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, urn)));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-    assertThat(r.body()).contains("OperationOutcome").contains("Bundle.entry[0]").contains(urn);
-    assertThat(observationsAbout(urn)).isZero();
+    assertReferenceRefused("urn:uuid:" + UUID.randomUUID());
   }
 
   @Test
@@ -96,11 +100,7 @@ class BundleTest {
 
   @Test
   void transaction_with_a_conditional_reference_that_matches_nothing_answers_400_and_stores_nothing() {
-    String reference = "Patient?identifier=urn:test|" + UUID.randomUUID();
-    HttpResponse<String> r = server.post("", bundle("transaction", observationPost(null, reference)));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-    assertThat(r.body()).contains("OperationOutcome").contains("Bundle.entry[0]").contains(reference);
-    assertThat(observationsAbout(reference)).isZero();
+    assertReferenceRefused("Patient?identifier=urn:test|" + UUID.randomUUID());
   }
 
   @Test
